@@ -1,0 +1,40 @@
+"""mixtree: a DAW backend — a track tree, real-time playback, faster-than-real-time render.
+
+API map
+-------
+Project            a session: ``Project(sample_rate=48000)``; ``.pool``, ``.master``, ``.tracks``
+Project.pool.load  decode a file once into the audio pool -> `Source`
+add_audio_track    add an `AudioTrack` (volume_db, pan, mute, solo)
+AudioTrack.add_clip  place a `Clip` (start, duration, offset, gain_db, fades, reversed)
+Project.render     render a range offline -> float32 ``(frames, 2)``
+Project.export     render to WAV/FLAC/OGG/MP3 (float, 24- or 16-bit with TPDF dither)
+Project.save/load  JSON project files
+Operation          every edit is one (`Project.apply`), the seam of undo
+MediaError, ProjectFileError, UnknownIdError   what goes wrong, naming the file or id
+"""
+
+from mixtree.errors import MediaError, MixtreeError, ProjectFileError, UnknownIdError
+from mixtree.io.audio_file import MediaWarning
+from mixtree.model.clip import Clip
+from mixtree.model.operations import Operation
+from mixtree.model.pool import AudioPool, Source
+from mixtree.model.project import Project
+from mixtree.model.tracks import AudioTrack, MasterTrack, Track
+
+__all__ = [
+    "AudioPool",
+    "AudioTrack",
+    "Clip",
+    "MasterTrack",
+    "MediaError",
+    "MediaWarning",
+    "MixtreeError",
+    "Operation",
+    "Project",
+    "ProjectFileError",
+    "Source",
+    "Track",
+    "UnknownIdError",
+]
+
+__version__ = "0.1.0"

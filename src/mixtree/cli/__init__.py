@@ -1,0 +1,1 @@
+"""The ``mixtree`` command line."""

@@ -1,0 +1,151 @@
+"""The ``mixtree`` command: ``demo``, ``render``, ``info``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from mixtree.cli.progress import render_progress
+from mixtree.errors import MixtreeError
+from mixtree.io.audio_file import SUBTYPES
+from mixtree.model.project import Project
+from mixtree.model.tracks import AudioTrack
+from mixtree.render.offline import export
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mixtree", description="A DAW backend: render and play sessions.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="build a demo session, save it and render it to a WAV")
+    demo.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("demo-out"),
+        metavar="DIR",
+        help="folder for the media, the project and the mix (default: demo-out)",
+    )
+
+    render = sub.add_parser("render", help="render a project to an audio file")
+    render.add_argument("project", type=Path, metavar="PROJECT")
+    render.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="OUT",
+        help="WAV, FLAC, OGG or MP3, by extension",
+    )
+    render.add_argument("--start", type=float, default=0.0, metavar="S", help="from (seconds)")
+    render.add_argument(
+        "--end",
+        type=float,
+        default=None,
+        metavar="S",
+        help="to (seconds; default: end of the last clip)",
+    )
+    render.add_argument(
+        "--format",
+        choices=sorted(SUBTYPES),
+        default=None,
+        help="sample format: float, 24 or 16 (dithered) bit",
+    )
+    render.add_argument("--block", type=int, default=512, metavar="N", help="frames per block")
+
+    info = sub.add_parser("info", help="describe a project")
+    info.add_argument("project", type=Path, metavar="PROJECT")
+    return parser
+
+
+def _render(
+    project: Project,
+    out: Path,
+    start: float,
+    end: float | None,
+    fmt: str | None,
+    block: int,
+    console: Console,
+) -> float:
+    duration = None if end is None else end - start
+    if duration is not None and duration < 0:
+        raise ValueError(f"--end {end:g} s is before --start {start:g} s")
+    t0 = time.perf_counter()
+    with render_progress(f"rendering {out.name}", console) as progress:
+        export(project, out, start, duration, subtype=fmt, blocksize=block, progress=progress)
+    return time.perf_counter() - t0
+
+
+def cmd_demo(args: argparse.Namespace, console: Console) -> None:
+    """Build, save and render the demo session."""
+    from mixtree.cli import demo
+
+    folder: Path = args.output
+    project = demo.build(folder)
+    project_path = project.save(folder / "demo.json")
+    mix = folder / "demo.wav"
+    took = _render(project, mix, 0.0, None, None, 512, console)
+    console.print(f"synthesised {len(project.pool)} sources into {folder / 'media'}")
+    _describe(project, console)
+    console.print(f"saved {project_path}")
+    console.print(
+        f"rendered {mix} ({project.duration:.2f} s in {took:.2f} s, "
+        f"{project.duration / max(took, 1e-9):.0f}x real time)"
+    )
+
+
+def cmd_render(args: argparse.Namespace, console: Console) -> None:
+    """Render a project file."""
+    project = Project.load(args.project)
+    took = _render(project, args.output, args.start, args.end, args.format, args.block, console)
+    console.print(f"rendered {args.output} in {took:.2f} s")
+
+
+def cmd_info(args: argparse.Namespace, console: Console) -> None:
+    """Describe a project file."""
+    project = Project.load(args.project)
+    console.print(f"{args.project}: {project.sample_rate} Hz")
+    _describe(project, console)
+    for s in project.pool:
+        console.print(
+            f"  source #{s.id} {s.path}: {s.duration:.3f} s, {s.channels} ch, file at {s.original_rate} Hz"
+        )
+
+
+def _describe(project: Project, console: Console) -> None:
+    clips = sum(len(t.clips) for t in project.tracks if isinstance(t, AudioTrack))
+    console.print(
+        f"{len(project.tracks)} tracks, {clips} clips, {len(project.pool)} sources, {project.duration:.3f} s"
+    )
+    for t in project.tracks:
+        flags = "".join(f for f, on in (("M", t.mute), ("S", t.solo)) if on)
+        n = len(t.clips) if isinstance(t, AudioTrack) else 0
+        console.print(
+            f"  #{t.id} {t.name}: {t.volume_db:+.1f} dB, pan {t.pan:+.2f}, {n} clips {flags}".rstrip()
+        )
+
+
+COMMANDS = {"demo": cmd_demo, "render": cmd_render, "info": cmd_info}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``mixtree`` command; return its exit status."""
+    args = _parser().parse_args(argv)
+    console = Console(highlight=False)
+    try:
+        COMMANDS[args.command](args, console)
+    except (MixtreeError, ValueError, OSError) as exc:
+        print(f"mixtree {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Compiled kernels over arrays; no model, no objects, audio-thread safe."""

@@ -1,0 +1,1 @@
+"""Audio and MIDI files; this part knows no model."""

@@ -1,0 +1,173 @@
+"""Operations: every edit of a project is one of these, applied by `Project.apply`.
+
+Each operation can `apply` itself and `revert` what it did, which is the seam the undo
+history is built on.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mixtree.model.clip import Clip
+    from mixtree.model.pool import Source
+    from mixtree.model.project import Project
+    from mixtree.model.tracks import Track
+
+
+class Operation(ABC):
+    """One undoable edit."""
+
+    @abstractmethod
+    def apply(self, project: Project) -> None:
+        """Make the edit; raise (changing nothing) if it is not valid."""
+
+    @abstractmethod
+    def revert(self, project: Project) -> None:
+        """Undo what `apply` did."""
+
+    @property
+    @abstractmethod
+    def description(self) -> str:
+        """Return a short phrase for the history, such as ``set volume_db of 'Bass'``."""
+
+
+class SetAttribute(Operation):
+    """Set one attribute of a track, clip or the master."""
+
+    def __init__(self, ident: int, name: str, value: Any) -> None:
+        self.ident = ident
+        self.name = name
+        self.value = value
+        self.old: Any = None
+
+    def apply(self, project: Project) -> None:
+        """Set the value; if the record rejects the combination, restore it and raise."""
+        obj = project.record(self.ident)
+        slot = "_" + self.name
+        self.old = getattr(obj, slot)
+        setattr(obj, slot, self.value)
+        try:
+            obj.validate()
+        except ValueError:
+            setattr(obj, slot, self.old)
+            raise
+
+    def revert(self, project: Project) -> None:
+        """Restore the previous value."""
+        setattr(project.record(self.ident), "_" + self.name, self.old)
+
+    @property
+    def description(self) -> str:
+        """Return what was set."""
+        return f"set {self.name} of #{self.ident} to {self.value!r}"
+
+
+class AddSource(Operation):
+    """Register a decoded source in the pool."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+
+    def apply(self, project: Project) -> None:
+        """Add the source."""
+        project.pool._add(self.source)
+
+    def revert(self, project: Project) -> None:
+        """Remove the source."""
+        project.pool._remove(self.source.id)
+
+    @property
+    def description(self) -> str:
+        """Return which source was added."""
+        return f"add source '{self.source.path.name}'"
+
+
+class AddTrack(Operation):
+    """Add a track at ``index`` among the top-level tracks."""
+
+    def __init__(self, track: Track, index: int | None = None) -> None:
+        self.track = track
+        self.index = index
+
+    def apply(self, project: Project) -> None:
+        """Insert the track."""
+        project._insert_track(self.track, self.index)
+
+    def revert(self, project: Project) -> None:
+        """Take the track out again."""
+        project._detach_track(self.track.id)
+
+    @property
+    def description(self) -> str:
+        """Return which track was added."""
+        return f"add track '{self.track.name}'"
+
+
+class RemoveTrack(Operation):
+    """Remove a track with its clips."""
+
+    def __init__(self, ident: int) -> None:
+        self.ident = ident
+        self.track: Track | None = None
+        self.index = 0
+
+    def apply(self, project: Project) -> None:
+        """Detach the track, remembering where it stood."""
+        self.track, self.index = project._detach_track(self.ident)
+
+    def revert(self, project: Project) -> None:
+        """Put the track back where it stood."""
+        assert self.track is not None
+        project._insert_track(self.track, self.index)
+
+    @property
+    def description(self) -> str:
+        """Return which track was removed."""
+        return f"remove track #{self.ident}"
+
+
+class AddClip(Operation):
+    """Add a clip to a track."""
+
+    def __init__(self, track_id: int, clip: Clip) -> None:
+        self.track_id = track_id
+        self.clip = clip
+
+    def apply(self, project: Project) -> None:
+        """Attach the clip to its track."""
+        project._attach_clip(self.track_id, self.clip)
+
+    def revert(self, project: Project) -> None:
+        """Detach the clip."""
+        project._detach_clip(self.clip.id)
+
+    @property
+    def description(self) -> str:
+        """Return where the clip was added."""
+        return f"add clip to #{self.track_id}"
+
+
+class RemoveClip(Operation):
+    """Remove a clip from its track."""
+
+    def __init__(self, ident: int) -> None:
+        self.ident = ident
+        self.clip: Clip | None = None
+        self.track_id = 0
+        self.index = 0
+
+    def apply(self, project: Project) -> None:
+        """Detach the clip, remembering its track and place."""
+        self.clip, self.track_id, self.index = project._detach_clip(self.ident)
+
+    def revert(self, project: Project) -> None:
+        """Reattach the clip."""
+        assert self.clip is not None
+        project._attach_clip(self.track_id, self.clip, self.index)
+
+    @property
+    def description(self) -> str:
+        """Return which clip was removed."""
+        return f"remove clip #{self.ident}"

@@ -1,0 +1,136 @@
+"""The audio pool: every source decoded once, at the project's rate, shared by all clips."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import soxr
+
+from mixtree.dsp.downmix import fold_to_stereo
+from mixtree.errors import UnknownIdError
+from mixtree.io import audio_file
+from mixtree.model.operations import AddSource
+
+if TYPE_CHECKING:
+    from mixtree.model.project import Project
+
+
+class Source:
+    """Decoded audio in the pool: float32 ``(frames, channels)`` at the project rate.
+
+    ``channels`` is 1 or 2 (mono stays mono until the pan stage). ``original_rate`` is the
+    file's own rate; ``sha256`` the hash of the file's bytes.
+    """
+
+    __slots__ = (
+        "id",
+        "path",
+        "data",
+        "sample_rate",
+        "original_rate",
+        "original_channels",
+        "sha256",
+    )
+
+    def __init__(
+        self,
+        ident: int,
+        path: Path,
+        data: np.ndarray,
+        sample_rate: int,
+        original_rate: int,
+        original_channels: int,
+        sha256: str,
+    ) -> None:
+        self.id = ident
+        self.path = path
+        self.data = data
+        self.sample_rate = sample_rate
+        self.original_rate = original_rate
+        self.original_channels = original_channels
+        self.sha256 = sha256
+
+    @property
+    def frames(self) -> int:
+        """Return the length in frames at the project rate."""
+        return self.data.shape[0]
+
+    @property
+    def channels(self) -> int:
+        """Return 1 (mono) or 2 (stereo)."""
+        return self.data.shape[1]
+
+    @property
+    def duration(self) -> float:
+        """Return the length in seconds."""
+        return self.frames / self.sample_rate
+
+    def __repr__(self) -> str:
+        return (
+            f"Source(id={self.id}, path='{self.path.name}', frames={self.frames}, "
+            f"channels={self.channels}, original_rate={self.original_rate})"
+        )
+
+
+def decode_source(ident: int, path: Path, sample_rate: int) -> Source:
+    """Decode ``path``, fold it to at most stereo and resample it once to ``sample_rate``.
+
+    Resampling uses soxr's high quality setting. Raises `MediaError` for unreadable files.
+    """
+    decoded = audio_file.read(path)
+    data = fold_to_stereo(decoded.data)
+    if decoded.sample_rate != sample_rate:
+        data = soxr.resample(data, decoded.sample_rate, sample_rate, quality="HQ")
+    data = np.ascontiguousarray(data, dtype=np.float32)
+    data.setflags(write=False)
+    with path.open("rb") as f:
+        digest = hashlib.file_digest(f, "sha256").hexdigest()
+    return Source(ident, path, data, sample_rate, decoded.sample_rate, decoded.channels, digest)
+
+
+class AudioPool:
+    """The sources of one project, by id; loading a file twice returns the same source."""
+
+    def __init__(self, project: Project) -> None:
+        self._project = project
+        self._sources: dict[int, Source] = {}
+
+    def load(self, path: str | Path) -> Source:
+        """Return the source for ``path``, decoding it on first use.
+
+        Any format soundfile reads (WAV, FLAC, OGG, MP3, …) at any rate; the result is
+        float32 at the project rate. Raises `MediaError` naming the file if it cannot be read.
+        """
+        resolved = Path(path).expanduser().resolve()
+        for source in self._sources.values():
+            if source.path == resolved:
+                return source
+        source = decode_source(self._project._new_id(), resolved, self._project.sample_rate)
+        self._project.apply(AddSource(source))
+        return source
+
+    def get(self, ident: int) -> Source:
+        """Return the source with id ``ident``; raise `UnknownIdError` if none."""
+        try:
+            return self._sources[ident]
+        except KeyError:
+            raise UnknownIdError("source", ident) from None
+
+    def __iter__(self) -> Iterator[Source]:
+        return iter(self._sources.values())
+
+    def __len__(self) -> int:
+        return len(self._sources)
+
+    def __contains__(self, ident: object) -> bool:
+        return ident in self._sources
+
+    def _add(self, source: Source) -> None:
+        self._sources[source.id] = source
+
+    def _remove(self, ident: int) -> None:
+        del self._sources[ident]

@@ -1,0 +1,57 @@
+"""Unit conversions: decibels and gain, seconds and frames, pan laws."""
+
+from __future__ import annotations
+
+import math
+
+#: The sample rates a project may use, in Hz.
+SAMPLE_RATES = (44100, 48000, 88200, 96000)
+
+#: Gain in dB at or below which a fader counts as fully closed.
+SILENCE_DB = -150.0
+
+
+def db_to_gain(db: float) -> float:
+    """Return the linear amplitude factor for ``db`` decibels (``-inf`` gives 0)."""
+    if db <= SILENCE_DB:
+        return 0.0
+    return 10.0 ** (db / 20.0)
+
+
+def gain_to_db(gain: float) -> float:
+    """Return decibels for a linear amplitude factor (0 gives ``-inf``)."""
+    if gain <= 0.0:
+        return -math.inf
+    return 20.0 * math.log10(gain)
+
+
+def seconds_to_frames(seconds: float, sample_rate: int) -> int:
+    """Return the frame nearest to ``seconds`` at ``sample_rate`` (exact for whole frames)."""
+    return int(round(seconds * sample_rate))
+
+
+def frames_to_seconds(frames: int, sample_rate: int) -> float:
+    """Return the time in seconds of frame ``frames`` at ``sample_rate``."""
+    return frames / sample_rate
+
+
+def pan_gains(pan: float, mono: bool) -> tuple[float, float]:
+    """Return (left, right) gains for ``pan`` in -1..1.
+
+    Mono material uses the constant-power (sine/cosine) law: -3 dB each side at centre,
+    unity on the side it is panned hard to. Stereo material uses balance: unity at centre,
+    the far side fading linearly to silence.
+    """
+    pan = min(1.0, max(-1.0, pan))
+    if mono:
+        angle = (pan + 1.0) * math.pi / 4.0
+        return math.cos(angle), math.sin(angle)
+    return min(1.0, 1.0 - pan), min(1.0, 1.0 + pan)
+
+
+def check_sample_rate(sample_rate: int) -> int:
+    """Return ``sample_rate`` if a project may use it, else raise ``ValueError``."""
+    if sample_rate not in SAMPLE_RATES:
+        rates = ", ".join(str(r) for r in SAMPLE_RATES)
+        raise ValueError(f"sample_rate must be one of {rates} Hz, not {sample_rate!r}")
+    return int(sample_rate)

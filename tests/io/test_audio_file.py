@@ -1,0 +1,157 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy
+import soundfile as sf
+
+from mixtree import MediaError, MediaWarning
+from mixtree.io import audio_file
+from mixtree.io.quantize import Quantizer
+from tests.conftest import sine
+
+SCIPY_DATA = Path(scipy.__file__).parent / "io" / "tests" / "data"
+FREEDESKTOP = Path("/usr/share/sounds/freedesktop/stereo")
+
+
+@pytest.mark.parametrize(
+    ("name", "frames", "channels", "rate"),
+    [
+        ("test-44100Hz-le-1ch-4bytes.wav", 4410, 1, 44100),
+        ("test-44100Hz-be-1ch-4bytes.wav", 4410, 1, 44100),  # RIFX, big-endian
+        ("test-44100Hz-le-1ch-4bytes-rf64.wav", 4410, 1, 44100),
+        ("test-44100Hz-2ch-32bit-float-be.wav", 441, 2, 44100),
+        ("test-48000Hz-2ch-64bit-float-le-wavex.wav", 480, 2, 48000),
+        ("test-1234Hz-le-1ch-10S-20bit-extra.wav", 10, 1, 1234),  # extra chunk, odd rate
+        ("test-8000Hz-le-5ch-9S-5bit.wav", 9, 5, 8000),
+        ("test-8000Hz-le-1ch-1byte-ulaw.wav", None, 1, 8000),
+    ],
+)
+def test_reads_real_wav_files_other_programs_wrote(name, frames, channels, rate):
+    decoded = audio_file.read(SCIPY_DATA / name)
+    assert decoded.data.dtype == np.float32
+    assert decoded.channels == channels
+    assert decoded.sample_rate == rate
+    if frames is not None:
+        assert decoded.frames == frames
+    assert np.isfinite(decoded.data).all()
+
+
+def test_reads_a_file_whose_header_promises_more_data_than_it_has():
+    decoded = audio_file.read(SCIPY_DATA / "test-44100Hz-le-1ch-4bytes-early-eof.wav")
+    assert 0 < decoded.frames < 4410
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "test-44100Hz-le-1ch-4bytes-incomplete-chunk.wav",
+        "test-44100Hz-le-1ch-4bytes-early-eof-no-data.wav",
+    ],
+)
+def test_truncated_real_files_raise_media_error_naming_the_file(name):
+    with pytest.raises(MediaError, match=name) as info:
+        audio_file.read(SCIPY_DATA / name)
+    assert info.value.path.name == name
+    assert isinstance(info.value, OSError)
+
+
+@pytest.mark.skipif(not FREEDESKTOP.is_dir(), reason="Debian's sound-theme-freedesktop is not installed")
+def test_reads_real_ogg_vorbis_files_from_the_freedesktop_theme():
+    files = sorted(FREEDESKTOP.glob("*.oga"))[:5]
+    assert files
+    for f in files:
+        decoded = audio_file.read(f)
+        assert decoded.frames > 1000 and decoded.sample_rate in (44100, 48000)
+        assert 0.01 < np.abs(decoded.data).max() <= 1.0
+
+
+def test_missing_empty_and_garbage_files_raise_media_error(tmp_path):
+    with pytest.raises(MediaError, match="no such file"):
+        audio_file.read(tmp_path / "nope.wav")
+    (tmp_path / "empty.wav").write_bytes(b"")
+    with pytest.raises(MediaError, match="'.*empty.wav': the file is empty"):
+        audio_file.read(tmp_path / "empty.wav")
+    (tmp_path / "junk.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunkjunk" * 10)
+    with pytest.raises(MediaError, match="junk.wav"):
+        audio_file.read(tmp_path / "junk.wav")
+    (tmp_path / "text.flac").write_text("this is not audio at all\n" * 50)
+    with pytest.raises(MediaError, match="text.flac"):
+        audio_file.read(tmp_path / "text.flac")
+    with pytest.raises(MediaError, match="not a regular file"):
+        audio_file.read(tmp_path)
+
+
+def test_file_with_no_frames_is_refused(tmp_path):
+    path = tmp_path / "zero.wav"
+    sf.write(str(path), np.zeros((0, 1), np.float32), 48000)
+    with pytest.raises(MediaError, match="no audio frames"):
+        audio_file.read(path)
+
+
+def test_nan_and_inf_samples_become_silence_with_a_warning_naming_the_file(wav):
+    data = sine(100, 0.01)
+    data[3, 0] = np.nan
+    data[7, 0] = np.inf
+    path = wav(data, name="broken.wav")
+    with pytest.warns(MediaWarning, match="broken.wav.*2 NaN or infinite"):
+        decoded = audio_file.read(path)
+    assert decoded.data[3, 0] == 0 and decoded.data[7, 0] == 0
+    assert decoded.data[5, 0] == data[5, 0]
+
+
+@pytest.mark.parametrize(
+    ("ext", "subtype"),
+    [(".wav", "float"), (".wav", "24"), (".wav", "16"), (".flac", "24"), (".flac", "16")],
+)
+def test_write_then_read_round_trips_within_the_format_resolution(tmp_path, ext, subtype):
+    audio = np.concatenate([sine(440, 0.1), sine(660, 0.1)], axis=1)
+    path = tmp_path / f"out{ext}"
+    audio_file.write(path, audio, 48000, subtype)
+    back = audio_file.read(path).data
+    tol = {"float": 0, "24": 2.0**-23, "16": 2.0**-14}[subtype]
+    assert back.shape == audio.shape
+    assert np.abs(back - audio).max() <= tol
+
+
+@pytest.mark.parametrize("ext", [".ogg", ".mp3"])
+def test_lossy_formats_round_trip_to_about_the_same_signal(tmp_path, ext):
+    audio = np.concatenate([sine(440, 1.0), sine(440, 1.0)], axis=1)
+    path = tmp_path / f"out{ext}"
+    audio_file.write(path, audio, 48000)
+    back = audio_file.read(path)
+    # the MP3 encoder's delay and padding may move the length by up to a couple of frames
+    assert abs(back.frames - audio.shape[0]) <= 2 * 1152
+    assert np.sqrt(np.mean(back.data**2)) == pytest.approx(0.5 / np.sqrt(2), rel=0.05)
+
+
+def test_sixteen_bit_dither_is_tpdf_and_deterministic():
+    x = np.full((200000, 1), 0.25 / 32768, np.float32)  # a quarter of an LSB
+    a = Quantizer("PCM_16")(x) >> 16
+    b = Quantizer("PCM_16")(x) >> 16
+    assert np.array_equal(a, b)
+    # TPDF of ±1 LSB: values -1, 0, 1 (plus the offset), mean preserved
+    assert set(np.unique(a)) <= {-1, 0, 1, 2}
+    assert a.mean() == pytest.approx(0.25, abs=0.01)
+
+
+def test_dither_does_not_depend_on_chunking():
+    x = (np.random.default_rng(3).standard_normal((5000, 2)) * 0.1).astype(np.float32)
+    whole = Quantizer("PCM_16")(x)
+    q = Quantizer("PCM_16")
+    parts = np.concatenate([q(x[:1234]), q(x[1234:4000]), q(x[4000:])])
+    assert np.array_equal(whole, parts)
+
+
+def test_pcm_clips_instead_of_wrapping():
+    x = np.array([[1.5], [-1.5]], np.float32)
+    q = Quantizer("PCM_24")(x) >> 8
+    assert q[0, 0] == 2**23 - 1 and q[1, 0] == -(2**23)
+
+
+def test_unknown_extension_or_subtype_is_a_value_error(tmp_path):
+    audio = sine(440, 0.01)
+    with pytest.raises(ValueError, match="extension must be one of"):
+        audio_file.write(tmp_path / "x.aac", audio, 48000)
+    with pytest.raises(ValueError, match="FLAC sample format must be one of 24, 16"):
+        audio_file.write(tmp_path / "x.flac", audio, 48000, "float")

@@ -1,0 +1,52 @@
+import tracemalloc
+
+import numpy as np
+
+from mixtree.render.compile import compile_plan
+from tests.conftest import sine
+
+
+def test_plan_slots_hold_master_first_then_tracks_in_order(project, ones):
+    a = project.add_audio_track("A")
+    b = project.add_audio_track("B")
+    a.add_clip(project.pool.load(ones))
+    plan = compile_plan(project)
+    assert plan.ids.tolist() == [project.master.id, a.id, b.id]
+    assert plan.slot_of(b.id) == 2 and plan.slot_of(999) == -1
+    assert plan.clips.track.tolist() == [1]
+    assert plan.mono.tolist() == [False, True, False]
+
+
+def test_muted_clips_do_not_reach_the_plan(project, ones):
+    t = project.add_audio_track("A")
+    t.add_clip(project.pool.load(ones), muted=True)
+    assert compile_plan(project).clips.start.size == 0
+
+
+def test_steady_state_processing_allocates_nothing(project, wav):
+    for i in range(8):
+        t = project.add_audio_track(f"T{i}")
+        t.add_clip(project.pool.load(wav(sine(100 + i, 5.0), name=f"{i}.wav")), fade_in=0.1)
+    plan = compile_plan(project, max_block=256)
+    out = np.zeros((256, 2), np.float32)
+    for k in range(50):  # warm up
+        plan.process(out, k * 256)
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    for k in range(50, 900):
+        plan.process(out, k * 256)
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    grown = sum(s.size_diff for s in after.compare_to(before, "filename") if s.size_diff > 0)
+    assert grown < 4096, f"{grown} bytes allocated over 850 blocks"
+
+
+def test_recompile_keeps_gains_and_ramps_to_new_ones(project, ones):
+    t = project.add_audio_track("A")
+    t.add_clip(project.pool.load(ones))
+    old = compile_plan(project)
+    t.volume_db = -20.0
+    new = compile_plan(project, previous=old)
+    s = new.slot_of(t.id)
+    assert np.array_equal(new.gain[s], old.gain[s])
+    assert (new.target[s] < new.gain[s]).all() and (new.step[s] > 0).all()

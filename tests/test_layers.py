@@ -1,0 +1,49 @@
+"""The package's parts import only the parts below them (DESIGN.md §13)."""
+
+import ast
+from pathlib import Path
+
+import mixtree
+
+SRC = Path(mixtree.__file__).parent
+ORDER = ["errors", "units", "dsp", "effects", "io", "model", "render", "engine", "cli"]
+# Code the audio callback runs: it must not reach the model even through a local import.
+CALLBACK_CODE = ["dsp", "render/plan.py", "render/audibility.py"]
+
+
+def _part(path: Path) -> str:
+    rel = path.relative_to(SRC)
+    return rel.parts[0].removesuffix(".py")
+
+
+def _imports(path: Path, top_level_only: bool) -> list[str]:
+    tree = ast.parse(path.read_text())
+    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    found = []
+    for node in nodes:
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("mixtree."):
+            found.append(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found += [a.name.split(".")[1] for a in node.names if a.name.startswith("mixtree.")]
+    return found
+
+
+def test_module_level_imports_point_down_the_layers():
+    wrong = []
+    for path in SRC.rglob("*.py"):
+        part = _part(path)
+        if part not in ORDER:
+            continue
+        for target in _imports(path, top_level_only=True):
+            if target in ORDER and ORDER.index(target) > ORDER.index(part):
+                wrong.append(f"{path.relative_to(SRC)} imports {target}")
+    assert wrong == []
+
+
+def test_callback_code_never_imports_the_model():
+    paths = []
+    for entry in CALLBACK_CODE:
+        p = SRC / entry
+        paths += list(p.rglob("*.py")) if p.is_dir() else [p]
+    for path in paths:
+        assert "model" not in _imports(path, top_level_only=False), path
