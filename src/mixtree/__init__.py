@@ -9,10 +9,15 @@ AudioTrack.add_clip  place a `Clip` (start, duration, offset, gain_db, fades, re
 Project.render     render a range offline -> float32 ``(frames, 2)``
 Project.export     render to WAV/FLAC/OGG/MP3 (float, 24- or 16-bit with TPDF dither)
 Project.save/load  JSON project files
+Engine             real-time playback: ``Engine(p, driver="sounddevice"|"null", blocksize=256)``;
+                   start/play/pause/stop/seek/set_loop/set_volume/…, events(), stats(), process()
+Event              what the audio thread reports: position, meters, xrun, error
 Operation          every edit is one (`Project.apply`), the seam of undo
 MediaError, ProjectFileError, UnknownIdError   what goes wrong, naming the file or id
 """
 
+from mixtree.engine.commands import Event
+from mixtree.engine.engine import Engine
 from mixtree.errors import MediaError, MixtreeError, ProjectFileError, UnknownIdError
 from mixtree.io.audio_file import MediaWarning
 from mixtree.model.clip import Clip
@@ -25,6 +30,8 @@ __all__ = [
     "AudioPool",
     "AudioTrack",
     "Clip",
+    "Engine",
+    "Event",
     "MasterTrack",
     "MediaError",
     "MediaWarning",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numba as nb
+
 #: The sample rates a project may use, in Hz.
 SAMPLE_RATES = (44100, 48000, 88200, 96000)
 
@@ -35,6 +37,7 @@ def frames_to_seconds(frames: int, sample_rate: int) -> float:
     return frames / sample_rate
 
 
+@nb.njit(cache=True)
 def pan_gains(pan: float, mono: bool) -> tuple[float, float]:
     """Return (left, right) gains for ``pan`` in -1..1.
 
@@ -44,7 +47,7 @@ def pan_gains(pan: float, mono: bool) -> tuple[float, float]:
     """
     pan = min(1.0, max(-1.0, pan))
     if mono:
-        angle = (pan + 1.0) * math.pi / 4.0
+        angle = (pan + 1.0) * (math.pi / 4.0)
         return math.cos(angle), math.sin(angle)
     return min(1.0, 1.0 - pan), min(1.0, 1.0 + pan)
 

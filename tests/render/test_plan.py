@@ -29,9 +29,9 @@ def test_steady_state_processing_allocates_nothing(project, wav):
         t.add_clip(project.pool.load(wav(sine(100 + i, 5.0), name=f"{i}.wav")), fade_in=0.1)
     plan = compile_plan(project, max_block=256)
     out = np.zeros((256, 2), np.float32)
+    tracemalloc.start()
     for k in range(50):  # warm up
         plan.process(out, k * 256)
-    tracemalloc.start()
     before = tracemalloc.take_snapshot()
     for k in range(50, 900):
         plan.process(out, k * 256)
@@ -41,12 +41,28 @@ def test_steady_state_processing_allocates_nothing(project, wav):
     assert grown < 4096, f"{grown} bytes allocated over 850 blocks"
 
 
-def test_recompile_keeps_gains_and_ramps_to_new_ones(project, ones):
+def test_a_swapped_plan_adopts_the_playing_gains_and_ramps_to_its_own(project, ones):
     t = project.add_audio_track("A")
     t.add_clip(project.pool.load(ones))
     old = compile_plan(project)
     t.volume_db = -20.0
     new = compile_plan(project, previous=old)
     s = new.slot_of(t.id)
+    new.adopt(old, ramp_frames=480)
     assert np.array_equal(new.gain[s], old.gain[s])
-    assert (new.target[s] < new.gain[s]).all() and (new.step[s] > 0).all()
+    assert (new.target[s] < new.gain[s]).all()
+    np.testing.assert_allclose(new.step[s], (new.gain[s] - new.target[s]) / 480)
+    out = np.zeros((512, 2), np.float32)
+    new.process(out, 0)
+    assert np.array_equal(new.gain[s], new.target[s])  # reached within the block
+
+
+def test_adopt_ignores_a_plan_it_was_not_compiled_against(project, ones):
+    project.add_audio_track("A").add_clip(project.pool.load(ones))
+    a = compile_plan(project)
+    b = compile_plan(project, previous=a)
+    c = compile_plan(project)
+    before = b.gain.copy()
+    c.gain[:] = 0.123
+    b.adopt(c, 480)
+    assert np.array_equal(b.gain, before)

@@ -1,4 +1,4 @@
-"""The ``mixtree`` command: ``demo``, ``render``, ``info``."""
+"""The ``mixtree`` command: ``demo``, ``render``, ``info``, ``play``."""
 
 from __future__ import annotations
 
@@ -60,7 +60,24 @@ def _parser() -> argparse.ArgumentParser:
 
     info = sub.add_parser("info", help="describe a project")
     info.add_argument("project", type=Path, metavar="PROJECT")
+
+    play = sub.add_parser("play", help="play a project with a terminal transport")
+    play.add_argument("project", type=Path, metavar="PROJECT")
+    _playback_options(play)
+    demo.add_argument("--play", action="store_true", help="then play it, if an audio device exists")
+    _playback_options(demo)
     return parser
+
+
+def _playback_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default=None, metavar="D", help="PortAudio device index or name")
+    parser.add_argument("--block", type=int, default=256, metavar="N", help="frames per callback")
+    parser.add_argument(
+        "--driver",
+        choices=["sounddevice", "null"],
+        default="sounddevice",
+        help="audio driver (null: no device, real-time pacing)",
+    )
 
 
 def _render(
@@ -97,6 +114,40 @@ def cmd_demo(args: argparse.Namespace, console: Console) -> None:
         f"rendered {mix} ({project.duration:.2f} s in {took:.2f} s, "
         f"{project.duration / max(took, 1e-9):.0f}x real time)"
     )
+    if args.play:
+        if args.driver == "sounddevice" and not _has_output_device():
+            console.print("no audio output device: playback skipped")
+            return
+        _play(project, args, console)
+
+
+def _has_output_device() -> bool:
+    from mixtree.engine.drivers.portaudio import DeviceError, load_sounddevice
+
+    try:
+        sd = load_sounddevice()
+        return any(d["max_output_channels"] >= 2 for d in sd.query_devices())
+    except (DeviceError, OSError):
+        return False
+
+
+def _play(project: Project, args: argparse.Namespace, console: Console) -> None:
+    from mixtree.cli import play
+    from mixtree.engine.engine import Engine
+
+    device = int(args.device) if args.device is not None and args.device.isdigit() else args.device
+    with Engine(project, driver=args.driver, blocksize=args.block, device=device) as engine:
+        console.print(f"playing through {args.driver} (latency {engine.latency * 1000:.1f} ms)")
+        if sys.stdin.isatty():
+            console.print("space play/pause, arrows seek, Home start, l loop, q quit")
+            play.run(engine)
+        else:
+            play.play_through(engine, console)
+
+
+def cmd_play(args: argparse.Namespace, console: Console) -> None:
+    """Play a project file with a terminal transport."""
+    _play(Project.load(args.project), args, console)
 
 
 def cmd_render(args: argparse.Namespace, console: Console) -> None:
@@ -130,7 +181,7 @@ def _describe(project: Project, console: Console) -> None:
         )
 
 
-COMMANDS = {"demo": cmd_demo, "render": cmd_render, "info": cmd_info}
+COMMANDS = {"demo": cmd_demo, "render": cmd_render, "info": cmd_info, "play": cmd_play}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,7 +21,7 @@ def source_list(sources: list[np.ndarray]) -> List:
     return out
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True)
 def read_clips(
     track_buf: np.ndarray,
     frames: int,

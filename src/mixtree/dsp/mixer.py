@@ -1,12 +1,16 @@
-"""The fader stage: smoothed per-track gains, each track summed into its parent, one call."""
+"""The fader stage: smoothed per-track gains, meters, each track summed into its parent."""
 
 from __future__ import annotations
+
+import math
 
 import numba as nb
 import numpy as np
 
+from mixtree.units import pan_gains
 
-@nb.njit(cache=True, nogil=True)
+
+@nb.njit(cache=True)
 def clear(track_buf: np.ndarray, frames: int) -> None:
     """Zero the first ``frames`` frames of every slot of ``track_buf``. Audio-thread safe."""
     for s in range(track_buf.shape[0]):
@@ -15,7 +19,39 @@ def clear(track_buf: np.ndarray, frames: int) -> None:
             track_buf[s, i, 1] = 0.0
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True)
+def fader_targets(
+    volume: np.ndarray,
+    pan: np.ndarray,
+    mono: np.ndarray,
+    audible: np.ndarray,
+    gain: np.ndarray,
+    target: np.ndarray,
+    step: np.ndarray,
+    ramp_frames: int,
+) -> None:
+    """Set each slot's left/right fader target from volume (linear), pan and audibility.
+
+    A slot whose target changes ramps there linearly from its current ``gain`` over
+    ``ramp_frames`` frames (0: jump). Mono slots use the constant-power pan law, stereo
+    ones balance. Audio-thread safe: no allocation.
+    """
+    for s in range(volume.shape[0]):
+        left, right = pan_gains(pan[s], mono[s])
+        g = volume[s] if audible[s] else 0.0
+        for ch in range(2):
+            t = g * (left if ch == 0 else right)
+            if t == target[s, ch]:
+                continue  # unchanged: a ramp under way carries on
+            target[s, ch] = t
+            if ramp_frames <= 0:
+                gain[s, ch] = t
+                step[s, ch] = 0.0
+            else:
+                step[s, ch] = abs(t - gain[s, ch]) / ramp_frames
+
+
+@nb.njit(cache=True, inline="always")
 def _ramp(g: float, target: float, step: float) -> float:
     if g < target:
         g += step
@@ -24,7 +60,7 @@ def _ramp(g: float, target: float, step: float) -> float:
     return target if g < target else g
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True)
 def mix_into_parents(
     track_buf: np.ndarray,
     frames: int,
@@ -33,13 +69,16 @@ def mix_into_parents(
     gain: np.ndarray,
     target: np.ndarray,
     step: np.ndarray,
+    peak: np.ndarray,
+    rms: np.ndarray,
 ) -> None:
-    """Add each slot of ``slots`` into its parent's buffer through its fader.
+    """Add each slot of ``slots`` into its parent's buffer through its fader; meter it.
 
     ``gain``, ``target`` and ``step`` are float64 ``(slots, 2)``: the current left/right
     gain (volume, pan and audibility folded together), where it is heading, and how far it
     moves per frame. Gains ramp per frame, so the result does not depend on block size.
-    ``gain`` is updated in place. Audio-thread safe: no allocation.
+    ``peak`` and ``rms`` (float32 ``(slots, 2)``) receive the block's post-fader levels.
+    Audio-thread safe: no allocation.
     """
     for j in range(slots.shape[0]):
         s = slots[j]
@@ -47,20 +86,28 @@ def mix_into_parents(
         for ch in range(2):
             g = gain[s, ch]
             tgt = target[s, ch]
-            if g == tgt:
-                if g != 0.0:
-                    gf = np.float32(g)
-                    for i in range(frames):
-                        track_buf[p, i, ch] += gf * track_buf[s, i, ch]
-                continue
             st = step[s, ch]
+            pk = 0.0
+            sq = 0.0
+            if g == tgt and g == 0.0:
+                peak[s, ch] = 0.0
+                rms[s, ch] = 0.0
+                continue
             for i in range(frames):
-                g = _ramp(g, tgt, st)
-                track_buf[p, i, ch] += np.float32(g) * track_buf[s, i, ch]
+                if g != tgt:
+                    g = _ramp(g, tgt, st)
+                v = np.float32(g) * track_buf[s, i, ch]
+                track_buf[p, i, ch] += v
+                a = abs(v)
+                if a > pk:
+                    pk = a
+                sq += v * v
             gain[s, ch] = g
+            peak[s, ch] = pk
+            rms[s, ch] = math.sqrt(sq / frames) if frames else 0.0
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True)
 def write_output(
     track_buf: np.ndarray,
     frames: int,
@@ -68,9 +115,11 @@ def write_output(
     gain: np.ndarray,
     target: np.ndarray,
     step: np.ndarray,
+    peak: np.ndarray,
+    rms: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """Write ``slot`` (the master) through its fader into ``out`` ``(frames, 2)``.
+    """Write ``slot`` (the master) through its fader into ``out`` ``(frames, 2)``; meter it.
 
     Same smoothing as `mix_into_parents`. Audio-thread safe: writes into ``out`` only.
     """
@@ -78,8 +127,34 @@ def write_output(
         g = gain[slot, ch]
         tgt = target[slot, ch]
         st = step[slot, ch]
+        pk = 0.0
+        sq = 0.0
         for i in range(frames):
             if g != tgt:
                 g = _ramp(g, tgt, st)
-            out[i, ch] = np.float32(g) * track_buf[slot, i, ch]
+            v = np.float32(g) * track_buf[slot, i, ch]
+            out[i, ch] = v
+            a = abs(v)
+            if a > pk:
+                pk = a
+            sq += v * v
         gain[slot, ch] = g
+        peak[slot, ch] = pk
+        rms[slot, ch] = math.sqrt(sq / frames) if frames else 0.0
+
+
+@nb.njit(cache=True)
+def crossfade(out: np.ndarray, old: np.ndarray, frames: int, done: int, length: int) -> None:
+    """Blend ``old`` out and ``out`` in over frames ``done..done+frames`` of a ``length`` fade.
+
+    Equal-power (sine/cosine) so uncorrelated material keeps its loudness through the
+    jump. ``out`` holds the new stream and receives the blend. Audio-thread safe.
+    """
+    for i in range(frames):
+        x = (done + i + 0.5) / length
+        if x > 1.0:
+            x = 1.0
+        fi = np.float32(math.sin(x * math.pi / 2.0))
+        fo = np.float32(math.cos(x * math.pi / 2.0))
+        for ch in range(2):
+            out[i, ch] = out[i, ch] * fi + old[i, ch] * fo

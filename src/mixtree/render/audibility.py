@@ -6,7 +6,7 @@ import numba as nb
 import numpy as np
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True)
 def audibility(
     parent: np.ndarray,
     mute: np.ndarray,

@@ -8,9 +8,8 @@ from mixtree.dsp.clips import source_list
 from mixtree.dsp.fades import curve_code
 from mixtree.model.project import Project
 from mixtree.model.tracks import AudioTrack, MasterTrack, Track
-from mixtree.render.audibility import audibility
 from mixtree.render.plan import MAX_BLOCK, MIN_BLOCK, ClipTable, RenderPlan
-from mixtree.units import db_to_gain, pan_gains, seconds_to_frames
+from mixtree.units import db_to_gain, seconds_to_frames
 
 #: A mono clip on a stereo track sits at the constant-power centre on both sides.
 MONO_IN_STEREO = np.float32(np.sqrt(0.5))
@@ -25,20 +24,12 @@ def check_block(blocksize: int) -> int:
     return int(blocksize)
 
 
-def fader_gains(track: Track, mono: bool, audible: bool) -> tuple[float, float]:
-    """Return the left/right gain of ``track``'s fader: volume, pan law and audibility."""
-    if not audible:
-        return 0.0, 0.0
-    g = db_to_gain(track.volume_db)
-    left, right = pan_gains(track.pan, mono)
-    return g * left, g * right
-
-
 def compile_plan(project: Project, max_block: int = 512, previous: RenderPlan | None = None) -> RenderPlan:
     """Compile ``project`` into a plan that renders blocks of up to ``max_block`` frames.
 
-    With ``previous`` (the plan now playing), each track keeps its current fader gain
-    and ramps to the new one, so a recompile while playing does not click.
+    With ``previous`` (the plan now playing), the plan records which of its slots were
+    which of ``previous``'s, so that `RenderPlan.adopt` can hand fader state over at the
+    swap and a recompile while playing does not click.
     """
     max_block = check_block(max_block)
     tracks: list[Track] = [project.master, *project.tracks]
@@ -52,23 +43,10 @@ def compile_plan(project: Project, max_block: int = 512, previous: RenderPlan | 
         if isinstance(t, AudioTrack) and t.clips:
             mono[i] = all(c.source.channels == 1 for c in t.clips)
 
-    audible = np.zeros(n, dtype=np.bool_)
-    audibility(
-        parent,
-        np.array([t.mute for t in tracks], np.bool_),
-        np.array([t.solo for t in tracks], np.bool_),
-        np.zeros(n, np.bool_),
-        np.zeros(n, np.bool_),
-        audible,
-    )
-    target = np.array(
-        [fader_gains(t, bool(mono[i]), bool(audible[i])) for i, t in enumerate(tracks)],
-        dtype=np.float64,
-    ).reshape(n, 2)
-    gain = target.copy()
-    step = np.zeros((n, 2), dtype=np.float64)
+    carry_map = np.full(n, -1, dtype=np.int32)
     if previous is not None:
-        _carry_gains(previous, ids, gain, target, step, project.sample_rate)
+        for s, ident in enumerate(ids):
+            carry_map[s] = previous.slot_of(int(ident))
 
     depth = np.zeros(n, dtype=np.int32)
     for i in range(1, n):
@@ -79,38 +57,26 @@ def compile_plan(project: Project, max_block: int = 512, previous: RenderPlan | 
         sample_rate=project.sample_rate,
         max_block=max_block,
         ids=ids,
+        slot_by_id=slot,
         parent=parent,
         mono=mono,
         levels=levels,
         clips=clips,
         sources=source_list(sources),
-        gain=gain,
-        target=target,
-        step=step,
-        track_buf=np.zeros((n, max_block, 2), dtype=np.float32),
+        volume=np.array([db_to_gain(t.volume_db) for t in tracks], dtype=np.float64),
+        pan=np.array([t.pan for t in tracks], dtype=np.float64),
+        mute=np.array([t.mute for t in tracks], dtype=np.bool_),
+        solo=np.array([t.solo for t in tracks], dtype=np.bool_),
+        solo_safe=np.zeros(n, dtype=np.bool_),
+        audible=np.zeros(n, dtype=np.bool_),
+        gain=np.zeros((n, 2), dtype=np.float64),
+        target=np.zeros((n, 2), dtype=np.float64),
+        step=np.zeros((n, 2), dtype=np.float64),
+        peak=np.zeros((n, 2), dtype=np.float32),
+        rms=np.zeros((n, 2), dtype=np.float32),
+        carry_map=carry_map,
+        carry_serial=previous.serial if previous is not None else 0,
     )
-
-
-#: How long a fader takes to reach a value changed by a recompile, in seconds.
-RECOMPILE_RAMP = 0.010
-
-
-def _carry_gains(
-    previous: RenderPlan,
-    ids: np.ndarray,
-    gain: np.ndarray,
-    target: np.ndarray,
-    step: np.ndarray,
-    rate: int,
-) -> None:
-    frames = max(1, seconds_to_frames(RECOMPILE_RAMP, rate))
-    old_slot = {int(i): s for s, i in enumerate(previous.ids)}
-    for s, ident in enumerate(ids):
-        o = old_slot.get(int(ident))
-        if o is None:
-            continue
-        gain[s] = previous.gain[o]
-        step[s] = np.abs(target[s] - gain[s]) / frames
 
 
 def _clip_table(

@@ -1,22 +1,32 @@
 """The render plan: a project compiled into arrays, and the block loop that runs it.
 
 A plan never reads the model. Its structure (slots, clips, sources, processing order) is
-fixed when it is built; what changes while it plays (the smoothed gains) lives in arrays
-that only the thread running the plan writes.
+fixed when it is built; what changes while it plays (fader values, smoothed gains,
+meters) lives in arrays that only the thread running the plan writes.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
+import numba as nb
 import numpy as np
 from numba.typed import List
 
 from mixtree.dsp.clips import read_clips
-from mixtree.dsp.mixer import clear, mix_into_parents, write_output
+from mixtree.dsp.mixer import clear, fader_targets, mix_into_parents, write_output
+from mixtree.render.audibility import audibility
 
 #: Block sizes a plan accepts, in frames.
 MIN_BLOCK, MAX_BLOCK = 32, 8192
+
+_serials = itertools.count(1)
+
+
+def next_serial() -> int:
+    """Return a number no plan had before (plans are matched by it, never by ``id()``)."""
+    return next(_serials)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,29 +46,51 @@ class ClipTable:
     upmix: np.ndarray  # float32 gain of a mono source on each side
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class RenderPlan:
     """A compiled project: slot 0 is the master, slots 1.. the tracks in tree order.
 
-    ``gain``/``target``/``step`` are float64 ``(slots, 2)`` left/right fader gains (volume,
-    pan and audibility folded together), their targets and per-frame ramp steps.
-    ``levels`` lists the non-master slots by depth, deepest first: each level mixes into
-    the one above. ``track_buf`` is the pre-allocated float32 ``(slots, max_block, 2)``
-    working memory.
+    Per slot: ``volume`` (linear), ``pan``, ``mute``, ``solo``, ``solo_safe`` and the
+    derived ``audible``; ``gain``/``target``/``step`` are float64 ``(slots, 2)`` left/right
+    fader gains (volume, pan and audibility folded together), their targets and per-frame
+    ramp steps; ``peak``/``rms`` float32 ``(slots, 2)`` meter the last block. ``levels``
+    lists the non-master slots by depth, deepest first: each level mixes into the one
+    above. ``track_buf`` is the pre-allocated float32 ``(slots, max_block, 2)`` working
+    memory. ``carry_map`` gives, per slot, the slot of the same track in the plan with
+    serial ``carry_serial`` (-1: new), so state survives a swap.
     """
 
     sample_rate: int
     max_block: int
     ids: np.ndarray
+    slot_by_id: dict[int, int]
     parent: np.ndarray
     mono: np.ndarray
     levels: tuple[np.ndarray, ...]
     clips: ClipTable
     sources: List
+    volume: np.ndarray
+    pan: np.ndarray
+    mute: np.ndarray
+    solo: np.ndarray
+    solo_safe: np.ndarray
+    audible: np.ndarray
     gain: np.ndarray
     target: np.ndarray
     step: np.ndarray
-    track_buf: np.ndarray = field(repr=False)
+    peak: np.ndarray
+    rms: np.ndarray
+    carry_map: np.ndarray
+    carry_serial: int
+    serial: int = field(default_factory=next_serial)
+    track_buf: np.ndarray = field(init=False, repr=False)
+    _scratch: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        n = self.ids.shape[0]
+        self.track_buf = np.zeros((n, self.max_block, 2), dtype=np.float32)
+        self._scratch = np.zeros(n, dtype=np.bool_)
+        self.update_faders(0)
 
     @property
     def slots(self) -> int:
@@ -67,8 +99,35 @@ class RenderPlan:
 
     def slot_of(self, ident: int) -> int:
         """Return the slot of the track with id ``ident``, or -1."""
-        hits = np.flatnonzero(self.ids == ident)
-        return int(hits[0]) if hits.size else -1
+        return self.slot_by_id.get(ident, -1)
+
+    def update_faders(self, ramp_frames: int) -> None:
+        """Recompute audibility and fader targets; changed ones ramp over ``ramp_frames``.
+
+        Audio-thread safe: two compiled calls, no allocation.
+        """
+        audibility(self.parent, self.mute, self.solo, self.solo_safe, self._scratch, self.audible)
+        fader_targets(
+            self.volume,
+            self.pan,
+            self.mono,
+            self.audible,
+            self.gain,
+            self.target,
+            self.step,
+            ramp_frames,
+        )
+
+    def adopt(self, previous: RenderPlan, ramp_frames: int) -> None:
+        """Take over the fader state of ``previous`` (the plan playing until now).
+
+        Tracks both plans share keep their current gain and ramp to this plan's targets
+        over ``ramp_frames``, so swapping plans while playing does not click. Runs on the
+        audio thread at the swap. Nothing happens if this plan was compiled against
+        another plan than ``previous``.
+        """
+        if previous.serial == self.carry_serial:
+            _adopt_gains(self.carry_map, previous.gain, self.gain, self.target, self.step, ramp_frames)
 
     def process(self, out: np.ndarray, position: int) -> None:
         """Render ``out.shape[0]`` frames starting at absolute frame ``position`` into ``out``.
@@ -98,5 +157,25 @@ class RenderPlan:
             self.sources,
         )
         for level in self.levels:
-            mix_into_parents(buf, frames, level, self.parent, self.gain, self.target, self.step)
-        write_output(buf, frames, 0, self.gain, self.target, self.step, out)
+            mix_into_parents(
+                buf, frames, level, self.parent, self.gain, self.target, self.step, self.peak, self.rms
+            )
+        write_output(buf, frames, 0, self.gain, self.target, self.step, self.peak, self.rms, out)
+
+
+@nb.njit(cache=True)
+def _adopt_gains(
+    carry_map: np.ndarray,
+    old_gain: np.ndarray,
+    gain: np.ndarray,
+    target: np.ndarray,
+    step: np.ndarray,
+    ramp_frames: int,
+) -> None:
+    for s in range(carry_map.shape[0]):
+        o = carry_map[s]
+        if o < 0:
+            continue
+        for ch in range(2):
+            gain[s, ch] = old_gain[o, ch]
+            step[s, ch] = abs(target[s, ch] - gain[s, ch]) / max(1, ramp_frames)

@@ -1,0 +1,54 @@
+"""Command codes the control side sends to the audio thread, and the events it gets back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Discrete commands travel through the FIFO as tuples ``(code, *args)``.
+PLAY = 1  # (PLAY,)
+PAUSE = 2  # (PAUSE,)
+STOP = 3  # (STOP,): pause and go back to where playback last started
+SEEK = 4  # (SEEK, frame)
+LOOP = 5  # (LOOP, on, start_frame, end_frame)
+MUTE = 6  # (MUTE, track_id, flag)
+SOLO = 7  # (SOLO, track_id, flag)
+
+# Continuous parameters go to latest-value slots keyed ``(code, track_id)``.
+VOLUME = 10  # value: (linear gain, ramp frames)
+PAN = 11  # value: (pan -1..1, ramp frames)
+
+# Raw events the audio thread posts, as tuples ``(code, ...)``.
+EV_POSITION = 1  # (EV_POSITION, frame, playing)
+EV_METERS = 2  # (EV_METERS, plan serial)
+EV_XRUN = 3  # (EV_XRUN, total xruns)
+EV_ERROR = 4  # (EV_ERROR, message)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something the audio thread reported.
+
+    ``kind`` is ``"position"`` (``position`` in frames, ``playing``), ``"meters"``
+    (``peak`` and ``rms``: track id → (left, right) linear level, the master under its
+    id), ``"xrun"`` (``count`` so far) or ``"error"`` (``message``).
+    """
+
+    kind: str
+    position: int = 0
+    playing: bool = False
+    count: int = 0
+    message: str = ""
+    peak: dict[int, tuple[float, float]] = field(default_factory=dict)
+    rms: dict[int, tuple[float, float]] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        shown: dict[str, Any] = {"position": self.position, "playing": self.playing}
+        if self.kind == "meters":
+            shown = {"peak": self.peak}
+        elif self.kind == "xrun":
+            shown = {"count": self.count}
+        elif self.kind == "error":
+            shown = {"message": self.message}
+        args = ", ".join(f"{k}={v!r}" for k, v in shown.items())
+        return f"Event({self.kind!r}, {args})"

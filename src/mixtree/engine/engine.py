@@ -1,0 +1,303 @@
+"""The engine's control side: owns the project link, publishes plans, sends commands.
+
+An `Engine` plays one project. Edits made to the project while it plays reach the audio
+thread by themselves: fader, pan, mute and solo changes as commands, everything else as a
+freshly compiled plan published by one attribute store. Old plans are dropped here, on
+the control side, once the audio thread has moved past them.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any
+
+import numpy as np
+
+from mixtree.engine import commands as cmd
+from mixtree.engine.commands import Event
+from mixtree.engine.drivers import Driver, open_driver
+from mixtree.engine.player import Player
+from mixtree.model.operations import Operation, SetAttribute
+from mixtree.model.project import Project
+from mixtree.model.tracks import Track
+from mixtree.render.compile import compile_plan
+from mixtree.render.plan import RenderPlan
+from mixtree.units import db_to_gain, seconds_to_frames
+
+#: Default time a fader or pan change takes to arrive, seconds (no zipper, no click).
+FADER_RAMP = 0.010
+#: Length of the crossfade that de-clicks seeks, loop jumps and pauses, seconds.
+SEEK_XFADE = 0.005
+#: GIL switch interval while a stream runs, seconds (CPython's default is 0.005).
+SWITCH_INTERVAL = 0.0005
+
+_FAST_ATTRIBUTES = {"volume_db", "pan", "mute", "solo"}
+
+
+class Engine:
+    """Plays ``project`` in real time, or block by block by hand.
+
+    Parameters
+    ----------
+    project
+        The project to play; its later edits reach the engine by themselves.
+    driver
+        ``"sounddevice"`` (PortAudio, the default) or ``"null"`` (paces blocks from a
+        thread, for machines without a device).
+    blocksize
+        Frames per callback, 32..4096.
+    device
+        PortAudio device index or name substring (``sounddevice`` only).
+
+    An engine that was never started can be driven by hand with `process`.
+    """
+
+    def __init__(
+        self,
+        project: Project,
+        driver: str = "sounddevice",
+        blocksize: int = 256,
+        device: int | str | None = None,
+    ) -> None:
+        if isinstance(blocksize, bool) or not isinstance(blocksize, int) or not 32 <= blocksize <= 4096:
+            raise ValueError(f"blocksize must be a whole number of frames in 32..4096, not {blocksize!r}")
+        if driver not in ("sounddevice", "null"):
+            raise ValueError(f"driver must be 'sounddevice' or 'null', not {driver!r}")
+        self.project = project
+        self.sample_rate = project.sample_rate
+        self.blocksize = blocksize
+        self.driver_name = driver
+        self.device = device
+        self._ramp = seconds_to_frames(FADER_RAMP, self.sample_rate)
+        _warm_up(self.sample_rate, blocksize)
+        self._published = compile_plan(project, max_block=blocksize)
+        self._retired: list[RenderPlan] = []
+        self._player = Player(self._published, seconds_to_frames(SEEK_XFADE, self.sample_rate), self._ramp)
+        self._player.period = blocksize / self.sample_rate
+        self._driver: Driver | None = None
+        self._switch_interval: float | None = None
+        self._lock = threading.Lock()  # control-side only: edits from several threads
+        self._ramp_override: int | None = None
+        project.subscribe(self._on_edit)
+
+    # -- life cycle ----------------------------------------------------------------------
+    def start(self) -> Engine:
+        """Open the driver and start calling back; returns the engine."""
+        if self._driver is not None:
+            return self
+        self._driver = open_driver(
+            self.driver_name,
+            self._player.render,
+            self._player.xrun,
+            self.sample_rate,
+            self.blocksize,
+            self.device,
+        )
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        self._driver.start()
+        return self
+
+    def close(self) -> None:
+        """Stop the driver, restore the GIL switch interval and stop following the project."""
+        if self._driver is not None:
+            self._driver.stop()
+            self._driver = None
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
+            self._switch_interval = None
+        if self._on_edit in self.project._listeners:
+            self.project.unsubscribe(self._on_edit)
+
+    def __enter__(self) -> Engine:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def running(self) -> bool:
+        """Return True while a driver calls back."""
+        return self._driver is not None
+
+    @property
+    def latency(self) -> float:
+        """Return the output latency the driver reports, seconds (0 when not started)."""
+        return self._driver.latency if self._driver is not None else 0.0
+
+    def process(self, frames: int | None = None) -> np.ndarray:
+        """Run one callback by hand and return its block, float32 ``(frames, 2)``.
+
+        Only for an engine that was not started (tests, offline use).
+        """
+        if self._driver is not None:
+            raise RuntimeError("process() drives an engine by hand; this one runs a driver")
+        frames = self.blocksize if frames is None else frames
+        out = np.zeros((frames, 2), dtype=np.float32)
+        self._player.render(out)
+        self._retire()
+        return out
+
+    # -- transport -----------------------------------------------------------------------
+    def play(self) -> None:
+        """Start playing from the current position (no fade: the first block is exact)."""
+        self._send((cmd.PLAY,))
+
+    def pause(self) -> None:
+        """Stop playing where the playhead is, fading out over a few milliseconds."""
+        self._send((cmd.PAUSE,))
+
+    def stop(self) -> None:
+        """Stop playing and return to where playback last started."""
+        self._send((cmd.STOP,))
+
+    def seek(self, seconds: float) -> None:
+        """Move the playhead to ``seconds`` (exact to the frame; crossfaded if playing)."""
+        if not np.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"seek position must be a time >= 0 s, not {seconds!r}")
+        self._send((cmd.SEEK, seconds_to_frames(seconds, self.sample_rate)))
+
+    def set_loop(self, on: bool, start: float = 0.0, end: float | None = None) -> None:
+        """Loop ``start``..``end`` seconds (default: the whole project) while ``on``."""
+        end = self.project.duration if end is None else end
+        if on and not 0 <= start < end:
+            raise ValueError(f"loop range must satisfy 0 <= start < end, not {start!r}..{end!r}")
+        rate = self.sample_rate
+        self._send((cmd.LOOP, bool(on), seconds_to_frames(start, rate), seconds_to_frames(end, rate)))
+
+    @property
+    def position(self) -> float:
+        """Return the playhead in seconds, as of the last block."""
+        return self._player.position / self.sample_rate
+
+    @property
+    def playing(self) -> bool:
+        """Return True while the transport plays."""
+        return self._player.playing
+
+    # -- mixer ---------------------------------------------------------------------------
+    def set_volume(self, track_id: int, volume_db: float, ramp: float = FADER_RAMP) -> None:
+        """Set a track's fader (an undoable edit) and glide there over ``ramp`` s (10 ms)."""
+        self._with_ramp(ramp, self.project.track(track_id), "volume_db", volume_db)
+
+    def set_pan(self, track_id: int, pan: float, ramp: float = FADER_RAMP) -> None:
+        """Set a track's pan (an undoable edit) and glide there over ``ramp`` s (10 ms)."""
+        self._with_ramp(ramp, self.project.track(track_id), "pan", pan)
+
+    def set_mute(self, track_id: int, mute: bool) -> None:
+        """Mute or unmute a track (an undoable edit; fades over 10 ms)."""
+        self.project.track(track_id).mute = mute
+
+    def set_solo(self, track_id: int, solo: bool) -> None:
+        """Solo or unsolo a track (an undoable edit; fades over 10 ms)."""
+        self.project.track(track_id).solo = solo
+
+    def _with_ramp(self, ramp: float, track: Track, name: str, value: Any) -> None:
+        if not np.isfinite(ramp) or ramp < 0:
+            raise ValueError(f"ramp must be a time >= 0 s, not {ramp!r}")
+        with self._lock:
+            self._ramp_override = seconds_to_frames(ramp, self.sample_rate)
+            try:
+                setattr(track, name, value)
+            finally:
+                self._ramp_override = None
+
+    # -- events and statistics -----------------------------------------------------------
+    def events(self) -> list[Event]:
+        """Return what the audio thread reported since the last call, oldest first."""
+        self._retire()
+        out = []
+        for raw in self._player.events.drain():
+            code = raw[0]
+            if code == cmd.EV_POSITION:
+                out.append(Event("position", position=raw[1], playing=raw[2]))
+            elif code == cmd.EV_METERS:
+                out.append(self._meters())
+            elif code == cmd.EV_XRUN:
+                out.append(Event("xrun", count=raw[1]))
+            else:
+                out.append(Event("error", message=raw[1]))
+        return out
+
+    def _meters(self) -> Event:
+        plan = self._player.plan
+        ids = plan.ids.tolist()
+        peak = plan.peak.tolist()
+        rms = plan.rms.tolist()
+        return Event(
+            "meters",
+            position=self._player.position,
+            peak={i: (p[0], p[1]) for i, p in zip(ids, peak, strict=True)},
+            rms={i: (r[0], r[1]) for i, r in zip(ids, rms, strict=True)},
+        )
+
+    def stats(self) -> dict[str, float | int]:
+        """Return DSP load (time in callback ÷ block period: mean, p99, max), xruns and counts."""
+        p = self._player
+        n = min(p.blocks, len(p.loads))
+        loads = p.loads[:n] if n else np.zeros(1)
+        return {
+            "blocks": p.blocks,
+            "load_mean": float(loads.mean()),
+            "load_p99": float(np.percentile(loads, 99)),
+            "load_max": float(loads.max()),
+            "xruns": p.xruns,
+            "errors": p.errors,
+            "commands_applied": p.commands_applied,
+            "events_dropped": p.events.dropped,
+            "latency": self.latency,
+        }
+
+    # -- plumbing ------------------------------------------------------------------------
+    def _send(self, command: tuple) -> None:
+        if not self._player.commands.push(command):
+            raise RuntimeError("the engine's command queue is full (is the audio thread running?)")
+
+    def _on_edit(self, op: Operation) -> None:
+        if isinstance(op, SetAttribute) and op.name in _FAST_ATTRIBUTES:
+            track = self.project.record(op.ident)
+            if isinstance(track, Track):
+                self._send_fast(track, op.name, op.value)
+                return
+        self.publish()
+
+    def _send_fast(self, track: Track, name: str, value: Any) -> None:
+        ramp = self._ramp if self._ramp_override is None else self._ramp_override
+        if name == "volume_db":
+            self._player.params[(cmd.VOLUME, track.id)] = (db_to_gain(value), ramp)
+        elif name == "pan":
+            self._player.params[(cmd.PAN, track.id)] = (value, ramp)
+        else:
+            self._send((cmd.MUTE if name == "mute" else cmd.SOLO, track.id, bool(value)))
+
+    def publish(self) -> RenderPlan:
+        """Compile the project and hand the plan to the audio thread (one attribute store)."""
+        plan = compile_plan(self.project, max_block=self.blocksize, previous=self._published)
+        self._retired.append(self._published)
+        self._published = plan
+        self._player.pending_plan = plan
+        self._retire()
+        return plan
+
+    def _retire(self) -> None:
+        # Drop plans only once the audio thread has finished a whole block past the swap,
+        # so the last reference to a plan never goes away on the audio thread.
+        p = self._player
+        if self._retired and p.plan is self._published and p.blocks > p.swap_block + 1:
+            self._retired.clear()
+
+
+def _warm_up(sample_rate: int, blocksize: int) -> None:
+    """Run every kernel the callback uses once, so none loads or compiles in the callback."""
+    empty = Project(sample_rate=sample_rate)
+    empty.add_audio_track("warm-up")
+    old = compile_plan(empty, max_block=blocksize)
+    plan = compile_plan(empty, max_block=blocksize, previous=old)
+    player = Player(plan, 16, 16)
+    player.pending_plan = compile_plan(empty, max_block=blocksize, previous=plan)
+    out = np.zeros((blocksize, 2), dtype=np.float32)
+    for command in ((cmd.PLAY,), (cmd.SEEK, 0), (cmd.MUTE, empty.master.id, False)):
+        player.commands.push(command)
+    player.params[(cmd.VOLUME, empty.master.id)] = (1.0, 16)
+    player.render(out)

@@ -1,0 +1,171 @@
+"""The audio-thread half of the engine: commands in, one block out, events back.
+
+Everything here runs inside the device callback (or `Engine.process`): it never blocks,
+never does I/O, allocates no arrays in steady state, and never raises.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from mixtree.dsp.mixer import crossfade
+from mixtree.engine import commands as cmd
+from mixtree.engine.queues import CommandQueue, EventQueue
+from mixtree.render.plan import RenderPlan
+
+#: How many recent callbacks the load statistics cover.
+LOAD_HISTORY = 8192
+
+
+class Player:
+    """Renders blocks from the current plan under a transport, driven by commands.
+
+    ``pending_plan`` is where the control side publishes a new plan (one attribute store);
+    the player takes it at the next block boundary. ``params`` holds the latest value of
+    each continuous parameter (a fader storm coalesces there); ``commands`` the FIFO of
+    discrete commands.
+    """
+
+    def __init__(self, plan: RenderPlan, xfade_frames: int, ramp_frames: int) -> None:
+        self.plan = plan
+        self.pending_plan = plan
+        self.commands = CommandQueue(8192)
+        self.params: dict[tuple[int, int], tuple[float, int]] = {}
+        self.events = EventQueue(4096)
+        self.xfade_frames = xfade_frames
+        self.ramp_frames = ramp_frames
+        self.period = 0.0  # seconds per block; the driver sets it
+        # transport
+        self.playing = False
+        self.position = 0
+        self.play_start = 0
+        self.loop_on = False
+        self.loop_start = 0
+        self.loop_end = 0
+        self._xf_left = 0
+        self._xf_pos = 0
+        self._old = np.zeros((plan.max_block, 2), dtype=np.float32)
+        # statistics, written here, read by the control side
+        self.blocks = 0
+        self.swap_block = 0
+        self.commands_applied = 0
+        self.xruns = 0
+        self.errors = 0
+        self.loads = np.zeros(LOAD_HISTORY, dtype=np.float64)
+
+    # -- the callback --------------------------------------------------------------------
+    def render(self, out: np.ndarray) -> None:
+        """Fill ``out`` (float32 ``(frames, 2)``) with the next block. Never raises."""
+        t0 = time.perf_counter()
+        try:
+            self._take_plan()
+            self._apply_commands()
+            self._apply_params()
+            if self.playing or self._xf_left:
+                block = self.plan.max_block
+                for at in range(0, out.shape[0], block):
+                    self._render(out[at : at + block])
+            else:
+                out.fill(0.0)
+            self.events.post((cmd.EV_POSITION, self.position, self.playing))
+            self.events.post((cmd.EV_METERS, self.plan.serial))
+        except Exception as exc:  # the stream must survive anything
+            out.fill(0.0)
+            self.errors += 1
+            self.events.post((cmd.EV_ERROR, f"{type(exc).__name__}: {exc}"))
+        if self.period > 0.0:
+            self.loads[self.blocks % LOAD_HISTORY] = (time.perf_counter() - t0) / self.period
+        self.blocks += 1
+
+    def xrun(self) -> None:
+        """Count an underrun the driver saw and report it."""
+        self.xruns += 1
+        self.events.post((cmd.EV_XRUN, self.xruns))
+
+    # -- steps ---------------------------------------------------------------------------
+    def _take_plan(self) -> None:
+        new = self.pending_plan
+        if new is not self.plan:
+            new.adopt(self.plan, self.ramp_frames)
+            self.plan = new
+            self.swap_block = self.blocks
+
+    def _apply_commands(self) -> None:
+        queue = self.commands
+        item = queue.pop()
+        while item is not None:
+            self._apply(item)
+            self.commands_applied += 1
+            item = queue.pop()
+
+    def _apply(self, item: tuple) -> None:
+        code = item[0]
+        if code == cmd.PLAY:
+            if not self.playing:
+                self.playing = True
+                self.play_start = self.position
+        elif code == cmd.PAUSE or code == cmd.STOP:
+            if self.playing:
+                self._start_crossfade()
+                self.playing = False
+            if code == cmd.STOP:
+                self.position = self.play_start
+        elif code == cmd.SEEK:
+            if self.playing:
+                self._start_crossfade()
+            self.position = item[1]
+        elif code == cmd.LOOP:
+            self.loop_on, self.loop_start, self.loop_end = item[1], item[2], item[3]
+        elif code == cmd.MUTE or code == cmd.SOLO:
+            slot = self.plan.slot_by_id.get(item[1], -1)
+            if slot >= 0:
+                (self.plan.mute if code == cmd.MUTE else self.plan.solo)[slot] = item[2]
+                self.plan.update_faders(self.ramp_frames)
+
+    def _apply_params(self) -> None:
+        params = self.params
+        plan = self.plan
+        while params:
+            try:
+                (code, ident), (value, ramp) = params.popitem()
+            except KeyError:  # pragma: no cover - emptied between the test and the pop
+                break
+            slot = plan.slot_by_id.get(ident, -1)
+            if slot < 0:
+                continue
+            (plan.volume if code == cmd.VOLUME else plan.pan)[slot] = value
+            plan.update_faders(ramp)
+            self.commands_applied += 1
+
+    def _start_crossfade(self) -> None:
+        self._xf_pos = self.position
+        self._xf_left = self.xfade_frames
+
+    def _render(self, out: np.ndarray) -> None:
+        frames = out.shape[0]
+        plan = self.plan
+        done = 0
+        while done < frames:
+            n = frames - done
+            looping = self.playing and self.loop_on and self.position < self.loop_end
+            if looping:
+                n = min(n, self.loop_end - self.position)
+            seg = out[done : done + n]
+            if self.playing:
+                plan.process(seg, self.position)
+                self.position += n
+            else:
+                seg.fill(0.0)
+            if self._xf_left:
+                m = min(n, self._xf_left)
+                old = self._old[:m]
+                plan.process(old, self._xf_pos)
+                crossfade(seg, old, m, self.xfade_frames - self._xf_left, self.xfade_frames)
+                self._xf_pos += m
+                self._xf_left -= m
+            done += n
+            if looping and self.position >= self.loop_end:
+                self._start_crossfade()
+                self.position = self.loop_start

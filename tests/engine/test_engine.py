@@ -1,0 +1,235 @@
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import mixtree as mt
+from mixtree.engine import commands as cmd
+from mixtree.engine.engine import FADER_RAMP, SEEK_XFADE, Engine
+from tests.conftest import RATE, sine
+
+XF = int(SEEK_XFADE * RATE)
+C = np.float32(np.sqrt(0.5))
+
+
+@pytest.fixture
+def song(project, wav):
+    rng = np.random.default_rng(5)
+    for i in range(4):
+        data = (rng.standard_normal((3 * RATE, 1 + i % 2)) * 0.1).astype(np.float32)
+        t = project.add_audio_track(f"T{i}", volume_db=-i, pan=(i - 1.5) / 2)
+        t.add_clip(project.pool.load(wav(data, name=f"{i}.wav")), start=0.1 * i, fade_in=0.01)
+    return project
+
+
+def run(engine, blocks, size=256):
+    return np.concatenate([engine.process(size) for _ in range(blocks)])
+
+
+@pytest.mark.parametrize("blocksize", [64, 256, 1024])
+def test_playback_equals_the_offline_render_bit_for_bit(song, blocksize):
+    ref = song.render(0.0, 2.0)
+    eng = Engine(song, driver="null", blocksize=blocksize)
+    eng.play()
+    n = ref.shape[0] // blocksize
+    out = run(eng, n, blocksize)
+    assert np.array_equal(out, ref[: n * blocksize])
+    assert eng.position == n * blocksize / RATE
+
+
+def test_nothing_plays_before_play_and_a_command_acts_in_the_next_block(song):
+    eng = Engine(song, driver="null", blocksize=256)
+    assert not eng.process().any()
+    eng.play()
+    first = eng.process()
+    assert np.array_equal(first, song.render(0.0, 256 / RATE))
+
+
+def test_seek_lands_on_the_exact_frame_after_a_short_crossfade(song):
+    eng = Engine(song, driver="null", blocksize=256)
+    eng.play()
+    run(eng, 10)
+    eng.seek(1.5)
+    out = run(eng, 4)
+    ref = song.render(1.5, 4 * 256 / RATE)
+    assert np.array_equal(out[XF:], ref[XF:])
+    assert not np.array_equal(out[:XF], ref[:XF])  # the crossfade happened
+
+
+def test_seek_while_stopped_needs_no_crossfade(song):
+    eng = Engine(song, driver="null", blocksize=256)
+    eng.seek(0.75)
+    eng.process()
+    eng.play()
+    assert np.array_equal(eng.process(), song.render(0.75, 256 / RATE))
+
+
+def test_pause_fades_out_and_stop_returns_to_where_play_started(song):
+    eng = Engine(song, driver="null", blocksize=256)
+    eng.seek(0.5)
+    eng.play()
+    run(eng, 8)
+    eng.pause()
+    block = eng.process()
+    assert np.abs(block[XF:]).max() == 0 and np.abs(block[: XF // 2]).max() > 0
+    assert eng.position == pytest.approx(0.5 + 8 * 256 / RATE)
+    eng.play()
+    run(eng, 2)
+    eng.stop()
+    eng.process()
+    assert eng.position == pytest.approx(0.5 + 8 * 256 / RATE) and not eng.playing
+
+
+def test_loop_jumps_back_to_the_loop_start(song):
+    eng = Engine(song, driver="null", blocksize=256)
+    eng.set_loop(True, 0.5, 0.6)
+    eng.seek(0.5)
+    eng.play()
+    loop = int(0.1 * RATE)
+    out = run(eng, 60)
+    ref = song.render(0.5, 0.1)
+    assert np.array_equal(out[:loop], ref)
+    assert np.array_equal(out[loop + XF : 2 * loop], ref[XF:])
+    assert np.array_equal(out[2 * loop + XF : 3 * loop], ref[XF:])
+
+
+def test_volume_change_is_smoothed_then_exact(project, ones):
+    t = project.add_audio_track("T")
+    t.add_clip(project.pool.load(ones))
+    eng = Engine(project, driver="null", blocksize=128)
+    eng.play()
+    run(eng, 2, 128)
+    eng.set_volume(t.id, -60.0)
+    out = run(eng, 8, 128)[:, 0]
+    ramp = int(FADER_RAMP * RATE)
+    assert np.abs(np.diff(out)).max() <= C / ramp * 1.001
+    assert out[0] < C and out[-1] == pytest.approx(C * 10 ** (-60 / 20), rel=1e-5)
+    assert t.volume_db == -60.0  # the change is an edit of the project too
+
+
+def test_fast_edits_do_not_recompile_but_structural_ones_do(song, ones):
+    eng = Engine(song, driver="null", blocksize=256)
+    first = eng._published
+    song.tracks[0].pan = 0.3
+    song.tracks[1].mute = True
+    assert eng._published is first
+    t = song.add_audio_track("New")
+    assert eng._published is not first and eng._published.slot_of(t.id) > 0
+
+
+def test_edits_while_playing_reach_the_next_block_and_old_plans_retire(song, ones):
+    eng = Engine(song, driver="null", blocksize=256)
+    eng.play()
+    run(eng, 4)
+    t = song.add_audio_track("Late")
+    t.add_clip(song.pool.load(ones), start=0.0)
+    block = eng.process()
+    ref = song.render(4 * 256 / RATE, 256 / RATE)
+    np.testing.assert_allclose(block, ref, atol=1e-6)
+    run(eng, 3)
+    assert eng._retired == []
+
+
+def test_mute_and_solo_commands_fade_instead_of_clicking(project, ones):
+    src = project.pool.load(ones)
+    tracks = [project.add_audio_track(f"T{i}", pan=-0.5 + i) for i in range(2)]
+    for t in tracks:
+        t.add_clip(src)
+    eng = Engine(project, driver="null", blocksize=256)
+    eng.play()
+    run(eng, 4)
+    eng.set_solo(tracks[1].id, True)
+    out = run(eng, 4)
+    eng.set_mute(tracks[1].id, True)
+    out = np.concatenate([out, run(eng, 4)])
+    ramp = int(FADER_RAMP * RATE)
+    assert np.abs(np.diff(out, axis=0)).max() <= 1.0 / ramp * 1.001
+    assert not out[-1].any()
+    tracks[1].mute = False
+    assert np.array_equal(run(eng, 4)[-1], project.render(0, 0.01)[0])
+
+
+def test_a_failing_block_is_silenced_reported_and_the_stream_goes_on(song):
+    eng = Engine(song, driver="null", blocksize=256)
+    eng.play()
+    eng._player.params[(cmd.VOLUME, song.tracks[0].id)] = ("not a number", 1)
+    assert not eng.process().any()
+    errors = [e for e in eng.events() if e.kind == "error"]
+    assert len(errors) == 1 and "ValueError" in errors[0].message
+    assert eng.process().any()
+    assert eng.stats()["errors"] == 1
+
+
+def test_events_report_position_and_meters_per_track(song):
+    eng = Engine(song, driver="null", blocksize=256)
+    eng.play()
+    run(eng, 3)
+    events = eng.events()
+    positions = [e.position for e in events if e.kind == "position"]
+    assert positions == [256, 512, 768]
+    meters = [e for e in events if e.kind == "meters"][-1]
+    assert set(meters.peak) == {song.master.id, *(t.id for t in song.tracks)}
+    assert meters.peak[song.master.id][0] > 0 and meters.rms[song.master.id][0] > 0
+
+
+def test_stats_report_load_xruns_and_counts(song):
+    eng = Engine(song, driver="null", blocksize=256)
+    eng._player.period = 256 / RATE
+    eng.play()
+    run(eng, 20)
+    s = eng.stats()
+    assert s["blocks"] == 20 and s["commands_applied"] == 1
+    assert 0 < s["load_mean"] <= s["load_max"] and s["xruns"] == 0 and s["events_dropped"] == 0
+
+
+def test_steady_state_callbacks_allocate_nothing(song):
+    eng = Engine(song, driver="null", blocksize=256)
+    eng.set_loop(True, 0.0, 2.0)
+    eng.play()
+    out = np.zeros((256, 2), np.float32)
+    render = eng._player.render
+    tracemalloc.start()  # before the warm-up, so what it holds is traced when freed
+    for _ in range(5000):  # fill the event queue to its steady state
+        render(out)
+    before = tracemalloc.take_snapshot()
+    for _ in range(10_000):
+        render(out)
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    grown = sum(d.size_diff for d in after.compare_to(before, "filename") if d.size_diff > 0)
+    assert grown < 8192, f"{grown} bytes allocated over 10,000 callbacks"
+
+
+def test_bad_arguments_are_refused(song):
+    with pytest.raises(ValueError, match="blocksize must be"):
+        Engine(song, driver="null", blocksize=16)
+    with pytest.raises(ValueError, match="driver must be"):
+        Engine(song, driver="alsa")
+    eng = Engine(song, driver="null")
+    with pytest.raises(ValueError, match="seek position"):
+        eng.seek(-1)
+    with pytest.raises(ValueError, match="loop range"):
+        eng.set_loop(True, 2.0, 1.0)
+    with pytest.raises(mt.UnknownIdError):
+        eng.set_volume(999, 0.0)
+
+
+def test_null_driver_plays_in_real_time(song):
+    import time
+
+    with Engine(song, driver="null", blocksize=256) as eng:
+        eng.play()
+        time.sleep(0.5)
+        position = eng.position
+    assert 0.3 < position < 0.7
+    assert eng.stats()["blocks"] > 50
+
+
+def test_plays_a_sine_at_its_pitch(project, wav):
+    src = project.pool.load(wav(sine(440, 1.0)))
+    project.add_audio_track("sine").add_clip(src)
+    eng = Engine(project, driver="null", blocksize=512)
+    eng.play()
+    out = run(eng, 100, 512)[:RATE, 0]
+    spectrum = np.abs(np.fft.rfft(out * np.hanning(RATE)))
+    assert np.argmax(spectrum) == 440
