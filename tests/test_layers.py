@@ -8,7 +8,14 @@ import mixtree
 SRC = Path(mixtree.__file__).parent
 ORDER = ["errors", "units", "dsp", "effects", "io", "model", "render", "engine", "cli"]
 # Code the audio callback runs: it must not reach the model even through a local import.
-CALLBACK_CODE = ["dsp", "render/plan.py", "render/audibility.py"]
+CALLBACK_CODE = [
+    "dsp",
+    "effects",
+    "render/plan.py",
+    "render/stages.py",
+    "render/audibility.py",
+    "engine/player.py",
+]
 
 
 def _part(path: Path) -> str:

@@ -51,6 +51,15 @@ def fader_targets(
                 step[s, ch] = abs(t - gain[s, ch]) / ramp_frames
 
 
+@nb.njit(cache=True)
+def _finite(track_buf: np.ndarray, s: int, frames: int) -> bool:
+    for i in range(frames):
+        for ch in range(2):
+            if not math.isfinite(track_buf[s, i, ch]):
+                return False
+    return True
+
+
 @nb.njit(cache=True, inline="always")
 def _ramp(g: float, target: float, step: float) -> float:
     if g < target:
@@ -71,6 +80,7 @@ def mix_into_parents(
     step: np.ndarray,
     peak: np.ndarray,
     rms: np.ndarray,
+    failed: np.ndarray,
 ) -> None:
     """Add each slot of ``slots`` into its parent's buffer through its fader; meter it.
 
@@ -78,11 +88,19 @@ def mix_into_parents(
     gain (volume, pan and audibility folded together), where it is heading, and how far it
     moves per frame. Gains ramp per frame, so the result does not depend on block size.
     ``peak`` and ``rms`` (float32 ``(slots, 2)``) receive the block's post-fader levels.
-    Audio-thread safe: no allocation.
+    A slot whose buffer holds NaN or infinity is flagged in ``failed`` and, like every
+    flagged slot, contributes nothing. Audio-thread safe: no allocation.
     """
     for j in range(slots.shape[0]):
         s = slots[j]
         p = parent[s]
+        if not failed[s] and not _finite(track_buf, s, frames):
+            failed[s] = True
+        if failed[s]:
+            for ch in range(2):
+                peak[s, ch] = 0.0
+                rms[s, ch] = 0.0
+            continue
         for ch in range(2):
             g = gain[s, ch]
             tgt = target[s, ch]
@@ -117,12 +135,21 @@ def write_output(
     step: np.ndarray,
     peak: np.ndarray,
     rms: np.ndarray,
+    failed: np.ndarray,
     out: np.ndarray,
 ) -> None:
     """Write ``slot`` (the master) through its fader into ``out`` ``(frames, 2)``; meter it.
 
-    Same smoothing as `mix_into_parents`. Audio-thread safe: writes into ``out`` only.
+    Same smoothing and non-finite guard as `mix_into_parents`: a failed master writes
+    silence. Audio-thread safe: writes into ``out`` only.
     """
+    if not failed[slot] and not _finite(track_buf, slot, frames):
+        failed[slot] = True
+    if failed[slot]:
+        for i in range(frames):
+            out[i, 0] = 0.0
+            out[i, 1] = 0.0
+        return
     for ch in range(2):
         g = gain[slot, ch]
         tgt = target[slot, ch]

@@ -22,7 +22,8 @@ PAN = 11  # value: (pan -1..1, ramp frames)
 EV_POSITION = 1  # (EV_POSITION, frame, playing)
 EV_METERS = 2  # (EV_METERS, plan serial)
 EV_XRUN = 3  # (EV_XRUN, total xruns)
-EV_ERROR = 4  # (EV_ERROR, message)
+EV_ERROR = 4  # (EV_ERROR, message): the whole block failed and was silenced
+EV_TRACK_FAILED = 5  # (EV_TRACK_FAILED, track_id, reason): that track was silenced
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +32,12 @@ class Event:
 
     ``kind`` is ``"position"`` (``position`` in frames, ``playing``), ``"meters"``
     (``peak`` and ``rms``: track id → (left, right) linear level, the master under its
-    id), ``"xrun"`` (``count`` so far) or ``"error"`` (``message``).
+    id), ``"xrun"`` (``count`` so far) or ``"error"`` (``message``; ``track`` is the id
+    of the track that was silenced, or None when a whole block was).
     """
 
     kind: str
+    track: int | None = None
     position: int = 0
     playing: bool = False
     count: int = 0
@@ -49,6 +52,6 @@ class Event:
         elif self.kind == "xrun":
             shown = {"count": self.count}
         elif self.kind == "error":
-            shown = {"message": self.message}
+            shown = {"track": self.track, "message": self.message}
         args = ", ".join(f"{k}={v!r}" for k, v in shown.items())
         return f"Event({self.kind!r}, {args})"

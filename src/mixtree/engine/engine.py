@@ -14,11 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from mixtree import effects as fx
 from mixtree.engine import commands as cmd
 from mixtree.engine.commands import Event
 from mixtree.engine.drivers import Driver, open_driver
 from mixtree.engine.player import Player
-from mixtree.model.operations import Operation, SetAttribute
+from mixtree.model.operations import Operation, SetAttribute, SetEffectParameter
 from mixtree.model.project import Project
 from mixtree.model.tracks import Track
 from mixtree.render.compile import compile_plan
@@ -71,6 +72,9 @@ class Engine:
         self.device = device
         self._ramp = seconds_to_frames(FADER_RAMP, self.sample_rate)
         _warm_up(self.sample_rate, blocksize)
+        for track in [project.master, *project.tracks]:
+            for effect in track.effects:
+                effect.reset()  # a new engine starts with every effect at rest, as a render does
         self._published = compile_plan(project, max_block=blocksize)
         self._retired: list[RenderPlan] = []
         self._player = Player(self._published, seconds_to_frames(SEEK_XFADE, self.sample_rate), self._ramp)
@@ -216,9 +220,28 @@ class Engine:
                 out.append(self._meters())
             elif code == cmd.EV_XRUN:
                 out.append(Event("xrun", count=raw[1]))
+            elif code == cmd.EV_TRACK_FAILED:
+                out.append(Event("error", track=raw[1], message=self._recover(raw[1], raw[2])))
             else:
                 out.append(Event("error", message=raw[1]))
         return out
+
+    def _recover(self, track_id: int, reason: str) -> str:
+        # The track was silenced on the audio thread; clear its effects' memory here and
+        # let it play again from the next block.
+        try:
+            track = self.project.track(track_id)
+        except KeyError:
+            return reason
+        for effect in track.effects:
+            effect.reset()
+        plan = self._player.plan
+        slot = plan.slot_of(track_id)
+        if slot >= 0:
+            plan.fail_reasons[slot] = ""
+            plan.reported[slot] = False
+            plan.failed[slot] = False
+        return f"track {track.name!r} silenced: {reason}"
 
     def _meters(self) -> Event:
         plan = self._player.plan
@@ -255,6 +278,8 @@ class Engine:
             raise RuntimeError("the engine's command queue is full (is the audio thread running?)")
 
     def _on_edit(self, op: Operation) -> None:
+        if isinstance(op, SetEffectParameter):
+            return  # the effect's target is already where the audio thread reads it
         if isinstance(op, SetAttribute) and op.name in _FAST_ATTRIBUTES:
             track = self.project.record(op.ident)
             if isinstance(track, Track):
@@ -291,7 +316,9 @@ class Engine:
 def _warm_up(sample_rate: int, blocksize: int) -> None:
     """Run every kernel the callback uses once, so none loads or compiles in the callback."""
     empty = Project(sample_rate=sample_rate)
-    empty.add_audio_track("warm-up")
+    track = empty.add_audio_track("warm-up")
+    for kind in (fx.Gain, fx.Pan, fx.Filter, fx.EQ3, fx.Compressor, fx.Delay, fx.Reverb):
+        track.add_effect(kind())
     old = compile_plan(empty, max_block=blocksize)
     plan = compile_plan(empty, max_block=blocksize, previous=old)
     player = Player(plan, 16, 16)

@@ -69,6 +69,7 @@ class Player:
                     self._render(out[at : at + block])
             else:
                 out.fill(0.0)
+            self._report_failures()
             self.events.post((cmd.EV_POSITION, self.position, self.playing))
             self.events.post((cmd.EV_METERS, self.plan.serial))
         except Exception as exc:  # the stream must survive anything
@@ -85,6 +86,14 @@ class Player:
         self.events.post((cmd.EV_XRUN, self.xruns))
 
     # -- steps ---------------------------------------------------------------------------
+    def _report_failures(self) -> None:
+        plan = self.plan
+        slot = plan.next_failure()
+        while slot >= 0:
+            reason = plan.fail_reasons[slot] or "its output turned NaN or infinite"
+            self.events.post((cmd.EV_TRACK_FAILED, int(plan.ids[slot]), reason))
+            slot = plan.next_failure()
+
     def _take_plan(self) -> None:
         new = self.pending_plan
         if new is not self.plan:

@@ -10,6 +10,7 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from mixtree.effects.base import Effect
     from mixtree.model.clip import Clip
     from mixtree.model.pool import Source
     from mixtree.model.project import Project
@@ -171,3 +172,102 @@ class RemoveClip(Operation):
     def description(self) -> str:
         """Return which clip was removed."""
         return f"remove clip #{self.ident}"
+
+
+class AddEffect(Operation):
+    """Insert an effect into a track's chain at ``index`` (default: the end)."""
+
+    def __init__(self, track_id: int, effect: Effect, index: int | None = None) -> None:
+        self.track_id = track_id
+        self.effect = effect
+        self.index = index
+
+    def apply(self, project: Project) -> None:
+        """Insert the effect."""
+        project._attach_effect(self.track_id, self.effect, self.index)
+
+    def revert(self, project: Project) -> None:
+        """Take the effect out again."""
+        project._detach_effect(self.effect.id)
+
+    @property
+    def description(self) -> str:
+        """Return which effect went where."""
+        return f"add {type(self.effect).__name__} to #{self.track_id}"
+
+
+class RemoveEffect(Operation):
+    """Remove an effect from its chain."""
+
+    def __init__(self, effect_id: int) -> None:
+        self.effect_id = effect_id
+        self.effect: Effect | None = None
+        self.track_id = 0
+        self.index = 0
+
+    def apply(self, project: Project) -> None:
+        """Detach the effect, remembering where it was."""
+        self.effect, self.track_id, self.index = project._detach_effect(self.effect_id)
+
+    def revert(self, project: Project) -> None:
+        """Put it back where it was."""
+        assert self.effect is not None
+        project._attach_effect(self.track_id, self.effect, self.index)
+
+    @property
+    def description(self) -> str:
+        """Return which effect was removed."""
+        return f"remove effect #{self.effect_id}"
+
+
+class MoveEffect(Operation):
+    """Move an effect to another place in its chain."""
+
+    def __init__(self, effect_id: int, index: int) -> None:
+        self.effect_id = effect_id
+        self.index = index
+        self.old_index = 0
+
+    def apply(self, project: Project) -> None:
+        """Move it."""
+        effect, track_id, self.old_index = project._detach_effect(self.effect_id)
+        chain_length = len(project.track(track_id).effects)
+        if not 0 <= self.index <= chain_length:
+            project._attach_effect(track_id, effect, self.old_index)
+            raise ValueError(f"effect index must be within 0..{chain_length}, not {self.index}")
+        project._attach_effect(track_id, effect, self.index)
+
+    def revert(self, project: Project) -> None:
+        """Move it back."""
+        effect, track_id, _ = project._detach_effect(self.effect_id)
+        project._attach_effect(track_id, effect, self.old_index)
+
+    @property
+    def description(self) -> str:
+        """Return the move."""
+        return f"move effect #{self.effect_id} to {self.index}"
+
+
+class SetEffectParameter(Operation):
+    """Set one parameter (or ``bypass``) of an effect; the audio side glides there."""
+
+    def __init__(self, effect_id: int, parameter: str, value: float) -> None:
+        self.effect_id = effect_id
+        self.parameter = parameter
+        self.value = value
+        self.old = 0.0
+
+    def apply(self, project: Project) -> None:
+        """Set the value."""
+        effect = project.effect(self.effect_id)
+        self.old = float(effect.bypass) if self.parameter == "bypass" else effect._values[self.parameter]
+        effect.assign(self.parameter, self.value)
+
+    def revert(self, project: Project) -> None:
+        """Restore the old value."""
+        project.effect(self.effect_id).assign(self.parameter, self.old)
+
+    @property
+    def description(self) -> str:
+        """Return what was set."""
+        return f"set {self.parameter} of effect #{self.effect_id} to {self.value!r}"

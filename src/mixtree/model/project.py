@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from mixtree.errors import UnknownIdError
 from mixtree.model.clip import Clip
-from mixtree.model.operations import AddTrack, Operation, RemoveTrack
+from mixtree.effects.base import Effect
+from mixtree.model.operations import AddTrack, Operation, RemoveTrack, SetEffectParameter
 from mixtree.model.pool import AudioPool
 from mixtree.model.record import Record
 from mixtree.model.tracks import AudioTrack, MasterTrack, Track
@@ -30,6 +31,7 @@ class Project:
         self.sample_rate = check_sample_rate(sample_rate)
         self._next_id = 1
         self._records: dict[int, Record] = {}
+        self._effects: dict[int, Effect] = {}
         self._top: list[int] = []
         self.version = 0
         self._listeners: list[Callable[[Operation], None]] = []
@@ -92,6 +94,21 @@ class Project:
         if not isinstance(rec, Clip):
             raise UnknownIdError("clip", clip_id)
         return rec
+
+    def effect(self, effect_id: int) -> Effect:
+        """Return the effect ``effect_id``; raise `UnknownIdError` if none."""
+        try:
+            return self._effects[effect_id]
+        except KeyError:
+            raise UnknownIdError("effect", effect_id) from None
+
+    def effect_track(self, effect_id: int) -> Track:
+        """Return the track whose chain holds the effect ``effect_id``."""
+        effect = self.effect(effect_id)
+        for track in [self.master, *self.tracks]:
+            if effect in track.effects:
+                return track
+        raise UnknownIdError("effect", effect_id)  # pragma: no cover - registry out of step
 
     def record(self, ident: int) -> Record:
         """Return the track or clip with id ``ident``; raise `UnknownIdError` if none."""
@@ -161,6 +178,8 @@ class Project:
         if isinstance(track, AudioTrack):
             for clip in track.clips:
                 self._records[clip.id] = clip
+        for effect in track.effects:
+            self._register_effect(effect)
 
     def _detach_track(self, track_id: int) -> tuple[Track, int]:
         track = self.track(track_id)
@@ -172,6 +191,8 @@ class Project:
         if isinstance(track, AudioTrack):
             for clip in track.clips:
                 del self._records[clip.id]
+        for effect in track.effects:
+            self._unregister_effect(effect)
         return track, index
 
     def _attach_clip(self, track_id: int, clip: Clip, index: int | None = None) -> None:
@@ -191,3 +212,28 @@ class Project:
         del track.clips[index]
         del self._records[clip_id]
         return clip, track.id, index
+
+    def _attach_effect(self, track_id: int, effect: Effect, index: int | None) -> None:
+        track = self.track(track_id)
+        track.effects.insert(len(track.effects) if index is None else index, effect)
+        self._register_effect(effect)
+
+    def _detach_effect(self, effect_id: int) -> tuple[Effect, int, int]:
+        track = self.effect_track(effect_id)
+        effect = self._effects[effect_id]
+        index = track.effects.index(effect)
+        del track.effects[index]
+        self._unregister_effect(effect)
+        return effect, track.id, index
+
+    def _register_effect(self, effect: Effect) -> None:
+        effect.prepare(self.sample_rate)
+        effect._edit_hook = self._edit_effect
+        self._effects[effect.id] = effect  # type: ignore[index]
+
+    def _unregister_effect(self, effect: Effect) -> None:
+        effect._edit_hook = None
+        del self._effects[effect.id]  # type: ignore[arg-type]
+
+    def _edit_effect(self, effect: Effect, parameter: str, value: float) -> None:
+        self.apply(SetEffectParameter(effect.id, parameter, value))  # type: ignore[arg-type]

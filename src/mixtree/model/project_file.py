@@ -10,7 +10,8 @@ from typing import Any
 
 from mixtree.errors import MediaError, ProjectFileError
 from mixtree.model.clip import Clip
-from mixtree.model.operations import AddClip, AddTrack
+from mixtree.effects.base import Effect
+from mixtree.model.operations import AddClip, AddEffect, AddTrack
 from mixtree.model.pool import decode_source
 from mixtree.model.project import Project
 from mixtree.model.tracks import AudioTrack, Track
@@ -29,6 +30,7 @@ def to_document(project: Project, base: Path) -> dict[str, Any]:
             "kind": "audio" if isinstance(t, AudioTrack) else "master",
         }
         doc.update(_finite(t.edited_fields()))
+        doc["effects"] = [{"id": e.id, **e.get_state()} for e in t.effects]
         if isinstance(t, AudioTrack):
             doc["clips"] = [
                 {"id": c.id, "source": c.source.id, **_finite(c.edited_fields())} for c in t.clips
@@ -146,7 +148,9 @@ def _from_document(doc: Any, path: Path) -> Project:
         source = decode_source(ident, media, project.sample_rate)
         project.pool._add(source)
         sources[ident] = source
-    _set_fields(project.master, _field(doc, "master", ""), "master")
+    master = _field(doc, "master", "")
+    _set_fields(project.master, master, "master")
+    _add_effects(project, project.master, master, "master")
     for i, t in enumerate(_field(doc, "tracks", "")):
         where = f"tracks[{i}]"
         if _field(t, "kind", where) != "audio":
@@ -154,6 +158,7 @@ def _from_document(doc: Any, path: Path) -> Project:
         track = AudioTrack(_id(t, where, project), None, _field(t, "name", where))
         _set_fields(track, t, where)
         project.apply(AddTrack(track))
+        _add_effects(project, track, t, where)
         for j, c in enumerate(_field(t, "clips", where)):
             cw = f"{where}.clips[{j}]"
             src_id = _field(c, "source", cw)
@@ -168,7 +173,7 @@ def _from_document(doc: Any, path: Path) -> Project:
                 raise _Located(cw, str(exc)) from exc
             project.apply(AddClip(track.id, clip))
     next_id = _field(doc, "next_id", "")
-    used = max(project._records.keys() | sources.keys())
+    used = max(project._records.keys() | sources.keys() | project._effects.keys())
     if not isinstance(next_id, int) or next_id <= used:
         raise _Located("next_id", f"must be an id above every id used ({used}), not {next_id!r}")
     project._next_id = next_id
@@ -176,11 +181,26 @@ def _from_document(doc: Any, path: Path) -> Project:
     return project
 
 
+def _add_effects(project: Project, track: Track, doc: dict[str, Any], where: str) -> None:
+    effects = doc.get("effects", [])
+    if not isinstance(effects, list):
+        raise _Located(f"{where}.effects", "expected a list")
+    for k, state in enumerate(effects):
+        ew = f"{where}.effects[{k}]"
+        ident = _id(state, ew, project)
+        try:
+            effect = Effect.from_state(state)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise _Located(ew, str(exc)) from exc
+        effect.id = ident
+        project.apply(AddEffect(track.id, effect))
+
+
 def _id(obj: dict[str, Any], where: str, project: Project) -> int:
     ident = _field(obj, "id", where)
     if not isinstance(ident, int) or isinstance(ident, bool) or ident < 1:
         raise _Located(f"{where}.id", f"ids are whole numbers >= 1, not {ident!r}")
-    if ident in project._records or ident in project.pool:
+    if ident in project._records or ident in project.pool or ident in project._effects:
         raise _Located(f"{where}.id", f"id {ident} is used twice")
     return ident
 

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from mixtree.model import checks
 from mixtree.model.clip import Clip
-from mixtree.model.operations import AddClip, RemoveClip
+from mixtree.effects.base import Effect
+from mixtree.model.operations import AddClip, AddEffect, MoveEffect, RemoveClip, RemoveEffect
 from mixtree.model.record import Edited, Record
 
 if TYPE_CHECKING:
@@ -16,9 +17,10 @@ if TYPE_CHECKING:
 
 
 class Track(Record):
-    """What every track has: a name, a fader (``volume_db``), ``pan`` and mute/solo."""
+    """What every track has: a name, a fader (``volume_db``), ``pan``, mute/solo and an
+    effect chain (``effects``, processed in order before the fader)."""
 
-    __slots__ = ("_name", "_volume_db", "_pan", "_mute", "_solo", "parent_id")
+    __slots__ = ("_name", "_volume_db", "_pan", "_mute", "_solo", "parent_id", "effects")
 
     name = Edited(checks.text("name"), "Display name.")
     volume_db = Edited(checks.number("volume_db", -math.inf, 24.0), "Fader level, dB.")
@@ -44,7 +46,34 @@ class Track(Record):
         self._mute = Track.mute.check(mute)
         self._solo = Track.solo.check(solo)
         self.parent_id: int | None = None
+        self.effects: list[Effect] = []
         self.project = project
+
+    def add_effect(self, effect: Effect, index: int | None = None) -> Effect:
+        """Insert ``effect`` into this track's chain (at the end by default) and return it."""
+        if not isinstance(effect, Effect):
+            raise ValueError(f"expected an effect, not {effect!r}")
+        if effect.id is not None:
+            raise ValueError(f"{effect!r} is already in a chain")
+        if index is not None and not 0 <= index <= len(self.effects):
+            raise ValueError(f"effect index must be within 0..{len(self.effects)}, not {index}")
+        project = self._attached()
+        effect.id = project._new_id()
+        project.apply(AddEffect(self.id, effect, index))
+        return effect
+
+    def remove_effect(self, effect_id: int) -> None:
+        """Remove the effect ``effect_id`` from this track's chain."""
+        self._attached().apply(RemoveEffect(effect_id))
+
+    def move_effect(self, effect_id: int, index: int) -> None:
+        """Move the effect ``effect_id`` to position ``index`` of this chain."""
+        self._attached().apply(MoveEffect(effect_id, index))
+
+    def _attached(self) -> Project:
+        if self.project is None:
+            raise ValueError(f"track {self._name!r} is not part of a project")
+        return self.project
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(id={self.id}, name={self._name!r})"
@@ -114,11 +143,6 @@ class AudioTrack(Track):
     def remove_clip(self, clip_id: int) -> None:
         """Remove the clip with id ``clip_id`` from this track."""
         self._attached().apply(RemoveClip(clip_id))
-
-    def _attached(self) -> Project:
-        if self.project is None:
-            raise ValueError(f"track {self._name!r} is not part of a project")
-        return self.project
 
 
 class MasterTrack(Track):

@@ -9,6 +9,7 @@ from mixtree.dsp.fades import curve_code
 from mixtree.model.project import Project
 from mixtree.model.tracks import AudioTrack, MasterTrack, Track
 from mixtree.render.plan import MAX_BLOCK, MIN_BLOCK, ClipTable, RenderPlan
+from mixtree.render.stages import chain_stages
 from mixtree.units import db_to_gain, seconds_to_frames
 
 #: A mono clip on a stereo track sits at the constant-power centre on both sides.
@@ -24,12 +25,15 @@ def check_block(blocksize: int) -> int:
     return int(blocksize)
 
 
-def compile_plan(project: Project, max_block: int = 512, previous: RenderPlan | None = None) -> RenderPlan:
+def compile_plan(
+    project: Project, max_block: int = 512, previous: RenderPlan | None = None, fresh: bool = False
+) -> RenderPlan:
     """Compile ``project`` into a plan that renders blocks of up to ``max_block`` frames.
 
     With ``previous`` (the plan now playing), the plan records which of its slots were
     which of ``previous``'s, so that `RenderPlan.adopt` can hand fader state over at the
-    swap and a recompile while playing does not click.
+    swap and a recompile while playing does not click. A ``fresh`` plan (for offline
+    renders) runs its effects on private memory at rest, leaving the live effects alone.
     """
     max_block = check_block(max_block)
     tracks: list[Track] = [project.master, *project.tracks]
@@ -53,6 +57,10 @@ def compile_plan(project: Project, max_block: int = 512, previous: RenderPlan | 
         depth[i] = depth[parent[i]] + 1
     levels = tuple(np.flatnonzero(depth == d).astype(np.int32) for d in range(int(depth.max()), 0, -1))
     clips, sources = _clip_table(project, tracks, slot, mono)
+    rate = project.sample_rate
+    level_stages = tuple(
+        chain_stages({int(s): tracks[s].effects for s in level}, rate, fresh) for level in levels
+    )
     return RenderPlan(
         sample_rate=project.sample_rate,
         max_block=max_block,
@@ -61,6 +69,8 @@ def compile_plan(project: Project, max_block: int = 512, previous: RenderPlan | 
         parent=parent,
         mono=mono,
         levels=levels,
+        level_stages=level_stages,
+        master_stages=chain_stages({0: project.master.effects}, rate, fresh),
         clips=clips,
         sources=source_list(sources),
         volume=np.array([db_to_gain(t.volume_db) for t in tracks], dtype=np.float64),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,6 +47,19 @@ def render_plan(
         plan.process(out[at : at + blocksize], position + at)
 
 
+class RenderWarning(UserWarning):
+    """A track was silenced during an offline render (an effect failed or went non-finite)."""
+
+
+def _warn_failures(project: Project, plan: RenderPlan) -> None:
+    slot = plan.next_failure()
+    while slot >= 0:
+        name = project.track(int(plan.ids[slot])).name
+        reason = plan.fail_reasons[slot] or "its output turned NaN or infinite"
+        warnings.warn(f"track {name!r} was silenced: {reason}", RenderWarning, stacklevel=3)
+        slot = plan.next_failure()
+
+
 def render(
     project: Project,
     start: float = 0.0,
@@ -71,13 +85,14 @@ def render(
     """
     blocksize = check_block(blocksize)
     first, frames = _range(project, start, duration)
-    plan = compile_plan(project, max_block=blocksize)
+    plan = compile_plan(project, max_block=blocksize, fresh=True)
     out = np.zeros((frames, 2), dtype=np.float32)
     step = max(blocksize, CHUNK_FRAMES // blocksize * blocksize)
     for at in range(0, frames, step):
         render_plan(plan, out[at : at + step], first + at, blocksize)
         if progress is not None:
             progress(min(frames, at + step), frames)
+    _warn_failures(project, plan)
     return out
 
 
@@ -99,7 +114,7 @@ def export(
     blocksize = check_block(blocksize)
     fmt, sub = format_for(path, subtype)
     first, frames = _range(project, start, duration)
-    plan = compile_plan(project, max_block=blocksize)
+    plan = compile_plan(project, max_block=blocksize, fresh=True)
     quantizer = Quantizer(sub)
     step = max(blocksize, CHUNK_FRAMES // blocksize * blocksize)
     chunk = np.zeros((step, 2), dtype=np.float32)
@@ -119,4 +134,5 @@ def export(
         raise MediaError(path, f"cannot write: {exc}") from exc
     if frames == 0 and progress is not None:
         progress(0, 0)
+    _warn_failures(project, plan)
     return path

@@ -17,6 +17,7 @@ from numba.typed import List
 from mixtree.dsp.clips import read_clips
 from mixtree.dsp.mixer import clear, fader_targets, mix_into_parents, write_output
 from mixtree.render.audibility import audibility
+from mixtree.render.stages import Stage
 
 #: Block sizes a plan accepts, in frames.
 MIN_BLOCK, MAX_BLOCK = 32, 8192
@@ -56,7 +57,10 @@ class RenderPlan:
     ramp steps; ``peak``/``rms`` float32 ``(slots, 2)`` meter the last block. ``levels``
     lists the non-master slots by depth, deepest first: each level mixes into the one
     above. ``track_buf`` is the pre-allocated float32 ``(slots, max_block, 2)`` working
-    memory. ``carry_map`` gives, per slot, the slot of the same track in the plan with
+    memory. ``level_stages`` holds each level's effect stages, ``master_stages`` the
+    master's. A track whose output turns non-finite, or whose unbatchable effect raises,
+    is flagged in ``failed`` (with ``fail_reasons``) and stays silent until cleared.
+    ``carry_map`` gives, per slot, the slot of the same track in the plan with
     serial ``carry_serial`` (-1: new), so state survives a swap.
     """
 
@@ -67,6 +71,8 @@ class RenderPlan:
     parent: np.ndarray
     mono: np.ndarray
     levels: tuple[np.ndarray, ...]
+    level_stages: tuple[tuple[Stage, ...], ...]
+    master_stages: tuple[Stage, ...]
     clips: ClipTable
     sources: List
     volume: np.ndarray
@@ -84,11 +90,17 @@ class RenderPlan:
     carry_serial: int
     serial: int = field(default_factory=next_serial)
     track_buf: np.ndarray = field(init=False, repr=False)
+    failed: np.ndarray = field(init=False, repr=False)
+    reported: np.ndarray = field(init=False, repr=False)
+    fail_reasons: list[str] = field(init=False, repr=False)
     _scratch: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         n = self.ids.shape[0]
         self.track_buf = np.zeros((n, self.max_block, 2), dtype=np.float32)
+        self.failed = np.zeros(n, dtype=np.bool_)
+        self.reported = np.zeros(n, dtype=np.bool_)
+        self.fail_reasons = [""] * n
         self._scratch = np.zeros(n, dtype=np.bool_)
         self.update_faders(0)
 
@@ -156,11 +168,30 @@ class RenderPlan:
             c.upmix,
             self.sources,
         )
-        for level in self.levels:
+        failed = self.failed
+        reasons = self.fail_reasons
+        for level, stages in zip(self.levels, self.level_stages):  # noqa: B905 - same length
+            for stage in stages:
+                stage.run(buf, frames, failed, reasons)
             mix_into_parents(
-                buf, frames, level, self.parent, self.gain, self.target, self.step, self.peak, self.rms
+                buf,
+                frames,
+                level,
+                self.parent,
+                self.gain,
+                self.target,
+                self.step,
+                self.peak,
+                self.rms,
+                failed,
             )
-        write_output(buf, frames, 0, self.gain, self.target, self.step, self.peak, self.rms, out)
+        for stage in self.master_stages:
+            stage.run(buf, frames, failed, reasons)
+        write_output(buf, frames, 0, self.gain, self.target, self.step, self.peak, self.rms, failed, out)
+
+    def next_failure(self) -> int:
+        """Return a slot that failed since the last call (marking it reported), or -1."""
+        return _next_failure(self.failed, self.reported)
 
 
 @nb.njit(cache=True)
@@ -179,3 +210,12 @@ def _adopt_gains(
         for ch in range(2):
             gain[s, ch] = old_gain[o, ch]
             step[s, ch] = abs(target[s, ch] - gain[s, ch]) / max(1, ramp_frames)
+
+
+@nb.njit(cache=True)
+def _next_failure(failed: np.ndarray, reported: np.ndarray) -> int:
+    for s in range(failed.shape[0]):
+        if failed[s] and not reported[s]:
+            reported[s] = True
+            return s
+    return -1

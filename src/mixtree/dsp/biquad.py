@@ -1,0 +1,168 @@
+"""RBJ cookbook biquads: design from (kind, freq, Q, gain) and batched filter kernels.
+
+Coefficients are scipy's sos row ``[b0, b1, b2, 1, a1, a2]`` less the leading 1 of the
+denominator, normalised by a0. Filtering is transposed direct form II in float64.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+from numba.typed import List
+
+from mixtree.dsp.smoothing import CUR, advance, begin_block
+
+KINDS = ("lowpass", "highpass", "bandpass", "notch", "peak", "lowshelf", "highshelf")
+LOWPASS, HIGHPASS, BANDPASS, NOTCH, PEAK, LOWSHELF, HIGHSHELF = range(7)
+
+#: float64 state per biquad section: b0 b1 b2 a1 a2, then z1 z2 for each of two channels.
+SECTION = 9
+
+
+@nb.njit(cache=True)
+def design(kind: int, freq: float, q: float, gain_db: float, rate: float, out: np.ndarray) -> None:
+    """Write the normalised coefficients ``b0 b1 b2 a1 a2`` of an RBJ biquad into ``out``.
+
+    ``kind`` indexes `KINDS`; ``freq`` is clamped below Nyquist. Shelves take ``q`` as
+    the cookbook's Q (0.707 gives the steepest shelf without overshoot).
+    """
+    f = min(max(freq, 1.0), 0.49 * rate)
+    w0 = 2.0 * math.pi * f / rate
+    cw = math.cos(w0)
+    alpha = math.sin(w0) / (2.0 * q)
+    a = 10.0 ** (gain_db / 40.0)
+    if kind == LOWPASS:
+        b0, b1, b2 = (1 - cw) / 2, 1 - cw, (1 - cw) / 2
+        a0, a1, a2 = 1 + alpha, -2 * cw, 1 - alpha
+    elif kind == HIGHPASS:
+        b0, b1, b2 = (1 + cw) / 2, -(1 + cw), (1 + cw) / 2
+        a0, a1, a2 = 1 + alpha, -2 * cw, 1 - alpha
+    elif kind == BANDPASS:
+        b0, b1, b2 = alpha, 0.0, -alpha
+        a0, a1, a2 = 1 + alpha, -2 * cw, 1 - alpha
+    elif kind == NOTCH:
+        b0, b1, b2 = 1.0, -2 * cw, 1.0
+        a0, a1, a2 = 1 + alpha, -2 * cw, 1 - alpha
+    elif kind == PEAK:
+        b0, b1, b2 = 1 + alpha * a, -2 * cw, 1 - alpha * a
+        a0, a1, a2 = 1 + alpha / a, -2 * cw, 1 - alpha / a
+    elif kind == LOWSHELF:
+        sq = 2 * math.sqrt(a) * alpha
+        b0 = a * ((a + 1) - (a - 1) * cw + sq)
+        b1 = 2 * a * ((a - 1) - (a + 1) * cw)
+        b2 = a * ((a + 1) - (a - 1) * cw - sq)
+        a0 = (a + 1) + (a - 1) * cw + sq
+        a1 = -2 * ((a - 1) + (a + 1) * cw)
+        a2 = (a + 1) + (a - 1) * cw - sq
+    else:
+        sq = 2 * math.sqrt(a) * alpha
+        b0 = a * ((a + 1) + (a - 1) * cw + sq)
+        b1 = -2 * a * ((a - 1) + (a + 1) * cw)
+        b2 = a * ((a + 1) + (a - 1) * cw - sq)
+        a0 = (a + 1) - (a - 1) * cw + sq
+        a1 = 2 * ((a - 1) - (a + 1) * cw)
+        a2 = (a + 1) - (a - 1) * cw - sq
+    out[0] = b0 / a0
+    out[1] = b1 / a0
+    out[2] = b2 / a0
+    out[3] = a1 / a0
+    out[4] = a2 / a0
+
+
+def sos(kind: str, freq: float, q: float, gain_db: float, rate: float) -> np.ndarray:
+    """Return scipy's ``(1, 6)`` sos row for one RBJ biquad (for tests and tools)."""
+    c = np.zeros(5)
+    design(KINDS.index(kind), freq, q, gain_db, rate, c)
+    return np.array([[c[0], c[1], c[2], 1.0, c[3], c[4]]])
+
+
+@nb.njit(cache=True, inline="always")
+def _tick(st: np.ndarray, base: int, ch: int, x: float) -> float:
+    z = base + 5 + 2 * ch
+    y = st[base] * x + st[z]
+    st[z] = st[base + 1] * x - st[base + 3] * y + st[z + 1]
+    st[z + 1] = st[base + 2] * x - st[base + 4] * y
+    return y
+
+
+@nb.njit(cache=True, inline="always")
+def _eq3_design(pr: np.ndarray, st: np.ndarray, rate: float) -> None:
+    # parameters: low_db, mid_db, high_db, low_freq, high_freq
+    lo = pr[3, CUR]
+    hi = pr[4, CUR]
+    design(LOWSHELF, lo, 0.7071067811865476, pr[0, CUR], rate, st[0:5])
+    design(PEAK, math.sqrt(lo * hi), 0.7, pr[1, CUR], rate, st[SECTION : SECTION + 5])
+    design(HIGHSHELF, hi, 0.7071067811865476, pr[2, CUR], rate, st[2 * SECTION : 2 * SECTION + 5])
+
+
+@nb.njit(cache=True, inline="always")
+def _filter_design(pr: np.ndarray, st: np.ndarray, rate: float) -> None:
+    # parameters: kind, freq, q, gain_db
+    design(int(pr[0, CUR]), pr[1, CUR], pr[2, CUR], pr[3, CUR], rate, st[0:5])
+
+
+@nb.njit(cache=True)
+def filter_kernel(
+    buf: np.ndarray,
+    frames: int,
+    slots: np.ndarray,
+    params: List,
+    states: List,
+    buffers: List,
+    ramps: List,
+    rate: float,
+) -> None:
+    """Run one `Filter` per row over its track buffer, in place. Audio-thread safe."""
+    for r in range(slots.shape[0]):
+        _run_sections(buf, frames, slots[r], params[r], states[r], ramps[r], rate, 1, False)
+
+
+@nb.njit(cache=True)
+def eq3_kernel(
+    buf: np.ndarray,
+    frames: int,
+    slots: np.ndarray,
+    params: List,
+    states: List,
+    buffers: List,
+    ramps: List,
+    rate: float,
+) -> None:
+    """Run one `EQ3` (low shelf, mid peak, high shelf) per row, in place. Audio-thread safe."""
+    for r in range(slots.shape[0]):
+        _run_sections(buf, frames, slots[r], params[r], states[r], ramps[r], rate, 3, True)
+
+
+@nb.njit(cache=True, inline="always")
+def _run_sections(
+    buf: np.ndarray,
+    frames: int,
+    s: int,
+    pr: np.ndarray,
+    st: np.ndarray,
+    ramps: np.ndarray,
+    rate: float,
+    sections: int,
+    eq3: bool,
+) -> None:
+    active_row = pr.shape[0] - 1
+    moving = begin_block(pr, ramps)
+    if pr[active_row, CUR] == 0.0 and not moving:
+        return  # fully bypassed
+    for i in range(frames):
+        if moving:
+            for p in range(active_row):
+                advance(pr, p)
+            if eq3:
+                _eq3_design(pr, st, rate)
+            else:
+                _filter_design(pr, st, rate)
+        wet_amount = advance(pr, active_row)
+        for ch in range(2):
+            x = float(buf[s, i, ch])
+            y = x
+            for k in range(sections):
+                y = _tick(st, k * SECTION, ch, y)
+            buf[s, i, ch] = x + wet_amount * (y - x)

@@ -1,0 +1,47 @@
+"""Per-sample parameter smoothing over an effect's parameter table.
+
+A parameter table is float64 ``(parameters, 4)``: columns `CUR` (the value now), `TGT`
+(where the control side wants it), `LAST` (the target the ramp was set up for) and
+`STEP` (how far it moves per frame). The control side only writes `TGT`; the kernels do
+the rest, so a change of target becomes a linear ramp of ``ramps[p]`` frames.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+CUR, TGT, LAST, STEP = 0, 1, 2, 3
+
+
+@nb.njit(cache=True, inline="always")
+def begin_block(params: np.ndarray, ramps: np.ndarray) -> bool:
+    """Set up ramps for targets that changed; return True if any parameter is moving."""
+    moving = False
+    for p in range(params.shape[0]):
+        tgt = params[p, TGT]
+        if tgt != params[p, LAST]:
+            params[p, LAST] = tgt
+            if ramps[p] <= 0:
+                params[p, CUR] = tgt
+                params[p, STEP] = 0.0
+            else:
+                params[p, STEP] = abs(tgt - params[p, CUR]) / ramps[p]
+        if params[p, CUR] != tgt:
+            moving = True
+    return moving
+
+
+@nb.njit(cache=True, inline="always")
+def advance(params: np.ndarray, p: int) -> float:
+    """Move parameter ``p`` one frame toward its target and return its new value."""
+    cur = params[p, CUR]
+    tgt = params[p, TGT]
+    if cur != tgt:
+        step = params[p, STEP]
+        if cur < tgt:
+            cur = min(tgt, cur + step)
+        else:
+            cur = max(tgt, cur - step)
+        params[p, CUR] = cur
+    return cur

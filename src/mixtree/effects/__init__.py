@@ -1,0 +1,11 @@
+"""Effects: the protocol and the built-ins (``from mixtree import effects as fx``)."""
+
+from mixtree.effects.base import Effect
+from mixtree.effects.compressor import Compressor
+from mixtree.effects.delay import Delay
+from mixtree.effects.filters import EQ3, Filter
+from mixtree.effects.gain import Gain, Pan
+from mixtree.effects.parameters import Parameter
+from mixtree.effects.reverb import Reverb
+
+__all__ = ["EQ3", "Compressor", "Delay", "Effect", "Filter", "Gain", "Pan", "Parameter", "Reverb"]

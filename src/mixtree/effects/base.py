@@ -1,0 +1,245 @@
+"""The effect protocol: parameters described and smoothed, state as plain data, one kernel.
+
+An `Effect` is a control-side object with its audio-side memory attached: a parameter
+table (see `mixtree.dsp.smoothing`), a state vector and, for effects with memory, a
+buffer. Built-in effects name a batched kernel; the render plan runs each kernel once per
+chain position for every track that has that effect there. An effect without a kernel
+is run on its own through `process_block` (user effects, hosted plugins).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+from numba.typed import List
+
+from mixtree.dsp.smoothing import CUR, LAST, TGT
+from mixtree.effects.parameters import Parameter
+
+#: ``hook(effect, parameter_id, value)``: how an effect inside a project reports an edit.
+EditHook = Callable[["Effect", str, float], None]
+
+#: Time a bypass switch takes to cross-fade, seconds.
+BYPASS_RAMP = 0.010
+
+
+class Effect:
+    """An audio effect: processes float32 ``(frames, channels)`` blocks in place.
+
+    Parameters are set and read by id or name (`set_parameter`, `get_parameter`) or as
+    attributes (``comp.ratio = 2``). A change is smoothed per sample over the parameter's
+    ``ramp``. ``bypass`` cross-fades to the dry signal over 10 ms.
+    """
+
+    effect_type: ClassVar[str] = ""
+    PARAMETERS: ClassVar[tuple[Parameter, ...]] = ()
+    kernel: ClassVar[Callable[..., None] | None] = None
+    state_size: ClassVar[int] = 0
+    _types: ClassVar[dict[str, type[Effect]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.effect_type:
+            Effect._types[cls.effect_type] = cls
+        for spec in cls.PARAMETERS:
+            setattr(cls, spec.id, _parameter_property(spec))
+
+    def __init__(self, **values: float | str) -> None:
+        self.id: int | None = None
+        self._edit_hook: EditHook | None = None
+        self._values = {p.id: p.default for p in self.PARAMETERS}
+        self._bypass = False
+        for key, value in values.items():
+            spec = self._spec(key)
+            self._values[spec.id] = spec.check(value)
+        self.sample_rate = 0
+        self._params = np.zeros((len(self.PARAMETERS) + 1, 4), dtype=np.float64)
+        self._ramps = np.zeros(len(self.PARAMETERS) + 1, dtype=np.int64)
+        self._state = np.zeros(self.state_size, dtype=np.float64)
+        self._buffer = np.zeros((0, 2), dtype=np.float32)
+
+    # -- parameters ----------------------------------------------------------------------
+    @property
+    def parameters(self) -> tuple[Parameter, ...]:
+        """Return the descriptions of every parameter."""
+        return self.PARAMETERS
+
+    def _spec(self, key: str) -> Parameter:
+        for p in self.PARAMETERS:
+            if key == p.id or key.lower() == p.name.lower():
+                return p
+        names = ", ".join(p.id for p in self.PARAMETERS)
+        raise ValueError(f"{type(self).__name__} has no parameter {key!r} (it has {names})")
+
+    def get_parameter(self, key: str) -> float | str:
+        """Return a parameter's value by id or name (a choice by its name)."""
+        spec = self._spec(key)
+        value = self._values[spec.id]
+        return spec.choices[int(value)] if spec.choices else value
+
+    def set_parameter(self, key: str, value: float | str) -> None:
+        """Set a parameter by id or name; it glides there over the parameter's ramp."""
+        spec = self._spec(key)
+        self._edit(spec.id, spec.check(value))
+
+    @property
+    def bypass(self) -> bool:
+        """Return True while the effect is bypassed (its input passes unchanged)."""
+        return self._bypass
+
+    @bypass.setter
+    def bypass(self, on: bool) -> None:
+        if not isinstance(on, bool | int) or on not in (0, 1):
+            raise ValueError(f"bypass must be True or False, not {on!r}")
+        self._edit("bypass", float(bool(on)))
+
+    def _edit(self, pid: str, value: float) -> None:
+        if self._edit_hook is not None:
+            self._edit_hook(self, pid, value)
+        else:
+            self.assign(pid, value)
+
+    def assign(self, pid: str, value: float) -> None:
+        """Set a checked value and hand it to the audio side (used by operations)."""
+        if pid == "bypass":
+            self._bypass = bool(value)
+        else:
+            self._values[pid] = value
+        self._push_targets()
+
+    def _dsp_values(self) -> list[float]:
+        """Return the values the kernel reads, in parameter order (override to derive)."""
+        return [self._values[p.id] for p in self.PARAMETERS]
+
+    def _push_targets(self) -> None:
+        # One float store per row: the audio thread picks targets up at its next block.
+        for row, value in enumerate(self._dsp_values()):
+            self._params[row, TGT] = value
+        self._params[-1, TGT] = 0.0 if self._bypass else 1.0
+
+    # -- audio-side memory ---------------------------------------------------------------
+    def buffer_shape(self, sample_rate: int) -> tuple[int, int]:
+        """Return the float32 buffer an effect with memory needs at ``sample_rate``."""
+        return (0, 2)
+
+    def prepare(self, sample_rate: int) -> None:
+        """Allocate the audio-side memory for ``sample_rate`` and start at rest (control side)."""
+        if sample_rate == self.sample_rate:
+            return
+        self.sample_rate = sample_rate
+        ramps = [p.ramp for p in self.PARAMETERS] + [BYPASS_RAMP]
+        self._ramps = np.array([round(r * sample_rate) for r in ramps], dtype=np.int64)
+        self._buffer = np.zeros(self.buffer_shape(sample_rate), dtype=np.float32)
+        self.reset()
+
+    def reset(self) -> None:
+        """Clear the effect's memory (filter state, delay lines, envelopes) and stop ramps."""
+        self._push_targets()
+        self._params[:, CUR] = self._params[:, TGT]
+        self._params[:, LAST] = self._params[:, TGT]
+        self._state[:] = 0.0
+        self._buffer[:] = 0.0
+        if self.sample_rate:
+            self._init_state(self._state)
+
+    def _init_state(self, state: np.ndarray) -> None:
+        """Fill derived values (coefficients, line lengths) into a state at rest; override."""
+
+    def memory(self, fresh: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Return the arrays a kernel runs on: parameter table, state, buffer, ramps.
+
+        By default the effect's own (live: edits and playback share them). With ``fresh``,
+        private copies at rest, for a render that must neither disturb nor inherit them.
+        """
+        if not fresh:
+            return self._params, self._state, self._buffer, self._ramps
+        params = self._params.copy()
+        params[:, CUR] = params[:, TGT]
+        params[:, LAST] = params[:, TGT]
+        state = np.zeros_like(self._state)
+        if self.sample_rate:
+            self._init_state(state)
+        return params, state, np.zeros_like(self._buffer), self._ramps
+
+    @property
+    def latency(self) -> int:
+        """Return the delay the effect adds, in samples (built-ins add none)."""
+        return 0
+
+    # -- processing ----------------------------------------------------------------------
+    def process(self, block: np.ndarray, sample_rate: int) -> np.ndarray:
+        """Process float32 ``(frames, channels)`` audio in place and return it (1 or 2 channels)."""
+        if block.ndim != 2 or block.shape[1] not in (1, 2):
+            raise ValueError(f"block must be (frames, 1 or 2 channels), not {block.shape}")
+        self.prepare(sample_rate)
+        work = np.empty((1, block.shape[0], 2), dtype=np.float32)
+        work[0] = block if block.shape[1] == 2 else np.repeat(block, 2, axis=1)
+        if self.kernel is None:
+            self.process_block(work[0], sample_rate)
+        else:
+            self.kernel(
+                work,
+                block.shape[0],
+                np.zeros(1, np.int32),
+                _one(self._params),
+                _one(self._state),
+                _one(self._buffer),
+                _one(self._ramps),
+                float(sample_rate),
+            )
+        block[:] = work[0] if block.shape[1] == 2 else work[0, :, :1]
+        return block
+
+    def process_block(self, block: np.ndarray, sample_rate: int) -> None:
+        """Process a float32 ``(frames, 2)`` block in place; effects without a kernel override this."""
+        raise NotImplementedError(f"{type(self).__name__} has neither a kernel nor process_block")
+
+    # -- state as plain data -------------------------------------------------------------
+    def get_state(self) -> dict[str, Any]:
+        """Return the effect's settings as plain data: its type, parameters and bypass."""
+        return {
+            "type": self.effect_type,
+            "parameters": {p.id: self.get_parameter(p.id) for p in self.PARAMETERS},
+            "bypass": self._bypass,
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore settings saved by `get_state`."""
+        for key, value in state.get("parameters", {}).items():
+            self.set_parameter(key, value)
+        if "bypass" in state:
+            self.bypass = state["bypass"]
+
+    @staticmethod
+    def from_state(state: dict[str, Any]) -> Effect:
+        """Return a new effect of the saved type with the saved settings."""
+        kind = state.get("type")
+        if kind not in Effect._types:
+            known = ", ".join(sorted(Effect._types))
+            raise ValueError(f"unknown effect type {kind!r} (known: {known})")
+        effect = Effect._types[kind]()
+        effect.set_state(state)
+        return effect
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{p.id}={self.get_parameter(p.id)!r}" for p in self.PARAMETERS)
+        return f"{type(self).__name__}({args})"
+
+
+def _one(array: np.ndarray) -> List:
+    out = List()
+    out.append(array)
+    return out
+
+
+def _parameter_property(spec: Parameter) -> property:
+    def get(self: Effect) -> float | str:
+        return self.get_parameter(spec.id)
+
+    def set(self: Effect, value: float | str) -> None:
+        self.set_parameter(spec.id, value)
+
+    unit = f", {spec.unit}" if spec.unit else ""
+    return property(get, set, doc=f"{spec.name} ({spec.min:g}..{spec.max:g}{unit}).")

@@ -1,0 +1,97 @@
+"""Effect stages of a plan: one batched kernel call, or one unbatchable effect at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numba.typed import List
+
+from mixtree.effects.base import Effect
+
+
+class BatchStage:
+    """Every effect of one built-in type at one chain position, run in one kernel call."""
+
+    __slots__ = ("kernel", "slots", "effects", "params", "states", "buffers", "ramps", "rate")
+
+    def __init__(
+        self, kernel: Callable[..., None], rows: list[tuple[int, Effect]], rate: int, fresh: bool
+    ) -> None:
+        self.kernel = kernel
+        self.slots = np.array([s for s, _ in rows], dtype=np.int32)
+        self.effects = tuple(e for _, e in rows)
+        # Typed lists of references. Live plans run on the effects' own arrays, so state and
+        # the parameter targets the control side writes carry over from plan to plan;
+        # ``fresh`` plans (offline renders) get private copies at rest.
+        memories = [e.memory(fresh) for e in self.effects]
+        self.params, self.states, self.buffers, self.ramps = (
+            _typed([m[i] for m in memories]) for i in range(4)
+        )
+        self.rate = float(rate)
+
+    def run(self, buf: np.ndarray, frames: int, failed: np.ndarray, reasons: list[str]) -> None:
+        """Process the rows' track buffers in place. Audio-thread safe: one compiled call."""
+        self.kernel(buf, frames, self.slots, self.params, self.states, self.buffers, self.ramps, self.rate)
+
+
+class SoloStage:
+    """One effect without a kernel (a user effect, a hosted plugin), on its own.
+
+    If it raises, its track is silenced for the block, flagged in ``failed`` with the
+    reason, and the stream goes on.
+    """
+
+    __slots__ = ("slot", "effect", "rate")
+
+    def __init__(self, slot: int, effect: Effect, rate: int) -> None:
+        self.slot = slot
+        self.effect = effect
+        self.rate = rate
+
+    def run(self, buf: np.ndarray, frames: int, failed: np.ndarray, reasons: list[str]) -> None:
+        """Process the track's buffer in place; never raises."""
+        if failed[self.slot]:
+            return
+        block = buf[self.slot, :frames]
+        try:
+            self.effect.process_block(block, self.rate)
+        except Exception as exc:
+            block.fill(0.0)
+            failed[self.slot] = True
+            reasons[self.slot] = f"{type(self.effect).__name__} raised {type(exc).__name__}: {exc}"
+
+
+Stage = BatchStage | SoloStage
+
+
+def _typed(arrays: list[np.ndarray]) -> List:
+    out = List()
+    for a in arrays:
+        out.append(a)
+    return out
+
+
+def chain_stages(chains: dict[int, list[Effect]], rate: int, fresh: bool = False) -> tuple[Stage, ...]:
+    """Return the stages running ``chains`` (slot → effects in order), position by position.
+
+    At each chain position, effects of the same built-in type share one batched stage;
+    effects without a kernel get a stage each. Tracks' chains are independent, so the
+    order among stages of one position does not matter; positions run in order. With
+    ``fresh``, built-in effects run on private memory at rest (see `Effect.memory`).
+    """
+    stages: list[Stage] = []
+    depth = max((len(c) for c in chains.values()), default=0)
+    for position in range(depth):
+        groups: dict[type[Effect], list[tuple[int, Effect]]] = {}
+        for slot, chain in chains.items():
+            if position >= len(chain):
+                continue
+            effect = chain[position]
+            if type(effect).kernel is None:
+                stages.append(SoloStage(slot, effect, rate))
+            else:
+                groups.setdefault(type(effect), []).append((slot, effect))
+        for kind, rows in groups.items():
+            stages.append(BatchStage(kind.kernel, rows, rate, fresh))  # type: ignore[arg-type]
+    return tuple(stages)
