@@ -6,9 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mixtree.effects.base import Effect
 from mixtree.errors import UnknownIdError
 from mixtree.model.clip import Clip
-from mixtree.effects.base import Effect
 from mixtree.model.operations import AddTrack, Operation, RemoveTrack, SetEffectParameter
 from mixtree.model.pool import AudioPool
 from mixtree.model.record import Record

@@ -8,9 +8,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from mixtree.effects.base import Effect
 from mixtree.errors import MediaError, ProjectFileError
 from mixtree.model.clip import Clip
-from mixtree.effects.base import Effect
 from mixtree.model.operations import AddClip, AddEffect, AddTrack
 from mixtree.model.pool import decode_source
 from mixtree.model.project import Project

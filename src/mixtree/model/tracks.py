@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from mixtree.effects.base import Effect
 from mixtree.model import checks
 from mixtree.model.clip import Clip
-from mixtree.effects.base import Effect
 from mixtree.model.operations import AddClip, AddEffect, MoveEffect, RemoveClip, RemoveEffect
 from mixtree.model.record import Edited, Record
 
