@@ -48,7 +48,7 @@ def test_a_swapped_plan_adopts_the_playing_gains_and_ramps_to_its_own(project, o
     t.volume_db = -20.0
     new = compile_plan(project, previous=old)
     s = new.slot_of(t.id)
-    new.adopt(old, ramp_frames=480)
+    new.adopt(old, ramp_frames=480, xfade_frames=0)
     assert np.array_equal(new.gain[s], old.gain[s])
     assert (new.target[s] < new.gain[s]).all()
     np.testing.assert_allclose(new.step[s], (new.gain[s] - new.target[s]) / 480)
@@ -57,12 +57,14 @@ def test_a_swapped_plan_adopts_the_playing_gains_and_ramps_to_its_own(project, o
     assert np.array_equal(new.gain[s], new.target[s])  # reached within the block
 
 
-def test_adopt_ignores_a_plan_it_was_not_compiled_against(project, ones):
-    project.add_audio_track("A").add_clip(project.pool.load(ones))
+def test_adopt_matches_tracks_by_id_even_across_skipped_plans(project, ones):
+    t = project.add_audio_track("A")
+    t.add_clip(project.pool.load(ones))
     a = compile_plan(project)
+    project.add_audio_track("B", index=0)
     b = compile_plan(project, previous=a)
-    c = compile_plan(project)
-    before = b.gain.copy()
-    c.gain[:] = 0.123
-    b.adopt(c, 480)
-    assert np.array_equal(b.gain, before)
+    t.volume_db = -6.0
+    c = compile_plan(project, previous=b)  # the audio thread never took b
+    c.adopt(a, 480, 0)
+    assert c.carry_map.tolist() == [0, -1, 1]
+    assert np.array_equal(c.gain[2], a.gain[1]) and (c.step[2] > 0).all()

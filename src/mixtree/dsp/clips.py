@@ -37,6 +37,7 @@ def read_clips(
     clip_curve: np.ndarray,
     clip_reversed: np.ndarray,
     clip_upmix: np.ndarray,
+    clip_window: np.ndarray,
     sources: List,
 ) -> None:
     """Add every clip overlapping ``[block_start, block_start + frames)`` into ``track_buf``.
@@ -45,15 +46,16 @@ def read_clips(
     are per clip: the track slot, the absolute first and end frame, the source index and
     the source frame at the clip's first frame, linear gain, fade lengths in frames, fade
     curve code, reversed flag, and the gain a mono source gets on each side (1 in a mono
-    track, -3 dB in a stereo one). A reversed clip plays frames ``offset + length - 1``
-    down to ``offset``. Audio-thread safe: no allocation, no Python objects.
+    track, -3 dB in a stereo one), and the window of output frames it may sound in (int64
+    ``(clips, 2)``, narrower than the clip for aliases). A reversed clip plays frames
+    ``offset + length - 1`` down to ``offset``. Audio-thread safe: no allocation.
     """
     block_end = block_start + frames
     for c in range(clip_track.shape[0]):
         start = clip_start[c]
         end = clip_end[c]
-        lo = max(start, block_start)
-        hi = min(end, block_end)
+        lo = max(start, block_start, clip_window[c, 0])
+        hi = min(end, block_end, clip_window[c, 1])
         if lo >= hi:
             continue
         slot = clip_track[c]

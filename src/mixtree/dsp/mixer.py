@@ -185,3 +185,76 @@ def crossfade(out: np.ndarray, old: np.ndarray, frames: int, done: int, length: 
         fo = np.float32(math.cos(x * math.pi / 2.0))
         for ch in range(2):
             out[i, ch] = out[i, ch] * fi + old[i, ch] * fo
+
+
+@nb.njit(cache=True)
+def mix_sends(
+    track_buf: np.ndarray,
+    frames: int,
+    sends: np.ndarray,
+    send_src: np.ndarray,
+    send_dst: np.ndarray,
+    send_pre: np.ndarray,
+    send_gain: np.ndarray,
+    send_target: np.ndarray,
+    send_step: np.ndarray,
+    audible: np.ndarray,
+    failed: np.ndarray,
+    gain: np.ndarray,
+    target: np.ndarray,
+    step: np.ndarray,
+) -> None:
+    """Add the sends listed in ``sends`` into their buses.
+
+    A pre-fader send takes the track's buffer after its effects; a post-fader one also
+    follows the track's fader and pan, ramping exactly as `mix_into_parents` will in this
+    block. Send levels ramp per frame like faders. Sends of silent (muted, soloed-away)
+    or failed tracks carry nothing. Call before `mix_into_parents`. Audio-thread safe.
+    """
+    for j in range(sends.shape[0]):
+        k = sends[j]
+        s = send_src[k]
+        d = send_dst[k]
+        sg = send_gain[k]
+        st = send_target[k]
+        ss = send_step[k]
+        open_ = audible[s] and not failed[s]
+        for ch in range(2):
+            g = gain[s, ch]
+            lv = sg
+            for i in range(frames):
+                if lv != st:
+                    lv = _ramp(lv, st, ss)
+                if send_pre[k]:
+                    f = 1.0 if open_ else 0.0
+                else:
+                    if g != target[s, ch]:
+                        g = _ramp(g, target[s, ch], step[s, ch])
+                    f = g if not failed[s] else 0.0
+                track_buf[d, i, ch] += np.float32(lv * f) * track_buf[s, i, ch]
+            if ch == 1:
+                send_gain[k] = lv
+
+
+@nb.njit(cache=True)
+def blend_slots(
+    track_buf: np.ndarray, old_buf: np.ndarray, frames: int, carry: np.ndarray, done: int, length: int
+) -> None:
+    """Crossfade each slot from ``old_buf`` (slot ``carry[s]`` of the previous plan) into
+    ``track_buf`` over frames ``done..done+frames`` of a ``length``-frame linear fade.
+
+    Used for a plan's first blocks, so that moving clips or changing a metatrack's
+    timing while playing glides instead of jumping. Linear (equal-gain), because most
+    tracks sound the same in both plans and must pass through at unity. Audio-thread safe.
+    """
+    for s in range(track_buf.shape[0]):
+        o = carry[s]
+        for i in range(frames):
+            x = (done + i + 0.5) / length
+            if x > 1.0:
+                x = 1.0
+            fi = np.float32(x)
+            fo = np.float32(1.0 - x)
+            for ch in range(2):
+                old = old_buf[o, i, ch] if o >= 0 else np.float32(0.0)
+                track_buf[s, i, ch] = track_buf[s, i, ch] * fi + old * fo

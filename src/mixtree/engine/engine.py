@@ -309,7 +309,9 @@ class Engine:
         # Drop plans only once the audio thread has finished a whole block past the swap,
         # so the last reference to a plan never goes away on the audio thread.
         p = self._player
-        if self._retired and p.plan is self._published and p.blocks > p.swap_block + 1:
+        plan = p.plan
+        if plan is self._published and p.blocks > p.swap_block + 1 and not plan.crossfading:
+            plan.release_previous()
             self._retired.clear()
 
 

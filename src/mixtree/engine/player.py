@@ -97,7 +97,7 @@ class Player:
     def _take_plan(self) -> None:
         new = self.pending_plan
         if new is not self.plan:
-            new.adopt(self.plan, self.ramp_frames)
+            new.adopt(self.plan, self.ramp_frames, self.xfade_frames)
             self.plan = new
             self.swap_block = self.blocks
 

@@ -18,6 +18,8 @@ class Clip(Record):
     """A region of ``source`` from ``offset`` for ``duration`` seconds, placed at ``start``.
 
     Times are seconds; the renderer places them on the nearest frame of the project rate.
+    ``speed`` plays the source faster or slower, pitch following (varispeed): the clip then
+    uses ``duration × speed`` seconds of its source.
     Fades rise from and fall to exact silence along ``fade_curve``. A reversed clip plays
     the same region backwards. A muted clip is silent.
     """
@@ -34,6 +36,7 @@ class Clip(Record):
         "_fade_curve",
         "_reversed",
         "_muted",
+        "_speed",
     )
 
     start = Edited(checks.number("start", 0.0), "Timeline position of the first frame, s.")
@@ -45,6 +48,7 @@ class Clip(Record):
     fade_curve = Edited(checks.fade_curve, "Fade shape: linear, equal_power, exponential, …")
     reversed = Edited(checks.flag("reversed"), "Play the region backwards.")
     muted = Edited(checks.flag("muted"), "Silence the clip.")
+    speed = Edited(checks.number("speed", 1 / 64, 64.0), "Varispeed rate: source seconds per second.")
 
     def __init__(
         self,
@@ -61,6 +65,7 @@ class Clip(Record):
         fade_curve: str = "linear",
         reversed: bool = False,
         muted: bool = False,
+        speed: float = 1.0,
     ) -> None:
         super().__init__(ident, None)
         self.source = source
@@ -74,6 +79,7 @@ class Clip(Record):
         self._fade_curve = Clip.fade_curve.check(fade_curve)
         self._reversed = Clip.reversed.check(reversed)
         self._muted = Clip.muted.check(muted)
+        self._speed = Clip.speed.check(speed)
         self.validate()
         self.project = project
 
@@ -87,11 +93,13 @@ class Clip(Record):
                 f"fade_in {self._fade_in:g} s + fade_out {self._fade_out:g} s exceed the clip's "
                 f"duration {self._duration:g} s"
             )
-        end = seconds_to_frames(self._offset, rate) + seconds_to_frames(self._duration, rate)
+        used = self._duration * self._speed
+        end = seconds_to_frames(self._offset, rate) + seconds_to_frames(used, rate)
         if end > self.source.frames:
+            speed = f" × speed {self._speed:g}" if self._speed != 1.0 else ""
             raise ValueError(
                 f"clip reaches past the end of '{self.source.path.name}': offset "
-                f"{self._offset:g} s + duration {self._duration:g} s > "
+                f"{self._offset:g} s + duration {self._duration:g} s{speed} > "
                 f"{self.source.duration:g} s of audio"
             )
 
@@ -105,3 +113,41 @@ class Clip(Record):
             f"Clip(id={self.id}, source='{self.source.path.name}', start={self._start!r}, "
             f"duration={self._duration!r}, offset={self._offset!r})"
         )
+
+
+class AliasClip(Record):
+    """A clip whose content is a metatrack's: its clips, played again at ``start``.
+
+    From ``offset`` seconds into the metatrack's own timeline, for ``duration`` seconds.
+    The alias plays those clips through its host track's chain and fader (the tracks
+    inside the metatrack do not process them). A metatrack may not contain an alias of
+    itself, directly or through other aliases.
+    """
+
+    __slots__ = ("metatrack_id", "track_id", "_start", "_duration", "_offset")
+
+    start = Edited(checks.number("start", 0.0), "Timeline position, s.")
+    duration = Edited(checks.number("duration", 0.0), "Length, s (> 0).")
+    offset = Edited(checks.number("offset", 0.0), "Position in the metatrack's timeline, s.")
+
+    def __init__(self, ident: int, metatrack_id: int, start: float, duration: float, offset: float = 0.0) -> None:
+        super().__init__(ident, None)
+        self.metatrack_id = metatrack_id
+        self.track_id = 0
+        self._start = AliasClip.start.check(start)
+        self._duration = AliasClip.duration.check(duration)
+        self._offset = AliasClip.offset.check(offset)
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` for an empty alias."""
+        if self._duration <= 0:
+            raise ValueError(f"alias duration must be above 0 s, not {self._duration!r}")
+
+    @property
+    def end(self) -> float:
+        """Return the timeline position just after the alias, s."""
+        return self._start + self._duration
+
+    def __repr__(self) -> str:
+        return f"AliasClip(id={self.id}, metatrack={self.metatrack_id}, start={self._start!r})"

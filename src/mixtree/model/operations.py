@@ -11,14 +11,20 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mixtree.effects.base import Effect
-    from mixtree.model.clip import Clip
+    from mixtree.model.clip import AliasClip, Clip
     from mixtree.model.pool import Source
     from mixtree.model.project import Project
-    from mixtree.model.tracks import Track
+    from mixtree.model.tracks import Send, Track
 
 
 class Operation(ABC):
-    """One undoable edit."""
+    """One undoable edit.
+
+    A ``structural`` operation changes the shape of the track graph (tracks, sends,
+    aliases); the project checks the graph after it and reverts it if it broke a rule.
+    """
+
+    structural = False
 
     @abstractmethod
     def apply(self, project: Project) -> None:
@@ -35,7 +41,7 @@ class Operation(ABC):
 
 
 class SetAttribute(Operation):
-    """Set one attribute of a track, clip or the master."""
+    """Set one attribute of a track, clip, send or the master."""
 
     def __init__(self, ident: int, name: str, value: Any) -> None:
         self.ident = ident
@@ -65,6 +71,38 @@ class SetAttribute(Operation):
         return f"set {self.name} of #{self.ident} to {self.value!r}"
 
 
+class SetAttributes(Operation):
+    """Set several attributes of one record at once, validated together."""
+
+    def __init__(self, ident: int, values: dict[str, Any]) -> None:
+        self.ident = ident
+        self.values = values
+        self.old: dict[str, Any] = {}
+
+    def apply(self, project: Project) -> None:
+        """Set the values; if the record rejects the result, restore them all and raise."""
+        obj = project.record(self.ident)
+        self.old = {name: getattr(obj, "_" + name) for name in self.values}
+        for name, value in self.values.items():
+            setattr(obj, "_" + name, value)
+        try:
+            obj.validate()
+        except ValueError:
+            self.revert(project)
+            raise
+
+    def revert(self, project: Project) -> None:
+        """Restore the previous values."""
+        obj = project.record(self.ident)
+        for name, value in self.old.items():
+            setattr(obj, "_" + name, value)
+
+    @property
+    def description(self) -> str:
+        """Return what was set."""
+        return f"set {', '.join(self.values)} of #{self.ident}"
+
+
 class AddSource(Operation):
     """Register a decoded source in the pool."""
 
@@ -86,15 +124,18 @@ class AddSource(Operation):
 
 
 class AddTrack(Operation):
-    """Add a track at ``index`` among the top-level tracks."""
+    """Add a track at ``index`` among the children of ``parent_id`` (None: top level)."""
 
-    def __init__(self, track: Track, index: int | None = None) -> None:
+    structural = True
+
+    def __init__(self, track: Track, index: int | None = None, parent_id: int | None = None) -> None:
         self.track = track
         self.index = index
+        self.parent_id = parent_id
 
     def apply(self, project: Project) -> None:
         """Insert the track."""
-        project._insert_track(self.track, self.index)
+        project._insert_track(self.track, self.index, self.parent_id)
 
     def revert(self, project: Project) -> None:
         """Take the track out again."""
@@ -107,21 +148,24 @@ class AddTrack(Operation):
 
 
 class RemoveTrack(Operation):
-    """Remove a track with its clips."""
+    """Remove a track with its clips (a metatrack with everything inside it)."""
+
+    structural = True
 
     def __init__(self, ident: int) -> None:
         self.ident = ident
         self.track: Track | None = None
         self.index = 0
+        self.parent_id: int | None = None
 
     def apply(self, project: Project) -> None:
         """Detach the track, remembering where it stood."""
-        self.track, self.index = project._detach_track(self.ident)
+        self.track, self.index, self.parent_id = project._detach_track(self.ident)
 
     def revert(self, project: Project) -> None:
         """Put the track back where it stood."""
         assert self.track is not None
-        project._insert_track(self.track, self.index)
+        project._insert_track(self.track, self.index, self.parent_id)
 
     @property
     def description(self) -> str:
@@ -271,3 +315,209 @@ class SetEffectParameter(Operation):
     def description(self) -> str:
         """Return what was set."""
         return f"set {self.parameter} of effect #{self.effect_id} to {self.value!r}"
+
+
+class MoveTrack(Operation):
+    """Move a track (with its subtree) under ``parent_id`` (None: top level) at ``index``."""
+
+    structural = True
+
+    def __init__(self, ident: int, parent_id: int | None, index: int | None = None) -> None:
+        self.ident = ident
+        self.parent_id = parent_id
+        self.index = index
+        self.old_parent: int | None = None
+        self.old_index = 0
+
+    def apply(self, project: Project) -> None:
+        """Move it."""
+        track, self.old_index, self.old_parent = project._detach_track(self.ident, keep=True)
+        try:
+            project._insert_track(track, self.index, self.parent_id, keep=True)
+        except (ValueError, KeyError):
+            project._insert_track(track, self.old_index, self.old_parent, keep=True)
+            raise
+
+    def revert(self, project: Project) -> None:
+        """Move it back."""
+        track, _, _ = project._detach_track(self.ident, keep=True)
+        project._insert_track(track, self.old_index, self.old_parent, keep=True)
+
+    @property
+    def description(self) -> str:
+        """Return the move."""
+        return f"move track #{self.ident}"
+
+
+class Batch(Operation):
+    """Several operations applied as one edit (and undone as one)."""
+
+    def __init__(self, description: str, ops: list[Operation]) -> None:
+        self._description = description
+        self.ops = ops
+        self.structural = any(op.structural for op in ops)
+
+    def apply(self, project: Project) -> None:
+        """Apply every operation in order; if one fails, revert the ones applied and raise."""
+        done: list[Operation] = []
+        try:
+            for op in self.ops:
+                op.apply(project)
+                done.append(op)
+        except Exception:
+            for op in reversed(done):
+                op.revert(project)
+            raise
+
+    def revert(self, project: Project) -> None:
+        """Revert every operation, last first."""
+        for op in reversed(self.ops):
+            op.revert(project)
+
+    @property
+    def description(self) -> str:
+        """Return the batch's description."""
+        return self._description
+
+
+class AddSend(Operation):
+    """Add a send from a track to a bus."""
+
+    structural = True
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+
+    def apply(self, project: Project) -> None:
+        """Attach the send."""
+        project._attach_send(self.send)
+
+    def revert(self, project: Project) -> None:
+        """Detach it."""
+        project._detach_send(self.send.id)
+
+    @property
+    def description(self) -> str:
+        """Return the send."""
+        return f"send #{self.send.source_id} to #{self.send.bus_id}"
+
+
+class RemoveSend(Operation):
+    """Remove a send."""
+
+    structural = True
+
+    def __init__(self, ident: int) -> None:
+        self.ident = ident
+        self.send: Send | None = None
+
+    def apply(self, project: Project) -> None:
+        """Detach the send."""
+        self.send = project._detach_send(self.ident)
+
+    def revert(self, project: Project) -> None:
+        """Attach it again."""
+        assert self.send is not None
+        project._attach_send(self.send)
+
+    @property
+    def description(self) -> str:
+        """Return which send."""
+        return f"remove send #{self.ident}"
+
+
+class AddAlias(Operation):
+    """Place an alias of a metatrack on an audio track."""
+
+    structural = True
+
+    def __init__(self, track_id: int, alias: AliasClip) -> None:
+        self.track_id = track_id
+        self.alias = alias
+
+    def apply(self, project: Project) -> None:
+        """Attach the alias."""
+        project._attach_alias(self.track_id, self.alias)
+
+    def revert(self, project: Project) -> None:
+        """Detach it."""
+        project._detach_alias(self.alias.id)
+
+    @property
+    def description(self) -> str:
+        """Return the alias."""
+        return f"alias of #{self.alias.metatrack_id} on #{self.track_id}"
+
+
+class SetFrozen(Operation):
+    """Freeze a metatrack to a rendered source (or unfreeze it with None)."""
+
+    def __init__(self, ident: int, source: Source | None) -> None:
+        self.ident = ident
+        self.source = source
+        self.old: Source | None = None
+
+    def apply(self, project: Project) -> None:
+        """Swap the frozen source in."""
+        track = project.track(self.ident)
+        self.old = track.frozen  # type: ignore[attr-defined]
+        track.frozen = self.source  # type: ignore[attr-defined]
+
+    def revert(self, project: Project) -> None:
+        """Swap the old one back."""
+        project.track(self.ident).frozen = self.old  # type: ignore[attr-defined]
+
+    @property
+    def description(self) -> str:
+        """Return what happened."""
+        return f"{'freeze' if self.source else 'unfreeze'} #{self.ident}"
+
+
+class SetProjectAttribute(Operation):
+    """Set a project-wide setting such as ``max_nesting``."""
+
+    structural = True
+
+    def __init__(self, name: str, value: object) -> None:
+        self.name = name
+        self.value = value
+        self.old: object = None
+
+    def apply(self, project: Project) -> None:
+        """Set it."""
+        self.old = getattr(project, "_" + self.name)
+        setattr(project, "_" + self.name, self.value)
+
+    def revert(self, project: Project) -> None:
+        """Restore it."""
+        setattr(project, "_" + self.name, self.old)
+
+    @property
+    def description(self) -> str:
+        """Return what was set."""
+        return f"set {self.name} to {self.value!r}"
+
+
+class RemoveAlias(Operation):
+    """Remove an alias clip."""
+
+    structural = True
+
+    def __init__(self, ident: int) -> None:
+        self.ident = ident
+        self.alias: AliasClip | None = None
+        self.track_id = 0
+
+    def apply(self, project: Project) -> None:
+        """Detach the alias."""
+        self.alias, self.track_id = project._detach_alias(self.ident)
+
+    def revert(self, project: Project) -> None:
+        """Attach it again."""
+        assert self.alias is not None
+        project._attach_alias(self.track_id, self.alias)
+
+    @property
+    def description(self) -> str:
+        """Return which alias."""
+        return f"remove alias #{self.ident}"

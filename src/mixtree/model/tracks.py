@@ -1,4 +1,4 @@
-"""Tracks: the fader, pan and switches every track has, and the audio track's clips."""
+"""Tracks: what every track has, and the audio, group (metatrack), bus and master kinds."""
 
 from __future__ import annotations
 
@@ -7,8 +7,17 @@ from typing import TYPE_CHECKING
 
 from mixtree.effects.base import Effect
 from mixtree.model import checks
-from mixtree.model.clip import Clip
-from mixtree.model.operations import AddClip, AddEffect, MoveEffect, RemoveClip, RemoveEffect
+from mixtree.model.clip import AliasClip, Clip
+from mixtree.model.operations import (
+    AddAlias,
+    AddClip,
+    AddEffect,
+    AddSend,
+    MoveEffect,
+    RemoveClip,
+    RemoveEffect,
+    RemoveSend,
+)
 from mixtree.model.record import Edited, Record
 
 if TYPE_CHECKING:
@@ -16,11 +25,31 @@ if TYPE_CHECKING:
     from mixtree.model.project import Project
 
 
-class Track(Record):
-    """What every track has: a name, a fader (``volume_db``), ``pan``, mute/solo and an
-    effect chain (``effects``, processed in order before the fader)."""
+class Send(Record):
+    """A send from a track to a bus: ``level_db``, taken before or after the fader."""
 
-    __slots__ = ("_name", "_volume_db", "_pan", "_mute", "_solo", "parent_id", "effects")
+    __slots__ = ("source_id", "bus_id", "_level_db", "_pre_fader")
+
+    level_db = Edited(checks.number("level_db", -math.inf, 12.0), "Send level, dB.")
+    pre_fader = Edited(checks.flag("pre_fader"), "Take the signal before the fader and pan.")
+
+    def __init__(self, ident: int, source_id: int, bus_id: int, level_db: float = 0.0,
+                 pre_fader: bool = False) -> None:
+        super().__init__(ident, None)
+        self.source_id = source_id
+        self.bus_id = bus_id
+        self._level_db = Send.level_db.check(level_db)
+        self._pre_fader = Send.pre_fader.check(pre_fader)
+
+    def __repr__(self) -> str:
+        return f"Send(id={self.id}, to={self.bus_id}, level_db={self._level_db!r})"
+
+
+class Track(Record):
+    """What every track has: a name, a fader (``volume_db``), ``pan``, mute/solo, an
+    effect chain (``effects``, processed in order before the fader) and sends."""
+
+    __slots__ = ("_name", "_volume_db", "_pan", "_mute", "_solo", "parent_id", "effects", "sends")
 
     name = Edited(checks.text("name"), "Display name.")
     volume_db = Edited(checks.number("volume_db", -math.inf, 24.0), "Fader level, dB.")
@@ -47,6 +76,7 @@ class Track(Record):
         self._solo = Track.solo.check(solo)
         self.parent_id: int | None = None
         self.effects: list[Effect] = []
+        self.sends: list[Send] = []
         self.project = project
 
     def add_effect(self, effect: Effect, index: int | None = None) -> Effect:
@@ -70,6 +100,19 @@ class Track(Record):
         """Move the effect ``effect_id`` to position ``index`` of this chain."""
         self._attached().apply(MoveEffect(effect_id, index))
 
+    def add_send(self, bus_id: int, level_db: float = 0.0, pre_fader: bool = False) -> Send:
+        """Send this track to the bus ``bus_id``; refused if it would make a loop."""
+        project = self._attached()
+        if not isinstance(project.track(bus_id), BusTrack):
+            raise ValueError(f"sends go to bus tracks; #{bus_id} is {project.track(bus_id)!r}")
+        send = Send(project._new_id(), self.id, bus_id, level_db, pre_fader)
+        project.apply(AddSend(send))
+        return send
+
+    def remove_send(self, send_id: int) -> None:
+        """Remove the send ``send_id``."""
+        self._attached().apply(RemoveSend(send_id))
+
     def _attached(self) -> Project:
         if self.project is None:
             raise ValueError(f"track {self._name!r} is not part of a project")
@@ -80,13 +123,14 @@ class Track(Record):
 
 
 class AudioTrack(Track):
-    """A track that plays clips of pool sources."""
+    """A track that plays clips of pool sources, and aliases of metatracks."""
 
-    __slots__ = ("clips",)
+    __slots__ = ("clips", "aliases")
 
     def __init__(self, ident: int, project: Project | None, name: str, **fader: object) -> None:
         super().__init__(ident, project, name, **fader)  # type: ignore[arg-type]
         self.clips: list[Clip] = []
+        self.aliases: list[AliasClip] = []
 
     def add_clip(
         self,
@@ -100,6 +144,7 @@ class AudioTrack(Track):
         fade_curve: str = "linear",
         reversed: bool = False,
         muted: bool = False,
+        speed: float = 1.0,
     ) -> Clip:
         """Place ``source`` on this track and return the new clip.
 
@@ -117,25 +162,18 @@ class AudioTrack(Track):
             ``exponential``, ``logarithmic``, ``s_curve``).
         reversed, muted
             Play backwards; silence the clip.
+        speed
+            Varispeed rate (2 plays twice as fast, an octave up).
         """
         project = self._attached()
         if source.id not in project.pool or project.pool.get(source.id) is not source:
             raise ValueError(f"source {source!r} is not in this project's pool")
         if duration is None:
-            duration = max(0.0, source.duration - offset)
+            duration = max(0.0, (source.duration - offset) / speed)
         clip = Clip(
-            project._new_id(),
-            None,
-            source,
-            start=start,
-            duration=duration,
-            offset=offset,
-            gain_db=gain_db,
-            fade_in=fade_in,
-            fade_out=fade_out,
-            fade_curve=fade_curve,
-            reversed=reversed,
-            muted=muted,
+            project._new_id(), None, source, start=start, duration=duration, offset=offset,
+            gain_db=gain_db, fade_in=fade_in, fade_out=fade_out, fade_curve=fade_curve,
+            reversed=reversed, muted=muted, speed=speed,
         )
         project.apply(AddClip(self.id, clip))
         return clip
@@ -143,6 +181,70 @@ class AudioTrack(Track):
     def remove_clip(self, clip_id: int) -> None:
         """Remove the clip with id ``clip_id`` from this track."""
         self._attached().apply(RemoveClip(clip_id))
+
+    def add_alias(self, metatrack_id: int, start: float = 0.0, duration: float | None = None,
+                  offset: float = 0.0) -> AliasClip:
+        """Play the content of metatrack ``metatrack_id`` again here, from ``start``."""
+        project = self._attached()
+        target = project.track(metatrack_id)
+        if not isinstance(target, Metatrack):
+            raise ValueError(f"an alias plays a metatrack; #{metatrack_id} is {target!r}")
+        if duration is None:
+            duration = max(project.content_end(target) - offset, 0.0)
+        alias = AliasClip(project._new_id(), metatrack_id, start, duration, offset)
+        project.apply(AddAlias(self.id, alias))
+        return alias
+
+
+class Metatrack(Track):
+    """A track that contains tracks: it mixes its children, then its own chain and fader.
+
+    Its children live on their own timeline: child time = (parent time − ``offset``) ×
+    ``speed`` (0.5 is half speed). Transforms compose down the tree. ``pitch`` transposes
+    in semitones; with ``preserve_pitch`` a speed change keeps the pitch (Rubber Band),
+    otherwise the pitch follows the speed, like tape.
+    """
+
+    __slots__ = ("children", "_offset", "_speed", "_pitch", "_preserve_pitch", "frozen")
+
+    offset = Edited(checks.number("offset", -86400.0, 86400.0), "Timeline shift of the children, s.")
+    speed = Edited(checks.number("speed", 1 / 64, 64.0), "Playback rate of the children (0.5 = half).")
+    pitch = Edited(checks.number("pitch", -48.0, 48.0), "Transposition, semitones.")
+    preserve_pitch = Edited(checks.flag("preserve_pitch"), "Keep the pitch when the speed changes.")
+
+    def __init__(self, ident: int, project: Project | None, name: str, **fader: object) -> None:
+        super().__init__(ident, project, name, **fader)  # type: ignore[arg-type]
+        self.children: list[Track] = []
+        self._offset = 0.0
+        self._speed = 1.0
+        self._pitch = 0.0
+        self._preserve_pitch = False
+        self.frozen: Source | None = None
+
+    @property
+    def has_transform(self) -> bool:
+        """Return True if offset, speed, pitch or preserve_pitch differ from neutral."""
+        return (self._offset, self._speed, self._pitch, self._preserve_pitch) != (0.0, 1.0, 0.0, False)
+
+    def to_child_time(self, t: float) -> float:
+        """Map a time of this track's timeline to its children's."""
+        return (t - self._offset) * self._speed
+
+    def to_parent_time(self, t: float) -> float:
+        """Map a time of the children's timeline to this track's."""
+        return t / self._speed + self._offset
+
+
+class BusTrack(Track):
+    """A track that receives sends; ``solo_safe`` keeps it audible whatever is soloed."""
+
+    __slots__ = ("_solo_safe",)
+
+    solo_safe = Edited(checks.flag("solo_safe"), "Stay audible when other tracks are soloed.")
+
+    def __init__(self, ident: int, project: Project | None, name: str, **fader: object) -> None:
+        super().__init__(ident, project, name, **fader)  # type: ignore[arg-type]
+        self._solo_safe = False
 
 
 class MasterTrack(Track):

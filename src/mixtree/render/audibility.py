@@ -12,6 +12,8 @@ def audibility(
     mute: np.ndarray,
     solo: np.ndarray,
     solo_safe: np.ndarray,
+    send_src: np.ndarray,
+    send_dst: np.ndarray,
     scratch: np.ndarray,
     out: np.ndarray,
 ) -> None:
@@ -20,9 +22,10 @@ def audibility(
     Slots are in tree pre-order (a parent before its children), slot 0 the master. With
     no solo anywhere, every unmuted slot sounds. Otherwise a slot sounds if it is unmuted
     and it is soloed, inside a soloed track (soloing a group soloes its subtree), on the
-    way from a soloed track to the master (ancestors stay open), or solo-safe. A muted
-    ancestor silences its subtree through its own fader. ``scratch`` is a bool array of
-    the same length. Audio-thread safe: no allocation.
+    way from a soloed track to the master (ancestors stay open), a bus fed (through
+    ``send_src`` → ``send_dst``) by a soloed track, or solo-safe. A muted ancestor
+    silences its subtree through its own fader. ``scratch`` is a bool array of the same
+    length. Audio-thread safe: no allocation.
     """
     n = parent.shape[0]
     any_solo = False
@@ -33,11 +36,19 @@ def audibility(
     for s in range(n):
         p = parent[s]
         scratch[s] = solo[s] or (p >= 0 and scratch[p])
+    # a bus fed by a soloed track counts as soloed, and so on down a chain of buses
+    changed = True
+    while changed:
+        changed = False
+        for k in range(send_src.shape[0]):
+            if scratch[send_src[k]] and not scratch[send_dst[k]]:
+                scratch[send_dst[k]] = True
+                changed = True
     for s in range(n):
         out[s] = scratch[s] or solo_safe[s] or s == 0
     # a soloed slot opens its ancestors (bottom-up pass)
     for s in range(n - 1, 0, -1):
-        if out[s] and scratch[s]:
+        if out[s] and (scratch[s] or solo_safe[s]):
             p = parent[s]
             while p > 0 and not out[p]:
                 out[p] = True

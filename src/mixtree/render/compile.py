@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from mixtree.dsp.clips import source_list
 from mixtree.dsp.fades import curve_code
+from mixtree.model.clip import Clip
 from mixtree.model.project import Project
-from mixtree.model.tracks import AudioTrack, MasterTrack, Track
-from mixtree.render.plan import MAX_BLOCK, MIN_BLOCK, ClipTable, RenderPlan
+from mixtree.model.structure import time_map
+from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, Track
+from mixtree.render.plan import MAX_BLOCK, MIN_BLOCK, ClipTable, RenderPlan, SendTable, VarispeedTable
 from mixtree.render.stages import chain_stages
-from mixtree.units import db_to_gain, seconds_to_frames
+from mixtree.units import db_to_gain
 
 #: A mono clip on a stereo track sits at the constant-power centre on both sides.
-MONO_IN_STEREO = np.float32(np.sqrt(0.5))
+MONO_IN_STEREO = float(np.sqrt(0.5))
+
+#: The widest window: a clip that is not an alias may sound wherever it lies.
+_ALWAYS = (-(2**62), 2**62)
 
 
 def check_block(blocksize: int) -> int:
@@ -25,117 +32,225 @@ def check_block(blocksize: int) -> int:
     return int(blocksize)
 
 
+def playing_tracks(project: Project) -> list[Track]:
+    """Return the tracks the plan runs, in tree order: a frozen metatrack hides its subtree."""
+    out: list[Track] = []
+
+    def visit(tracks: list[Track]) -> None:
+        for t in tracks:
+            out.append(t)
+            if isinstance(t, Metatrack) and t.frozen is None:
+                visit(t.children)
+
+    visit(project._root)
+    return out
+
+
 def compile_plan(
     project: Project, max_block: int = 512, previous: RenderPlan | None = None, fresh: bool = False
 ) -> RenderPlan:
     """Compile ``project`` into a plan that renders blocks of up to ``max_block`` frames.
 
-    With ``previous`` (the plan now playing), the plan records which of its slots were
-    which of ``previous``'s, so that `RenderPlan.adopt` can hand fader state over at the
-    swap and a recompile while playing does not click. A ``fresh`` plan (for offline
-    renders) runs its effects on private memory at rest, leaving the live effects alone.
+    With ``previous`` (the plan now playing), the plan gets room to crossfade from it, so
+    that `RenderPlan.adopt` can hand fader state over at the swap and glide the clips:
+    a recompile while playing does not click. A
+    ``fresh`` plan (for offline renders) runs its effects on private memory at rest,
+    leaving the live effects alone.
     """
     max_block = check_block(max_block)
-    tracks: list[Track] = [project.master, *project.tracks]
+    tracks: list[Track] = [project.master, *playing_tracks(project)]
     n = len(tracks)
-    ids = np.array([t.id for t in tracks], dtype=np.int64)
     slot = {t.id: i for i, t in enumerate(tracks)}
-    parent = np.array([-1] + [slot.get(t.parent_id or 0, 0) for t in tracks[1:]], np.int32)
-
-    mono = np.zeros(n, dtype=np.bool_)
-    for i, t in enumerate(tracks):
-        if isinstance(t, AudioTrack) and t.clips:
-            mono[i] = all(c.source.channels == 1 for c in t.clips)
-
-    carry_map = np.full(n, -1, dtype=np.int32)
-    if previous is not None:
-        for s, ident in enumerate(ids):
-            carry_map[s] = previous.slot_of(int(ident))
-
-    depth = np.zeros(n, dtype=np.int32)
-    for i in range(1, n):
-        depth[i] = depth[parent[i]] + 1
-    levels = tuple(np.flatnonzero(depth == d).astype(np.int32) for d in range(int(depth.max()), 0, -1))
-    clips, sources = _clip_table(project, tracks, slot, mono)
-    rate = project.sample_rate
-    level_stages = tuple(
-        chain_stages({int(s): tracks[s].effects for s in level}, rate, fresh) for level in levels
+    ids = np.array([t.id for t in tracks], dtype=np.int64)
+    parent = np.array([-1] + [slot[t.parent_id] if t.parent_id is not None else 0 for t in tracks[1:]],
+                      np.int32)
+    sends = [s for t in tracks for s in t.sends]
+    rank = _ranks(tracks, parent, [(slot[s.source_id], slot[s.bus_id]) for s in sends])
+    levels = tuple(np.flatnonzero(rank == r).astype(np.int32) for r in range(1, int(rank.max()) + 1))
+    send_table = SendTable(
+        ids=np.array([s.id for s in sends], np.int64),
+        src=np.array([slot[s.source_id] for s in sends], np.int32),
+        dst=np.array([slot[s.bus_id] for s in sends], np.int32),
+        pre=np.array([s.pre_fader for s in sends], np.bool_),
+        gain=np.array([db_to_gain(s.level_db) for s in sends], np.float64),
+        target=np.array([db_to_gain(s.level_db) for s in sends], np.float64),
+        step=np.zeros(len(sends), np.float64),
+        by_level=tuple(
+            np.array([k for k, s in enumerate(sends) if rank[slot[s.source_id]] == r + 1], np.int32)
+            for r in range(len(levels))
+        ),
     )
-    return RenderPlan(
-        sample_rate=project.sample_rate,
+
+    rows = _Rows(project.sample_rate)
+    for i, t in enumerate(tracks):
+        _collect(project, t, i, rows)
+    mono = np.zeros(n, dtype=np.bool_)
+    for s, kinds in rows.channels.items():
+        mono[s] = kinds == {1} and s not in rows.aliased
+    rows.finish_upmix(mono)
+
+    rate = project.sample_rate
+    plan = RenderPlan(
+        sample_rate=rate,
         max_block=max_block,
         ids=ids,
         slot_by_id=slot,
         parent=parent,
         mono=mono,
         levels=levels,
-        level_stages=level_stages,
+        level_stages=tuple(
+            chain_stages({int(s): tracks[s].effects for s in level}, rate, fresh) for level in levels
+        ),
         master_stages=chain_stages({0: project.master.effects}, rate, fresh),
-        clips=clips,
-        sources=source_list(sources),
+        sends=send_table,
+        clips=rows.clip_table(),
+        varispeed=rows.varispeed_table(),
+        sources=source_list(rows.sources),
         volume=np.array([db_to_gain(t.volume_db) for t in tracks], dtype=np.float64),
         pan=np.array([t.pan for t in tracks], dtype=np.float64),
         mute=np.array([t.mute for t in tracks], dtype=np.bool_),
         solo=np.array([t.solo for t in tracks], dtype=np.bool_),
-        solo_safe=np.zeros(n, dtype=np.bool_),
+        solo_safe=np.array([isinstance(t, BusTrack) and t.solo_safe for t in tracks], dtype=np.bool_),
         audible=np.zeros(n, dtype=np.bool_),
         gain=np.zeros((n, 2), dtype=np.float64),
         target=np.zeros((n, 2), dtype=np.float64),
         step=np.zeros((n, 2), dtype=np.float64),
         peak=np.zeros((n, 2), dtype=np.float32),
         rms=np.zeros((n, 2), dtype=np.float32),
-        carry_map=carry_map,
-        carry_serial=previous.serial if previous is not None else 0,
+        carry_map=np.full(n, -1, dtype=np.int32),
+        crossfade=previous is not None,
     )
+    if previous is not None:
+        plan.prepare_crossfade(previous)
+    return plan
 
 
-def _clip_table(
-    project: Project, tracks: list[Track], slot: dict[int, int], mono: np.ndarray
-) -> tuple[ClipTable, list[np.ndarray]]:
-    rate = project.sample_rate
-    source_index: dict[int, int] = {}
-    sources: list[np.ndarray] = []
-    rows = []
-    for t in tracks:
-        if isinstance(t, MasterTrack) or not isinstance(t, AudioTrack):
-            continue
-        s = slot[t.id]
-        for c in t.clips:
-            if c.muted or c.gain_db == -np.inf:
-                continue
-            if c.source.id not in source_index:
-                source_index[c.source.id] = len(sources)
-                sources.append(c.source.data)
-            start = seconds_to_frames(c.start, rate)
-            length = seconds_to_frames(c.duration, rate)
-            rows.append(
-                (
-                    s,
-                    start,
-                    start + length,
-                    source_index[c.source.id],
-                    seconds_to_frames(c.offset, rate),
-                    db_to_gain(c.gain_db),
-                    seconds_to_frames(c.fade_in, rate),
-                    seconds_to_frames(c.fade_out, rate),
-                    curve_code(c.fade_curve),
-                    c.reversed,
-                    1.0 if mono[s] else MONO_IN_STEREO,
-                )
-            )
-    cols = list(zip(*rows, strict=True)) if rows else [()] * 11
-    dtypes = (
-        np.int32,
-        np.int64,
-        np.int64,
-        np.int32,
-        np.int64,
-        np.float32,
-        np.int64,
-        np.int64,
-        np.int8,
-        np.bool_,
-        np.float32,
-    )
-    table = ClipTable(*(np.array(col, dtype=dt) for col, dt in zip(cols, dtypes, strict=True)))
-    return table, sources
+def _ranks(tracks: list[Track], parent: np.ndarray, send_edges: list[tuple[int, int]]) -> np.ndarray:
+    """Return each slot's processing rank: 1 + the highest rank among its inputs.
+
+    Inputs are a track's children and the tracks sending to it; a slot runs after all of
+    them. The master (slot 0) gets no rank of its own: it always runs last.
+    """
+    inputs: dict[int, list[int]] = {s: [] for s in range(len(tracks))}
+    for s in range(1, len(tracks)):
+        inputs[int(parent[s])].append(s)
+    for src, dst in send_edges:
+        inputs[dst].append(src)
+    rank = np.zeros(len(tracks), dtype=np.int64)
+    done: set[int] = set()
+
+    def visit(s: int) -> int:
+        if s not in done:
+            rank[s] = 1 + max((visit(i) for i in inputs[s]), default=0)
+            done.add(s)
+        return int(rank[s])
+
+    for s in range(1, len(tracks)):
+        visit(s)
+    rank[0] = 0
+    return rank
+
+
+@dataclass
+class _Rows:
+    """Clip rows gathered while walking the tree, split into whole-frame and varispeed."""
+
+    rate: int
+    sources: list[np.ndarray] = field(default_factory=list)
+    source_index: dict[int, int] = field(default_factory=dict)
+    plain: list[tuple] = field(default_factory=list)
+    vari: list[tuple] = field(default_factory=list)
+    channels: dict[int, set[int]] = field(default_factory=dict)
+    aliased: set[int] = field(default_factory=set)
+
+    def source(self, clip: Clip) -> int:
+        if clip.source.id not in self.source_index:
+            self.source_index[clip.source.id] = len(self.sources)
+            self.sources.append(clip.source.data)
+        return self.source_index[clip.source.id]
+
+    def add(self, slot: int, clip: Clip, a: float, b: float, window: tuple[int, int]) -> None:
+        """Add ``clip`` on ``slot`` whose timeline maps to output time as t = (τ − b) / a."""
+        if clip.muted or clip.gain_db == -np.inf:
+            return
+        rate = self.rate
+        self.channels.setdefault(slot, set()).add(clip.source.channels)
+        common = (self.source(clip), db_to_gain(clip.gain_db), curve_code(clip.fade_curve), clip.reversed)
+        t0 = (clip.start - b) / a * rate
+        if a == 1.0 and clip.speed == 1.0:
+            start = int(round(t0))
+            length = int(round(clip.duration * rate))
+            self.plain.append((slot, start, start + length, int(round(clip.offset * rate)), *common,
+                               int(round(clip.fade_in * rate)), int(round(clip.fade_out * rate)), *window))
+        else:
+            self.vari.append((slot, t0, a, clip.duration * rate, clip.speed, clip.offset * rate, *common,
+                              clip.fade_in * rate, clip.fade_out * rate, *window))
+
+    def finish_upmix(self, mono: np.ndarray) -> None:
+        self.upmix = [1.0 if mono[r[0]] else MONO_IN_STEREO for r in self.plain]
+        self.vari_upmix = [1.0 if mono[r[0]] else MONO_IN_STEREO for r in self.vari]
+
+    def clip_table(self) -> ClipTable:
+        cols = list(zip(*self.plain, strict=True)) if self.plain else [()] * 12
+        slot, start, end, offset, src, gain, curve, rev, fin, fout, w0, w1 = cols
+        return ClipTable(
+            track=np.array(slot, np.int32), start=np.array(start, np.int64), end=np.array(end, np.int64),
+            source=np.array(src, np.int32), offset=np.array(offset, np.int64),
+            gain=np.array(gain, np.float32), fade_in=np.array(fin, np.int64),
+            fade_out=np.array(fout, np.int64), curve=np.array(curve, np.int8),
+            reversed=np.array(rev, np.bool_), upmix=np.array(self.upmix, np.float32),
+            window=np.array(list(zip(w0, w1, strict=True)), np.int64).reshape(-1, 2),
+        )
+
+    def varispeed_table(self) -> VarispeedTable:
+        cols = list(zip(*self.vari, strict=True)) if self.vari else [()] * 13
+        slot, t0, a, length, speed, offset, src, gain, curve, rev, fin, fout, w0 = cols[:13]
+        w1 = cols[13] if self.vari else ()
+        return VarispeedTable(
+            track=np.array(slot, np.int32), t0=np.array(t0, np.float64), a=np.array(a, np.float64),
+            length=np.array(length, np.float64), speed=np.array(speed, np.float64),
+            source=np.array(src, np.int32), offset=np.array(offset, np.float64),
+            gain=np.array(gain, np.float64), fade_in=np.array(fin, np.float64),
+            fade_out=np.array(fout, np.float64), curve=np.array(curve, np.int8),
+            reversed=np.array(rev, np.bool_), upmix=np.array(self.vari_upmix, np.float64),
+            window=np.array(list(zip(w0, w1, strict=True)), np.int64).reshape(-1, 2),
+        )
+
+
+def _collect(project: Project, track: Track, slot: int, rows: _Rows) -> None:
+    """Add the clip rows that sound on ``slot``: its own clips, aliases, a frozen render."""
+    if isinstance(track, Metatrack) and track.frozen is not None:
+        # the frozen render is the metatrack's submix in project time, from 0
+        frozen = Clip(0, None, track.frozen, start=0.0, duration=track.frozen.duration)
+        rows.add(slot, frozen, 1.0, 0.0, _ALWAYS)
+        return
+    if isinstance(track, AudioTrack):
+        _collect_track(project, track, slot, *time_map(project, track), _ALWAYS, rows)
+
+
+def _collect_track(
+    project: Project, track: AudioTrack, slot: int, a: float, b: float, window: tuple[int, int], rows: _Rows
+) -> None:
+    """Add ``track``'s clips and aliases, its content time being τ = a·t + b (t: project time)."""
+    for clip in track.clips:
+        rows.add(slot, clip, a, b, window)
+    for alias in track.aliases:
+        rows.aliased.add(slot)
+        w0 = max(window[0], int(round((alias.start - b) / a * rows.rate)))
+        w1 = min(window[1], int(round((alias.end - b) / a * rows.rate)))
+        m = project.track(alias.metatrack_id)
+        assert isinstance(m, Metatrack)
+        # the metatrack's own timeline runs at alias.offset when the host is at alias.start
+        _collect_alias(project, m, slot, a, b + alias.offset - alias.start, (w0, w1), rows)
+
+
+def _collect_alias(
+    project: Project, m: Metatrack, slot: int, a: float, b: float, window: tuple[int, int], rows: _Rows
+) -> None:
+    """Add the clips inside ``m`` as an alias plays them: ``m``'s timeline is τ = a·t + b."""
+    a_in, b_in = a * m.speed, (b - m.offset) * m.speed
+    for child in m.children:
+        if isinstance(child, Metatrack):
+            _collect_alias(project, child, slot, a_in, b_in, window, rows)
+        elif isinstance(child, AudioTrack):
+            _collect_track(project, child, slot, a_in, b_in, window, rows)

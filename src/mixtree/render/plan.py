@@ -15,7 +15,8 @@ import numpy as np
 from numba.typed import List
 
 from mixtree.dsp.clips import read_clips
-from mixtree.dsp.mixer import clear, fader_targets, mix_into_parents, write_output
+from mixtree.dsp.mixer import blend_slots, clear, fader_targets, mix_into_parents, mix_sends, write_output
+from mixtree.dsp.varispeed import read_varispeed
 from mixtree.render.audibility import audibility
 from mixtree.render.stages import Stage
 
@@ -45,6 +46,41 @@ class ClipTable:
     curve: np.ndarray  # int8 fade curve code
     reversed: np.ndarray  # bool
     upmix: np.ndarray  # float32 gain of a mono source on each side
+    window: np.ndarray  # int64 (clips, 2) output frames the clip may sound in
+
+
+@dataclass(frozen=True, slots=True)
+class VarispeedTable:
+    """Clips whose source plays at a rate other than 1, one row each (see `read_varispeed`)."""
+
+    track: np.ndarray
+    t0: np.ndarray
+    a: np.ndarray
+    length: np.ndarray
+    speed: np.ndarray
+    source: np.ndarray
+    offset: np.ndarray
+    gain: np.ndarray
+    fade_in: np.ndarray
+    fade_out: np.ndarray
+    curve: np.ndarray
+    reversed: np.ndarray
+    upmix: np.ndarray
+    window: np.ndarray
+
+
+@dataclass(slots=True, eq=False)
+class SendTable:
+    """Every send: source and bus slots, pre/post fader, smoothed level; grouped by level."""
+
+    ids: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+    pre: np.ndarray
+    gain: np.ndarray
+    target: np.ndarray
+    step: np.ndarray
+    by_level: tuple[np.ndarray, ...]
 
 
 @dataclass(slots=True, eq=False)
@@ -60,8 +96,8 @@ class RenderPlan:
     memory. ``level_stages`` holds each level's effect stages, ``master_stages`` the
     master's. A track whose output turns non-finite, or whose unbatchable effect raises,
     is flagged in ``failed`` (with ``fail_reasons``) and stays silent until cleared.
-    ``carry_map`` gives, per slot, the slot of the same track in the plan with
-    serial ``carry_serial`` (-1: new), so state survives a swap.
+    ``carry_map`` receives, at the swap, the slot each track had in the plan playing
+    before (-1: new), so state survives it.
     """
 
     sample_rate: int
@@ -73,7 +109,9 @@ class RenderPlan:
     levels: tuple[np.ndarray, ...]
     level_stages: tuple[tuple[Stage, ...], ...]
     master_stages: tuple[Stage, ...]
+    sends: SendTable
     clips: ClipTable
+    varispeed: VarispeedTable
     sources: List
     volume: np.ndarray
     pan: np.ndarray
@@ -87,17 +125,22 @@ class RenderPlan:
     peak: np.ndarray
     rms: np.ndarray
     carry_map: np.ndarray
-    carry_serial: int
+    crossfade: bool = False
     serial: int = field(default_factory=next_serial)
     track_buf: np.ndarray = field(init=False, repr=False)
     failed: np.ndarray = field(init=False, repr=False)
     reported: np.ndarray = field(init=False, repr=False)
     fail_reasons: list[str] = field(init=False, repr=False)
     _scratch: np.ndarray = field(init=False, repr=False)
+    _old: RenderPlan | None = field(init=False, repr=False, default=None)
+    _old_buf: np.ndarray = field(init=False, repr=False)
+    _xf_done: int = field(init=False, repr=False, default=0)
+    _xf_length: int = field(init=False, repr=False, default=0)
 
     def __post_init__(self) -> None:
         n = self.ids.shape[0]
         self.track_buf = np.zeros((n, self.max_block, 2), dtype=np.float32)
+        self._old_buf = np.zeros((0, self.max_block, 2), dtype=np.float32)
         self.failed = np.zeros(n, dtype=np.bool_)
         self.reported = np.zeros(n, dtype=np.bool_)
         self.fail_reasons = [""] * n
@@ -118,7 +161,10 @@ class RenderPlan:
 
         Audio-thread safe: two compiled calls, no allocation.
         """
-        audibility(self.parent, self.mute, self.solo, self.solo_safe, self._scratch, self.audible)
+        audibility(
+            self.parent, self.mute, self.solo, self.solo_safe, self.sends.src, self.sends.dst,
+            self._scratch, self.audible,
+        )
         fader_targets(
             self.volume,
             self.pan,
@@ -130,16 +176,39 @@ class RenderPlan:
             ramp_frames,
         )
 
-    def adopt(self, previous: RenderPlan, ramp_frames: int) -> None:
-        """Take over the fader state of ``previous`` (the plan playing until now).
+    def adopt(self, previous: RenderPlan, ramp_frames: int, xfade_frames: int) -> None:
+        """Take over from ``previous`` (the plan playing until now), on the audio thread.
 
-        Tracks both plans share keep their current gain and ramp to this plan's targets
-        over ``ramp_frames``, so swapping plans while playing does not click. Runs on the
-        audio thread at the swap. Nothing happens if this plan was compiled against
-        another plan than ``previous``.
+        Tracks and sends both plans share keep their current gain and ramp to this plan's
+        targets over ``ramp_frames``; for the first ``xfade_frames`` the clips of both
+        plans are read and crossfaded, so moving clips or retiming a metatrack while
+        playing glides. Slots are matched by track id here, so the plan playing may be an
+        older one than this plan was compiled against.
         """
-        if previous.serial == self.carry_serial:
-            _adopt_gains(self.carry_map, previous.gain, self.gain, self.target, self.step, ramp_frames)
+        _match_ids(self.ids, previous.ids, self.carry_map)
+        _adopt_gains(self.carry_map, previous.gain, self.gain, self.target, self.step, ramp_frames)
+        _adopt_sends(self.sends.ids, previous.sends.ids, previous.sends.gain, self.sends.gain,
+                     self.sends.target, self.sends.step, ramp_frames)
+        if self.crossfade and xfade_frames > 0 and self._old_buf.shape[0] >= previous.slots:
+            self._old = previous
+            self._xf_done = 0
+            self._xf_length = xfade_frames
+
+    @property
+    def crossfading(self) -> bool:
+        """Return True while the clips of the previous plan are still fading out."""
+        return self._old is not None and self._xf_done < self._xf_length
+
+    def prepare_crossfade(self, previous: RenderPlan) -> None:
+        """Allocate the buffer a crossfade from ``previous`` (or a plan of up to 8 slots more)
+        reads into (control side)."""
+        rows = max(previous.slots, self.slots) + 8
+        self._old_buf = np.zeros((rows, self.max_block, 2), dtype=np.float32)
+
+    def release_previous(self) -> None:
+        """Drop the reference to the previous plan once the crossfade is over (control side)."""
+        if not self.crossfading:
+            self._old = None
 
     def process(self, out: np.ndarray, position: int) -> None:
         """Render ``out.shape[0]`` frames starting at absolute frame ``position`` into ``out``.
@@ -149,45 +218,44 @@ class RenderPlan:
         """
         frames = out.shape[0]
         buf = self.track_buf
-        c = self.clips
-        clear(buf, frames)
-        read_clips(
-            buf,
-            frames,
-            position,
-            c.track,
-            c.start,
-            c.end,
-            c.source,
-            c.offset,
-            c.gain,
-            c.fade_in,
-            c.fade_out,
-            c.curve,
-            c.reversed,
-            c.upmix,
-            self.sources,
-        )
+        self.read_sources(buf, frames, position)
+        old = self._old
+        if old is not None and self._xf_done < self._xf_length:
+            old.read_sources(self._old_buf, frames, position)
+            blend_slots(buf, self._old_buf, frames, self.carry_map, self._xf_done, self._xf_length)
+            self._xf_done += frames
         failed = self.failed
         reasons = self.fail_reasons
-        for level, stages in zip(self.levels, self.level_stages):  # noqa: B905 - same length
+        sends = self.sends
+        for level, stages, level_sends in zip(self.levels, self.level_stages, sends.by_level):  # noqa: B905
             for stage in stages:
                 stage.run(buf, frames, failed, reasons)
+            if level_sends.shape[0]:
+                mix_sends(
+                    buf, frames, level_sends, sends.src, sends.dst, sends.pre, sends.gain, sends.target,
+                    sends.step, self.audible, failed, self.gain, self.target, self.step
+                )  # fmt: skip
             mix_into_parents(
-                buf,
-                frames,
-                level,
-                self.parent,
-                self.gain,
-                self.target,
-                self.step,
-                self.peak,
-                self.rms,
-                failed,
-            )
+                buf, frames, level, self.parent, self.gain, self.target, self.step, self.peak, self.rms, failed
+            )  # fmt: skip
         for stage in self.master_stages:
             stage.run(buf, frames, failed, reasons)
         write_output(buf, frames, 0, self.gain, self.target, self.step, self.peak, self.rms, failed, out)
+
+    def read_sources(self, buf: np.ndarray, frames: int, position: int) -> None:
+        """Clear ``buf`` and add every clip sounding in the block. Audio-thread safe."""
+        c = self.clips
+        v = self.varispeed
+        clear(buf, frames)
+        read_clips(
+            buf, frames, position, c.track, c.start, c.end, c.source, c.offset, c.gain, c.fade_in,
+            c.fade_out, c.curve, c.reversed, c.upmix, c.window, self.sources
+        )  # fmt: skip
+        if v.track.shape[0]:
+            read_varispeed(
+                buf, frames, position, v.track, v.t0, v.a, v.length, v.speed, v.source, v.offset, v.gain,
+                v.fade_in, v.fade_out, v.curve, v.reversed, v.upmix, v.window, self.sources
+            )  # fmt: skip
 
     def next_failure(self) -> int:
         """Return a slot that failed since the last call (marking it reported), or -1."""
@@ -219,3 +287,26 @@ def _next_failure(failed: np.ndarray, reported: np.ndarray) -> int:
             reported[s] = True
             return s
     return -1
+
+
+@nb.njit(cache=True)
+def _match_ids(ids: np.ndarray, old_ids: np.ndarray, out: np.ndarray) -> None:
+    for s in range(ids.shape[0]):
+        out[s] = -1
+        for o in range(old_ids.shape[0]):
+            if old_ids[o] == ids[s]:
+                out[s] = o
+                break
+
+
+@nb.njit(cache=True)
+def _adopt_sends(
+    ids: np.ndarray, old_ids: np.ndarray, old_gain: np.ndarray, gain: np.ndarray, target: np.ndarray,
+    step: np.ndarray, ramp_frames: int,
+) -> None:
+    for k in range(ids.shape[0]):
+        for o in range(old_ids.shape[0]):
+            if old_ids[o] == ids[k]:
+                gain[k] = old_gain[o]
+                step[k] = abs(target[k] - gain[k]) / max(1, ramp_frames)
+                break
