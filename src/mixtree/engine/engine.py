@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,8 @@ from mixtree.engine import commands as cmd
 from mixtree.engine.commands import Event
 from mixtree.engine.drivers import Driver, open_driver
 from mixtree.engine.player import Player
-from mixtree.model.operations import Operation, SetAttribute, SetEffectParameter
+from mixtree.model.operations import AddSource, Operation, SetAttribute, SetEffectParameter
+from mixtree.model.pool import Source
 from mixtree.model.project import Project
 from mixtree.model.tracks import Track
 from mixtree.render.compile import compile_plan
@@ -321,6 +323,14 @@ def _warm_up(sample_rate: int, blocksize: int) -> None:
     track = empty.add_audio_track("warm-up")
     for kind in (fx.Gain, fx.Pan, fx.Filter, fx.EQ3, fx.Compressor, fx.Delay, fx.Reverb):
         track.add_effect(kind())
+    silence = np.zeros((sample_rate, 1), dtype=np.float32)
+    source = Source(empty._new_id(), Path("<warm-up>"), silence, sample_rate, sample_rate, 1, "")
+    empty.apply(AddSource(source))
+    track.add_clip(source, duration=0.5, speed=1.5)
+    track.add_clip(source, duration=0.5)
+    bus = empty.add_bus("warm-up bus")
+    track.add_send(bus.id, pre_fader=True)
+    empty.create_metatrack([track.id])
     old = compile_plan(empty, max_block=blocksize)
     plan = compile_plan(empty, max_block=blocksize, previous=old)
     player = Player(plan, 16, 16)

@@ -10,37 +10,48 @@ from typing import Any
 
 from mixtree.effects.base import Effect
 from mixtree.errors import MediaError, ProjectFileError
-from mixtree.model.clip import Clip
-from mixtree.model.operations import AddClip, AddEffect, AddTrack
+from mixtree.model.clip import AliasClip, Clip
+from mixtree.model.operations import AddAlias, AddClip, AddEffect, AddSend, AddTrack, SetFrozen
 from mixtree.model.pool import decode_source
 from mixtree.model.project import Project
-from mixtree.model.tracks import AudioTrack, Track
+from mixtree.model.structure import check
+from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, Send, Track
 
 #: The document format this version writes, and the newest it reads.
 FORMAT = "mixtree-project"
 VERSION = 1
 
+_KINDS: dict[str, type[Track]] = {"audio": AudioTrack, "metatrack": Metatrack, "bus": BusTrack}
+
+
+def _kind(track: Track) -> str:
+    for name, cls in _KINDS.items():
+        if type(track) is cls:
+            return name
+    return "master"
+
+
+def track_document(t: Track, base: Path) -> dict[str, Any]:
+    """Return one track (a metatrack with its subtree) as a JSON-ready dict."""
+    doc: dict[str, Any] = {"id": t.id, "kind": _kind(t), **_finite(t.edited_fields())}
+    doc["effects"] = [{"id": e.id, **e.get_state()} for e in t.effects]
+    doc["sends"] = [{"id": s.id, "bus": s.bus_id, **_finite(s.edited_fields())} for s in t.sends]
+    if isinstance(t, AudioTrack):
+        doc["clips"] = [{"id": c.id, "source": c.source.id, **_finite(c.edited_fields())} for c in t.clips]
+        doc["aliases"] = [{"id": a.id, "metatrack": a.metatrack_id, **a.edited_fields()} for a in t.aliases]
+    if isinstance(t, Metatrack):
+        doc["children"] = [track_document(c, base) for c in t.children]
+        doc["frozen"] = t.frozen.id if t.frozen is not None else None
+    return doc
+
 
 def to_document(project: Project, base: Path) -> dict[str, Any]:
     """Return ``project`` as a JSON-ready dict, source paths relative to ``base``."""
-
-    def track_doc(t: Track) -> dict[str, Any]:
-        doc: dict[str, Any] = {
-            "id": t.id,
-            "kind": "audio" if isinstance(t, AudioTrack) else "master",
-        }
-        doc.update(_finite(t.edited_fields()))
-        doc["effects"] = [{"id": e.id, **e.get_state()} for e in t.effects]
-        if isinstance(t, AudioTrack):
-            doc["clips"] = [
-                {"id": c.id, "source": c.source.id, **_finite(c.edited_fields())} for c in t.clips
-            ]
-        return doc
-
     return {
         "format": FORMAT,
         "version": VERSION,
         "sample_rate": project.sample_rate,
+        "max_nesting": project.max_nesting,
         "next_id": project._next_id,
         "sources": [
             {
@@ -52,13 +63,13 @@ def to_document(project: Project, base: Path) -> dict[str, Any]:
             }
             for s in project.pool
         ],
-        "master": track_doc(project.master),
-        "tracks": [track_doc(t) for t in project.tracks],
+        "master": track_document(project.master, base),
+        "tracks": [track_document(t, base) for t in project._root],
     }
 
 
 def _finite(fields: dict[str, Any]) -> dict[str, Any]:
-    # JSON has no -inf; a closed fader is stored as null.
+    # JSON has no -inf; a closed fader or a silent send is stored as null.
     return {k: (None if isinstance(v, float) and math.isinf(v) else v) for k, v in fields.items()}
 
 
@@ -73,6 +84,7 @@ def save(project: Project, path: str | Path) -> Path:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+    project.media_dir = path.parent / "media"  # type: ignore[attr-defined]
     return path
 
 
@@ -92,23 +104,16 @@ def load(path: str | Path) -> Project:
     except json.JSONDecodeError as exc:
         raise ProjectFileError(path, f"line {exc.lineno}", f"not valid JSON: {exc.msg}") from exc
     try:
-        return _from_document(doc, path)
-    except ProjectFileError:
+        project = _from_document(doc, path)
+    except (ProjectFileError, MediaError):
         raise
-    except MediaError:
-        raise
+    except _Located as exc:
+        raise ProjectFileError(path, exc.where, str(exc)) from exc
     except (KeyError, TypeError, ValueError) as exc:
-        raise ProjectFileError(path, _where(exc), _why(exc)) from exc
-
-
-def _where(exc: Exception) -> str:
-    return exc.where if isinstance(exc, _Located) else ""
-
-
-def _why(exc: Exception) -> str:
-    if isinstance(exc, KeyError):
-        return f"missing field {exc.args[0]!r}"
-    return str(exc)
+        reason = f"missing field {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)
+        raise ProjectFileError(path, "", reason) from exc
+    project.media_dir = path.parent / "media"  # type: ignore[attr-defined]
+    return project
 
 
 class _Located(ValueError):
@@ -125,6 +130,13 @@ def _field(obj: Any, key: str, where: str) -> Any:
     return obj[key]
 
 
+def _list(obj: dict[str, Any], key: str, where: str) -> list[Any]:
+    value = obj.get(key, [])
+    if not isinstance(value, list):
+        raise _Located(f"{where}.{key}", "expected a list")
+    return value
+
+
 def _from_document(doc: Any, path: Path) -> Project:
     if _field(doc, "format", "") != FORMAT:
         raise _Located("format", f"not a mixtree project (format {doc.get('format')!r})")
@@ -132,34 +144,60 @@ def _from_document(doc: Any, path: Path) -> Project:
     if not isinstance(version, int) or version < 1:
         raise _Located("version", f"bad format version {version!r}")
     if version > VERSION:
-        raise _Located(
-            "version",
-            f"written by a newer mixtree (format {version}; this one reads up to {VERSION})",
-        )
+        raise _Located("version", f"written by a newer mixtree (format {version}; this one reads up to {VERSION})")
     try:
         project = Project(sample_rate=_field(doc, "sample_rate", ""))
     except ValueError as exc:
         raise _Located("sample_rate", str(exc)) from exc
+    nesting = doc.get("max_nesting", project.max_nesting)
+    if isinstance(nesting, bool) or not isinstance(nesting, int) or not 1 <= nesting <= 64:
+        raise _Located("max_nesting", f"must be a whole number in 1..64, not {nesting!r}")
+    project._max_nesting = nesting
     sources = {}
-    for i, s in enumerate(_field(doc, "sources", "")):
+    for i, s in enumerate(_list(doc, "sources", "")):
         where = f"sources[{i}]"
         ident = _id(s, where, project)
         media = (path.parent / _field(s, "path", where)).resolve()
         source = decode_source(ident, media, project.sample_rate)
         project.pool._add(source)
         sources[ident] = source
+    links: list[tuple[str, Any]] = []  # sends and aliases, added once every track exists
     master = _field(doc, "master", "")
     _set_fields(project.master, master, "master")
     _add_effects(project, project.master, master, "master")
-    for i, t in enumerate(_field(doc, "tracks", "")):
-        where = f"tracks[{i}]"
-        if _field(t, "kind", where) != "audio":
-            raise _Located(f"{where}.kind", f"unknown track kind {t['kind']!r}")
-        track = AudioTrack(_id(t, where, project), None, _field(t, "name", where))
-        _set_fields(track, t, where)
-        project.apply(AddTrack(track))
-        _add_effects(project, track, t, where)
-        for j, c in enumerate(_field(t, "clips", where)):
+    links += [(f"master.sends[{k}]", (project.master, s)) for k, s in enumerate(_list(master, "sends", "master"))]
+    for i, t in enumerate(_list(doc, "tracks", "")):
+        links += _add_track(project, t, f"tracks[{i}]", None, sources)
+    for where, (track, item) in links:
+        _add_link(project, track, item, where)
+    try:
+        check(project)
+    except ValueError as exc:
+        raise _Located("tracks", str(exc)) from exc
+    next_id = _field(doc, "next_id", "")
+    used = max(project._records.keys() | sources.keys() | project._effects.keys())
+    if not isinstance(next_id, int) or next_id <= used:
+        raise _Located("next_id", f"must be an id above every id used ({used}), not {next_id!r}")
+    project._next_id = next_id
+    project.version = 0
+    return project
+
+
+def _add_track(
+    project: Project, doc: dict[str, Any], where: str, parent_id: int | None, sources: dict[int, Any]
+) -> list[tuple[str, Any]]:
+    kind = _field(doc, "kind", where)
+    if kind not in _KINDS:
+        raise _Located(f"{where}.kind", f"unknown track kind {kind!r}")
+    track = _KINDS[kind](_id(doc, where, project), None, _field(doc, "name", where))
+    _set_fields(track, doc, where)
+    project._insert_track(track, None, parent_id)
+    _add_effects(project, track, doc, where)
+    links: list[tuple[str, Any]] = [
+        (f"{where}.sends[{k}]", (track, s)) for k, s in enumerate(_list(doc, "sends", where))
+    ]
+    if isinstance(track, AudioTrack):
+        for j, c in enumerate(_list(doc, "clips", where)):
             cw = f"{where}.clips[{j}]"
             src_id = _field(c, "source", cw)
             if src_id not in sources:
@@ -171,21 +209,44 @@ def _from_document(doc: Any, path: Path) -> Project:
                 clip = Clip(_id(c, cw, project), None, sources[src_id], **fields)
             except (TypeError, ValueError) as exc:
                 raise _Located(cw, str(exc)) from exc
-            project.apply(AddClip(track.id, clip))
-    next_id = _field(doc, "next_id", "")
-    used = max(project._records.keys() | sources.keys() | project._effects.keys())
-    if not isinstance(next_id, int) or next_id <= used:
-        raise _Located("next_id", f"must be an id above every id used ({used}), not {next_id!r}")
-    project._next_id = next_id
-    project.version = 0
-    return project
+            AddClip(track.id, clip).apply(project)
+        links += [(f"{where}.aliases[{k}]", (track, a)) for k, a in enumerate(_list(doc, "aliases", where))]
+    if isinstance(track, Metatrack):
+        for j, child in enumerate(_list(doc, "children", where)):
+            links += _add_track(project, child, f"{where}.children[{j}]", track.id, sources)
+        frozen = doc.get("frozen")
+        if frozen is not None:
+            if frozen not in sources:
+                raise _Located(f"{where}.frozen", f"no source with id {frozen!r}")
+            SetFrozen(track.id, sources[frozen]).apply(project)
+    return links
+
+
+def _add_link(project: Project, track: Track, doc: dict[str, Any], where: str) -> None:
+    try:
+        if "bus" in doc:
+            bus = _field(doc, "bus", where)
+            if not isinstance(project._records.get(bus), BusTrack):
+                raise _Located(f"{where}.bus", f"no bus with id {bus!r}")
+            level = doc.get("level_db", 0.0)
+            send = Send(_id(doc, where, project), track.id, bus, -math.inf if level is None else level,
+                        doc.get("pre_fader", False))
+            AddSend(send).apply(project)
+        else:
+            target = _field(doc, "metatrack", where)
+            if not isinstance(project._records.get(target), Metatrack):
+                raise _Located(f"{where}.metatrack", f"no metatrack with id {target!r}")
+            alias = AliasClip(_id(doc, where, project), target, _field(doc, "start", where),
+                              _field(doc, "duration", where), doc.get("offset", 0.0))
+            AddAlias(track.id, alias).apply(project)
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, _Located):
+            raise
+        raise _Located(where, str(exc)) from exc
 
 
 def _add_effects(project: Project, track: Track, doc: dict[str, Any], where: str) -> None:
-    effects = doc.get("effects", [])
-    if not isinstance(effects, list):
-        raise _Located(f"{where}.effects", "expected a list")
-    for k, state in enumerate(effects):
+    for k, state in enumerate(_list(doc, "effects", where)):
         ew = f"{where}.effects[{k}]"
         ident = _id(state, ew, project)
         try:
@@ -193,7 +254,7 @@ def _add_effects(project: Project, track: Track, doc: dict[str, Any], where: str
         except (TypeError, ValueError, AttributeError) as exc:
             raise _Located(ew, str(exc)) from exc
         effect.id = ident
-        project.apply(AddEffect(track.id, effect))
+        AddEffect(track.id, effect).apply(project)
 
 
 def _id(obj: dict[str, Any], where: str, project: Project) -> int:
@@ -205,13 +266,13 @@ def _id(obj: dict[str, Any], where: str, project: Project) -> int:
     return ident
 
 
-def _set_fields(track: Track, doc: dict[str, Any], where: str) -> None:
-    for name in track.edited_fields():
+def _set_fields(record: Track, doc: dict[str, Any], where: str) -> None:
+    for name in record.edited_fields():
         if name in doc:
             value = doc[name]
             if name == "volume_db" and value is None:
                 value = -math.inf
             try:
-                setattr(track, name, value)
+                setattr(record, name, value)
             except ValueError as exc:
                 raise _Located(f"{where}.{name}", str(exc)) from exc

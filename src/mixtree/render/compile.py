@@ -10,7 +10,6 @@ from mixtree.dsp.clips import source_list
 from mixtree.dsp.fades import curve_code
 from mixtree.model.clip import Clip
 from mixtree.model.project import Project
-from mixtree.model.structure import time_map
 from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, Track
 from mixtree.render.plan import MAX_BLOCK, MIN_BLOCK, ClipTable, RenderPlan, SendTable, VarispeedTable
 from mixtree.render.stages import chain_stages
@@ -32,22 +31,50 @@ def check_block(blocksize: int) -> int:
     return int(blocksize)
 
 
-def playing_tracks(project: Project) -> list[Track]:
-    """Return the tracks the plan runs, in tree order: a frozen metatrack hides its subtree."""
-    out: list[Track] = []
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A track the plan runs, with the map of its content time: τ = a × project time + b."""
 
-    def visit(tracks: list[Track]) -> None:
+    track: Track
+    a: float
+    b: float
+    parent: int | None  # id of the track it mixes into (None: the master)
+
+
+def needs_stretch(track: Track) -> bool:
+    """Return True for a metatrack whose sound needs Rubber Band (pitch or preserved pitch)."""
+    return isinstance(track, Metatrack) and (track.pitch != 0.0 or track.preserve_pitch)
+
+
+def playing_tracks(project: Project, root: Metatrack | None = None) -> list[Placed]:
+    """Return the tracks a plan runs, in tree order, with their time maps.
+
+    A frozen metatrack, and one played through Rubber Band, stands for its subtree. With
+    ``root``, only that metatrack's subtree, as if it stood at the top with no transform
+    (how its stretched or frozen sound is rendered).
+    """
+    out: list[Placed] = []
+
+    def visit(tracks: list[Track], a: float, b: float, parent: int | None) -> None:
         for t in tracks:
-            out.append(t)
-            if isinstance(t, Metatrack) and t.frozen is None:
-                visit(t.children)
+            out.append(Placed(t, a, b, parent))
+            if not isinstance(t, Metatrack):
+                continue
+            if t is not root and (needs_stretch(t) or (t.frozen is not None and root is None)):
+                continue
+            inner = (a, b) if t is root else (a * t.speed, (b - t.offset) * t.speed)
+            visit(t.children, *inner, t.id)
 
-    visit(project._root)
+    visit([root] if root is not None else project._root, 1.0, 0.0, None)
     return out
 
 
 def compile_plan(
-    project: Project, max_block: int = 512, previous: RenderPlan | None = None, fresh: bool = False
+    project: Project,
+    max_block: int = 512,
+    previous: RenderPlan | None = None,
+    fresh: bool = False,
+    root: Metatrack | None = None,
 ) -> RenderPlan:
     """Compile ``project`` into a plan that renders blocks of up to ``max_block`` frames.
 
@@ -55,16 +82,17 @@ def compile_plan(
     that `RenderPlan.adopt` can hand fader state over at the swap and glide the clips:
     a recompile while playing does not click. A
     ``fresh`` plan (for offline renders) runs its effects on private memory at rest,
-    leaving the live effects alone.
+    leaving the live effects alone. With ``root``, the plan plays only that metatrack's
+    subtree, untransformed (see `playing_tracks`).
     """
     max_block = check_block(max_block)
-    tracks: list[Track] = [project.master, *playing_tracks(project)]
+    placed = playing_tracks(project, root)
+    tracks: list[Track] = [project.master, *(p.track for p in placed)]
     n = len(tracks)
     slot = {t.id: i for i, t in enumerate(tracks)}
     ids = np.array([t.id for t in tracks], dtype=np.int64)
-    parent = np.array([-1] + [slot[t.parent_id] if t.parent_id is not None else 0 for t in tracks[1:]],
-                      np.int32)
-    sends = [s for t in tracks for s in t.sends]
+    parent = np.array([-1] + [slot[p.parent] if p.parent is not None else 0 for p in placed], np.int32)
+    sends = [s for t in tracks for s in t.sends if s.source_id in slot and s.bus_id in slot]
     rank = _ranks(tracks, parent, [(slot[s.source_id], slot[s.bus_id]) for s in sends])
     levels = tuple(np.flatnonzero(rank == r).astype(np.int32) for r in range(1, int(rank.max()) + 1))
     send_table = SendTable(
@@ -81,9 +109,9 @@ def compile_plan(
         ),
     )
 
-    rows = _Rows(project.sample_rate)
-    for i, t in enumerate(tracks):
-        _collect(project, t, i, rows)
+    rows = _Rows(project.sample_rate, project_time=root is None)
+    for i, p in enumerate(placed, start=1):
+        _collect(project, p, i, rows, p.track is root)
     mono = np.zeros(n, dtype=np.bool_)
     for s, kinds in rows.channels.items():
         mono[s] = kinds == {1} and s not in rows.aliased
@@ -156,6 +184,7 @@ class _Rows:
     """Clip rows gathered while walking the tree, split into whole-frame and varispeed."""
 
     rate: int
+    project_time: bool = True
     sources: list[np.ndarray] = field(default_factory=list)
     source_index: dict[int, int] = field(default_factory=dict)
     plain: list[tuple] = field(default_factory=list)
@@ -217,15 +246,27 @@ class _Rows:
         )
 
 
-def _collect(project: Project, track: Track, slot: int, rows: _Rows) -> None:
-    """Add the clip rows that sound on ``slot``: its own clips, aliases, a frozen render."""
-    if isinstance(track, Metatrack) and track.frozen is not None:
-        # the frozen render is the metatrack's submix in project time, from 0
-        frozen = Clip(0, None, track.frozen, start=0.0, duration=track.frozen.duration)
-        rows.add(slot, frozen, 1.0, 0.0, _ALWAYS)
-        return
+def _collect(project: Project, placed: Placed, slot: int, rows: _Rows, is_root: bool) -> None:
+    """Add the clip rows that sound on ``slot``: its own clips and aliases, or the render
+    that stands for a frozen or stretched metatrack's subtree."""
+    from mixtree.render.stretch import stretched
+
+    track, a, b = placed.track, placed.a, placed.b
+    if isinstance(track, Metatrack) and not is_root:
+        if needs_stretch(track):
+            # the stretched sound starts where the children's time 0 falls on the parent's
+            source = stretched(project, track)
+            lead = max(0.0, -track.offset)
+            length = source.duration - lead
+            if length * rows.rate >= 1:
+                clip = Clip(0, None, source, start=max(0.0, track.offset), duration=length, offset=lead)
+                rows.add(slot, clip, a, b, _ALWAYS)
+        elif track.frozen is not None and rows.project_time:
+            # the frozen render is the metatrack's submix in project time, from 0
+            frozen = Clip(0, None, track.frozen, start=0.0, duration=track.frozen.duration)
+            rows.add(slot, frozen, 1.0, 0.0, _ALWAYS)
     if isinstance(track, AudioTrack):
-        _collect_track(project, track, slot, *time_map(project, track), _ALWAYS, rows)
+        _collect_track(project, track, slot, a, b, _ALWAYS, rows)
 
 
 def _collect_track(

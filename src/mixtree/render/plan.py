@@ -136,11 +136,16 @@ class RenderPlan:
     _old_buf: np.ndarray = field(init=False, repr=False)
     _xf_done: int = field(init=False, repr=False, default=0)
     _xf_length: int = field(init=False, repr=False, default=0)
+    tap_slot: int = field(init=False, repr=False, default=-1)
+    tap_level: int = field(init=False, repr=False, default=-1)
+    tap_pre: bool = field(init=False, repr=False, default=True)
+    tap_buf: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         n = self.ids.shape[0]
         self.track_buf = np.zeros((n, self.max_block, 2), dtype=np.float32)
         self._old_buf = np.zeros((0, self.max_block, 2), dtype=np.float32)
+        self.tap_buf = np.zeros((self.max_block, 2), dtype=np.float32)
         self.failed = np.zeros(n, dtype=np.bool_)
         self.reported = np.zeros(n, dtype=np.bool_)
         self.fail_reasons = [""] * n
@@ -205,6 +210,16 @@ class RenderPlan:
         rows = max(previous.slots, self.slots) + 8
         self._old_buf = np.zeros((rows, self.max_block, 2), dtype=np.float32)
 
+    def set_tap(self, ident: int, pre_effects: bool) -> None:
+        """Copy track ``ident``'s buffer into ``tap_buf`` every block, before or after its
+        effects (always before its fader). For bounce and freeze; offline plans only."""
+        slot = self.slot_of(ident)
+        if slot <= 0:
+            raise ValueError(f"track #{ident} is not played by this plan")
+        self.tap_slot = slot
+        self.tap_level = next(i for i, level in enumerate(self.levels) if slot in level)
+        self.tap_pre = pre_effects
+
     def release_previous(self) -> None:
         """Drop the reference to the previous plan once the crossfade is over (control side)."""
         if not self.crossfading:
@@ -227,9 +242,14 @@ class RenderPlan:
         failed = self.failed
         reasons = self.fail_reasons
         sends = self.sends
-        for level, stages, level_sends in zip(self.levels, self.level_stages, sends.by_level):  # noqa: B905
+        tap = self.tap_level
+        for li, (level, stages, level_sends) in enumerate(zip(self.levels, self.level_stages, sends.by_level)):  # noqa: B905
+            if li == tap and self.tap_pre:
+                self.tap_buf[:frames] = buf[self.tap_slot, :frames]
             for stage in stages:
                 stage.run(buf, frames, failed, reasons)
+            if li == tap and not self.tap_pre:
+                self.tap_buf[:frames] = buf[self.tap_slot, :frames]
             if level_sends.shape[0]:
                 mix_sends(
                     buf, frames, level_sends, sends.src, sends.dst, sends.pre, sends.gain, sends.target,
