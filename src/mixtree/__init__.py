@@ -5,6 +5,9 @@ API map
 Project            a session: ``Project(sample_rate=48000)``; ``.pool``, ``.master``, ``.tracks``
 Project.pool.load  decode a file once into the audio pool -> `Source`
 add_audio_track    add an `AudioTrack` (volume_db, pan, mute, solo)
+add_bus, add_send  a `BusTrack` fed by `Send`s (level_db, pre_fader)
+create_metatrack   group tracks into a `Metatrack` (offset, speed, pitch, preserve_pitch);
+                   ungroup, flatten, freeze/unfreeze, bounce; `AliasClip` replays one
 AudioTrack.add_clip  place a `Clip` (start, duration, offset, gain_db, fades, reversed)
 Project.render     render a range offline -> float32 ``(frames, 2)``
 Project.export     render to WAV/FLAC/OGG/MP3 (float, 24- or 16-bit with TPDF dither)
@@ -20,25 +23,29 @@ from mixtree.engine.commands import Event
 from mixtree.engine.engine import Engine
 from mixtree.errors import MediaError, MixtreeError, ProjectFileError, UnknownIdError
 from mixtree.io.audio_file import MediaWarning
-from mixtree.model.clip import Clip
+from mixtree.model.clip import AliasClip, Clip
 from mixtree.model.operations import Operation
 from mixtree.model.pool import AudioPool, Source
 from mixtree.model.project import Project
-from mixtree.model.tracks import AudioTrack, MasterTrack, Track
+from mixtree.model.tracks import AudioTrack, BusTrack, MasterTrack, Metatrack, Send, Track
 
 __all__ = [
+    "AliasClip",
     "AudioPool",
     "AudioTrack",
+    "BusTrack",
     "Clip",
     "Engine",
     "Event",
     "MasterTrack",
     "MediaError",
     "MediaWarning",
+    "Metatrack",
     "MixtreeError",
     "Operation",
     "Project",
     "ProjectFileError",
+    "Send",
     "Source",
     "Track",
     "UnknownIdError",

@@ -29,7 +29,9 @@ def _table(**over):
         fade_in=np.int64,
         fade_out=np.int64,
         curve=np.int8,
-        reversed=np.bool_, upmix=np.float32, window=np.int64,
+        reversed=np.bool_,
+        upmix=np.float32,
+        window=np.int64,
     )
     return [np.array(base[k], dtype=types[k]) for k in types]
 
@@ -64,7 +66,8 @@ def test_stereo_source_keeps_its_channels_and_mono_gets_upmix_gain():
         fade_out=[0, 0],
         curve=[0, 0],
         reversed=[False, False],
-        upmix=[1.0, 0.5], window=[[0, 100], [0, 100]],
+        upmix=[1.0, 0.5],
+        window=[[0, 100], [0, 100]],
     )
     read_clips(buf, 64, 0, *table, pool)
     assert (buf[0, :, 0] == 0.25).all() and (buf[0, :, 1] == -0.5).all()

@@ -17,6 +17,7 @@ SOLO = 7  # (SOLO, track_id, flag)
 # Continuous parameters go to latest-value slots keyed ``(code, track_id)``.
 VOLUME = 10  # value: (linear gain, ramp frames)
 PAN = 11  # value: (pan -1..1, ramp frames)
+SEND_LEVEL = 12  # keyed (SEND_LEVEL, send_id); value: (linear gain, ramp frames)
 
 # Raw events the audio thread posts, as tuples ``(code, ...)``.
 EV_POSITION = 1  # (EV_POSITION, frame, playing)

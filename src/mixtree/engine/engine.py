@@ -287,6 +287,9 @@ class Engine:
             if isinstance(track, Track):
                 self._send_fast(track, op.name, op.value)
                 return
+        if isinstance(op, SetAttribute) and op.name == "level_db":
+            self._player.params[(cmd.SEND_LEVEL, op.ident)] = (db_to_gain(op.value), self._ramp)
+            return
         self.publish()
 
     def _send_fast(self, track: Track, name: str, value: Any) -> None:

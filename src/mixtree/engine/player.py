@@ -141,6 +141,10 @@ class Player:
                 (code, ident), (value, ramp) = params.popitem()
             except KeyError:  # pragma: no cover - emptied between the test and the pop
                 break
+            if code == cmd.SEND_LEVEL:
+                plan.set_send_level(ident, value, ramp)
+                self.commands_applied += 1
+                continue
             slot = plan.slot_by_id.get(ident, -1)
             if slot < 0:
                 continue

@@ -30,19 +30,27 @@ def flatten_ops(project: Project, m: Metatrack) -> list[Operation]:
     ops: list[Operation] = []
     for child in m.children:
         if isinstance(child, Metatrack):
-            ops.append(SetAttributes(child.id, {"offset": offset + child.offset / speed,
-                                                "speed": child.speed * speed}))
+            ops.append(
+                SetAttributes(
+                    child.id, {"offset": offset + child.offset / speed, "speed": child.speed * speed}
+                )
+            )
         if isinstance(child, AudioTrack):
             if child.aliases and speed != 1.0:
-                raise ValueError(f"cannot flatten {m.name!r}: {child.name!r} holds aliases, "
-                                 "which have no speed of their own")
+                raise ValueError(
+                    f"cannot flatten {m.name!r}: {child.name!r} holds aliases, "
+                    "which have no speed of their own"
+                )
             for a in child.aliases:
                 ops.append(SetAttributes(a.id, {"start": max(0.0, a.start + offset)}))
             for c in child.clips:
                 start = c.start / speed + offset
                 values = {
-                    "start": start, "duration": c.duration / speed, "speed": c.speed * speed,
-                    "fade_in": c.fade_in / speed, "fade_out": c.fade_out / speed,
+                    "start": start,
+                    "duration": c.duration / speed,
+                    "speed": c.speed * speed,
+                    "fade_in": c.fade_in / speed,
+                    "fade_out": c.fade_out / speed,
                 }
                 if start < 0.0:  # trim the part that would land before 0
                     cut = -start

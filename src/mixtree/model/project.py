@@ -99,8 +99,14 @@ class Project:
         track = AudioTrack(self._new_id(), None, name, volume_db=volume_db, pan=pan, mute=mute, solo=solo)
         return self._add(track, index, parent_id)  # type: ignore[return-value]
 
-    def add_bus(self, name: str, volume_db: float = 0.0, pan: float = 0.0, index: int | None = None,
-                parent_id: int | None = None) -> BusTrack:
+    def add_bus(
+        self,
+        name: str,
+        volume_db: float = 0.0,
+        pan: float = 0.0,
+        index: int | None = None,
+        parent_id: int | None = None,
+    ) -> BusTrack:
         """Add a bus track, which tracks feed with `Track.add_send`."""
         track = BusTrack(self._new_id(), None, name, volume_db=volume_db, pan=pan)
         return self._add(track, index, parent_id)  # type: ignore[return-value]
@@ -115,7 +121,11 @@ class Project:
             return self.add_metatrack(name)
         tracks = [self.track(i) for i in track_ids]
         parents = {t.parent_id for t in tracks}
-        if len(parents) != 1 or any(t is self.master for t in tracks) or len(set(track_ids)) != len(track_ids):
+        if (
+            len(parents) != 1
+            or any(t is self.master for t in tracks)
+            or len(set(track_ids)) != len(track_ids)
+        ):
             raise ValueError("a metatrack is made from distinct tracks that share one parent")
         parent_id = parents.pop()
         siblings = self._siblings(parent_id)
@@ -251,8 +261,10 @@ class Project:
             return max(ends, default=0.0)
         if isinstance(track, Metatrack):
             return max(
-                (c.to_parent_time(self.content_end(c)) if isinstance(c, Metatrack) else self.content_end(c)
-                 for c in track.children),
+                (
+                    c.to_parent_time(self.content_end(c)) if isinstance(c, Metatrack) else self.content_end(c)
+                    for c in track.children
+                ),
                 default=0.0,
             )
         return 0.0
@@ -321,7 +333,9 @@ class Project:
             raise ValueError(f"tracks go inside metatracks; #{parent_id} is {parent!r}")
         return parent.children
 
-    def _insert_track(self, track: Track, index: int | None, parent_id: int | None, keep: bool = False) -> None:
+    def _insert_track(
+        self, track: Track, index: int | None, parent_id: int | None, keep: bool = False
+    ) -> None:
         siblings = self._siblings(parent_id)
         if parent_id is not None and any(t.id == parent_id for t in structure.walk([track])):
             raise ValueError(f"{track!r} cannot go inside itself")

@@ -11,7 +11,7 @@ from typing import Any
 from mixtree.effects.base import Effect
 from mixtree.errors import MediaError, ProjectFileError
 from mixtree.model.clip import AliasClip, Clip
-from mixtree.model.operations import AddAlias, AddClip, AddEffect, AddSend, AddTrack, SetFrozen
+from mixtree.model.operations import AddAlias, AddClip, AddEffect, AddSend, SetFrozen
 from mixtree.model.pool import decode_source
 from mixtree.model.project import Project
 from mixtree.model.structure import check
@@ -144,7 +144,9 @@ def _from_document(doc: Any, path: Path) -> Project:
     if not isinstance(version, int) or version < 1:
         raise _Located("version", f"bad format version {version!r}")
     if version > VERSION:
-        raise _Located("version", f"written by a newer mixtree (format {version}; this one reads up to {VERSION})")
+        raise _Located(
+            "version", f"written by a newer mixtree (format {version}; this one reads up to {VERSION})"
+        )
     try:
         project = Project(sample_rate=_field(doc, "sample_rate", ""))
     except ValueError as exc:
@@ -165,7 +167,9 @@ def _from_document(doc: Any, path: Path) -> Project:
     master = _field(doc, "master", "")
     _set_fields(project.master, master, "master")
     _add_effects(project, project.master, master, "master")
-    links += [(f"master.sends[{k}]", (project.master, s)) for k, s in enumerate(_list(master, "sends", "master"))]
+    links += [
+        (f"master.sends[{k}]", (project.master, s)) for k, s in enumerate(_list(master, "sends", "master"))
+    ]
     for i, t in enumerate(_list(doc, "tracks", "")):
         links += _add_track(project, t, f"tracks[{i}]", None, sources)
     for where, (track, item) in links:
@@ -229,15 +233,25 @@ def _add_link(project: Project, track: Track, doc: dict[str, Any], where: str) -
             if not isinstance(project._records.get(bus), BusTrack):
                 raise _Located(f"{where}.bus", f"no bus with id {bus!r}")
             level = doc.get("level_db", 0.0)
-            send = Send(_id(doc, where, project), track.id, bus, -math.inf if level is None else level,
-                        doc.get("pre_fader", False))
+            send = Send(
+                _id(doc, where, project),
+                track.id,
+                bus,
+                -math.inf if level is None else level,
+                doc.get("pre_fader", False),
+            )
             AddSend(send).apply(project)
         else:
             target = _field(doc, "metatrack", where)
             if not isinstance(project._records.get(target), Metatrack):
                 raise _Located(f"{where}.metatrack", f"no metatrack with id {target!r}")
-            alias = AliasClip(_id(doc, where, project), target, _field(doc, "start", where),
-                              _field(doc, "duration", where), doc.get("offset", 0.0))
+            alias = AliasClip(
+                _id(doc, where, project),
+                target,
+                _field(doc, "start", where),
+                _field(doc, "duration", where),
+                doc.get("offset", 0.0),
+            )
             AddAlias(track.id, alias).apply(project)
     except (TypeError, ValueError) as exc:
         if isinstance(exc, _Located):

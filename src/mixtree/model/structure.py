@@ -87,7 +87,7 @@ def _check_sends(project: Project) -> None:
         state[node] = 1
         for nxt in edges.get(node, ()):
             if state.get(nxt) == 1:
-                loop = path[path.index(nxt):] + [nxt] if nxt in path else [node, nxt]
+                loop = path[path.index(nxt) :] + [nxt] if nxt in path else [node, nxt]
                 names = " → ".join(project.track(i).name for i in loop)
                 raise ValueError(f"that would make a feedback loop: {names}")
             if state.get(nxt) is None:

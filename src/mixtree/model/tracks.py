@@ -33,8 +33,9 @@ class Send(Record):
     level_db = Edited(checks.number("level_db", -math.inf, 12.0), "Send level, dB.")
     pre_fader = Edited(checks.flag("pre_fader"), "Take the signal before the fader and pan.")
 
-    def __init__(self, ident: int, source_id: int, bus_id: int, level_db: float = 0.0,
-                 pre_fader: bool = False) -> None:
+    def __init__(
+        self, ident: int, source_id: int, bus_id: int, level_db: float = 0.0, pre_fader: bool = False
+    ) -> None:
         super().__init__(ident, None)
         self.source_id = source_id
         self.bus_id = bus_id
@@ -171,9 +172,19 @@ class AudioTrack(Track):
         if duration is None:
             duration = max(0.0, (source.duration - offset) / speed)
         clip = Clip(
-            project._new_id(), None, source, start=start, duration=duration, offset=offset,
-            gain_db=gain_db, fade_in=fade_in, fade_out=fade_out, fade_curve=fade_curve,
-            reversed=reversed, muted=muted, speed=speed,
+            project._new_id(),
+            None,
+            source,
+            start=start,
+            duration=duration,
+            offset=offset,
+            gain_db=gain_db,
+            fade_in=fade_in,
+            fade_out=fade_out,
+            fade_curve=fade_curve,
+            reversed=reversed,
+            muted=muted,
+            speed=speed,
         )
         project.apply(AddClip(self.id, clip))
         return clip
@@ -182,8 +193,9 @@ class AudioTrack(Track):
         """Remove the clip with id ``clip_id`` from this track."""
         self._attached().apply(RemoveClip(clip_id))
 
-    def add_alias(self, metatrack_id: int, start: float = 0.0, duration: float | None = None,
-                  offset: float = 0.0) -> AliasClip:
+    def add_alias(
+        self, metatrack_id: int, start: float = 0.0, duration: float | None = None, offset: float = 0.0
+    ) -> AliasClip:
         """Play the content of metatrack ``metatrack_id`` again here, from ``start``."""
         project = self._attached()
         target = project.track(metatrack_id)

@@ -94,7 +94,9 @@ def compile_plan(
     parent = np.array([-1] + [slot[p.parent] if p.parent is not None else 0 for p in placed], np.int32)
     sends = [s for t in tracks for s in t.sends if s.source_id in slot and s.bus_id in slot]
     rank = _ranks(tracks, parent, [(slot[s.source_id], slot[s.bus_id]) for s in sends])
-    levels = tuple(np.flatnonzero(rank == r).astype(np.int32) for r in range(1, int(rank.max()) + 1))
+    ranks = [np.flatnonzero(rank == r).astype(np.int32) for r in range(1, int(rank.max()) + 1)]
+    send_rank = [rank[slot[s.source_id]] for s in sends]
+    levels, mixes = _segments(ranks, tracks, send_rank)
     send_table = SendTable(
         ids=np.array([s.id for s in sends], np.int64),
         src=np.array([slot[s.source_id] for s in sends], np.int32),
@@ -104,9 +106,12 @@ def compile_plan(
         target=np.array([db_to_gain(s.level_db) for s in sends], np.float64),
         step=np.zeros(len(sends), np.float64),
         by_level=tuple(
-            np.array([k for k, s in enumerate(sends) if rank[slot[s.source_id]] == r + 1], np.int32)
-            for r in range(len(levels))
+            np.array(
+                [k for k in range(len(sends)) if send_rank[k] in {int(rank[x]) for x in level}], np.int32
+            )
+            for level in levels
         ),
+        index_by_id={s.id: k for k, s in enumerate(sends)},
     )
 
     rows = _Rows(project.sample_rate, project_time=root is None)
@@ -126,6 +131,7 @@ def compile_plan(
         parent=parent,
         mono=mono,
         levels=levels,
+        mix_levels=mixes,
         level_stages=tuple(
             chain_stages({int(s): tracks[s].effects for s in level}, rate, fresh) for level in levels
         ),
@@ -151,6 +157,25 @@ def compile_plan(
     if previous is not None:
         plan.prepare_crossfade(previous)
     return plan
+
+
+def _segments(
+    ranks: list[np.ndarray], tracks: list[Track], send_rank: list[int]
+) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    """Group ranks into segments: a rank with effects or sends starts one; ranks without
+    either join the previous segment's mix, so a deep tree of plain groups costs one
+    mixing call, not one per level. Returns (head slots, mix slots) per segment."""
+    heads: list[np.ndarray] = []
+    mixes: list[list[np.ndarray]] = []
+    sending = set(send_rank)
+    for r, level in enumerate(ranks, start=1):
+        busy = r in sending or any(tracks[s].effects for s in level)
+        if busy or not heads:
+            heads.append(level)
+            mixes.append([level])
+        else:
+            mixes[-1].append(level)
+    return tuple(heads), tuple(np.concatenate(m).astype(np.int32) for m in mixes)
 
 
 def _ranks(tracks: list[Track], parent: np.ndarray, send_edges: list[tuple[int, int]]) -> np.ndarray:
@@ -209,11 +234,33 @@ class _Rows:
         if a == 1.0 and clip.speed == 1.0:
             start = int(round(t0))
             length = int(round(clip.duration * rate))
-            self.plain.append((slot, start, start + length, int(round(clip.offset * rate)), *common,
-                               int(round(clip.fade_in * rate)), int(round(clip.fade_out * rate)), *window))
+            self.plain.append(
+                (
+                    slot,
+                    start,
+                    start + length,
+                    int(round(clip.offset * rate)),
+                    *common,
+                    int(round(clip.fade_in * rate)),
+                    int(round(clip.fade_out * rate)),
+                    *window,
+                )
+            )
         else:
-            self.vari.append((slot, t0, a, clip.duration * rate, clip.speed, clip.offset * rate, *common,
-                              clip.fade_in * rate, clip.fade_out * rate, *window))
+            self.vari.append(
+                (
+                    slot,
+                    t0,
+                    a,
+                    clip.duration * rate,
+                    clip.speed,
+                    clip.offset * rate,
+                    *common,
+                    clip.fade_in * rate,
+                    clip.fade_out * rate,
+                    *window,
+                )
+            )
 
     def finish_upmix(self, mono: np.ndarray) -> None:
         self.upmix = [1.0 if mono[r[0]] else MONO_IN_STEREO for r in self.plain]
@@ -223,11 +270,17 @@ class _Rows:
         cols = list(zip(*self.plain, strict=True)) if self.plain else [()] * 12
         slot, start, end, offset, src, gain, curve, rev, fin, fout, w0, w1 = cols
         return ClipTable(
-            track=np.array(slot, np.int32), start=np.array(start, np.int64), end=np.array(end, np.int64),
-            source=np.array(src, np.int32), offset=np.array(offset, np.int64),
-            gain=np.array(gain, np.float32), fade_in=np.array(fin, np.int64),
-            fade_out=np.array(fout, np.int64), curve=np.array(curve, np.int8),
-            reversed=np.array(rev, np.bool_), upmix=np.array(self.upmix, np.float32),
+            track=np.array(slot, np.int32),
+            start=np.array(start, np.int64),
+            end=np.array(end, np.int64),
+            source=np.array(src, np.int32),
+            offset=np.array(offset, np.int64),
+            gain=np.array(gain, np.float32),
+            fade_in=np.array(fin, np.int64),
+            fade_out=np.array(fout, np.int64),
+            curve=np.array(curve, np.int8),
+            reversed=np.array(rev, np.bool_),
+            upmix=np.array(self.upmix, np.float32),
             window=np.array(list(zip(w0, w1, strict=True)), np.int64).reshape(-1, 2),
         )
 
@@ -236,12 +289,19 @@ class _Rows:
         slot, t0, a, length, speed, offset, src, gain, curve, rev, fin, fout, w0 = cols[:13]
         w1 = cols[13] if self.vari else ()
         return VarispeedTable(
-            track=np.array(slot, np.int32), t0=np.array(t0, np.float64), a=np.array(a, np.float64),
-            length=np.array(length, np.float64), speed=np.array(speed, np.float64),
-            source=np.array(src, np.int32), offset=np.array(offset, np.float64),
-            gain=np.array(gain, np.float64), fade_in=np.array(fin, np.float64),
-            fade_out=np.array(fout, np.float64), curve=np.array(curve, np.int8),
-            reversed=np.array(rev, np.bool_), upmix=np.array(self.vari_upmix, np.float64),
+            track=np.array(slot, np.int32),
+            t0=np.array(t0, np.float64),
+            a=np.array(a, np.float64),
+            length=np.array(length, np.float64),
+            speed=np.array(speed, np.float64),
+            source=np.array(src, np.int32),
+            offset=np.array(offset, np.float64),
+            gain=np.array(gain, np.float64),
+            fade_in=np.array(fin, np.float64),
+            fade_out=np.array(fout, np.float64),
+            curve=np.array(curve, np.int8),
+            reversed=np.array(rev, np.bool_),
+            upmix=np.array(self.vari_upmix, np.float64),
             window=np.array(list(zip(w0, w1, strict=True)), np.int64).reshape(-1, 2),
         )
 

@@ -81,6 +81,7 @@ class SendTable:
     target: np.ndarray
     step: np.ndarray
     by_level: tuple[np.ndarray, ...]
+    index_by_id: dict[int, int]
 
 
 @dataclass(slots=True, eq=False)
@@ -90,10 +91,12 @@ class RenderPlan:
     Per slot: ``volume`` (linear), ``pan``, ``mute``, ``solo``, ``solo_safe`` and the
     derived ``audible``; ``gain``/``target``/``step`` are float64 ``(slots, 2)`` left/right
     fader gains (volume, pan and audibility folded together), their targets and per-frame
-    ramp steps; ``peak``/``rms`` float32 ``(slots, 2)`` meter the last block. ``levels``
-    lists the non-master slots by depth, deepest first: each level mixes into the one
-    above. ``track_buf`` is the pre-allocated float32 ``(slots, max_block, 2)`` working
-    memory. ``level_stages`` holds each level's effect stages, ``master_stages`` the
+    ramp steps; ``peak``/``rms`` float32 ``(slots, 2)`` meter the last block. The
+    non-master slots run in segments, in order: ``levels`` holds each segment's head (the
+    slots whose chains and sends run there), ``mix_levels`` every slot it mixes into its
+    parent (the head, then plain groups of higher ranks); a slot always runs after its
+    children and the tracks sending to it. ``track_buf`` is the pre-allocated float32
+    ``(slots, max_block, 2)`` working memory. ``level_stages`` holds each segment's effect stages, ``master_stages`` the
     master's. A track whose output turns non-finite, or whose unbatchable effect raises,
     is flagged in ``failed`` (with ``fail_reasons``) and stays silent until cleared.
     ``carry_map`` receives, at the swap, the slot each track had in the plan playing
@@ -107,6 +110,7 @@ class RenderPlan:
     parent: np.ndarray
     mono: np.ndarray
     levels: tuple[np.ndarray, ...]
+    mix_levels: tuple[np.ndarray, ...]
     level_stages: tuple[tuple[Stage, ...], ...]
     master_stages: tuple[Stage, ...]
     sends: SendTable
@@ -139,6 +143,7 @@ class RenderPlan:
     tap_slot: int = field(init=False, repr=False, default=-1)
     tap_level: int = field(init=False, repr=False, default=-1)
     tap_pre: bool = field(init=False, repr=False, default=True)
+    tap_after_mix: bool = field(init=False, repr=False, default=False)
     tap_buf: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -167,8 +172,14 @@ class RenderPlan:
         Audio-thread safe: two compiled calls, no allocation.
         """
         audibility(
-            self.parent, self.mute, self.solo, self.solo_safe, self.sends.src, self.sends.dst,
-            self._scratch, self.audible,
+            self.parent,
+            self.mute,
+            self.solo,
+            self.solo_safe,
+            self.sends.src,
+            self.sends.dst,
+            self._scratch,
+            self.audible,
         )
         fader_targets(
             self.volume,
@@ -192,8 +203,15 @@ class RenderPlan:
         """
         _match_ids(self.ids, previous.ids, self.carry_map)
         _adopt_gains(self.carry_map, previous.gain, self.gain, self.target, self.step, ramp_frames)
-        _adopt_sends(self.sends.ids, previous.sends.ids, previous.sends.gain, self.sends.gain,
-                     self.sends.target, self.sends.step, ramp_frames)
+        _adopt_sends(
+            self.sends.ids,
+            previous.sends.ids,
+            previous.sends.gain,
+            self.sends.gain,
+            self.sends.target,
+            self.sends.step,
+            ramp_frames,
+        )
         if self.crossfade and xfade_frames > 0 and self._old_buf.shape[0] >= previous.slots:
             self._old = previous
             self._xf_done = 0
@@ -210,6 +228,14 @@ class RenderPlan:
         rows = max(previous.slots, self.slots) + 8
         self._old_buf = np.zeros((rows, self.max_block, 2), dtype=np.float32)
 
+    def set_send_level(self, ident: int, gain: float, ramp_frames: int) -> None:
+        """Glide send ``ident`` to linear ``gain`` over ``ramp_frames``. Audio-thread safe."""
+        k = self.sends.index_by_id.get(ident, -1)
+        if k >= 0:
+            sends = self.sends
+            sends.target[k] = gain
+            sends.step[k] = abs(gain - sends.gain[k]) / max(1, ramp_frames)
+
     def set_tap(self, ident: int, pre_effects: bool) -> None:
         """Copy track ``ident``'s buffer into ``tap_buf`` every block, before or after its
         effects (always before its fader). For bounce and freeze; offline plans only."""
@@ -217,7 +243,8 @@ class RenderPlan:
         if slot <= 0:
             raise ValueError(f"track #{ident} is not played by this plan")
         self.tap_slot = slot
-        self.tap_level = next(i for i, level in enumerate(self.levels) if slot in level)
+        self.tap_level = next(i for i, level in enumerate(self.mix_levels) if slot in level)
+        self.tap_after_mix = slot not in self.levels[self.tap_level]  # a plain group: no chain
         self.tap_pre = pre_effects
 
     def release_previous(self) -> None:
@@ -243,12 +270,14 @@ class RenderPlan:
         reasons = self.fail_reasons
         sends = self.sends
         tap = self.tap_level
-        for li, (level, stages, level_sends) in enumerate(zip(self.levels, self.level_stages, sends.by_level)):  # noqa: B905
-            if li == tap and self.tap_pre:
+        after_mix = self.tap_after_mix
+        segments = zip(self.mix_levels, self.level_stages, sends.by_level)  # noqa: B905 - same length
+        for li, (level, stages, level_sends) in enumerate(segments):
+            if li == tap and self.tap_pre and not after_mix:
                 self.tap_buf[:frames] = buf[self.tap_slot, :frames]
             for stage in stages:
                 stage.run(buf, frames, failed, reasons)
-            if li == tap and not self.tap_pre:
+            if li == tap and not self.tap_pre and not after_mix:
                 self.tap_buf[:frames] = buf[self.tap_slot, :frames]
             if level_sends.shape[0]:
                 mix_sends(
@@ -256,8 +285,11 @@ class RenderPlan:
                     sends.step, self.audible, failed, self.gain, self.target, self.step
                 )  # fmt: skip
             mix_into_parents(
-                buf, frames, level, self.parent, self.gain, self.target, self.step, self.peak, self.rms, failed
+                buf, frames, level, self.parent, self.gain, self.target, self.step, self.peak, self.rms,
+                failed
             )  # fmt: skip
+            if li == tap and after_mix:
+                self.tap_buf[:frames] = buf[self.tap_slot, :frames]
         for stage in self.master_stages:
             stage.run(buf, frames, failed, reasons)
         write_output(buf, frames, 0, self.gain, self.target, self.step, self.peak, self.rms, failed, out)
@@ -321,8 +353,13 @@ def _match_ids(ids: np.ndarray, old_ids: np.ndarray, out: np.ndarray) -> None:
 
 @nb.njit(cache=True)
 def _adopt_sends(
-    ids: np.ndarray, old_ids: np.ndarray, old_gain: np.ndarray, gain: np.ndarray, target: np.ndarray,
-    step: np.ndarray, ramp_frames: int,
+    ids: np.ndarray,
+    old_ids: np.ndarray,
+    old_gain: np.ndarray,
+    gain: np.ndarray,
+    target: np.ndarray,
+    step: np.ndarray,
+    ramp_frames: int,
 ) -> None:
     for k in range(ids.shape[0]):
         for o in range(old_ids.shape[0]):

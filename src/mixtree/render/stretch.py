@@ -43,7 +43,9 @@ def stretched(project: Project, m: Metatrack) -> Source:
         audio = render_subtree(project, m)
         semitones = m.pitch + (0.0 if m.preserve_pitch else 12.0 * math.log2(m.speed))
         out = pedalboard.time_stretch(
-            np.ascontiguousarray(audio.T), float(project.sample_rate), stretch_factor=m.speed,
+            np.ascontiguousarray(audio.T),
+            float(project.sample_rate),
+            stretch_factor=m.speed,
             pitch_shift_in_semitones=semitones,
         )
         data = np.ascontiguousarray(out.T, dtype=np.float32)

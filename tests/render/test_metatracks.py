@@ -1,0 +1,230 @@
+"""Metatracks in the render: transforms, premix, solo, sends, aliases, freeze, bounce."""
+
+import numpy as np
+import pytest
+
+from mixtree import effects as fx
+from mixtree.engine.engine import Engine
+from mixtree.render.bounce import render_track
+from tests.conftest import RATE, sine
+from tests.quality.measure import CLICK_THRESHOLD, clicks, thd_n
+
+C = np.float32(np.sqrt(0.5))
+
+
+def peak_hz(x: np.ndarray) -> float:
+    spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+    k = int(np.argmax(spectrum))
+    # parabolic interpolation of the peak bin
+    a, b, c = np.log(spectrum[k - 1 : k + 2] + 1e-30)
+    return (k + 0.5 * (a - c) / (a - 2 * b + c)) * RATE / len(x)
+
+
+@pytest.fixture
+def noise_track(project, wav):
+    data = (np.random.default_rng(2).standard_normal((2 * RATE, 1)) * 0.2).astype(np.float32)
+    t = project.add_audio_track("noise")
+    t.add_clip(project.pool.load(wav(data, name="noise.wav")), start=0.5, duration=1.0, fade_in=0.01)
+    return t
+
+
+def test_offset_shifts_children_by_exactly_offset_times_rate_samples(project, noise_track):
+    before = project.render(0.0, 3.0)
+    m = project.create_metatrack([noise_track.id])
+    m.offset = 0.25
+    after = project.render(0.0, 3.0)
+    shift = int(0.25 * RATE)
+    assert np.array_equal(after[shift:], before[:-shift])
+    assert not after[:shift].any()
+
+
+def test_half_speed_inside_double_speed_renders_like_no_metatrack(project, wav):
+    # the roadmap's nested test; the tolerance is the sinc resampler's (-100 dB side lobes)
+    t = project.add_audio_track("tone")
+    t.add_clip(project.pool.load(wav(sine(1000, 2.0))), start=0.25, duration=1.5)
+    plain = project.render(0.0, 2.0)
+    inner = project.create_metatrack([t.id], name="inner")
+    inner.speed = 0.5
+    outer = project.create_metatrack([inner.id], name="outer")
+    outer.speed = 2.0
+    nested = project.render(0.0, 2.0)
+    assert np.array_equal(nested, plain)  # speeds compose to exactly 1: the whole-frame path
+
+
+def test_speeds_that_compose_to_a_non_unit_rate_resample_once(project, wav):
+    t = project.add_audio_track("tone")
+    t.add_clip(project.pool.load(wav(sine(1000, 4.0))))
+    m = t
+    for speed in (0.5, 1.25, 2.0, 1.2):  # composes to 1.5
+        m = project.create_metatrack([m.id])
+        m.speed = speed
+    out = project.render(0.25, 1.0)[:, 0]
+    assert peak_hz(out) == pytest.approx(1500, rel=1e-4)
+    assert project.duration == pytest.approx(4.0 / 1.5)
+
+
+def test_speed_two_halves_durations_and_doubles_the_pitch(project, wav):
+    t = project.add_audio_track("tone")
+    t.add_clip(project.pool.load(wav(sine(440, 2.0))), start=1.0)
+    m = project.create_metatrack([t.id])
+    m.speed = 2.0
+    out = project.render(0.0, 2.0)[:, 0]
+    sounding = np.flatnonzero(np.abs(out) > 1e-3)
+    assert sounding[0] == pytest.approx(RATE // 2, abs=2) and sounding[-1] == pytest.approx(
+        RATE * 3 // 2, abs=40
+    )
+    assert peak_hz(out[int(0.6 * RATE) : int(1.4 * RATE)]) == pytest.approx(880, rel=1e-3)
+
+
+def test_preserve_pitch_keeps_the_frequency_within_one_percent(project, wav):
+    t = project.add_audio_track("tone")
+    t.add_clip(project.pool.load(wav(sine(440, 2.0))))
+    m = project.create_metatrack([t.id])
+    m.speed = 2.0
+    m.preserve_pitch = True
+    out = project.render()[:, 0]
+    assert len(out) == RATE
+    assert peak_hz(out[RATE // 10 : RATE * 9 // 10]) == pytest.approx(440, rel=0.01)
+    m.pitch = 7.0
+    assert peak_hz(project.render()[RATE // 10 : RATE * 9 // 10, 0]) == pytest.approx(
+        440 * 2 ** (7 / 12), rel=0.01
+    )
+
+
+@pytest.mark.parametrize("speed", [0.75, 1.5])
+def test_thd_n_of_a_resampled_1k_tone_is_below_001_percent(project, wav, speed):
+    t = project.add_audio_track("tone")
+    t.add_clip(project.pool.load(wav(sine(1000 / speed, 4.0))))
+    m = project.create_metatrack([t.id])
+    m.speed = speed
+    out = project.render(0.5, 1.0)
+    assert thd_n(out[:, 0], 1000, RATE) < 1e-4
+
+
+def test_a_metatrack_premixes_its_children_then_its_chain_and_fader(project, ones):
+    src = project.pool.load(ones)
+    a = project.add_audio_track("a", pan=-1.0)
+    b = project.add_audio_track("b", pan=1.0)
+    for t in (a, b):
+        t.add_clip(src, duration=0.1)
+    m = project.create_metatrack([a.id, b.id])
+    m.add_effect(fx.Gain(db=-6.0))
+    m.volume_db = -6.0
+    m.pan = 0.5  # a stereo submix: balance
+    g = 10 ** (-12 / 20)
+    assert project.render(0, 0.1)[10].tolist() == pytest.approx([0.5 * g, g], rel=1e-5)
+
+
+def test_solo_in_a_tree(project, ones):
+    src = project.pool.load(ones)
+    a, b, c = (project.add_audio_track(n) for n in "abc")
+    for t in (a, b, c):
+        t.add_clip(src, duration=0.1)
+    m = project.create_metatrack([a.id, b.id])
+    b.solo = True  # keeps m open, silences a and c
+    assert project.render(0, 0.1)[10, 0] == pytest.approx(C)
+    b.solo = False
+    m.solo = True  # soloes the subtree
+    assert project.render(0, 0.1)[10, 0] == pytest.approx(2 * C)
+
+
+def test_sends_feed_buses_pre_or_post_fader_and_follow_solo(project, ones):
+    src = project.pool.load(ones)
+    t = project.add_audio_track("dry", volume_db=-6.0)
+    t.add_clip(src, duration=0.1)
+    other = project.add_audio_track("other")
+    other.add_clip(src, duration=0.1)
+    bus = project.add_bus("verb")
+    bus.add_effect(fx.Gain(db=-6.0))
+    send = t.add_send(bus.id, level_db=-6.0)
+    g6 = 10 ** (-6 / 20)
+    dry = C * g6
+    post = C * g6 * g6 * g6
+    assert project.render(0, 0.1)[10, 0] == pytest.approx(dry + post + C, rel=1e-5)
+    send.pre_fader = True
+    pre = g6 * g6  # before the fader is before the pan law too: the mono signal at unity
+    assert project.render(0, 0.1)[10, 0] == pytest.approx(dry + pre + C, rel=1e-5)
+    t.solo = True  # the bus it feeds stays open; "other" goes quiet
+    assert project.render(0, 0.1)[10, 0] == pytest.approx(dry + pre, rel=1e-5)
+    t.solo = False
+    t.mute = True  # a muted track's sends go quiet too
+    assert project.render(0, 0.1)[10, 0] == pytest.approx(C, rel=1e-5)
+
+
+def test_an_alias_plays_the_metatracks_content_again_elsewhere(project, wav):
+    t = project.add_audio_track("src")
+    ramp = (np.arange(RATE, dtype=np.float32) / RATE)[:, None]
+    t.add_clip(project.pool.load(wav(ramp)), start=0.0, duration=0.5)
+    m = project.create_metatrack([t.id], name="Riff")
+    m.offset = 0.1
+    host = project.add_audio_track("host")
+    host.add_alias(m.id, start=2.0, duration=0.3, offset=0.2)
+    out = project.render(0.0, 3.0)[:, 0] / C
+    # at 2.0 s the alias plays the riff's own timeline at 0.2 s, which is the clip at 0.1 s
+    assert out[2 * RATE] == pytest.approx(out[int(0.2 * RATE)], abs=1e-6)
+    assert out[2 * RATE] == pytest.approx(0.1, abs=1e-4)
+    assert out[int(2.299 * RATE)] > 0 and out[int(2.301 * RATE)] == 0
+
+
+def test_freeze_plays_bit_for_bit_what_the_subtree_played(project, noise_track, wav):
+    other = project.add_audio_track("tone")
+    other.add_clip(project.pool.load(wav(sine(300, 1.0), name="t.wav")), start=0.2)
+    m = project.create_metatrack([noise_track.id, other.id])
+    m.speed = 0.8
+    m.add_effect(fx.EQ3(low_db=3.0))
+    live = project.render()
+    project.freeze(m.id)
+    assert m.frozen is not None
+    assert np.array_equal(project.render(), live)
+    project.unfreeze(m.id)
+    assert np.array_equal(project.render(), live)
+
+
+def test_bounce_source_is_the_tracks_render_and_the_mix_stays_the_same(project, noise_track):
+    m = project.create_metatrack([noise_track.id])
+    m.add_effect(fx.Gain(db=-3.0))
+    m.volume_db = -2.0
+    before = project.render()
+    expected = render_track(project, m, pre_effects=False)
+    new = project.bounce(m.id)
+    assert m.mute and new.volume_db == -2.0 and project.tracks[-1] is new
+    assert np.array_equal(new.clips[0].source.data, expected)
+    assert np.array_equal(project.render(), before)
+
+
+def test_flatten_bakes_the_transform_and_keeps_the_render(project, noise_track, wav):
+    tone = project.add_audio_track("tone")
+    tone.add_clip(project.pool.load(wav(sine(500, 2.0), name="t.wav")), start=0.2, fade_out=0.1)
+    inner = project.create_metatrack([tone.id])
+    inner.speed, inner.offset = 1.5, 0.1
+    m = project.create_metatrack([noise_track.id, inner.id])
+    m.speed, m.offset = 0.8, 0.3
+    before = project.render()
+    project.flatten(m.id)
+    assert (m.speed, m.offset) == (1.0, 0.0) and inner.speed == pytest.approx(1.2)
+    np.testing.assert_allclose(project.render(0.0, before.shape[0] / RATE), before, atol=1e-6)
+
+
+def test_ungroup_without_transform_or_effects_keeps_the_render(project, noise_track, ones):
+    b = project.add_audio_track("b")
+    b.add_clip(project.pool.load(ones), duration=0.5)
+    before = project.render()
+    m = project.create_metatrack([noise_track.id, b.id])
+    assert np.array_equal(project.render(), before)
+    project.ungroup(m.id)
+    assert [t.name for t in project.tracks] == ["noise", "b"]
+    assert np.array_equal(project.render(), before)
+
+
+def test_a_speed_change_while_playing_glides(project, wav):
+    t = project.add_audio_track("tone")
+    t.add_clip(project.pool.load(wav(sine(440, 4.0))))
+    m = project.create_metatrack([t.id])
+    eng = Engine(project, driver="null", blocksize=256)
+    eng.play()
+    a = np.concatenate([eng.process() for _ in range(40)])
+    m.speed = 1.1
+    b = np.concatenate([eng.process() for _ in range(40)])
+    m.offset = 0.013
+    c = np.concatenate([eng.process() for _ in range(40)])
+    assert clicks(np.concatenate([a, b, c]), RATE) < CLICK_THRESHOLD
