@@ -96,11 +96,12 @@ class RenderPlan:
     slots whose chains and sends run there), ``mix_levels`` every slot it mixes into its
     parent (the head, then plain groups of higher ranks); a slot always runs after its
     children and the tracks sending to it. ``track_buf`` is the pre-allocated float32
-    ``(slots, max_block, 2)`` working memory. ``level_stages`` holds each segment's effect stages, ``master_stages`` the
-    master's. A track whose output turns non-finite, or whose unbatchable effect raises,
-    is flagged in ``failed`` (with ``fail_reasons``) and stays silent until cleared.
-    ``carry_map`` receives, at the swap, the slot each track had in the plan playing
-    before (-1: new), so state survives it.
+    ``(slots, max_block, 2)`` working memory. ``level_stages`` holds each segment's
+    effect stages, ``master_stages`` the master's. A track whose output turns
+    non-finite, or whose unbatchable effect raises, is flagged in ``failed`` (with
+    ``fail_reasons``) and stays silent until cleared. ``carry_map`` receives, at the
+    swap, the slot each track had in the plan playing before (-1: new), so state
+    survives it.
     """
 
     sample_rate: int
