@@ -116,8 +116,7 @@ def main() -> None:
     print(f"{'engine':<34}{'ms/block':>10}{'load':>8}{'pedalboard ÷ mixtree':>22}")
     print(f"{'mixtree (all tracks, batched)':<34}{ours * 1e3:>10.3f}{ours / period:>8.1%}{1.0:>22.2f}")
     print(
-        f"{'pedalboard, 256-frame blocks':<34}{streamed * 1e3:>10.3f}{streamed / period:>8.1%}"
-        f"{streamed / ours:>22.2f}"
+        f"{'pedalboard, 256-frame blocks':<34}{streamed * 1e3:>10.3f}{streamed / period:>8.1%}{streamed / ours:>22.2f}"
     )
     print(f"{'pedalboard, whole buffers':<34}{whole * 1e3:>10.3f}{whole / period:>8.1%}{whole / ours:>22.2f}")
 

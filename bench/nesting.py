@@ -27,9 +27,7 @@ def build(folder: Path, levels: int, composed: float) -> mt.Project:
     p.max_nesting = max(levels, 1)
     path = folder / "n.wav"
     if not path.exists():
-        data = (np.random.default_rng(0).standard_normal((int(SECONDS * 2 * RATE), 1)) * 0.1).astype(
-            np.float32
-        )
+        data = (np.random.default_rng(0).standard_normal((int(SECONDS * 2 * RATE), 1)) * 0.1).astype(np.float32)
         sf.write(str(path), data, RATE, subtype="FLOAT")
     src = p.pool.load(path)
     tracks = [p.add_audio_track(f"T{i}", pan=(i - 3.5) / 4) for i in range(8)]

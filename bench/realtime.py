@@ -115,8 +115,7 @@ def main() -> None:
             for block in (128, 256, 512):
                 loads = dsp_load(p, block)
                 print(
-                    f"{tracks:>6} {block:>6} {loads.mean():>8.1%} {np.percentile(loads, 99):>8.1%}"
-                    f" {loads.max():>8.1%}"
+                    f"{tracks:>6} {block:>6} {loads.mean():>8.1%} {np.percentile(loads, 99):>8.1%} {loads.max():>8.1%}"
                 )
         p = session(folder, 32)
         big = folder / "decode-me.flac"

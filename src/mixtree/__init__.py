@@ -12,6 +12,9 @@ AudioTrack.add_clip  place a `Clip` (start, duration, offset, gain_db, fades, re
 Project.render     render a range offline -> float32 ``(frames, 2)``
 Project.export     render to WAV/FLAC/OGG/MP3 (float, 24- or 16-bit with TPDF dither)
 Project.save/load  JSON project files
+add_midi_track     a `MidiTrack` playing `MidiClip`s (add_note, add_event) through a `PolySynth`
+tempo_map          `TempoMap`: set_tempo, set_meter; seconds ↔ beats ↔ ticks ↔ bars
+import_midi        a Project from a Standard MIDI File; export_midi writes MIDI clips back
 Engine             real-time playback: ``Engine(p, driver="sounddevice"|"null", blocksize=256)``;
                    start/play/pause/stop/seek/set_loop/set_volume/…, events(), stats(), process()
 Event              what the audio thread reports: position, meters, xrun, error
@@ -19,15 +22,19 @@ Operation          every edit is one (`Project.apply`), the seam of undo
 MediaError, ProjectFileError, UnknownIdError   what goes wrong, naming the file or id
 """
 
+from mixtree.effects.synth import PolySynth
 from mixtree.engine.commands import Event
 from mixtree.engine.engine import Engine
-from mixtree.errors import MediaError, MixtreeError, ProjectFileError, UnknownIdError
+from mixtree.errors import MediaError, MidiFileError, MixtreeError, ProjectFileError, UnknownIdError
 from mixtree.io.audio_file import MediaWarning
 from mixtree.model.clip import AliasClip, Clip
+from mixtree.model.midi import MidiClip, MidiEvent, MidiNote
+from mixtree.model.midi_import import export_midi, import_midi
 from mixtree.model.operations import Operation
 from mixtree.model.pool import AudioPool, Source
 from mixtree.model.project import Project
-from mixtree.model.tracks import AudioTrack, BusTrack, MasterTrack, Metatrack, Send, Track
+from mixtree.model.tempo import TempoMap
+from mixtree.model.tracks import AudioTrack, BusTrack, MasterTrack, Metatrack, MidiTrack, Send, Track
 
 __all__ = [
     "AliasClip",
@@ -41,14 +48,23 @@ __all__ = [
     "MediaError",
     "MediaWarning",
     "Metatrack",
+    "MidiClip",
+    "MidiEvent",
+    "MidiFileError",
+    "MidiNote",
+    "MidiTrack",
     "MixtreeError",
     "Operation",
+    "PolySynth",
     "Project",
     "ProjectFileError",
     "Send",
     "Source",
+    "TempoMap",
     "Track",
     "UnknownIdError",
+    "export_midi",
+    "import_midi",
 ]
 
 __version__ = "0.1.0"

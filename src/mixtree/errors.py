@@ -45,3 +45,12 @@ class UnknownIdError(MixtreeError, KeyError):
 
     def __str__(self) -> str:
         return f"no {self.kind} with id {self.ident!r}"
+
+
+class MidiFileError(MixtreeError, ValueError):
+    """A Standard MIDI File cannot be read: the message names the file and the problem."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"cannot import MIDI file '{self.path}': {reason}")

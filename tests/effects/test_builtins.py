@@ -72,9 +72,7 @@ def test_pan_is_constant_power(pan):
     np.testing.assert_allclose(y[:, 1], x[:, 1] * math.sin(theta), atol=1e-7)
 
 
-@pytest.mark.parametrize(
-    "kind", ["lowpass", "highpass", "bandpass", "notch", "peak", "lowshelf", "highshelf"]
-)
+@pytest.mark.parametrize("kind", ["lowpass", "highpass", "bandpass", "notch", "peak", "lowshelf", "highshelf"])
 @pytest.mark.parametrize("rate", [44100, 48000, 96000])
 def test_filter_is_the_rbj_biquad(kind, rate):
     x = noise()
@@ -99,9 +97,7 @@ def test_eq3_is_two_shelves_and_a_peak_and_flat_when_neutral():
 
 @pytest.mark.parametrize("knee", [0.0, 6.0])
 def test_compressor_static_curve_holds_for_steady_levels(knee):
-    comp = fx.Compressor(
-        threshold_db=-20.0, ratio=4.0, knee_db=knee, attack=0.001, release=0.05, makeup_db=2.0
-    )
+    comp = fx.Compressor(threshold_db=-20.0, ratio=4.0, knee_db=knee, attack=0.001, release=0.05, makeup_db=2.0)
     for level_db in (-40.0, -23.0, -20.0, -17.0, -10.0, -3.0):
         comp.reset()
         x = np.full((RATE // 2, 2), 10 ** (level_db / 20), np.float32)

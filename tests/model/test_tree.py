@@ -134,9 +134,7 @@ def test_tree_survives_save_and_load(project, three, tmp_path):
     c.clips[0].speed = 1.25
     project.max_nesting = 12
     q = mt.Project.load(project.save(tmp_path / "tree.json"))
-    assert [(t.id, t.name, t.parent_id) for t in q.tracks] == [
-        (t.id, t.name, t.parent_id) for t in project.tracks
-    ]
+    assert [(t.id, t.name, t.parent_id) for t in q.tracks] == [(t.id, t.name, t.parent_id) for t in project.tracks]
     assert q.track(m.id).speed == 0.5 and q.max_nesting == 12 and q.track(bus.id).solo_safe
     assert q.track(a.id).sends[0].pre_fader and q.track(c.id).aliases[0].metatrack_id == m.id
     assert np.array_equal(q.render(), project.render())

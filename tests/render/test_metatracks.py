@@ -70,9 +70,7 @@ def test_speed_two_halves_durations_and_doubles_the_pitch(project, wav):
     m.speed = 2.0
     out = project.render(0.0, 2.0)[:, 0]
     sounding = np.flatnonzero(np.abs(out) > 1e-3)
-    assert sounding[0] == pytest.approx(RATE // 2, abs=2) and sounding[-1] == pytest.approx(
-        RATE * 3 // 2, abs=40
-    )
+    assert sounding[0] == pytest.approx(RATE // 2, abs=2) and sounding[-1] == pytest.approx(RATE * 3 // 2, abs=40)
     assert peak_hz(out[int(0.6 * RATE) : int(1.4 * RATE)]) == pytest.approx(880, rel=1e-3)
 
 
@@ -86,9 +84,7 @@ def test_preserve_pitch_keeps_the_frequency_within_one_percent(project, wav):
     assert len(out) == RATE
     assert peak_hz(out[RATE // 10 : RATE * 9 // 10]) == pytest.approx(440, rel=0.01)
     m.pitch = 7.0
-    assert peak_hz(project.render()[RATE // 10 : RATE * 9 // 10, 0]) == pytest.approx(
-        440 * 2 ** (7 / 12), rel=0.01
-    )
+    assert peak_hz(project.render()[RATE // 10 : RATE * 9 // 10, 0]) == pytest.approx(440 * 2 ** (7 / 12), rel=0.01)
 
 
 @pytest.mark.parametrize("speed", [0.75, 1.5])

@@ -1,4 +1,4 @@
-"""The ``mixtree`` command: ``demo``, ``render``, ``info``, ``play``."""
+"""The ``mixtree`` command: ``demo``, ``render``, ``info``, ``play``, ``import-midi``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from mixtree.cli.progress import render_progress
 from mixtree.errors import MixtreeError
 from mixtree.io.audio_file import SUBTYPES
 from mixtree.model.project import Project
-from mixtree.model.tracks import AudioTrack
+from mixtree.model.tracks import AudioTrack, MidiTrack
 from mixtree.render.offline import export
 
 
@@ -60,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
 
     info = sub.add_parser("info", help="describe a project")
     info.add_argument("project", type=Path, metavar="PROJECT")
+
+    imp = sub.add_parser("import-midi", help="make a project from a Standard MIDI File")
+    imp.add_argument("midi", type=Path, metavar="SONG.mid")
+    imp.add_argument("-o", "--output", type=Path, required=True, metavar="PROJECT", help="project file to write")
+    imp.add_argument("--rate", type=int, default=48000, help="sample rate of the project")
 
     play = sub.add_parser("play", help="play a project with a terminal transport")
     play.add_argument("project", type=Path, metavar="PROJECT")
@@ -145,6 +150,19 @@ def _play(project: Project, args: argparse.Namespace, console: Console) -> None:
             play.play_through(engine, console)
 
 
+def cmd_import_midi(args: argparse.Namespace, console: Console) -> None:
+    """Import a MIDI file into a new project file."""
+    from mixtree.model.midi_import import import_midi
+
+    project = import_midi(args.midi, sample_rate=args.rate)
+    path = project.save(args.output)
+    notes = sum(len(c.notes) for t in project.tracks if isinstance(t, MidiTrack) for c in t.midi_clips)
+    console.print(
+        f"imported {len(project.tracks)} tracks, {notes} notes, "
+        f"{len(project.tempo_map.tempos)} tempo changes into {path}"
+    )
+
+
 def cmd_play(args: argparse.Namespace, console: Console) -> None:
     """Play a project file with a terminal transport."""
     _play(Project.load(args.project), args, console)
@@ -163,25 +181,25 @@ def cmd_info(args: argparse.Namespace, console: Console) -> None:
     console.print(f"{args.project}: {project.sample_rate} Hz")
     _describe(project, console)
     for s in project.pool:
-        console.print(
-            f"  source #{s.id} {s.path}: {s.duration:.3f} s, {s.channels} ch, file at {s.original_rate} Hz"
-        )
+        console.print(f"  source #{s.id} {s.path}: {s.duration:.3f} s, {s.channels} ch, file at {s.original_rate} Hz")
 
 
 def _describe(project: Project, console: Console) -> None:
     clips = sum(len(t.clips) for t in project.tracks if isinstance(t, AudioTrack))
-    console.print(
-        f"{len(project.tracks)} tracks, {clips} clips, {len(project.pool)} sources, {project.duration:.3f} s"
-    )
+    console.print(f"{len(project.tracks)} tracks, {clips} clips, {len(project.pool)} sources, {project.duration:.3f} s")
     for t in project.tracks:
         flags = "".join(f for f, on in (("M", t.mute), ("S", t.solo)) if on)
-        n = len(t.clips) if isinstance(t, AudioTrack) else 0
-        console.print(
-            f"  #{t.id} {t.name}: {t.volume_db:+.1f} dB, pan {t.pan:+.2f}, {n} clips {flags}".rstrip()
-        )
+        n = len(t.clips) if isinstance(t, AudioTrack) else len(t.midi_clips) if isinstance(t, MidiTrack) else 0
+        console.print(f"  #{t.id} {t.name}: {t.volume_db:+.1f} dB, pan {t.pan:+.2f}, {n} clips {flags}".rstrip())
 
 
-COMMANDS = {"demo": cmd_demo, "render": cmd_render, "info": cmd_info, "play": cmd_play}
+COMMANDS = {
+    "demo": cmd_demo,
+    "render": cmd_render,
+    "info": cmd_info,
+    "play": cmd_play,
+    "import-midi": cmd_import_midi,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

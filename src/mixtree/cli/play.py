@@ -144,6 +144,5 @@ def play_through(engine: Engine, console: Console) -> None:
     engine.pause()
     s = engine.stats()
     console.print(
-        f"played {clock(duration)}: DSP load mean {s['load_mean']:.1%}, "
-        f"p99 {s['load_p99']:.1%}, xruns {s['xruns']}"
+        f"played {clock(duration)}: DSP load mean {s['load_mean']:.1%}, p99 {s['load_p99']:.1%}, xruns {s['xruns']}"
     )

@@ -29,9 +29,7 @@ STATE_SIZE = 64
 
 
 @nb.njit(cache=True, inline="always")
-def _comb(
-    line: np.ndarray, st: np.ndarray, n: int, base: int, x: float, feedback: float, damp: float
-) -> float:
+def _comb(line: np.ndarray, st: np.ndarray, n: int, base: int, x: float, feedback: float, damp: float) -> float:
     idx = int(st[INDICES + n])
     y = line[base + idx, 0]
     f = y * (1.0 - damp) + st[FILTERS + n] * damp

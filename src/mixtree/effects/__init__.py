@@ -7,5 +7,17 @@ from mixtree.effects.filters import EQ3, Filter
 from mixtree.effects.gain import Gain, Pan
 from mixtree.effects.parameters import Parameter
 from mixtree.effects.reverb import Reverb
+from mixtree.effects.synth import PolySynth
 
-__all__ = ["EQ3", "Compressor", "Delay", "Effect", "Filter", "Gain", "Pan", "Parameter", "Reverb"]
+__all__ = [
+    "EQ3",
+    "Compressor",
+    "Delay",
+    "Effect",
+    "Filter",
+    "Gain",
+    "Pan",
+    "Parameter",
+    "PolySynth",
+    "Reverb",
+]

@@ -24,9 +24,7 @@ class Delay(Effect):
     kernel = staticmethod(delay_kernel)
     state_size = 1
 
-    def __init__(
-        self, time: float = 0.25, beats: float = 0.0, feedback: float = 0.35, mix: float = 0.3
-    ) -> None:
+    def __init__(self, time: float = 0.25, beats: float = 0.0, feedback: float = 0.35, mix: float = 0.3) -> None:
         self.tempo_bpm = 120.0
         super().__init__(time=time, beats=beats, feedback=feedback, mix=mix)
 

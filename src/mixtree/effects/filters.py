@@ -29,9 +29,7 @@ class Filter(Effect):
     kernel = staticmethod(filter_kernel)
     state_size = SECTION
 
-    def __init__(
-        self, kind: str = "lowpass", freq: float = 1000.0, q: float = _SHELF_Q, gain_db: float = 0.0
-    ) -> None:
+    def __init__(self, kind: str = "lowpass", freq: float = 1000.0, q: float = _SHELF_Q, gain_db: float = 0.0) -> None:
         super().__init__(kind=kind, freq=freq, q=q, gain_db=gain_db)
 
     def _init_state(self, state: np.ndarray) -> None:
@@ -62,9 +60,7 @@ class EQ3(Effect):
         low_freq: float = 250.0,
         high_freq: float = 4000.0,
     ) -> None:
-        super().__init__(
-            low_db=low_db, mid_db=mid_db, high_db=high_db, low_freq=low_freq, high_freq=high_freq
-        )
+        super().__init__(low_db=low_db, mid_db=mid_db, high_db=high_db, low_freq=low_freq, high_freq=high_freq)
 
     def _init_state(self, state: np.ndarray) -> None:
         low_db, mid_db, high_db, lo, hi = self._dsp_values()

@@ -334,6 +334,8 @@ def _warm_up(sample_rate: int, blocksize: int) -> None:
     bus = empty.add_bus("warm-up bus")
     track.add_send(bus.id, pre_fader=True)
     empty.create_metatrack([track.id])
+    keys = empty.add_midi_track("warm-up keys")
+    keys.add_midi_clip(0.0, 1.0).add_note(60, 100, 0.0, 0.01)
     old = compile_plan(empty, max_block=blocksize)
     plan = compile_plan(empty, max_block=blocksize, previous=old)
     player = Player(plan, 16, 16)

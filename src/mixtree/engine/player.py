@@ -119,11 +119,13 @@ class Player:
             if self.playing:
                 self._start_crossfade()
                 self.playing = False
+                self.plan.all_notes_off()
             if code == cmd.STOP:
                 self.position = self.play_start
         elif code == cmd.SEEK:
             if self.playing:
                 self._start_crossfade()
+            self.plan.all_notes_off()
             self.position = item[1]
         elif code == cmd.LOOP:
             self.loop_on, self.loop_start, self.loop_end = item[1], item[2], item[3]
@@ -181,4 +183,5 @@ class Player:
             done += n
             if looping and self.position >= self.loop_end:
                 self._start_crossfade()
+                plan.all_notes_off()
                 self.position = self.loop_start

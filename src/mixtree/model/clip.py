@@ -130,9 +130,7 @@ class AliasClip(Record):
     duration = Edited(checks.number("duration", 0.0), "Length, s (> 0).")
     offset = Edited(checks.number("offset", 0.0), "Position in the metatrack's timeline, s.")
 
-    def __init__(
-        self, ident: int, metatrack_id: int, start: float, duration: float, offset: float = 0.0
-    ) -> None:
+    def __init__(self, ident: int, metatrack_id: int, start: float, duration: float, offset: float = 0.0) -> None:
         super().__init__(ident, None)
         self.metatrack_id = metatrack_id
         self.track_id = 0

@@ -21,8 +21,7 @@ def flatten_ops(project: Project, m: Metatrack) -> list[Operation]:
     """
     if m.pitch != 0.0 or m.preserve_pitch:
         raise ValueError(
-            f"cannot flatten {m.name!r}: a pitch shift cannot be baked into audio clips "
-            "(bounce or freeze it instead)"
+            f"cannot flatten {m.name!r}: a pitch shift cannot be baked into audio clips (bounce or freeze it instead)"
         )
     if not m.has_transform:
         return []
@@ -30,16 +29,11 @@ def flatten_ops(project: Project, m: Metatrack) -> list[Operation]:
     ops: list[Operation] = []
     for child in m.children:
         if isinstance(child, Metatrack):
-            ops.append(
-                SetAttributes(
-                    child.id, {"offset": offset + child.offset / speed, "speed": child.speed * speed}
-                )
-            )
+            ops.append(SetAttributes(child.id, {"offset": offset + child.offset / speed, "speed": child.speed * speed}))
         if isinstance(child, AudioTrack):
             if child.aliases and speed != 1.0:
                 raise ValueError(
-                    f"cannot flatten {m.name!r}: {child.name!r} holds aliases, "
-                    "which have no speed of their own"
+                    f"cannot flatten {m.name!r}: {child.name!r} holds aliases, which have no speed of their own"
                 )
             for a in child.aliases:
                 ops.append(SetAttributes(a.id, {"start": max(0.0, a.start + offset)}))

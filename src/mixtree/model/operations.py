@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mixtree.effects.base import Effect
     from mixtree.model.clip import AliasClip, Clip
+    from mixtree.model.midi import MidiClip, MidiEvent, MidiNote
     from mixtree.model.pool import Source
     from mixtree.model.project import Project
     from mixtree.model.tracks import Send, Track
@@ -521,3 +522,112 @@ class RemoveAlias(Operation):
     def description(self) -> str:
         """Return which alias."""
         return f"remove alias #{self.ident}"
+
+
+class AddMidiClip(Operation):
+    """Add a MIDI clip to a MIDI track."""
+
+    def __init__(self, track_id: int, clip: MidiClip) -> None:
+        self.track_id = track_id
+        self.clip = clip
+
+    def apply(self, project: Project) -> None:
+        """Attach the clip."""
+        project._attach_midi_clip(self.track_id, self.clip)
+
+    def revert(self, project: Project) -> None:
+        """Detach it."""
+        project._detach_midi_clip(self.clip.id)
+
+    @property
+    def description(self) -> str:
+        """Return where the clip went."""
+        return f"add MIDI clip to #{self.track_id}"
+
+
+class AddMidiItem(Operation):
+    """Add a note or controller event to a MIDI clip."""
+
+    def __init__(self, clip_id: int, item: MidiNote | MidiEvent) -> None:
+        self.clip_id = clip_id
+        self.item = item
+
+    def apply_to(self, clip: MidiClip) -> None:
+        """Add the item to ``clip``."""
+        from mixtree.model.midi import MidiNote
+
+        (clip.notes if isinstance(self.item, MidiNote) else clip.events).append(self.item)
+
+    def apply(self, project: Project) -> None:
+        """Add the item."""
+        self.apply_to(project.record(self.clip_id))  # type: ignore[arg-type]
+
+    def revert(self, project: Project) -> None:
+        """Remove it again."""
+        from mixtree.model.midi import MidiNote
+
+        clip = project.record(self.clip_id)
+        (clip.notes if isinstance(self.item, MidiNote) else clip.events).remove(self.item)  # type: ignore[attr-defined]
+
+    @property
+    def description(self) -> str:
+        """Return what was added."""
+        return f"add {type(self.item).__name__} to clip #{self.clip_id}"
+
+
+class SetTempo(Operation):
+    """Set the tempo from ``beat`` on (replacing a change at that beat)."""
+
+    def __init__(self, beat: float, bpm: float) -> None:
+        self.beat = beat
+        self.bpm = bpm
+        self.old: list[Any] = []
+
+    def apply(self, project: Project) -> None:
+        """Insert the change."""
+        from mixtree.model.tempo import TempoChange
+
+        tm = project.tempo_map
+        self.old = list(tm.tempos)
+        tm.tempos = [c for c in tm.tempos if c.beat != self.beat] + [TempoChange(self.beat, self.bpm)]
+        tm._rebuild()
+
+    def revert(self, project: Project) -> None:
+        """Restore the old changes."""
+        project.tempo_map.tempos = self.old
+        project.tempo_map._rebuild()
+
+    @property
+    def description(self) -> str:
+        """Return the change."""
+        return f"tempo {self.bpm:g} bpm at beat {self.beat:g}"
+
+
+class SetMeter(Operation):
+    """Set the time signature from ``bar`` on (replacing a change at that bar)."""
+
+    def __init__(self, bar: int, numerator: int, denominator: int) -> None:
+        self.bar = bar
+        self.numerator = numerator
+        self.denominator = denominator
+        self.old: list[Any] = []
+
+    def apply(self, project: Project) -> None:
+        """Insert the change."""
+        from mixtree.model.tempo import MeterChange
+
+        tm = project.tempo_map
+        self.old = list(tm.meters)
+        tm.meters = [m for m in tm.meters if m.bar != self.bar]
+        tm.meters.append(MeterChange(self.bar, self.numerator, self.denominator))
+        tm._rebuild()
+
+    def revert(self, project: Project) -> None:
+        """Restore the old changes."""
+        project.tempo_map.meters = self.old
+        project.tempo_map._rebuild()
+
+    @property
+    def description(self) -> str:
+        """Return the change."""
+        return f"{self.numerator}/{self.denominator} from bar {self.bar}"

@@ -10,6 +10,7 @@ from mixtree.effects.base import Effect
 from mixtree.errors import UnknownIdError
 from mixtree.model import structure
 from mixtree.model.clip import AliasClip, Clip
+from mixtree.model.midi import MidiClip
 from mixtree.model.operations import (
     AddTrack,
     Batch,
@@ -23,7 +24,8 @@ from mixtree.model.operations import (
 )
 from mixtree.model.pool import AudioPool
 from mixtree.model.record import Record
-from mixtree.model.tracks import AudioTrack, BusTrack, MasterTrack, Metatrack, Send, Track
+from mixtree.model.tempo import TempoMap
+from mixtree.model.tracks import AudioTrack, BusTrack, MasterTrack, Metatrack, MidiTrack, Send, Track
 from mixtree.units import check_sample_rate
 
 if TYPE_CHECKING:
@@ -51,6 +53,7 @@ class Project:
         self.version = 0
         self._listeners: list[Callable[[Operation], None]] = []
         self.pool = AudioPool(self)
+        self.tempo_map = TempoMap(120.0, apply=self.apply)
         self.master = MasterTrack(self._new_id(), self, "Master")
         self._records[self.master.id] = self.master
 
@@ -99,6 +102,19 @@ class Project:
         track = AudioTrack(self._new_id(), None, name, volume_db=volume_db, pan=pan, mute=mute, solo=solo)
         return self._add(track, index, parent_id)  # type: ignore[return-value]
 
+    def add_midi_track(
+        self,
+        name: str,
+        instrument: Effect | None = None,
+        volume_db: float = 0.0,
+        pan: float = 0.0,
+        index: int | None = None,
+        parent_id: int | None = None,
+    ) -> MidiTrack:
+        """Add a MIDI track playing ``instrument`` (a `PolySynth` by default)."""
+        track = MidiTrack(self._new_id(), None, name, instrument, volume_db=volume_db, pan=pan)
+        return self._add(track, index, parent_id)  # type: ignore[return-value]
+
     def add_bus(
         self,
         name: str,
@@ -121,11 +137,7 @@ class Project:
             return self.add_metatrack(name)
         tracks = [self.track(i) for i in track_ids]
         parents = {t.parent_id for t in tracks}
-        if (
-            len(parents) != 1
-            or any(t is self.master for t in tracks)
-            or len(set(track_ids)) != len(track_ids)
-        ):
+        if len(parents) != 1 or any(t is self.master for t in tracks) or len(set(track_ids)) != len(track_ids):
             raise ValueError("a metatrack is made from distinct tracks that share one parent")
         parent_id = parents.pop()
         siblings = self._siblings(parent_id)
@@ -240,7 +252,7 @@ class Project:
         """Return the track whose chain holds the effect ``effect_id``."""
         effect = self.effect(effect_id)
         for track in [self.master, *self.tracks]:
-            if effect in track.effects:
+            if effect in track.effects or (isinstance(track, MidiTrack) and track.instrument is effect):
                 return track
         raise UnknownIdError("effect", effect_id)  # pragma: no cover - registry out of step
 
@@ -259,6 +271,8 @@ class Project:
         if isinstance(track, AudioTrack):
             ends = [c.end for c in track.clips] + [a.end for a in track.aliases]
             return max(ends, default=0.0)
+        if isinstance(track, MidiTrack):
+            return max((c.end for c in track.midi_clips), default=0.0)
         if isinstance(track, Metatrack):
             return max(
                 (
@@ -333,9 +347,7 @@ class Project:
             raise ValueError(f"tracks go inside metatracks; #{parent_id} is {parent!r}")
         return parent.children
 
-    def _insert_track(
-        self, track: Track, index: int | None, parent_id: int | None, keep: bool = False
-    ) -> None:
+    def _insert_track(self, track: Track, index: int | None, parent_id: int | None, keep: bool = False) -> None:
         siblings = self._siblings(parent_id)
         if parent_id is not None and any(t.id == parent_id for t in structure.walk([track])):
             raise ValueError(f"{track!r} cannot go inside itself")
@@ -366,15 +378,22 @@ class Project:
         for rec in self._owned(track):
             rec.project = self
             self._records[rec.id] = rec
-        for effect in track.effects:
+        for effect in self._processors(track):
             self._register_effect(effect)
 
     def _unregister_track(self, track: Track) -> None:
         del self._records[track.id]
         for rec in self._owned(track):
             del self._records[rec.id]
-        for effect in track.effects:
+        for effect in self._processors(track):
             self._unregister_effect(effect)
+
+    def _processors(self, track: Track) -> list[Effect]:
+        if isinstance(track, MidiTrack):
+            if track.instrument.id is None:
+                track.instrument.id = self._new_id()
+            return [track.instrument, *track.effects]
+        return list(track.effects)
 
     @staticmethod
     def _owned(track: Track) -> list[Record]:
@@ -382,7 +401,26 @@ class Project:
         if isinstance(track, AudioTrack):
             owned += track.clips
             owned += track.aliases
+        if isinstance(track, MidiTrack):
+            owned += track.midi_clips
         return owned
+
+    def _attach_midi_clip(self, track_id: int, clip: MidiClip) -> None:
+        track = self.track(track_id)
+        if not isinstance(track, MidiTrack):
+            raise ValueError(f"{track!r} holds no MIDI clips")
+        clip.project = self
+        clip.track_id = track_id
+        track.midi_clips.append(clip)
+        self._records[clip.id] = clip
+
+    def _detach_midi_clip(self, clip_id: int) -> None:
+        clip = self._records[clip_id]
+        assert isinstance(clip, MidiClip)
+        track = self.track(clip.track_id)
+        assert isinstance(track, MidiTrack)
+        track.midi_clips.remove(clip)
+        del self._records[clip_id]
 
     def _attach_clip(self, track_id: int, clip: Clip, index: int | None = None) -> None:
         track = self.track(track_id)

@@ -11,17 +11,33 @@ from typing import Any
 from mixtree.effects.base import Effect
 from mixtree.errors import MediaError, ProjectFileError
 from mixtree.model.clip import AliasClip, Clip
-from mixtree.model.operations import AddAlias, AddClip, AddEffect, AddSend, SetFrozen
+from mixtree.model.midi import MidiClip, MidiEvent, MidiNote
+from mixtree.model.operations import (
+    AddAlias,
+    AddClip,
+    AddEffect,
+    AddMidiClip,
+    AddSend,
+    SetFrozen,
+    SetMeter,
+    SetTempo,
+)
 from mixtree.model.pool import decode_source
 from mixtree.model.project import Project
 from mixtree.model.structure import check
-from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, Send, Track
+from mixtree.model.tempo import check_bpm, check_meter
+from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, MidiTrack, Send, Track
 
 #: The document format this version writes, and the newest it reads.
 FORMAT = "mixtree-project"
 VERSION = 1
 
-_KINDS: dict[str, type[Track]] = {"audio": AudioTrack, "metatrack": Metatrack, "bus": BusTrack}
+_KINDS: dict[str, type[Track]] = {
+    "audio": AudioTrack,
+    "metatrack": Metatrack,
+    "bus": BusTrack,
+    "midi": MidiTrack,
+}
 
 
 def _kind(track: Track) -> str:
@@ -39,6 +55,17 @@ def track_document(t: Track, base: Path) -> dict[str, Any]:
     if isinstance(t, AudioTrack):
         doc["clips"] = [{"id": c.id, "source": c.source.id, **_finite(c.edited_fields())} for c in t.clips]
         doc["aliases"] = [{"id": a.id, "metatrack": a.metatrack_id, **a.edited_fields()} for a in t.aliases]
+    if isinstance(t, MidiTrack):
+        doc["instrument"] = {"id": t.instrument.id, **t.instrument.get_state()}
+        doc["midi_clips"] = [
+            {
+                "id": c.id,
+                **c.edited_fields(),
+                "notes": [[n.pitch, n.velocity, n.start, n.duration] for n in c.notes],
+                "events": [[e.time, e.kind, e.value, e.number] for e in c.events],
+            }
+            for c in t.midi_clips
+        ]
     if isinstance(t, Metatrack):
         doc["children"] = [track_document(c, base) for c in t.children]
         doc["frozen"] = t.frozen.id if t.frozen is not None else None
@@ -52,6 +79,8 @@ def to_document(project: Project, base: Path) -> dict[str, Any]:
         "version": VERSION,
         "sample_rate": project.sample_rate,
         "max_nesting": project.max_nesting,
+        "tempo": [[c.beat, c.bpm] for c in project.tempo_map.tempos],
+        "meters": [[m.bar, m.numerator, m.denominator] for m in project.tempo_map.meters],
         "next_id": project._next_id,
         "sources": [
             {
@@ -144,9 +173,7 @@ def _from_document(doc: Any, path: Path) -> Project:
     if not isinstance(version, int) or version < 1:
         raise _Located("version", f"bad format version {version!r}")
     if version > VERSION:
-        raise _Located(
-            "version", f"written by a newer mixtree (format {version}; this one reads up to {VERSION})"
-        )
+        raise _Located("version", f"written by a newer mixtree (format {version}; this one reads up to {VERSION})")
     try:
         project = Project(sample_rate=_field(doc, "sample_rate", ""))
     except ValueError as exc:
@@ -155,6 +182,15 @@ def _from_document(doc: Any, path: Path) -> Project:
     if isinstance(nesting, bool) or not isinstance(nesting, int) or not 1 <= nesting <= 64:
         raise _Located("max_nesting", f"must be a whole number in 1..64, not {nesting!r}")
     project._max_nesting = nesting
+    try:
+        for beat, bpm in _list(doc, "tempo", ""):
+            SetTempo(float(beat), check_bpm(bpm)).apply(project)
+        for bar, numerator, denominator in _list(doc, "meters", ""):
+            if not isinstance(bar, int) or bar < 0:
+                raise ValueError(f"bad bar {bar!r}")
+            SetMeter(bar, *check_meter(numerator, denominator)).apply(project)
+    except (TypeError, ValueError) as exc:
+        raise _Located("tempo", str(exc)) from exc
     sources = {}
     for i, s in enumerate(_list(doc, "sources", "")):
         where = f"sources[{i}]"
@@ -167,9 +203,7 @@ def _from_document(doc: Any, path: Path) -> Project:
     master = _field(doc, "master", "")
     _set_fields(project.master, master, "master")
     _add_effects(project, project.master, master, "master")
-    links += [
-        (f"master.sends[{k}]", (project.master, s)) for k, s in enumerate(_list(master, "sends", "master"))
-    ]
+    links += [(f"master.sends[{k}]", (project.master, s)) for k, s in enumerate(_list(master, "sends", "master"))]
     for i, t in enumerate(_list(doc, "tracks", "")):
         links += _add_track(project, t, f"tracks[{i}]", None, sources)
     for where, (track, item) in links:
@@ -193,7 +227,18 @@ def _add_track(
     kind = _field(doc, "kind", where)
     if kind not in _KINDS:
         raise _Located(f"{where}.kind", f"unknown track kind {kind!r}")
-    track = _KINDS[kind](_id(doc, where, project), None, _field(doc, "name", where))
+    if kind == "midi":
+        iw = f"{where}.instrument"
+        state = _field(doc, "instrument", where)
+        ident = _id(state, iw, project)
+        try:
+            instrument = Effect.from_state(state)
+            track: Track = MidiTrack(_id(doc, where, project), None, _field(doc, "name", where), instrument)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise _Located(iw, str(exc)) from exc
+        instrument.id = ident
+    else:
+        track = _KINDS[kind](_id(doc, where, project), None, _field(doc, "name", where))
     _set_fields(track, doc, where)
     project._insert_track(track, None, parent_id)
     _add_effects(project, track, doc, where)
@@ -215,6 +260,24 @@ def _add_track(
                 raise _Located(cw, str(exc)) from exc
             AddClip(track.id, clip).apply(project)
         links += [(f"{where}.aliases[{k}]", (track, a)) for k, a in enumerate(_list(doc, "aliases", where))]
+    if isinstance(track, MidiTrack):
+        for j, c in enumerate(_list(doc, "midi_clips", where)):
+            cw = f"{where}.midi_clips[{j}]"
+            try:
+                clip = MidiClip(
+                    _id(c, cw, project),
+                    None,
+                    _field(c, "start", cw),
+                    _field(c, "duration", cw),
+                    c.get("offset", 0.0),
+                )
+                clip.notes = [MidiNote(*n) for n in _list(c, "notes", cw)]
+                clip.events = [MidiEvent(*e) for e in _list(c, "events", cw)]
+            except (TypeError, ValueError) as exc:
+                if isinstance(exc, _Located):
+                    raise
+                raise _Located(cw, str(exc)) from exc
+            AddMidiClip(track.id, clip).apply(project)
     if isinstance(track, Metatrack):
         for j, child in enumerate(_list(doc, "children", where)):
             links += _add_track(project, child, f"{where}.children[{j}]", track.id, sources)

@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING
 from mixtree.effects.base import Effect
 from mixtree.model import checks
 from mixtree.model.clip import AliasClip, Clip
+from mixtree.model.midi import MidiClip
 from mixtree.model.operations import (
     AddAlias,
     AddClip,
     AddEffect,
+    AddMidiClip,
     AddSend,
     MoveEffect,
     RemoveClip,
@@ -33,9 +35,7 @@ class Send(Record):
     level_db = Edited(checks.number("level_db", -math.inf, 12.0), "Send level, dB.")
     pre_fader = Edited(checks.flag("pre_fader"), "Take the signal before the fader and pan.")
 
-    def __init__(
-        self, ident: int, source_id: int, bus_id: int, level_db: float = 0.0, pre_fader: bool = False
-    ) -> None:
+    def __init__(self, ident: int, source_id: int, bus_id: int, level_db: float = 0.0, pre_fader: bool = False) -> None:
         super().__init__(ident, None)
         self.source_id = source_id
         self.bus_id = bus_id
@@ -206,6 +206,45 @@ class AudioTrack(Track):
         alias = AliasClip(project._new_id(), metatrack_id, start, duration, offset)
         project.apply(AddAlias(self.id, alias))
         return alias
+
+
+class MidiTrack(Track):
+    """A track that plays MIDI clips through an instrument, then its chain and fader."""
+
+    __slots__ = ("midi_clips", "instrument")
+
+    def __init__(
+        self,
+        ident: int,
+        project: Project | None,
+        name: str,
+        instrument: Effect | None = None,
+        **fader: object,
+    ) -> None:
+        super().__init__(ident, project, name, **fader)  # type: ignore[arg-type]
+        if instrument is None:
+            from mixtree.effects.synth import PolySynth
+
+            instrument = PolySynth()
+        if not getattr(instrument, "is_instrument", False):
+            raise ValueError(f"a MIDI track plays an instrument, not {instrument!r}")
+        self.instrument = instrument
+        self.midi_clips: list[MidiClip] = []
+
+    def add_midi_clip(
+        self, start: float = 0.0, duration: float = 4.0, offset: float = 0.0, in_beats: bool = False
+    ) -> MidiClip:
+        """Add an empty MIDI clip and return it; with ``in_beats``, times are beats."""
+        project = self._attached()
+        if in_beats:
+            tm = project.tempo_map
+            end = tm.seconds_at(start + duration)
+            start = tm.seconds_at(start)
+            duration = end - start
+            offset = tm.seconds_at(offset)
+        clip = MidiClip(project._new_id(), None, start, duration, offset)
+        project.apply(AddMidiClip(self.id, clip))
+        return clip
 
 
 class Metatrack(Track):

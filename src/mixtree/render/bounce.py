@@ -96,9 +96,7 @@ def bounce(project: Project, track: Track) -> AudioTrack:
     if isinstance(track, AudioTrack) and track.clips and all(c.source.channels == 1 for c in track.clips):
         audio = np.ascontiguousarray(audio[:, :1])  # a mono track's buffer holds L = R
     add = _store(project, audio, f"{track.name}-bounce")
-    new = AudioTrack(
-        project._new_id(), None, f"{track.name} (bounce)", volume_db=track.volume_db, pan=track.pan
-    )
+    new = AudioTrack(project._new_id(), None, f"{track.name} (bounce)", volume_db=track.volume_db, pan=track.pan)
     siblings = project._siblings(track.parent_id)
     ops = [add, AddTrack(new, siblings.index(track) + 1, track.parent_id)]
     project.apply(Batch(f"bounce {track.name!r}", [*ops, SetAttribute(track.id, "mute", True)]))

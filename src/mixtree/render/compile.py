@@ -10,7 +10,9 @@ from mixtree.dsp.clips import source_list
 from mixtree.dsp.fades import curve_code
 from mixtree.model.clip import Clip
 from mixtree.model.project import Project
-from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, Track
+from mixtree.model.structure import walk
+from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, MidiTrack, Track
+from mixtree.render.midi import midi_table
 from mixtree.render.plan import MAX_BLOCK, MIN_BLOCK, ClipTable, RenderPlan, SendTable, VarispeedTable
 from mixtree.render.stages import chain_stages
 from mixtree.units import db_to_gain
@@ -39,11 +41,15 @@ class Placed:
     a: float
     b: float
     parent: int | None  # id of the track it mixes into (None: the master)
+    transpose: float = 0.0  # semitones MIDI notes move by (metatrack pitch over MIDI)
 
 
 def needs_stretch(track: Track) -> bool:
-    """Return True for a metatrack whose sound needs Rubber Band (pitch or preserved pitch)."""
-    return isinstance(track, Metatrack) and (track.pitch != 0.0 or track.preserve_pitch)
+    """Return True for a metatrack whose sound needs Rubber Band: pitch or preserved pitch
+    over audio. Over MIDI alone, notes are transposed and speed never changes pitch."""
+    if not isinstance(track, Metatrack) or (track.pitch == 0.0 and not track.preserve_pitch):
+        return False
+    return any(isinstance(t, AudioTrack) for t in walk(track.children))
 
 
 def playing_tracks(project: Project, root: Metatrack | None = None) -> list[Placed]:
@@ -55,17 +61,19 @@ def playing_tracks(project: Project, root: Metatrack | None = None) -> list[Plac
     """
     out: list[Placed] = []
 
-    def visit(tracks: list[Track], a: float, b: float, parent: int | None) -> None:
+    def visit(tracks: list[Track], a: float, b: float, parent: int | None, transpose: float) -> None:
         for t in tracks:
-            out.append(Placed(t, a, b, parent))
+            out.append(Placed(t, a, b, parent, transpose))
             if not isinstance(t, Metatrack):
                 continue
             if t is not root and (needs_stretch(t) or (t.frozen is not None and root is None)):
                 continue
-            inner = (a, b) if t is root else (a * t.speed, (b - t.offset) * t.speed)
-            visit(t.children, *inner, t.id)
+            if t is root:
+                visit(t.children, a, b, t.id, transpose)
+            else:
+                visit(t.children, a * t.speed, (b - t.offset) * t.speed, t.id, transpose + t.pitch)
 
-    visit([root] if root is not None else project._root, 1.0, 0.0, None)
+    visit([root] if root is not None else project._root, 1.0, 0.0, None, 0.0)
     return out
 
 
@@ -106,9 +114,7 @@ def compile_plan(
         target=np.array([db_to_gain(s.level_db) for s in sends], np.float64),
         step=np.zeros(len(sends), np.float64),
         by_level=tuple(
-            np.array(
-                [k for k in range(len(sends)) if send_rank[k] in {int(rank[x]) for x in level}], np.int32
-            )
+            np.array([k for k in range(len(sends)) if send_rank[k] in {int(rank[x]) for x in level}], np.int32)
             for level in levels
         ),
         index_by_id={s.id: k for k, s in enumerate(sends)},
@@ -132,14 +138,17 @@ def compile_plan(
         mono=mono,
         levels=levels,
         mix_levels=mixes,
-        level_stages=tuple(
-            chain_stages({int(s): tracks[s].effects for s in level}, rate, fresh) for level in levels
-        ),
+        level_stages=tuple(chain_stages({int(s): tracks[s].effects for s in level}, rate, fresh) for level in levels),
         master_stages=chain_stages({0: project.master.effects}, rate, fresh),
         sends=send_table,
         clips=rows.clip_table(),
         varispeed=rows.varispeed_table(),
         sources=source_list(rows.sources),
+        midi=midi_table(
+            [(i, p.track, p.a, p.b, p.transpose) for i, p in enumerate(placed, 1) if isinstance(p.track, MidiTrack)],
+            rate,
+            fresh,
+        ),
         volume=np.array([db_to_gain(t.volume_db) for t in tracks], dtype=np.float64),
         pan=np.array([t.pan for t in tracks], dtype=np.float64),
         mute=np.array([t.mute for t in tracks], dtype=np.bool_),

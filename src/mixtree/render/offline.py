@@ -119,9 +119,7 @@ def export(
     step = max(blocksize, CHUNK_FRAMES // blocksize * blocksize)
     chunk = np.zeros((step, 2), dtype=np.float32)
     try:
-        with sf.SoundFile(
-            str(path), "w", samplerate=project.sample_rate, channels=2, subtype=sub, format=fmt
-        ) as f:
+        with sf.SoundFile(str(path), "w", samplerate=project.sample_rate, channels=2, subtype=sub, format=fmt) as f:
             for at in range(0, frames, step):
                 n = min(step, frames - at)
                 render_plan(plan, chunk[:n], first + at, blocksize)

@@ -18,6 +18,7 @@ from mixtree.dsp.clips import read_clips
 from mixtree.dsp.mixer import blend_slots, clear, fader_targets, mix_into_parents, mix_sends, write_output
 from mixtree.dsp.varispeed import read_varispeed
 from mixtree.render.audibility import audibility
+from mixtree.render.midi import MidiTable
 from mixtree.render.stages import Stage
 
 #: Block sizes a plan accepts, in frames.
@@ -118,6 +119,7 @@ class RenderPlan:
     clips: ClipTable
     varispeed: VarispeedTable
     sources: List
+    midi: MidiTable
     volume: np.ndarray
     pan: np.ndarray
     mute: np.ndarray
@@ -267,6 +269,7 @@ class RenderPlan:
             old.read_sources(self._old_buf, frames, position)
             blend_slots(buf, self._old_buf, frames, self.carry_map, self._xf_done, self._xf_length)
             self._xf_done += frames
+        self.midi.run(buf, frames, position)
         failed = self.failed
         reasons = self.fail_reasons
         sends = self.sends
@@ -309,6 +312,10 @@ class RenderPlan:
                 buf, frames, position, v.track, v.t0, v.a, v.length, v.speed, v.source, v.offset, v.gain,
                 v.fade_in, v.fade_out, v.curve, v.reversed, v.upmix, v.window, self.sources
             )  # fmt: skip
+
+    def all_notes_off(self) -> None:
+        """Release every note of every instrument (stop, seek, loop jump). Audio-thread safe."""
+        self.midi.all_notes_off()
 
     def next_failure(self) -> int:
         """Return a slot that failed since the last call (marking it reported), or -1."""

@@ -15,9 +15,7 @@ class BatchStage:
 
     __slots__ = ("kernel", "slots", "effects", "params", "states", "buffers", "ramps", "rate")
 
-    def __init__(
-        self, kernel: Callable[..., None], rows: list[tuple[int, Effect]], rate: int, fresh: bool
-    ) -> None:
+    def __init__(self, kernel: Callable[..., None], rows: list[tuple[int, Effect]], rate: int, fresh: bool) -> None:
         self.kernel = kernel
         self.slots = np.array([s for s, _ in rows], dtype=np.int32)
         self.effects = tuple(e for _, e in rows)
@@ -25,9 +23,7 @@ class BatchStage:
         # the parameter targets the control side writes carry over from plan to plan;
         # ``fresh`` plans (offline renders) get private copies at rest.
         memories = [e.memory(fresh) for e in self.effects]
-        self.params, self.states, self.buffers, self.ramps = (
-            _typed([m[i] for m in memories]) for i in range(4)
-        )
+        self.params, self.states, self.buffers, self.ramps = (_typed([m[i] for m in memories]) for i in range(4))
         self.rate = float(rate)
 
     def run(self, buf: np.ndarray, frames: int, failed: np.ndarray, reasons: list[str]) -> None:

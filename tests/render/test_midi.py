@@ -1,0 +1,197 @@
+"""MIDI tracks in the render: timing to the sample, polyphony, pedal, stuck notes, import."""
+
+import mido
+import numpy as np
+import pytest
+
+import mixtree as mt
+from mixtree.engine.engine import Engine
+from tests.conftest import RATE
+from tests.render.test_metatracks import peak_hz
+
+
+def sine_keys(project, name="Keys", **synth):
+    params = {"waveform": "sine", "attack": 0.0, "decay": 0.0, "sustain": 1.0, "release": 0.0, "velocity": 0.0} | synth
+    return project.add_midi_track(name, instrument=mt.PolySynth(**params))
+
+
+def onsets(x: np.ndarray, threshold: float = 1e-6) -> list[int]:
+    """Return the first frame of each run of sound after silence."""
+    loud = np.abs(x) > threshold
+    return [int(i) for i in np.flatnonzero(loud[1:] & ~loud[:-1]) + 1] + ([0] if loud[0] else [])
+
+
+def test_notes_start_on_their_exact_frame_even_after_a_tempo_change(project):
+    keys = sine_keys(project)
+    project.tempo_map.set_tempo(at_beat=4, bpm=90.0)
+    clip = keys.add_midi_clip(start=0.0, duration=8.0)
+    beats = [1.0, 2.5, 5.0, 6.75]
+    for beat in beats:
+        clip.add_note(69, 100, project.tempo_map.seconds_at(beat), 0.1)
+    out = project.render(0.0, 6.0)[:, 0]
+    expected = [round(project.tempo_map.seconds_at(b) * RATE) for b in beats]
+    # a sine starts at phase 0, so the first sample may be 0: ±1 sample
+    for got, want in zip(sorted(onsets(out)), expected, strict=True):
+        assert abs(got - want) <= 1
+
+
+@pytest.mark.parametrize("blocksize", [32, 100, 1024])
+def test_midi_renders_the_same_at_every_block_size(project, blocksize):
+    keys = project.add_midi_track("Keys", instrument=mt.PolySynth(waveform="saw", filter_env=3.0))
+    clip = keys.add_midi_clip(0.0, 2.0)
+    for i in range(12):
+        clip.add_note(48 + i * 3, 60 + i * 5, 0.037 * i, 0.3)
+    clip.add_event(0.5, "pitch_bend", 4000)
+    clip.add_event(0.6, "cc", 100, number=7)
+    assert np.array_equal(project.render(blocksize=blocksize), project.render(blocksize=512))
+
+
+def test_sixteen_notes_sound_together_and_the_thirty_third_steals(project):
+    keys = sine_keys(project, release=0.5)
+    clip = keys.add_midi_clip(0.0, 3.0)
+    for i in range(16):
+        clip.add_note(40 + i * 2, 100, 0.0, 1.0)
+    out = project.render()[RATE // 2 : RATE * 3 // 4, 0]  # a render from 0.5 s would not chase the notes
+    spectrum = np.abs(np.fft.rfft(out * np.hanning(len(out))))
+    freqs = np.fft.rfftfreq(len(out), 1 / RATE)
+    for i in range(16):
+        f = 440 * 2 ** ((40 + i * 2 - 69) / 12)
+        assert spectrum[np.argmin(abs(freqs - f))] > 0.1 * spectrum.max(), f
+    state = keys.instrument.memory()[1]
+    project.render()  # fills the live state? no: offline renders leave instruments alone
+    assert np.array_equal(keys.instrument.memory()[1], state)
+
+
+def test_voice_stealing_takes_the_voice_released_first_then_the_oldest():
+    from mixtree.dsp import synth
+
+    inst = mt.PolySynth(release=1.0)
+    inst.prepare(RATE)
+    params, state, _, _ = inst.memory()
+    for n in range(32):
+        synth._event(state, params, synth.NOTE_ON, 30 + n, 100, float(RATE))
+    synth._event(state, params, synth.NOTE_OFF, 40, 0, float(RATE))
+    synth._event(state, params, synth.NOTE_OFF, 35, 0, float(RATE))
+    synth._event(state, params, synth.NOTE_ON, 90, 100, float(RATE))  # takes 40's voice
+    notes = [state[synth.CHANNEL + v * synth.FIELDS + synth.NOTE] for v in range(32)]
+    assert 40 not in notes and 35 in notes and 90 in notes
+    synth._event(state, params, synth.NOTE_ON, 91, 100, float(RATE))  # takes 35's voice
+    synth._event(state, params, synth.NOTE_ON, 92, 100, float(RATE))  # none released: the oldest (30)
+    notes = [state[synth.CHANNEL + v * synth.FIELDS + synth.NOTE] for v in range(32)]
+    assert 35 not in notes and 30 not in notes and {91, 92} <= set(notes)
+
+
+def test_note_off_and_sustain_pedal(project):
+    keys = sine_keys(project, release=0.01)
+    clip = keys.add_midi_clip(0.0, 3.0)
+    clip.add_note(60, 100, 0.0, 0.5)
+    clip.add_event(0.1, "cc", 127, number=64)
+    clip.add_note(64, 100, 0.2, 0.3)  # released at 0.5 s under the pedal
+    clip.add_event(1.5, "cc", 0, number=64)
+    out = project.render(0.0, 2.0)[:, 0]
+    assert np.abs(out[int(1.0 * RATE) : int(1.4 * RATE)]).max() > 0.05  # held by the pedal
+    assert np.abs(out[int(1.6 * RATE) :]).max() == 0.0  # released with the pedal
+
+
+def test_a_clip_end_releases_its_notes(project):
+    keys = sine_keys(project)
+    clip = keys.add_midi_clip(0.0, 0.5)
+    clip.add_note(60, 100, 0.25, 2.0)
+    out = project.render(0.0, 1.0)[:, 0]
+    assert np.abs(out[: RATE // 2]).max() > 0 and not out[RATE // 2 + 2 :].any()
+
+
+def test_stop_seek_and_loop_leave_no_stuck_notes(project):
+    keys = sine_keys(project, release=0.02)
+    clip = keys.add_midi_clip(0.0, 4.0)
+    clip.add_note(60, 100, 0.0, 3.0)
+    eng = Engine(project, driver="null", blocksize=256)
+    eng.play()
+    [eng.process() for _ in range(20)]
+    eng.seek(3.5)  # past the note's end: its note-off will never come
+    after = np.concatenate([eng.process() for _ in range(20)])
+    assert not after[-256:].any()
+    eng.seek(0.5)
+    [eng.process() for _ in range(10)]
+    eng.stop()
+    assert not np.concatenate([eng.process() for _ in range(10)])[-256:].any()
+    eng.set_loop(True, 1.0, 1.2)  # jumps back into the middle of the note, over and over
+    eng.seek(1.0)
+    eng.play()
+    [eng.process() for _ in range(100)]
+    from mixtree.dsp.synth import CHANNEL, FIELDS
+
+    assert sum(keys.instrument._state[CHANNEL + v * FIELDS] for v in range(32)) <= 2  # active voices
+
+
+def test_in_a_metatrack_speed_plays_faster_at_the_same_pitch_and_pitch_transposes(project):
+    keys = sine_keys(project)
+    clip = keys.add_midi_clip(0.0, 4.0)
+    clip.add_note(69, 100, 1.0, 1.0)
+    m = project.create_metatrack([keys.id])
+    m.speed = 2.0
+    out = project.render(0.0, 2.0)[:, 0]
+    sounding = np.flatnonzero(np.abs(out) > 1e-4)
+    assert abs(sounding[0] - RATE // 2) <= 1 and abs(sounding[-1] - RATE) <= 2
+    assert peak_hz(out[int(0.55 * RATE) : int(0.95 * RATE)]) == pytest.approx(440, rel=1e-3)
+    m.pitch = 12.0
+    out = project.render(0.0, 2.0)[:, 0]
+    assert peak_hz(out[int(0.55 * RATE) : int(0.95 * RATE)]) == pytest.approx(880, rel=1e-3)
+
+
+def test_import_then_render_and_export_round_trips(tmp_path):
+    mf = mido.MidiFile(type=1, ticks_per_beat=480)
+    mf.tracks.append(
+        mido.MidiTrack(
+            [
+                mido.MetaMessage("set_tempo", tempo=500000, time=0),
+                mido.MetaMessage("time_signature", numerator=3, denominator=4, time=0),
+                mido.MetaMessage("set_tempo", tempo=750000, time=960),
+            ]
+        )
+    )
+    for name, note in (("Lead", 72), ("Bass", 36)):
+        mf.tracks.append(
+            mido.MidiTrack(
+                [
+                    mido.MetaMessage("track_name", name=name, time=0),
+                    mido.Message("note_on", note=note, velocity=100, time=0),
+                    mido.Message("note_off", note=note, time=480),
+                    mido.Message("note_on", note=note + 2, velocity=80, time=960),
+                    mido.Message("note_off", note=note + 2, time=480),
+                ]
+            )
+        )
+    mf.save(str(tmp_path / "song.mid"))
+    p = mt.import_midi(tmp_path / "song.mid", sample_rate=RATE)
+    assert [t.name for t in p.tracks] == ["Lead", "Bass"]
+    notes = [(n.pitch, n.start, n.duration) for n in p.tracks[0].midi_clips[0].notes]
+    # beat 3 falls after the change to 80 bpm at beat 2: 1.0 s + 0.75 s
+    assert notes == [(72, 0.0, 0.5), (74, 1.75, 0.75)]
+    assert p.tempo_map.meters[0].numerator == 3
+    mt.export_midi(p, tmp_path / "again.mid")
+    q = mt.import_midi(tmp_path / "again.mid", sample_rate=RATE)
+    for a, b in zip(p.tracks, q.tracks, strict=True):
+        na = [(n.pitch, n.velocity) for n in a.midi_clips[0].notes]
+        assert na == [(n.pitch, n.velocity) for n in b.midi_clips[0].notes]
+        for x, y in zip(a.midi_clips[0].notes, b.midi_clips[0].notes, strict=True):
+            assert abs(x.start - y.start) < 1e-3 and abs(x.duration - y.duration) < 1e-3
+    assert np.abs(p.render()).max() > 0.01
+    q2 = mt.Project.load(p.save(tmp_path / "song.json"))
+    assert np.array_equal(q2.render(), p.render())
+
+
+def test_cli_imports_midi_then_renders_it(tmp_path):
+    from mixtree.cli.main import main
+
+    mf = mido.MidiFile()
+    mf.tracks.append(
+        mido.MidiTrack(
+            [mido.Message("note_on", note=60, velocity=90, time=0), mido.Message("note_off", note=60, time=480)]
+        )
+    )
+    mf.save(str(tmp_path / "s.mid"))
+    assert main(["import-midi", str(tmp_path / "s.mid"), "-o", str(tmp_path / "s.json")]) == 0
+    assert main(["render", str(tmp_path / "s.json"), "-o", str(tmp_path / "s.wav")]) == 0
+    (tmp_path / "bad.mid").write_bytes(b"MThd\x00")
+    assert main(["import-midi", str(tmp_path / "bad.mid"), "-o", str(tmp_path / "b.json")]) == 1
