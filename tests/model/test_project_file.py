@@ -58,7 +58,7 @@ def test_broken_files_name_the_file_and_the_place(project, ones, ramp, tmp_path)
     doc = json.loads(text)
     doc["version"] = VERSION + 1
     (tmp_path / "future.json").write_text(json.dumps(doc))
-    with pytest.raises(mt.ProjectFileError, match="newer mixtree"):
+    with pytest.raises(mt.ProjectFileError, match=f"newer mixtree \\(format {VERSION + 1}; this one reads up to"):
         mt.Project.load(tmp_path / "future.json")
 
     doc = json.loads(text)
@@ -86,11 +86,29 @@ def test_broken_files_name_the_file_and_the_place(project, ones, ramp, tmp_path)
         mt.Project.load(tmp_path / "noname.json")
 
 
-def test_missing_media_is_a_media_error_naming_the_file(project, ones, ramp, tmp_path):
+def test_missing_media_opens_offline_with_a_warning_and_relinks(project, ones, ramp, tmp_path):
+    p = _session(project, ones, ramp)
+    expected = p.render()
+    path = p.save(tmp_path / "song.json")
+    moved = ramp.rename(tmp_path / "moved.wav")
+    with pytest.warns(mt.MediaWarning, match=r"offline media.*ramp.wav \(no such file\)"):
+        q = mt.Project.load(path)
+    (offline,) = q.pool.offline
+    assert offline.path.name == "ramp.wav" and offline.frames == 48000 and not offline.data.any()
+    q.relink("ramp.wav", moved)
+    assert q.pool.offline == [] and np.array_equal(q.render(), expected)
+    q.undo()
+    assert q.pool.offline == [offline]
+
+
+def test_changed_media_opens_offline_too(project, ones, ramp, tmp_path):
     path = _session(project, ones, ramp).save(tmp_path / "song.json")
-    ramp.unlink()
-    with pytest.raises(mt.MediaError, match="ramp.wav"):
-        mt.Project.load(path)
+    import soundfile as sf
+
+    sf.write(str(ones), np.zeros((2 * 48000, 1), np.float32), 48000, subtype="FLOAT")
+    with pytest.warns(mt.MediaWarning, match="content changed"):
+        q = mt.Project.load(path)
+    assert [s.path.name for s in q.pool.offline] == ["ones.wav"]
 
 
 def test_save_replaces_the_file_atomically(project, ones, ramp, tmp_path):

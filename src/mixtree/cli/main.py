@@ -60,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
 
     info = sub.add_parser("info", help="describe a project")
     info.add_argument("project", type=Path, metavar="PROJECT")
+    info.add_argument("--recover", action="store_true", help="open its newer autosave")
+    render.add_argument("--recover", action="store_true", help="render its newer autosave")
+
+    collect = sub.add_parser("collect", help="copy a project and all its media into one folder")
+    collect.add_argument("project", type=Path, metavar="PROJECT")
+    collect.add_argument("folder", type=Path, metavar="DIR")
 
     imp = sub.add_parser("import-midi", help="make a project from a Standard MIDI File")
     imp.add_argument("midi", type=Path, metavar="SONG.mid")
@@ -68,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
 
     play = sub.add_parser("play", help="play a project with a terminal transport")
     play.add_argument("project", type=Path, metavar="PROJECT")
+    play.add_argument("--recover", action="store_true", help="play its newer autosave")
     _playback_options(play)
     demo.add_argument("--play", action="store_true", help="then play it, if an audio device exists")
     _playback_options(demo)
@@ -165,23 +172,43 @@ def cmd_import_midi(args: argparse.Namespace, console: Console) -> None:
 
 def cmd_play(args: argparse.Namespace, console: Console) -> None:
     """Play a project file with a terminal transport."""
-    _play(Project.load(args.project), args, console)
+    _play(_open(args, console), args, console)
+
+
+def _open(args: argparse.Namespace, console: Console) -> Project:
+    from mixtree.model.project_file import newer_autosave
+
+    if not args.recover and newer_autosave(args.project) is not None:
+        console.print(f"note: an autosave newer than {args.project} exists; add --recover to open it")
+    project = Project.load(args.project, recover=args.recover)
+    for source in project.pool.offline:
+        console.print(f"offline: {source.path} ({source.offline}); relink it to hear it")
+    return project
+
+
+def cmd_collect(args: argparse.Namespace, console: Console) -> None:
+    """Copy a project and its media into one folder."""
+    from mixtree.model.collect import collect
+
+    path = collect(args.project, args.folder)
+    console.print(f"collected {args.project} with its media into {path}")
 
 
 def cmd_render(args: argparse.Namespace, console: Console) -> None:
     """Render a project file."""
-    project = Project.load(args.project)
+    project = _open(args, console)
     took = _render(project, args.output, args.start, args.end, args.format, args.block, console)
     console.print(f"rendered {args.output} in {took:.2f} s")
 
 
 def cmd_info(args: argparse.Namespace, console: Console) -> None:
     """Describe a project file."""
-    project = Project.load(args.project)
+    project = _open(args, console)
     console.print(f"{args.project}: {project.sample_rate} Hz")
     _describe(project, console)
     for s in project.pool:
-        console.print(f"  source #{s.id} {s.path}: {s.duration:.3f} s, {s.channels} ch, file at {s.original_rate} Hz")
+        state = f"OFFLINE ({s.offline})" if s.offline else f"file at {s.original_rate} Hz"
+        console.print(f"  source #{s.id} {s.path}: {s.duration:.3f} s, {s.channels} ch, {state}")
 
 
 def _describe(project: Project, console: Console) -> None:
@@ -195,6 +222,7 @@ def _describe(project: Project, console: Console) -> None:
 
 COMMANDS = {
     "demo": cmd_demo,
+    "collect": cmd_collect,
     "render": cmd_render,
     "info": cmd_info,
     "play": cmd_play,

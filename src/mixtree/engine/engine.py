@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from mixtree.engine import commands as cmd
 from mixtree.engine.commands import Event
 from mixtree.engine.drivers import Driver, open_driver
 from mixtree.engine.player import Player
+from mixtree.model.history import Inverse
 from mixtree.model.operations import AddSource, Operation, SetAttribute, SetEffectParameter
 from mixtree.model.pool import Source
 from mixtree.model.project import Project
@@ -52,6 +54,9 @@ class Engine:
         Frames per callback, 32..4096.
     device
         PortAudio device index or name substring (``sounddevice`` only).
+    autosave
+        Seconds between autosaves of a project that has a file (None: never); they
+        happen on the control side, when `events` is called.
 
     An engine that was never started can be driven by hand with `process`.
     """
@@ -62,6 +67,7 @@ class Engine:
         driver: str = "sounddevice",
         blocksize: int = 256,
         device: int | str | None = None,
+        autosave: float | None = 30.0,
     ) -> None:
         if isinstance(blocksize, bool) or not isinstance(blocksize, int) or not 32 <= blocksize <= 4096:
             raise ValueError(f"blocksize must be a whole number of frames in 32..4096, not {blocksize!r}")
@@ -85,6 +91,8 @@ class Engine:
         self._switch_interval: float | None = None
         self._lock = threading.Lock()  # control-side only: edits from several threads
         self._ramp_override: int | None = None
+        self.autosave_interval = autosave
+        self._last_autosave = time.monotonic()
         project.subscribe(self._on_edit)
 
     # -- life cycle ----------------------------------------------------------------------
@@ -211,8 +219,15 @@ class Engine:
 
     # -- events and statistics -----------------------------------------------------------
     def events(self) -> list[Event]:
-        """Return what the audio thread reported since the last call, oldest first."""
+        """Return what the audio thread reported since the last call, oldest first.
+
+        Also where the control side's housekeeping runs: old plans are dropped and, every
+        ``autosave`` seconds, the project is autosaved beside its file.
+        """
         self._retire()
+        if self.autosave_interval is not None and time.monotonic() - self._last_autosave >= self.autosave_interval:
+            self._last_autosave = time.monotonic()
+            self.project.autosave()
         out = []
         for raw in self._player.events.drain():
             code = raw[0]
@@ -280,16 +295,20 @@ class Engine:
             raise RuntimeError("the engine's command queue is full (is the audio thread running?)")
 
     def _on_edit(self, op: Operation) -> None:
-        if isinstance(op, SetEffectParameter):
+        undo = isinstance(op, Inverse)
+        inner = op.op if isinstance(op, Inverse) else op
+        if isinstance(inner, SetEffectParameter):
             return  # the effect's target is already where the audio thread reads it
-        if isinstance(op, SetAttribute) and op.name in _FAST_ATTRIBUTES:
-            track = self.project.record(op.ident)
-            if isinstance(track, Track):
-                self._send_fast(track, op.name, op.value)
+        if isinstance(inner, SetAttribute):
+            value = inner.old if undo else inner.value
+            if inner.name in _FAST_ATTRIBUTES:
+                track = self.project.record(inner.ident)
+                if isinstance(track, Track):
+                    self._send_fast(track, inner.name, value)
+                    return
+            if inner.name == "level_db":
+                self._player.params[(cmd.SEND_LEVEL, inner.ident)] = (db_to_gain(value), self._ramp)
                 return
-        if isinstance(op, SetAttribute) and op.name == "level_db":
-            self._player.params[(cmd.SEND_LEVEL, op.ident)] = (db_to_gain(op.value), self._ramp)
-            return
         self.publish()
 
     def _send_fast(self, track: Track, name: str, value: Any) -> None:

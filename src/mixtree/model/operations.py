@@ -631,3 +631,41 @@ class SetMeter(Operation):
     def description(self) -> str:
         """Return the change."""
         return f"{self.numerator}/{self.denominator} from bar {self.bar}"
+
+
+class Relink(Operation):
+    """Give a source new media (its clips follow); the old media can be put back."""
+
+    _FIELDS = ("path", "data", "original_rate", "original_channels", "sha256", "offline")
+
+    def __init__(self, ident: int, fresh: Source) -> None:
+        self.ident = ident
+        self.fresh = fresh
+        self.old: dict[str, Any] = {}
+
+    def _swap(self, project: Project, values: dict[str, Any]) -> dict[str, Any]:
+        source = project.pool.get(self.ident)
+        before = {name: getattr(source, name) for name in self._FIELDS}
+        for name, value in values.items():
+            setattr(source, name, value)
+        return before
+
+    def apply(self, project: Project) -> None:
+        """Swap the new media in, checking every clip still fits."""
+        self.old = self._swap(project, {name: getattr(self.fresh, name) for name in self._FIELDS})
+        try:
+            for record in list(project._records.values()):
+                if getattr(record, "source", None) is project.pool.get(self.ident):
+                    record.validate()
+        except ValueError:
+            self._swap(project, self.old)
+            raise
+
+    def revert(self, project: Project) -> None:
+        """Put the old media back."""
+        self._swap(project, self.old)
+
+    @property
+    def description(self) -> str:
+        """Return the relink."""
+        return f"relink source #{self.ident} to '{self.fresh.path.name}'"

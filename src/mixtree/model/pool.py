@@ -27,6 +27,7 @@ class Source:
     """
 
     __slots__ = (
+        "offline",
         "id",
         "path",
         "data",
@@ -53,6 +54,7 @@ class Source:
         self.original_rate = original_rate
         self.original_channels = original_channels
         self.sha256 = sha256
+        self.offline: str | None = None
 
     @property
     def frames(self) -> int:
@@ -74,6 +76,15 @@ class Source:
             f"Source(id={self.id}, path='{self.path.name}', frames={self.frames}, "
             f"channels={self.channels}, original_rate={self.original_rate})"
         )
+
+
+def offline_source(ident: int, path: Path, sample_rate: int, frames: int, channels: int, reason: str) -> Source:
+    """Return a silent stand-in for media that cannot be read, of the length it had."""
+    data = np.zeros((frames, channels), dtype=np.float32)
+    data.setflags(write=False)
+    source = Source(ident, path, data, sample_rate, sample_rate, channels, "")
+    source.offline = reason
+    return source
 
 
 def decode_source(ident: int, path: Path, sample_rate: int) -> Source:
@@ -112,6 +123,29 @@ class AudioPool:
         source = decode_source(self._project._new_id(), resolved, self._project.sample_rate)
         self._project.apply(AddSource(source))
         return source
+
+    def relink(self, old: int | str | Path, new: str | Path) -> Source:
+        """Point the source ``old`` (its id or path) at the file ``new`` and decode it.
+
+        Clips keep playing the same source, now with the new audio; undoable.
+        """
+        from mixtree.model.operations import Relink
+
+        source = self.get(old) if isinstance(old, int) else self._by_path(Path(old))
+        fresh = decode_source(source.id, Path(new).expanduser().resolve(), self._project.sample_rate)
+        self._project.apply(Relink(source.id, fresh))
+        return source
+
+    @property
+    def offline(self) -> list[Source]:
+        """Return the sources whose media could not be read."""
+        return [s for s in self._sources.values() if s.offline]
+
+    def _by_path(self, path: Path) -> Source:
+        for source in self._sources.values():
+            if source.path == path.expanduser().resolve() or source.path.name == str(path):
+                return source
+        raise UnknownIdError("source", str(path))
 
     def get(self, ident: int) -> Source:
         """Return the source with id ``ident``; raise `UnknownIdError` if none."""

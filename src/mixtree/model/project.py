@@ -10,6 +10,7 @@ from mixtree.effects.base import Effect
 from mixtree.errors import UnknownIdError
 from mixtree.model import structure
 from mixtree.model.clip import AliasClip, Clip
+from mixtree.model.history import History, Inverse
 from mixtree.model.midi import MidiClip
 from mixtree.model.operations import (
     AddTrack,
@@ -52,6 +53,7 @@ class Project:
         self._max_nesting = DEFAULT_MAX_NESTING
         self.version = 0
         self._listeners: list[Callable[[Operation], None]] = []
+        self._history = History()
         self.pool = AudioPool(self)
         self.tempo_map = TempoMap(120.0, apply=self.apply)
         self.master = MasterTrack(self._new_id(), self, "Master")
@@ -71,10 +73,54 @@ class Project:
             except ValueError:
                 op.revert(self)
                 raise
+        self._history.record(op)
+        self._changed(op)
+        return op
+
+    def _changed(self, op: Operation) -> None:
         self.version += 1
         for listener in self._listeners:
             listener(op)
-        return op
+
+    def undo(self) -> bool:
+        """Undo the last edit; return False if there was none. Listeners are told."""
+        if not self._history.done:
+            return False
+        op = self._history.done.pop()
+        inverse = Inverse(op)
+        inverse.apply(self)
+        self._history.undone.append(op)
+        self._history.break_merge()
+        self._changed(inverse)
+        return True
+
+    def redo(self) -> bool:
+        """Redo the last undone edit; return False if there was none."""
+        if not self._history.undone:
+            return False
+        op = self._history.undone.pop()
+        op.apply(self)
+        self._history.done.append(op)
+        self._history.break_merge()
+        self._changed(op)
+        return True
+
+    @property
+    def history(self) -> list[str]:
+        """Return the descriptions of the edits that `undo` would take back, oldest first."""
+        return self._history.descriptions
+
+    @property
+    def history_depth(self) -> int:
+        """Return how many edits the history keeps."""
+        return self._history.depth
+
+    @history_depth.setter
+    def history_depth(self, depth: int) -> None:
+        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+            raise ValueError(f"history depth must be a whole number >= 1, not {depth!r}")
+        self._history.depth = depth
+        del self._history.done[: max(0, len(self._history.done) - depth)]
 
     def subscribe(self, listener: Callable[[Operation], None]) -> None:
         """Call ``listener(op)`` after every applied operation."""
@@ -317,18 +363,40 @@ class Project:
 
         return export(self, path, start, duration, subtype=subtype, blocksize=blocksize)
 
-    def save(self, path: str | Path) -> Path:
-        """Save the project as JSON; media paths are stored relative to the file."""
+    def save(self, path: str | Path | None = None) -> Path:
+        """Save as JSON (``.json``) or MessagePack (``.mtp``), atomically, keeping the
+        previous file as ``.bak``; media paths are stored relative to the file. Without
+        ``path``, where it was last saved or loaded."""
         from mixtree.model.project_file import save
 
+        path = path if path is not None else getattr(self, "path", None)
+        if path is None:
+            raise ValueError("this project has no file yet: give save() a path")
         return save(self, path)
 
+    def autosave(self) -> Path | None:
+        """Write the hidden autosave beside the project's file if anything changed since
+        the last save or autosave; return its path (None if nothing was written)."""
+        from mixtree.model.project_file import save
+
+        path = getattr(self, "path", None)
+        if path is None or self.version == getattr(self, "saved_version", None):
+            return None
+        written = save(self, path, autosave=True)
+        self.saved_version = self.version  # type: ignore[attr-defined]
+        return written
+
     @classmethod
-    def load(cls, path: str | Path) -> Project:
-        """Load a project saved with `save`; raise `ProjectFileError` if it is unreadable."""
+    def load(cls, path: str | Path, recover: bool = False) -> Project:
+        """Load a project file (migrating older formats); with ``recover``, its newer
+        autosave. Raises `ProjectFileError` naming the file, the place and the problem."""
         from mixtree.model.project_file import load
 
-        return load(path)
+        return load(path, recover=recover)
+
+    def relink(self, old: int | str | Path, new: str | Path) -> None:
+        """Point the source ``old`` (id, path or file name) at the file ``new``."""
+        self.pool.relink(old, new)
 
     def __repr__(self) -> str:
         return f"Project(sample_rate={self.sample_rate}, tracks={len(self.tracks)}, sources={len(self.pool)})"

@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
+import msgpack
+
 from mixtree.effects.base import Effect
 from mixtree.errors import MediaError, ProjectFileError
+from mixtree.io.audio_file import MediaWarning
 from mixtree.model.clip import AliasClip, Clip
 from mixtree.model.midi import MidiClip, MidiEvent, MidiNote
 from mixtree.model.operations import (
@@ -22,7 +27,7 @@ from mixtree.model.operations import (
     SetMeter,
     SetTempo,
 )
-from mixtree.model.pool import decode_source
+from mixtree.model.pool import decode_source, offline_source
 from mixtree.model.project import Project
 from mixtree.model.structure import check
 from mixtree.model.tempo import check_bpm, check_meter
@@ -30,7 +35,7 @@ from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, MidiTrack, Sen
 
 #: The document format this version writes, and the newest it reads.
 FORMAT = "mixtree-project"
-VERSION = 1
+VERSION = 2
 
 _KINDS: dict[str, type[Track]] = {
     "audio": AudioTrack,
@@ -102,47 +107,164 @@ def _finite(fields: dict[str, Any]) -> dict[str, Any]:
     return {k: (None if isinstance(v, float) and math.isinf(v) else v) for k, v in fields.items()}
 
 
-def save(project: Project, path: str | Path) -> Path:
-    """Write ``project`` to ``path`` as JSON (atomically: a temporary file, then a rename)."""
-    path = Path(path).expanduser().resolve()
-    doc = to_document(project, path.parent)
+#: Project file formats by extension: both hold the same document.
+EXTENSIONS = {".json": "json", ".mtp": "msgpack", ".msgpack": "msgpack"}
+
+
+def _format(path: Path) -> str:
+    try:
+        return EXTENSIONS[path.suffix.lower()]
+    except KeyError:
+        raise ValueError(f"project files end in {', '.join(EXTENSIONS)}, not {path.name!r}") from None
+
+
+def encode(doc: dict[str, Any], kind: str) -> bytes:
+    """Return ``doc`` as JSON (stable key order, indented) or MessagePack bytes."""
+    if kind == "json":
+        return (json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n").encode()
+    return msgpack.packb(doc, use_bin_type=True)
+
+
+def decode(data: bytes, kind: str) -> Any:
+    """Return the document in ``data``; raise ``ValueError`` describing what is wrong."""
+    if kind == "json":
+        try:
+            return json.loads(data.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise _Located("", f"not UTF-8 text: {exc.reason}") from exc
+        except json.JSONDecodeError as exc:
+            raise _Located(f"line {exc.lineno}", f"not valid JSON: {exc.msg}") from exc
+    try:
+        return msgpack.unpackb(data, raw=False, strict_map_key=False)
+    except (msgpack.UnpackException, ValueError, TypeError) as exc:
+        raise _Located("", f"not valid MessagePack: {exc}") from exc
+
+
+def write_atomically(path: Path, data: bytes, backup: bool = True) -> None:
+    """Write ``data`` to ``path`` so that a crash or a full disk leaves the old file whole.
+
+    The bytes go to a temporary file in the same folder, are flushed to disk, and only
+    then replace ``path`` by a rename; with ``backup``, the previous file is kept as
+    ``path`` + ``.bak``.
+    """
     tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        json.dump(doc, f, indent=2, sort_keys=True)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    project.media_dir = path.parent / "media"  # type: ignore[attr-defined]
-    return path
+    try:
+        with tmp.open("wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if backup and path.exists():
+            shutil.copy2(path, path.with_name(path.name + ".bak"))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    try:  # make the rename itself durable
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:  # pragma: no cover - some filesystems cannot fsync a folder
+        pass
 
 
-def load(path: str | Path) -> Project:
-    """Read a project file written by `save`.
+def autosave_path(path: str | Path) -> Path:
+    """Return where the autosave of the project file ``path`` lives (beside it, hidden)."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.autosave")
 
-    Raises `ProjectFileError` naming the file, the place in the document and the problem;
-    a source that cannot be decoded raises `MediaError` naming the media file.
+
+def save(project: Project, path: str | Path, *, autosave: bool = False) -> Path:
+    """Write ``project`` to ``path``: JSON or MessagePack by extension, atomically, the
+    previous version kept as ``.bak``. With ``autosave``, to the hidden autosave beside
+    ``path`` instead (no backup)."""
+    path = Path(path).expanduser().resolve()
+    kind = _format(path)
+    data = encode(to_document(project, path.parent), kind)
+    target = autosave_path(path) if autosave else path
+    write_atomically(target, data, backup=not autosave)
+    if not autosave:
+        project.path = path  # type: ignore[attr-defined]
+        project.media_dir = path.parent / "media"  # type: ignore[attr-defined]
+        project.saved_version = project.version  # type: ignore[attr-defined]
+        autosave_path(path).unlink(missing_ok=True)
+    return target
+
+
+def newer_autosave(path: str | Path) -> Path | None:
+    """Return the autosave of ``path`` if one exists and is newer than the file."""
+    path = Path(path)
+    auto = autosave_path(path)
+    if auto.exists() and (not path.exists() or auto.stat().st_mtime > path.stat().st_mtime):
+        return auto
+    return None
+
+
+def load(path: str | Path, recover: bool = False) -> Project:
+    """Read a project file written by `save`, migrating older format versions.
+
+    With ``recover``, a newer autosave beside the file is read instead. Missing or
+    changed media open as silent offline sources, with one `MediaWarning` naming them
+    all. Anything else wrong raises `ProjectFileError` naming the file, the place in the
+    document and the problem; nothing that is already open changes.
     """
     path = Path(path).expanduser().resolve()
+    source = newer_autosave(path) if recover else None
+    source = source or path
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        kind = _format(path)
+        data = source.read_bytes()
     except FileNotFoundError:
-        raise ProjectFileError(path, "", "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProjectFileError(path, "", str(exc)) from exc
-    except json.JSONDecodeError as exc:
-        raise ProjectFileError(path, f"line {exc.lineno}", f"not valid JSON: {exc.msg}") from exc
+        raise ProjectFileError(source, "", "no such file") from None
+    except (OSError, ValueError) as exc:
+        raise ProjectFileError(source, "", str(exc)) from exc
     try:
+        doc = migrate(decode(data, kind))
         project = _from_document(doc, path)
-    except (ProjectFileError, MediaError):
-        raise
     except _Located as exc:
-        raise ProjectFileError(path, exc.where, str(exc)) from exc
-    except (KeyError, TypeError, ValueError) as exc:
-        reason = f"missing field {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)
-        raise ProjectFileError(path, "", reason) from exc
+        raise ProjectFileError(source, exc.where, str(exc)) from exc
+    except RecursionError as exc:
+        raise ProjectFileError(source, "", "the document nests too deeply") from exc
+    except Exception as exc:  # a malformed document must never escape as anything else
+        raise ProjectFileError(source, "", f"{type(exc).__name__}: {exc}") from exc
+    project._history.clear()
+    project.version = 0
+    project.path = path  # type: ignore[attr-defined]
     project.media_dir = path.parent / "media"  # type: ignore[attr-defined]
+    project.saved_version = 0 if source == path else -1  # type: ignore[attr-defined]
     return project
+
+
+def _migrate_1(doc: dict[str, Any]) -> dict[str, Any]:
+    # format 1 (the first release) had flat audio tracks and no tempo map, nesting limit,
+    # sends, effects or MIDI: give it the defaults format 2 writes.
+    doc.setdefault("max_nesting", 10)
+    doc.setdefault("tempo", [[0.0, 120.0]])
+    doc.setdefault("meters", [[0, 4, 4]])
+    return doc
+
+
+#: One migration per format bump: MIGRATIONS[n] turns a format-n document into n + 1.
+MIGRATIONS = {1: _migrate_1}
+
+
+def migrate(doc: Any) -> dict[str, Any]:
+    """Bring a document of any older format up to `VERSION`; refuse newer ones."""
+    if _field(doc, "format", "") != FORMAT:
+        raise _Located("format", f"not a mixtree project (format {doc.get('format')!r})")
+    version = _field(doc, "version", "")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise _Located("version", f"bad format version {version!r}")
+    if version > VERSION:
+        raise _Located(
+            "version", f"written by a newer mixtree (format {version}; this one reads up to {VERSION}): upgrade mixtree"
+        )
+    while version < VERSION:
+        doc = MIGRATIONS[version](doc)
+        version += 1
+        doc["version"] = version
+    return doc
 
 
 class _Located(ValueError):
@@ -166,14 +288,7 @@ def _list(obj: dict[str, Any], key: str, where: str) -> list[Any]:
     return value
 
 
-def _from_document(doc: Any, path: Path) -> Project:
-    if _field(doc, "format", "") != FORMAT:
-        raise _Located("format", f"not a mixtree project (format {doc.get('format')!r})")
-    version = _field(doc, "version", "")
-    if not isinstance(version, int) or version < 1:
-        raise _Located("version", f"bad format version {version!r}")
-    if version > VERSION:
-        raise _Located("version", f"written by a newer mixtree (format {version}; this one reads up to {VERSION})")
+def _from_document(doc: dict[str, Any], path: Path) -> Project:
     try:
         project = Project(sample_rate=_field(doc, "sample_rate", ""))
     except ValueError as exc:
@@ -192,13 +307,30 @@ def _from_document(doc: Any, path: Path) -> Project:
     except (TypeError, ValueError) as exc:
         raise _Located("tempo", str(exc)) from exc
     sources = {}
+    missing = []
     for i, s in enumerate(_list(doc, "sources", "")):
         where = f"sources[{i}]"
         ident = _id(s, where, project)
-        media = (path.parent / _field(s, "path", where)).resolve()
-        source = decode_source(ident, media, project.sample_rate)
+        rel = _field(s, "path", where)
+        if not isinstance(rel, str):
+            raise _Located(f"{where}.path", f"expected a path, not {rel!r}")
+        media = (path.parent / rel).resolve()
+        try:
+            source = decode_source(ident, media, project.sample_rate)
+            if s.get("sha256") not in (None, source.sha256):
+                raise MediaError(media, "its content changed since the project was saved")
+        except MediaError as exc:
+            frames, channels = s.get("frames", 0), s.get("channels", 2)
+            if not isinstance(frames, int) or not 0 <= frames < 2**40 or channels not in (1, 2):
+                raise _Located(where, f"offline and without a valid length ({frames!r} frames)") from exc
+            source = offline_source(ident, media, project.sample_rate, frames, channels, exc.reason)
+            missing.append(f"{rel} ({exc.reason})")
         project.pool._add(source)
         sources[ident] = source
+    if missing:
+        warnings.warn(
+            f"'{path}': offline media, silent until relinked: {'; '.join(missing)}", MediaWarning, stacklevel=3
+        )
     links: list[tuple[str, Any]] = []  # sends and aliases, added once every track exists
     master = _field(doc, "master", "")
     _set_fields(project.master, master, "master")
@@ -214,10 +346,9 @@ def _from_document(doc: Any, path: Path) -> Project:
         raise _Located("tracks", str(exc)) from exc
     next_id = _field(doc, "next_id", "")
     used = max(project._records.keys() | sources.keys() | project._effects.keys())
-    if not isinstance(next_id, int) or next_id <= used:
+    if isinstance(next_id, bool) or not isinstance(next_id, int) or next_id <= used:
         raise _Located("next_id", f"must be an id above every id used ({used}), not {next_id!r}")
     project._next_id = next_id
-    project.version = 0
     return project
 
 
