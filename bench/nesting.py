@@ -2,8 +2,9 @@
 
 Run: ``python -m bench.nesting``. Every level carries a transform. In the first table
 the transforms compose to unity (speed 2 then 0.5, offsets that cancel), so the leaves
-keep the whole-frame path and what is measured is the tree itself; in the second they
-compose to 1.5, against the flat tracks' clips at speed 1.5, so both resample.
+keep the whole-frame path and what is measured is the tree itself (plain groups get no
+slot of their own); in the second every level also has a fader, so every level mixes;
+in the third they compose to 1.5, against flat clips at speed 1.5, so both resample.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ RATE = 48000
 SECONDS = 20.0
 
 
-def build(folder: Path, levels: int, composed: float) -> mt.Project:
+def build(folder: Path, levels: int, composed: float, faders: bool = False) -> mt.Project:
     """Return 8 noise tracks inside ``levels`` nested metatracks (0: flat)."""
     p = mt.Project(sample_rate=RATE)
     p.max_nesting = max(levels, 1)
@@ -37,6 +38,8 @@ def build(folder: Path, levels: int, composed: float) -> mt.Project:
     for level in range(levels):
         m = p.create_metatrack(ids, name=f"L{level}")
         ids = [m.id]
+        if faders:
+            m.volume_db = -0.1
         if composed == 1.0:
             m.speed = 2.0 if level % 2 == 0 else 0.5
             m.offset = 0.01 if level % 2 == 0 else -0.02 if level < levels - 1 else 0.0
@@ -65,18 +68,20 @@ def seconds(p: mt.Project) -> float:
 
 
 def main() -> None:
-    """Print both tables."""
+    """Print the three tables."""
+    cases = (
+        (1.0, False, "transforms composing to unity, plain groups"),
+        (1.0, True, "the same with a -0.1 dB fader on every level (each level mixes)"),
+        (1.5, False, "composed rate 1.5 (resampled)"),
+    )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        for composed, title in (
-            (1.0, "transforms composing to unity"),
-            (1.5, "composed rate 1.5 (resampled)"),
-        ):
+        for composed, faders, title in cases:
             print(f"8 tracks, 10 s at {RATE} Hz, 256-frame blocks: {title}")
             flat = seconds(build(folder, 0, composed))
             print(f"{'layout':<14}{'seconds':>10}{'× real time':>14}{'vs flat':>10}")
             for levels in (0, 10, 20):
-                s = flat if levels == 0 else seconds(build(folder, levels, composed))
+                s = flat if levels == 0 else seconds(build(folder, levels, composed, faders))
                 name = "flat" if levels == 0 else f"{levels} levels"
                 print(f"{name:<14}{s:>10.3f}{10.0 / s:>14.0f}{s / flat - 1:>+10.1%}")
             print()

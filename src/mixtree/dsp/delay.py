@@ -44,11 +44,14 @@ def delay_kernel(
         if pr[active_row, CUR] == 0.0 and not moving:
             continue
         w = int(st[WRITE])
+        steady = not moving and pr[active_row, CUR] == 1.0
         for i in range(frames):
-            if moving:
+            if steady:
+                wet_amount = 1.0
+            else:
                 for p in range(active_row):
                     advance(pr, p)
-            wet_amount = advance(pr, active_row)
+                wet_amount = advance(pr, active_row)
             d = min(max(pr[0, CUR] * rate, 1.0), size - 2.0)
             fb = pr[2, CUR]
             mix = pr[3, CUR]

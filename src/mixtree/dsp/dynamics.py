@@ -12,9 +12,13 @@ from mixtree.dsp.smoothing import CUR, advance, begin_block
 
 #: Averaging time of the RMS detector, seconds.
 RMS_WINDOW = 0.010
+#: The gain computer runs once per this many frames; the gain is interpolated between.
+GROUP = 8
 
-# state: [gain reduction envelope dB, mean square]
-ENVELOPE, MEAN_SQUARE = 0, 1
+# state: [gain reduction envelope dB, mean square, frames into the group, group peak,
+#         gain at the group's start, gain at its end]
+ENVELOPE, MEAN_SQUARE, COUNT, PEAK, GAIN_FROM, GAIN_TO = range(6)
+STATE_SIZE = 6
 
 
 @nb.njit(cache=True)
@@ -48,8 +52,10 @@ def compressor_kernel(
     """Compress each row's track buffer in place, stereo-linked. Audio-thread safe.
 
     Parameters: threshold_db, ratio, knee_db, attack, release (s), makeup_db, detection
-    (0 peak, 1 RMS), then the active amount. The gain reduction in dB follows the static
-    curve with one-pole attack (getting louder) and release (getting quieter) times.
+    (0 peak, 1 RMS), then the active amount. The detector runs every frame; the gain
+    computer (static curve, then one-pole attack and release on the gain reduction in
+    dB) runs once per `GROUP` frames, and the gain glides linearly between its results,
+    so the costly logarithms and powers are paid once per group.
     """
     rms_coef = math.exp(-1.0 / (RMS_WINDOW * rate))
     for r in range(slots.shape[0]):
@@ -62,29 +68,49 @@ def compressor_kernel(
             continue
         env = st[ENVELOPE]
         ms = st[MEAN_SQUARE]
+        count = int(st[COUNT])
+        peak = st[PEAK]
+        g_from = st[GAIN_FROM]
+        g_to = st[GAIN_TO]
+        if g_from == 0.0 and g_to == 0.0:  # at rest: unity until the first group ends
+            g_from = g_to = 10.0 ** (pr[5, CUR] / 20.0)
         rms = pr[6, CUR] >= 0.5
-        att = math.exp(-1.0 / (max(pr[3, CUR], 1e-5) * rate))
-        rel = math.exp(-1.0 / (max(pr[4, CUR], 1e-5) * rate))
+        steady = not moving and pr[active_row, CUR] == 1.0
         for i in range(frames):
-            if moving:
+            if steady:
+                wet_amount = 1.0
+            else:
                 for p in range(active_row):
                     advance(pr, p)
-                att = math.exp(-1.0 / (max(pr[3, CUR], 1e-5) * rate))
-                rel = math.exp(-1.0 / (max(pr[4, CUR], 1e-5) * rate))
-            wet_amount = advance(pr, active_row)
+                wet_amount = advance(pr, active_row)
             left = float(buf[s, i, 0])
             right = float(buf[s, i, 1])
             if rms:
                 ms = rms_coef * ms + (1.0 - rms_coef) * 0.5 * (left * left + right * right)
-                level = 10.0 * math.log10(max(ms, 1e-24))
             else:
-                level = 20.0 * math.log10(max(max(abs(left), abs(right)), 1e-12))
-            target = static_curve(level, pr[0, CUR], pr[1, CUR], pr[2, CUR]) - level
-            coef = att if target < env else rel
-            env = coef * env + (1.0 - coef) * target
-            g = 10.0 ** ((env + pr[5, CUR]) / 20.0)
+                peak = max(peak, abs(left), abs(right))
+            count += 1
+            g = g_from + (g_to - g_from) * (count / GROUP)
             w = 1.0 + wet_amount * (g - 1.0)
             buf[s, i, 0] = left * w
             buf[s, i, 1] = right * w
+            if count == GROUP:
+                if rms:
+                    level = 10.0 * math.log10(max(ms, 1e-24))
+                else:
+                    level = 20.0 * math.log10(max(peak, 1e-12))
+                target = static_curve(level, pr[0, CUR], pr[1, CUR], pr[2, CUR]) - level
+                att = math.exp(-GROUP / (max(pr[3, CUR], 1e-5) * rate))
+                rel = math.exp(-GROUP / (max(pr[4, CUR], 1e-5) * rate))
+                coef = att if target < env else rel
+                env = coef * env + (1.0 - coef) * target
+                g_from = g_to
+                g_to = 10.0 ** ((env + pr[5, CUR]) / 20.0)
+                count = 0
+                peak = 0.0
         st[ENVELOPE] = env
         st[MEAN_SQUARE] = ms
+        st[COUNT] = count
+        st[PEAK] = peak
+        st[GAIN_FROM] = g_from
+        st[GAIN_TO] = g_to

@@ -31,6 +31,12 @@ def gain_kernel(
         if pr[active_row, CUR] == 0.0 and not moving:
             continue
         g = 10.0 ** (pr[0, CUR] / 20.0)
+        if not moving and pr[active_row, CUR] == 1.0:
+            gf = np.float32(g)
+            for i in range(frames):
+                buf[s, i, 0] *= gf
+                buf[s, i, 1] *= gf
+            continue
         for i in range(frames):
             if moving:
                 g = 10.0 ** (advance(pr, 0) / 20.0)
@@ -65,6 +71,13 @@ def pan_kernel(
         angle = (pr[0, CUR] + 1.0) * (math.pi / 4.0)
         gl = math.cos(angle)
         gr = math.sin(angle)
+        if not moving and pr[active_row, CUR] == 1.0:
+            fl = np.float32(gl)
+            fr = np.float32(gr)
+            for i in range(frames):
+                buf[s, i, 0] *= fl
+                buf[s, i, 1] *= fr
+            continue
         for i in range(frames):
             if moving:
                 angle = (advance(pr, 0) + 1.0) * (math.pi / 4.0)

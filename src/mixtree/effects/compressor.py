@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mixtree.dsp.dynamics import compressor_kernel
+from mixtree.dsp.dynamics import STATE_SIZE, compressor_kernel
 from mixtree.effects.base import Effect
 from mixtree.effects.parameters import Parameter
 
@@ -12,7 +12,8 @@ class Compressor(Effect):
 
     Above ``threshold_db`` the level rises ``1/ratio`` as fast; ``knee_db`` rounds the
     corner; ``attack`` and ``release`` (seconds) are the gain reduction's time constants;
-    ``makeup_db`` is added after; ``detection`` is ``"peak"`` or ``"rms"`` (10 ms).
+    ``makeup_db`` is added after; ``detection`` is ``"peak"`` or ``"rms"`` (10 ms). The
+    gain is computed every 8 frames and glides in between.
     """
 
     effect_type = "compressor"
@@ -26,7 +27,7 @@ class Compressor(Effect):
         Parameter("detection", "Detection", 0, 1, 0, choices=("peak", "rms"), ramp=0.0),
     )
     kernel = staticmethod(compressor_kernel)
-    state_size = 2
+    state_size = STATE_SIZE
 
     def __init__(
         self,

@@ -312,6 +312,9 @@ class Engine:
         self.publish()
 
     def _send_fast(self, track: Track, name: str, value: Any) -> None:
+        if self._published.slot_of(track.id) < 0:
+            self.publish()  # a pass-through group got a setting of its own: it needs a slot
+            return
         ramp = self._ramp if self._ramp_override is None else self._ramp_override
         if name == "volume_db":
             self._player.params[(cmd.VOLUME, track.id)] = (db_to_gain(value), ramp)

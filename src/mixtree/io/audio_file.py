@@ -110,6 +110,22 @@ def format_for(path: str | Path, subtype: str | None = None) -> tuple[str, str]:
     return fmt, SUBTYPES[subtype]
 
 
+#: libsndfile's command to switch the float formats' PEAK chunk, which holds a timestamp.
+_SFC_SET_ADD_PEAK_CHUNK = 0x1050
+
+
+def open_for_writing(path: str | Path, sample_rate: int, channels: int, subtype: str | None = None) -> sf.SoundFile:
+    """Open ``path`` for writing, format by extension, with no timestamp in the file, so
+    the same audio always gives the same bytes."""
+    fmt, sub = format_for(path, subtype)
+    try:
+        f = sf.SoundFile(str(path), "w", samplerate=sample_rate, channels=channels, subtype=sub, format=fmt)
+    except sf.LibsndfileError as exc:
+        raise MediaError(path, f"cannot write: {_reason(exc)}") from exc
+    sf._snd.sf_command(f._file, _SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, 0)  # no public API for it
+    return f
+
+
 def write(
     path: str | Path,
     audio: np.ndarray,
@@ -130,8 +146,6 @@ def write(
         ``"float"`` (32-bit float), ``"24"`` or ``"16"`` (TPDF-dithered) PCM; by default
         float for WAV, 24-bit for FLAC.
     """
-    fmt, sub = format_for(path, subtype)
-    try:
-        sf.write(str(path), Quantizer(sub)(audio), sample_rate, subtype=sub, format=fmt)
-    except sf.LibsndfileError as exc:
-        raise MediaError(path, f"cannot write: {_reason(exc)}") from exc
+    _, sub = format_for(path, subtype)
+    with open_for_writing(path, sample_rate, audio.shape[1], subtype) as f:
+        f.write(Quantizer(sub)(audio))

@@ -127,12 +127,17 @@ class AddSource(Operation):
 class AddTrack(Operation):
     """Add a track at ``index`` among the children of ``parent_id`` (None: top level)."""
 
-    structural = True
-
     def __init__(self, track: Track, index: int | None = None, parent_id: int | None = None) -> None:
         self.track = track
         self.index = index
         self.parent_id = parent_id
+        # a new leaf with no sends or aliases cannot break a rule of the graph
+        self.structural = bool(
+            getattr(track, "children", None) is not None
+            or track.sends
+            or getattr(track, "aliases", None)
+            or parent_id is not None
+        )
 
     def apply(self, project: Project) -> None:
         """Insert the track."""

@@ -77,26 +77,29 @@ def _check_sends(project: Project) -> None:
     # that graph is a feedback loop the renderer cannot order.
     edges: dict[int, list[int]] = {}
     for t in walk(project._root):
-        targets = edges.setdefault(t.id, [])
+        if t.sends:
+            edges[t.id] = [s.bus_id for s in t.sends]
+    if not edges:
+        return  # the tree alone cannot loop
+    for t in walk(project._root):
         if t.parent_id is not None:
-            targets.append(t.parent_id)
-        targets.extend(s.bus_id for s in t.sends)
+            edges.setdefault(t.id, []).append(t.parent_id)
     state: dict[int, int] = {}
-
-    def visit(node: int, path: list[int]) -> None:
-        state[node] = 1
-        for nxt in edges.get(node, ()):
-            if state.get(nxt) == 1:
-                loop = path[path.index(nxt) :] + [nxt] if nxt in path else [node, nxt]
-                names = " → ".join(project.track(i).name for i in loop)
-                raise ValueError(f"that would make a feedback loop: {names}")
-            if state.get(nxt) is None:
-                visit(nxt, [*path, nxt])
-        state[node] = 2
-
     for node in list(edges):
-        if state.get(node) is None:
-            visit(node, [node])
+        if node not in state:
+            _visit(project, edges, state, node, [node])
+
+
+def _visit(project: Project, edges: dict[int, list[int]], state: dict[int, int], node: int, path: list[int]) -> None:
+    state[node] = 1
+    for nxt in edges.get(node, ()):
+        if state.get(nxt) == 1:
+            loop = path[path.index(nxt) :] + [nxt] if nxt in path else [node, nxt]
+            names = " → ".join(project.track(i).name for i in loop)
+            raise ValueError(f"that would make a feedback loop: {names}")
+        if nxt not in state:
+            _visit(project, edges, state, nxt, [*path, nxt])
+    state[node] = 2
 
 
 def _check_aliases(project: Project) -> None:

@@ -31,7 +31,7 @@ def render_track(project: Project, track: Track, pre_effects: bool, blocksize: i
     as it leaves the chain. float32 ``(frames, 2)``.
     """
     frames = seconds_to_frames(track_end(project, track), project.sample_rate)
-    plan = compile_plan(project, max_block=blocksize, fresh=True)
+    plan = compile_plan(project, max_block=blocksize, fresh=True, keep=track.id)
     return _tap(plan, track.id, pre_effects, frames, blocksize)
 
 
@@ -41,7 +41,7 @@ def render_subtree(project: Project, m: Metatrack, blocksize: int = 512) -> np.n
     float32 ``(frames, 2)``: the submix entering ``m``'s chain.
     """
     frames = seconds_to_frames(project.content_end(m), project.sample_rate)
-    plan = compile_plan(project, max_block=blocksize, fresh=True, root=m)
+    plan = compile_plan(project, max_block=blocksize, fresh=True, root=m, keep=m.id)
     return _tap(plan, m.id, True, frames, blocksize)
 
 

@@ -52,10 +52,21 @@ def needs_stretch(track: Track) -> bool:
     return any(isinstance(t, AudioTrack) for t in walk(track.children))
 
 
-def playing_tracks(project: Project, root: Metatrack | None = None) -> list[Placed]:
+def passes_through(t: Track) -> bool:
+    """Return True for a metatrack that only sums its children: unity fader, centre pan,
+    no effects, sends, mute or solo. The plan mixes its children straight into its
+    parent (its transform still applies to them), so plain nesting costs nothing."""
+    return (
+        isinstance(t, Metatrack) and not t.effects and not t.sends and not t.mute and not t.solo
+        and t.volume_db == 0.0 and t.pan == 0.0 and t.frozen is None and not needs_stretch(t)
+    )  # fmt: skip
+
+
+def playing_tracks(project: Project, root: Metatrack | None = None, keep: int | None = None) -> list[Placed]:
     """Return the tracks a plan runs, in tree order, with their time maps.
 
-    A frozen metatrack, and one played through Rubber Band, stands for its subtree. With
+    A frozen metatrack, and one played through Rubber Band, stands for its subtree. A
+    metatrack that `passes_through` gets no slot of its own (unless it is ``keep``). With
     ``root``, only that metatrack's subtree, as if it stood at the top with no transform
     (how its stretched or frozen sound is rendered).
     """
@@ -63,15 +74,18 @@ def playing_tracks(project: Project, root: Metatrack | None = None) -> list[Plac
 
     def visit(tracks: list[Track], a: float, b: float, parent: int | None, transpose: float) -> None:
         for t in tracks:
-            out.append(Placed(t, a, b, parent, transpose))
+            elide = t is not root and t.id != keep and passes_through(t)
+            if not elide:
+                out.append(Placed(t, a, b, parent, transpose))
             if not isinstance(t, Metatrack):
                 continue
             if t is not root and (needs_stretch(t) or (t.frozen is not None and root is None)):
                 continue
+            inner_parent = parent if elide else t.id
             if t is root:
-                visit(t.children, a, b, t.id, transpose)
+                visit(t.children, a, b, inner_parent, transpose)
             else:
-                visit(t.children, a * t.speed, (b - t.offset) * t.speed, t.id, transpose + t.pitch)
+                visit(t.children, a * t.speed, (b - t.offset) * t.speed, inner_parent, transpose + t.pitch)
 
     visit([root] if root is not None else project._root, 1.0, 0.0, None, 0.0)
     return out
@@ -83,6 +97,7 @@ def compile_plan(
     previous: RenderPlan | None = None,
     fresh: bool = False,
     root: Metatrack | None = None,
+    keep: int | None = None,
 ) -> RenderPlan:
     """Compile ``project`` into a plan that renders blocks of up to ``max_block`` frames.
 
@@ -91,10 +106,11 @@ def compile_plan(
     a recompile while playing does not click. A
     ``fresh`` plan (for offline renders) runs its effects on private memory at rest,
     leaving the live effects alone. With ``root``, the plan plays only that metatrack's
-    subtree, untransformed (see `playing_tracks`).
+    subtree, untransformed; ``keep`` names a track that must get its own slot even if it
+    passes through (see `playing_tracks`).
     """
     max_block = check_block(max_block)
-    placed = playing_tracks(project, root)
+    placed = playing_tracks(project, root, keep)
     tracks: list[Track] = [project.master, *(p.track for p in placed)]
     n = len(tracks)
     slot = {t.id: i for i, t in enumerate(tracks)}

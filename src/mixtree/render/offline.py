@@ -10,7 +10,7 @@ import numpy as np
 import soundfile as sf
 
 from mixtree.errors import MediaError
-from mixtree.io.audio_file import format_for
+from mixtree.io.audio_file import format_for, open_for_writing
 from mixtree.io.quantize import Quantizer
 from mixtree.model.project import Project
 from mixtree.render.compile import check_block, compile_plan
@@ -112,14 +112,14 @@ def export(
     """
     path = Path(path)
     blocksize = check_block(blocksize)
-    fmt, sub = format_for(path, subtype)
+    _, sub = format_for(path, subtype)
     first, frames = _range(project, start, duration)
     plan = compile_plan(project, max_block=blocksize, fresh=True)
     quantizer = Quantizer(sub)
     step = max(blocksize, CHUNK_FRAMES // blocksize * blocksize)
     chunk = np.zeros((step, 2), dtype=np.float32)
     try:
-        with sf.SoundFile(str(path), "w", samplerate=project.sample_rate, channels=2, subtype=sub, format=fmt) as f:
+        with open_for_writing(path, project.sample_rate, 2, subtype) as f:
             for at in range(0, frames, step):
                 n = min(step, frames - at)
                 render_plan(plan, chunk[:n], first + at, blocksize)
