@@ -12,7 +12,7 @@ import numba as nb
 import numpy as np
 from numba.typed import List
 
-from mixtree.dsp.smoothing import CUR, advance, begin_block
+from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, STEADY, advance, begin_row
 
 KINDS = ("lowpass", "highpass", "bandpass", "notch", "peak", "lowshelf", "highshelf")
 LOWPASS, HIGHPASS, BANDPASS, NOTCH, PEAK, LOWSHELF, HIGHSHELF = range(7)
@@ -202,10 +202,11 @@ def _run_sections(
     eq3: bool,
 ) -> None:
     active_row = pr.shape[0] - 1
-    moving = begin_block(pr, ramps)
-    if pr[active_row, CUR] == 0.0 and not moving:
+    mode = begin_row(pr, ramps)
+    moving = mode == MOVING
+    if mode == BYPASSED:
         return  # fully bypassed
-    if not moving and pr[active_row, CUR] == 1.0:
+    if mode == STEADY:
         _static_sections(buf, frames, s, st, sections)
         return
     for i in range(frames):

@@ -6,7 +6,7 @@ import numba as nb
 import numpy as np
 from numba.typed import List
 
-from mixtree.dsp.smoothing import CUR, advance, begin_block
+from mixtree.dsp.smoothing import BYPASSED, CUR, STEADY, advance, begin_row
 
 #: The longest delay, seconds; each delay allocates this much line at prepare time.
 MAX_DELAY = 4.0
@@ -40,11 +40,11 @@ def delay_kernel(
         line = buffers[r]
         size = line.shape[0]
         active_row = pr.shape[0] - 1
-        moving = begin_block(pr, ramps[r])
-        if pr[active_row, CUR] == 0.0 and not moving:
+        mode = begin_row(pr, ramps[r])
+        if mode == BYPASSED:
             continue
         w = int(st[WRITE])
-        steady = not moving and pr[active_row, CUR] == 1.0
+        steady = mode == STEADY
         for i in range(frames):
             if steady:
                 wet_amount = 1.0

@@ -8,7 +8,7 @@ import numba as nb
 import numpy as np
 from numba.typed import List
 
-from mixtree.dsp.smoothing import CUR, advance, begin_block
+from mixtree.dsp.smoothing import BYPASSED, CUR, STEADY, advance, begin_row
 
 #: Averaging time of the RMS detector, seconds.
 RMS_WINDOW = 0.010
@@ -63,8 +63,8 @@ def compressor_kernel(
         pr = params[r]
         st = states[r]
         active_row = pr.shape[0] - 1
-        moving = begin_block(pr, ramps[r])
-        if pr[active_row, CUR] == 0.0 and not moving:
+        mode = begin_row(pr, ramps[r])
+        if mode == BYPASSED:
             continue
         env = st[ENVELOPE]
         ms = st[MEAN_SQUARE]
@@ -75,7 +75,7 @@ def compressor_kernel(
         if g_from == 0.0 and g_to == 0.0:  # at rest: unity until the first group ends
             g_from = g_to = 10.0 ** (pr[5, CUR] / 20.0)
         rms = pr[6, CUR] >= 0.5
-        steady = not moving and pr[active_row, CUR] == 1.0
+        steady = mode == STEADY
         for i in range(frames):
             if steady:
                 wet_amount = 1.0

@@ -8,7 +8,7 @@ import numba as nb
 import numpy as np
 from numba.typed import List
 
-from mixtree.dsp.smoothing import CUR, advance, begin_block
+from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, STEADY, advance, begin_row
 
 
 @nb.njit(cache=True)
@@ -27,11 +27,12 @@ def gain_kernel(
         s = slots[r]
         pr = params[r]
         active_row = pr.shape[0] - 1
-        moving = begin_block(pr, ramps[r])
-        if pr[active_row, CUR] == 0.0 and not moving:
+        mode = begin_row(pr, ramps[r])
+        moving = mode == MOVING
+        if mode == BYPASSED:
             continue
         g = 10.0 ** (pr[0, CUR] / 20.0)
-        if not moving and pr[active_row, CUR] == 1.0:
+        if mode == STEADY:
             gf = np.float32(g)
             for i in range(frames):
                 buf[s, i, 0] *= gf
@@ -65,13 +66,14 @@ def pan_kernel(
         s = slots[r]
         pr = params[r]
         active_row = pr.shape[0] - 1
-        moving = begin_block(pr, ramps[r])
-        if pr[active_row, CUR] == 0.0 and not moving:
+        mode = begin_row(pr, ramps[r])
+        moving = mode == MOVING
+        if mode == BYPASSED:
             continue
         angle = (pr[0, CUR] + 1.0) * (math.pi / 4.0)
         gl = math.cos(angle)
         gr = math.sin(angle)
-        if not moving and pr[active_row, CUR] == 1.0:
+        if mode == STEADY:
             fl = np.float32(gl)
             fr = np.float32(gr)
             for i in range(frames):

@@ -6,7 +6,7 @@ import numba as nb
 import numpy as np
 from numba.typed import List
 
-from mixtree.dsp.smoothing import CUR, advance, begin_block
+from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, advance, begin_row
 
 COMBS = (1116, 1188, 1277, 1356, 1422, 1491, 1557, 1617)  # at 44.1 kHz
 ALLPASSES = (556, 441, 341, 225)
@@ -73,8 +73,9 @@ def reverb_kernel(
         st = states[r]
         line = buffers[r]
         active_row = pr.shape[0] - 1
-        moving = begin_block(pr, ramps[r])
-        if pr[active_row, CUR] == 0.0 and not moving:
+        mode = begin_row(pr, ramps[r])
+        moving = mode == MOVING
+        if mode == BYPASSED:
             continue
         for i in range(frames):
             if moving:

@@ -45,3 +45,22 @@ def advance(params: np.ndarray, p: int) -> float:
             cur = max(tgt, cur - step)
         params[p, CUR] = cur
     return cur
+
+
+#: What `begin_row` says about an effect for this block.
+BYPASSED, STEADY, MOVING = 0, 1, 2
+
+
+@nb.njit(cache=True, inline="always")
+def begin_row(params: np.ndarray, ramps: np.ndarray) -> int:
+    """Set up the block's ramps (`begin_block`) and say how the effect runs: `BYPASSED`
+    (fully, nothing to do), `STEADY` (fully active, nothing gliding: the fast path) or
+    `MOVING` (a parameter or the bypass cross-fade glides: advance per frame). The last
+    row of an effect's table is its active amount (1 on, 0 bypassed)."""
+    moving = begin_block(params, ramps)
+    active = params[params.shape[0] - 1, CUR]
+    if moving:
+        return MOVING
+    if active == 0.0:
+        return BYPASSED
+    return STEADY if active == 1.0 else MOVING
