@@ -133,7 +133,12 @@ def test_tree_survives_save_and_load(project, three, tmp_path):
     c.add_alias(m.id, start=2.0, duration=0.5)
     c.clips[0].speed = 1.25
     project.max_nesting = 12
+    m.collapsed = True
+    a.color = "#FF8800"
     q = mt.Project.load(project.save(tmp_path / "tree.json"))
+    assert q.track(m.id).collapsed and q.track(a.id).color == "#ff8800"
+    with pytest.raises(ValueError, match="color must be None or '#rrggbb'"):
+        a.color = "orange"
     assert [(t.id, t.name, t.parent_id) for t in q.tracks] == [(t.id, t.name, t.parent_id) for t in project.tracks]
     assert q.track(m.id).speed == 0.5 and q.max_nesting == 12 and q.track(bus.id).solo_safe
     assert q.track(a.id).sends[0].pre_fader and q.track(c.id).aliases[0].metatrack_id == m.id

@@ -195,3 +195,23 @@ def test_cli_imports_midi_then_renders_it(tmp_path):
     assert main(["render", str(tmp_path / "s.json"), "-o", str(tmp_path / "s.wav")]) == 0
     (tmp_path / "bad.mid").write_bytes(b"MThd\x00")
     assert main(["import-midi", str(tmp_path / "bad.mid"), "-o", str(tmp_path / "b.json")]) == 1
+
+
+def test_notes_can_be_placed_in_beats(project):
+    project.tempo_map.set_tempo(at_beat=0, bpm=60.0)
+    keys = sine_keys(project)
+    clip = keys.add_midi_clip(start=2.0, duration=4.0, in_beats=True)  # beat 2 at 60 bpm: 2 s
+    note = clip.add_note(64, 100, start=1.0, duration=0.5, in_beats=True)
+    assert (clip.start, clip.duration) == (2.0, 4.0) and (note.start, note.duration) == (1.0, 0.5)
+
+
+def test_beat_synced_delays_follow_the_project_tempo(project, ones):
+    from mixtree import effects as fx
+
+    t = project.add_audio_track("T")
+    t.add_clip(project.pool.load(ones), duration=0.01)
+    delay = t.add_effect(fx.Delay(beats=1.0, mix=1.0, feedback=0.0))
+    project.tempo_map.set_tempo(at_beat=0, bpm=100.0)
+    out = project.render(0.0, 1.0)[:, 0]
+    assert delay.delay_seconds == pytest.approx(0.6)
+    assert np.flatnonzero(out)[0] == int(0.6 * RATE)

@@ -51,3 +51,15 @@ def fade_curve(value: Any) -> str:
     """Check a fade curve name."""
     curve_code(value)
     return value
+
+
+def color(value: Any) -> str | None:
+    """Check a display colour: None or ``#rrggbb``."""
+    if value is None:
+        return None
+    if (
+        not isinstance(value, str) or len(value) != 7 or value[0] != "#"
+        or any(c not in "0123456789abcdefABCDEF" for c in value[1:])
+    ):  # fmt: skip
+        raise ValueError(f"color must be None or '#rrggbb', not {value!r}")
+    return value.lower()

@@ -93,10 +93,20 @@ class MidiClip(Record):
         """Return the timeline position just after the clip, s."""
         return self._start + self._duration
 
-    def add_note(self, pitch: int, velocity: int = 100, start: float = 0.0, duration: float = 0.5) -> MidiNote:
-        """Add a note (times in seconds on the clip's timeline) and return it."""
+    def add_note(
+        self, pitch: int, velocity: int = 100, start: float = 0.0, duration: float = 0.5, in_beats: bool = False
+    ) -> MidiNote:
+        """Add a note and return it; times are seconds on the clip's timeline, or with
+        ``in_beats`` beats from the clip's time 0 (converted with the project's tempo map)."""
         from mixtree.model.operations import AddMidiItem
 
+        if in_beats:
+            if self.project is None:
+                raise ValueError("a note placed in beats needs the clip to be in a project")
+            tm = self.project.tempo_map
+            zero = self._start - self._offset
+            beat = tm.beat_at(zero) + start
+            start, duration = tm.seconds_at(beat) - zero, tm.seconds_at(beat + duration) - tm.seconds_at(beat)
         note = MidiNote(pitch, velocity, float(start), float(duration))
         self._apply(AddMidiItem(self.id, note))
         return note

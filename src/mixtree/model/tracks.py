@@ -50,13 +50,26 @@ class Track(Record):
     """What every track has: a name, a fader (``volume_db``), ``pan``, mute/solo, an
     effect chain (``effects``, processed in order before the fader) and sends."""
 
-    __slots__ = ("_name", "_volume_db", "_pan", "_mute", "_solo", "parent_id", "effects", "sends")
+    __slots__ = (
+        "_name",
+        "_volume_db",
+        "_pan",
+        "_mute",
+        "_solo",
+        "_color",
+        "_collapsed",
+        "parent_id",
+        "effects",
+        "sends",
+    )
 
     name = Edited(checks.text("name"), "Display name.")
     volume_db = Edited(checks.number("volume_db", -math.inf, 24.0), "Fader level, dB.")
     pan = Edited(checks.number("pan", -1.0, 1.0), "Pan, -1 (left) .. 1 (right).")
     mute = Edited(checks.flag("mute"), "Silence the track.")
     solo = Edited(checks.flag("solo"), "Solo the track (DAW convention).")
+    color = Edited(checks.color, "Display colour, '#rrggbb' or None.")
+    collapsed = Edited(checks.flag("collapsed"), "Shown folded in a UI (a metatrack hides its children).")
 
     def __init__(
         self,
@@ -75,6 +88,8 @@ class Track(Record):
         self._pan = Track.pan.check(pan)
         self._mute = Track.mute.check(mute)
         self._solo = Track.solo.check(solo)
+        self._color: str | None = None
+        self._collapsed = False
         self.parent_id: int | None = None
         self.effects: list[Effect] = []
         self.sends: list[Send] = []

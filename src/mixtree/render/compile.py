@@ -145,6 +145,11 @@ def compile_plan(
     rows.finish_upmix(mono)
 
     rate = project.sample_rate
+    bpm = project.tempo_map.bpm_at(0.0)
+    for t in tracks:
+        for effect in t.effects:
+            if hasattr(effect, "set_tempo") and effect.tempo_bpm != bpm:
+                effect.set_tempo(bpm)  # beat-synced delays follow the project's tempo
     plan = RenderPlan(
         sample_rate=rate,
         max_block=max_block,
