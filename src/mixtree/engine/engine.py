@@ -8,6 +8,7 @@ the control side, once the audio thread has moved past them.
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 import time
@@ -89,10 +90,12 @@ class Engine:
         self._player.period = blocksize / self.sample_rate
         self._driver: Driver | None = None
         self._switch_interval: float | None = None
+        self._gc_was_enabled = True
         self._lock = threading.Lock()  # control-side only: edits from several threads
         self._ramp_override: int | None = None
         self.autosave_interval = autosave
         self._last_autosave = time.monotonic()
+        self._last_collect = time.monotonic()
         project.subscribe(self._on_edit)
 
     # -- life cycle ----------------------------------------------------------------------
@@ -110,6 +113,13 @@ class Engine:
         )
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(SWITCH_INTERVAL)
+        # The collector runs in whichever thread allocates when a threshold trips: the
+        # audio thread must not pay for a full collection of a large heap. Existing objects
+        # move out of its reach, automatic collection pauses, and `events` collects the
+        # young generations on the control side instead.
+        self._gc_was_enabled = gc.isenabled()
+        gc.freeze()
+        gc.disable()
         self._driver.start()
         return self
 
@@ -121,6 +131,9 @@ class Engine:
         if self._switch_interval is not None:
             sys.setswitchinterval(self._switch_interval)
             self._switch_interval = None
+            gc.unfreeze()
+            if self._gc_was_enabled:
+                gc.enable()
         if self._on_edit in self.project._listeners:
             self.project.unsubscribe(self._on_edit)
 
@@ -225,8 +238,12 @@ class Engine:
         ``autosave`` seconds, the project is autosaved beside its file.
         """
         self._retire()
-        if self.autosave_interval is not None and time.monotonic() - self._last_autosave >= self.autosave_interval:
-            self._last_autosave = time.monotonic()
+        now = time.monotonic()
+        if self._driver is not None and now - self._last_collect >= 0.25:
+            self._last_collect = now
+            gc.collect(1)  # the young generations, here rather than on the audio thread
+        if self.autosave_interval is not None and now - self._last_autosave >= self.autosave_interval:
+            self._last_autosave = now
             self.project.autosave()
         out = []
         for raw in self._player.events.drain():
