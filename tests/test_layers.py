@@ -13,6 +13,7 @@ CALLBACK_CODE = [
     "effects",
     "render/plan.py",
     "render/stages.py",
+    "render/midi.py",
     "render/audibility.py",
     "engine/player.py",
 ]
@@ -47,10 +48,37 @@ def test_module_level_imports_point_down_the_layers():
     assert wrong == []
 
 
-def test_callback_code_never_imports_the_model():
-    paths = []
+def _module_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("mixtree."):
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("mixtree.")}
+    return found
+
+
+def _path(module: str) -> Path:
+    rel = Path(*module.split(".")[1:])
+    return SRC / rel / "__init__.py" if (SRC / rel).is_dir() else SRC / rel.with_suffix(".py")
+
+
+def test_callback_code_never_imports_the_model_even_indirectly():
+    starts = []
     for entry in CALLBACK_CODE:
         p = SRC / entry
-        paths += list(p.rglob("*.py")) if p.is_dir() else [p]
-    for path in paths:
-        assert "model" not in _imports(path, top_level_only=False), path
+        starts += list(p.rglob("*.py")) if p.is_dir() else [p]
+    for start in starts:
+        seen: set[Path] = set()
+        todo = [start]
+        while todo:
+            path = todo.pop()
+            if path in seen:
+                continue
+            seen.add(path)
+            for module in _module_imports(path):
+                assert not module.startswith("mixtree.model"), (
+                    f"{start.relative_to(SRC)} reaches {module} via {path.name}"
+                )
+                todo.append(_path(module))

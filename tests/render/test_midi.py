@@ -46,7 +46,7 @@ def test_midi_renders_the_same_at_every_block_size(project, blocksize):
     assert np.array_equal(project.render(blocksize=blocksize), project.render(blocksize=512))
 
 
-def test_sixteen_notes_sound_together_and_the_thirty_third_steals(project):
+def test_sixteen_notes_sound_together_and_offline_renders_leave_the_instrument_alone(project):
     keys = sine_keys(project, release=0.5)
     clip = keys.add_midi_clip(0.0, 3.0)
     for i in range(16):
@@ -57,9 +57,10 @@ def test_sixteen_notes_sound_together_and_the_thirty_third_steals(project):
     for i in range(16):
         f = 440 * 2 ** ((40 + i * 2 - 69) / 12)
         assert spectrum[np.argmin(abs(freqs - f))] > 0.1 * spectrum.max(), f
-    state = keys.instrument.memory()[1]
-    project.render()  # fills the live state? no: offline renders leave instruments alone
-    assert np.array_equal(keys.instrument.memory()[1], state)
+    live = keys.instrument.memory()[1]
+    before = live.copy()
+    project.render()  # offline renders run on private copies: the live voices stay at rest
+    assert np.array_equal(live, before)
 
 
 def test_voice_stealing_takes_the_voice_released_first_then_the_oldest():

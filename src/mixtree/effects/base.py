@@ -13,9 +13,9 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
-from numba.typed import List
 
 from mixtree.dsp.smoothing import CUR, LAST, TGT
+from mixtree.dsp.typed import typed_list
 from mixtree.effects.parameters import Parameter
 
 #: ``hook(effect, parameter_id, value)``: how an effect inside a project reports an edit.
@@ -183,10 +183,10 @@ class Effect:
                 work,
                 block.shape[0],
                 np.zeros(1, np.int32),
-                _one(self._params),
-                _one(self._state),
-                _one(self._buffer),
-                _one(self._ramps),
+                typed_list([self._params]),
+                typed_list([self._state]),
+                typed_list([self._buffer]),
+                typed_list([self._ramps]),
                 float(sample_rate),
             )
         block[:] = work[0] if block.shape[1] == 2 else work[0, :, :1]
@@ -226,12 +226,6 @@ class Effect:
     def __repr__(self) -> str:
         args = ", ".join(f"{p.id}={self.get_parameter(p.id)!r}" for p in self.PARAMETERS)
         return f"{type(self).__name__}({args})"
-
-
-def _one(array: np.ndarray) -> List:
-    out = List()
-    out.append(array)
-    return out
 
 
 def _parameter_property(spec: Parameter) -> property:

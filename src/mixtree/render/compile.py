@@ -12,7 +12,7 @@ from mixtree.model.clip import Clip
 from mixtree.model.project import Project
 from mixtree.model.structure import walk
 from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, MidiTrack, Track
-from mixtree.render.midi import midi_table
+from mixtree.render.midi_events import midi_table
 from mixtree.render.plan import MAX_BLOCK, MIN_BLOCK, ClipTable, RenderPlan, SendTable, VarispeedTable
 from mixtree.render.stages import chain_stages
 from mixtree.units import db_to_gain

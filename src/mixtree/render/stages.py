@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from numba.typed import List
 
+from mixtree.dsp.typed import typed_list
 from mixtree.effects.base import Effect
 
 
@@ -23,7 +23,7 @@ class BatchStage:
         # the parameter targets the control side writes carry over from plan to plan;
         # ``fresh`` plans (offline renders) get private copies at rest.
         memories = [e.memory(fresh) for e in self.effects]
-        self.params, self.states, self.buffers, self.ramps = (_typed([m[i] for m in memories]) for i in range(4))
+        self.params, self.states, self.buffers, self.ramps = (typed_list([m[i] for m in memories]) for i in range(4))
         self.rate = float(rate)
 
     def run(self, buf: np.ndarray, frames: int, failed: np.ndarray, reasons: list[str]) -> None:
@@ -59,13 +59,6 @@ class SoloStage:
 
 
 Stage = BatchStage | SoloStage
-
-
-def _typed(arrays: list[np.ndarray]) -> List:
-    out = List()
-    for a in arrays:
-        out.append(a)
-    return out
 
 
 def chain_stages(chains: dict[int, list[Effect]], rate: int, fresh: bool = False) -> tuple[Stage, ...]:
