@@ -108,6 +108,22 @@ def test_compressor_static_curve_holds_for_steady_levels(knee):
     assert static_curve(-10.0, -20.0, 4.0, 0.0) == pytest.approx(-17.5)
 
 
+def giannoulis(level, threshold, ratio, knee):
+    """The soft-knee static curve as Giannoulis, Massberg and Reiss write it, piece by piece."""
+    over = level - threshold
+    if 2 * over < -knee:
+        return level
+    if knee > 0 and 2 * abs(over) <= knee:
+        return level + (1 / ratio - 1) * (over + knee / 2) ** 2 / (2 * knee)
+    return threshold + over / ratio
+
+
+@pytest.mark.parametrize("knee", [0.0, 0.5, 6.0, 24.0])
+def test_compressor_static_curve_is_the_published_one(knee):
+    for level in np.linspace(-60.0, 6.0, 331):
+        assert static_curve(level, -20.0, 3.0, knee) == pytest.approx(giannoulis(level, -20.0, 3.0, knee), abs=1e-9)
+
+
 def test_compressor_rms_detection_reads_a_sine_by_its_rms():
     comp = fx.Compressor(threshold_db=-30.0, ratio=10.0, knee_db=0.0, detection="rms", attack=0.002)
     t = np.arange(RATE) / RATE

@@ -157,6 +157,34 @@ def _static_sections(buf: np.ndarray, frames: int, s: int, st: np.ndarray, secti
         st[k + 5], st[k + 6], st[k + 7], st[k + 8] = v1, v2, x1, x2
 
 
+@nb.njit(cache=True, inline="always")
+def _step(b0: float, b1: float, b2: float, a1: float, a2: float, x: float, z1: float, z2: float) -> tuple:
+    # One transposed direct form II tick: the same arithmetic, in the same order, as `_tick`.
+    y = b0 * x + z1
+    return y, b1 * x - a1 * y + z2, b2 * x - a2 * y
+
+
+@nb.njit(cache=True, inline="always")
+def _static_pair(buf: np.ndarray, frames: int, s: int, st: np.ndarray, u: int, su: np.ndarray) -> None:
+    # Two tracks' single sections in one pass: a biquad's recursion is latency-bound, so
+    # four independent channels in flight nearly halve the time of two passes.
+    b0, b1, b2, a1, a2 = st[0], st[1], st[2], st[3], st[4]
+    c0, c1, c2, d1, d2 = su[0], su[1], su[2], su[3], su[4]
+    p1, p2, q1, q2 = st[5], st[6], st[7], st[8]
+    r1, r2, w1, w2 = su[5], su[6], su[7], su[8]
+    for i in range(frames):
+        yl, p1, p2 = _step(b0, b1, b2, a1, a2, float(buf[s, i, 0]), p1, p2)
+        yr, q1, q2 = _step(b0, b1, b2, a1, a2, float(buf[s, i, 1]), q1, q2)
+        vl, r1, r2 = _step(c0, c1, c2, d1, d2, float(buf[u, i, 0]), r1, r2)
+        vr, w1, w2 = _step(c0, c1, c2, d1, d2, float(buf[u, i, 1]), w1, w2)
+        buf[s, i, 0] = yl
+        buf[s, i, 1] = yr
+        buf[u, i, 0] = vl
+        buf[u, i, 1] = vr
+    st[5], st[6], st[7], st[8] = p1, p2, q1, q2
+    su[5], su[6], su[7], su[8] = r1, r2, w1, w2
+
+
 @nb.njit(cache=True)
 def filter_kernel(
     buf: np.ndarray,
@@ -168,9 +196,22 @@ def filter_kernel(
     ramps: List,
     rate: float,
 ) -> None:
-    """Run one `Filter` per row over its track buffer, in place. Audio-thread safe."""
+    """Run one `Filter` per row over its track buffer, in place. Audio-thread safe.
+
+    Steady rows run two at a time (`_static_pair`); the others on their own.
+    """
+    waiting = -1  # a steady row waiting for a partner
     for r in range(slots.shape[0]):
-        _run_sections(buf, frames, slots[r], params[r], states[r], ramps[r], rate, 1, False)
+        mode = begin_row(params[r], ramps[r])
+        if mode != STEADY:
+            _run_sections(buf, frames, slots[r], params[r], states[r], rate, mode, 1, False)
+        elif waiting < 0:
+            waiting = r
+        else:
+            _static_pair(buf, frames, slots[waiting], states[waiting], slots[r], states[r])
+            waiting = -1
+    if waiting >= 0:
+        _static_sections(buf, frames, slots[waiting], states[waiting], 1)
 
 
 @nb.njit(cache=True)
@@ -186,7 +227,8 @@ def eq3_kernel(
 ) -> None:
     """Run one `EQ3` (low shelf, mid peak, high shelf) per row, in place. Audio-thread safe."""
     for r in range(slots.shape[0]):
-        _run_sections(buf, frames, slots[r], params[r], states[r], ramps[r], rate, 3, True)
+        mode = begin_row(params[r], ramps[r])
+        _run_sections(buf, frames, slots[r], params[r], states[r], rate, mode, 3, True)
 
 
 @nb.njit(cache=True, inline="always")
@@ -196,13 +238,13 @@ def _run_sections(
     s: int,
     pr: np.ndarray,
     st: np.ndarray,
-    ramps: np.ndarray,
     rate: float,
+    mode: int,
     sections: int,
     eq3: bool,
 ) -> None:
+    # One row in the ``mode`` `begin_row` gave it.
     active_row = pr.shape[0] - 1
-    mode = begin_row(pr, ramps)
     moving = mode == MOVING
     if mode == BYPASSED:
         return  # fully bypassed

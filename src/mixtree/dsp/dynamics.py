@@ -21,21 +21,40 @@ ENVELOPE, MEAN_SQUARE, COUNT, PEAK, GAIN_FROM, GAIN_TO = range(6)
 STATE_SIZE = 6
 
 
+@nb.njit(cache=True, inline="always")
+def reduction(over_db: float, slope: float, knee_db: float) -> float:
+    """Return the gain change in dB for a level ``over_db`` above the threshold.
+
+    ``slope`` is ``1/ratio - 1``. Below the knee nothing changes; above it the excess is
+    scaled by ``slope``; inside a knee of width ``knee_db`` the two meet along a
+    quadratic (Giannoulis, Massberg and Reiss, 2012). Written without data-dependent
+    branches: a noisy level would otherwise mispredict them at every group.
+    """
+    if knee_db > 0.0:
+        d = min(max(over_db + 0.5 * knee_db, 0.0), knee_db)
+        return slope * (d * d * (0.5 / knee_db) + max(over_db - 0.5 * knee_db, 0.0))
+    return slope * max(over_db, 0.0)
+
+
 @nb.njit(cache=True)
 def static_curve(level_db: float, threshold_db: float, ratio: float, knee_db: float) -> float:
-    """Return the output level in dB for an input level, before makeup gain.
+    """Return the output level in dB for an input level, before makeup gain (see `reduction`)."""
+    return level_db + reduction(level_db - threshold_db, 1.0 / ratio - 1.0, knee_db)
 
-    Below the knee the signal passes; above it the excess is divided by ``ratio``; inside
-    a knee of width ``knee_db`` the two meet along a quadratic (Giannoulis, Massberg and
-    Reiss, 2012).
-    """
-    over = level_db - threshold_db
-    if knee_db > 0.0 and abs(over) <= knee_db / 2.0:
-        d = over + knee_db / 2.0
-        return level_db + (1.0 / ratio - 1.0) * d * d / (2.0 * knee_db)
-    if over > 0.0:
-        return threshold_db + over / ratio
-    return level_db
+
+#: Natural-log factors of the decibel conversions (``exp`` is cheaper than ``10 **``).
+_DB_TO_LN = math.log(10.0) / 20.0
+_POWER_TO_DB = 10.0 / math.log(10.0)
+_AMPLITUDE_TO_DB = 20.0 / math.log(10.0)
+
+
+@nb.njit(cache=True, inline="always")
+def _gain_computer(pr: np.ndarray, rate: float) -> tuple[float, float, float, float, float]:
+    # What the gain computer needs from the parameters: threshold, slope, knee, and the
+    # per-group attack and release coefficients of the gain reduction's one-pole smoother.
+    att = math.exp(-GROUP / (max(pr[3, CUR], 1e-5) * rate))
+    rel = math.exp(-GROUP / (max(pr[4, CUR], 1e-5) * rate))
+    return pr[0, CUR], 1.0 / pr[1, CUR] - 1.0, pr[2, CUR], att, rel
 
 
 @nb.njit(cache=True)
@@ -55,7 +74,7 @@ def compressor_kernel(
     (0 peak, 1 RMS), then the active amount. The detector runs every frame; the gain
     computer (static curve, then one-pole attack and release on the gain reduction in
     dB) runs once per `GROUP` frames, and the gain glides linearly between its results,
-    so the costly logarithms and powers are paid once per group.
+    so the costly logarithms and exponentials are paid once per group.
     """
     rms_coef = math.exp(-1.0 / (RMS_WINDOW * rate))
     for r in range(slots.shape[0]):
@@ -73,39 +92,58 @@ def compressor_kernel(
         g_from = st[GAIN_FROM]
         g_to = st[GAIN_TO]
         if g_from == 0.0 and g_to == 0.0:  # at rest: unity until the first group ends
-            g_from = g_to = 10.0 ** (pr[5, CUR] / 20.0)
+            g_from = g_to = math.exp(pr[5, CUR] * _DB_TO_LN)
         rms = pr[6, CUR] >= 0.5
         steady = mode == STEADY
-        for i in range(frames):
+        threshold, slope, knee, att, rel = _gain_computer(pr, rate)
+        i = 0
+        while i < frames:
+            # Run up to the end of the current group, then (if it ended) the gain computer.
+            end = min(frames, i + GROUP - count)
             if steady:
-                wet_amount = 1.0
+                # The gain glides from the previous groups' results, so the detector and
+                # the gain are two independent loops (both vectorise).
+                for j in range(i, end):
+                    left = float(buf[s, j, 0])
+                    right = float(buf[s, j, 1])
+                    if rms:
+                        ms = rms_coef * ms + (1.0 - rms_coef) * 0.5 * (left * left + right * right)
+                    else:
+                        peak = max(peak, abs(left), abs(right))
+                glide = (g_to - g_from) / GROUP
+                for j in range(i, end):
+                    g = g_from + glide * (count + 1 + j - i)
+                    buf[s, j, 0] = buf[s, j, 0] * g
+                    buf[s, j, 1] = buf[s, j, 1] * g
+                count += end - i
             else:
-                for p in range(active_row):
-                    advance(pr, p)
-                wet_amount = advance(pr, active_row)
-            left = float(buf[s, i, 0])
-            right = float(buf[s, i, 1])
-            if rms:
-                ms = rms_coef * ms + (1.0 - rms_coef) * 0.5 * (left * left + right * right)
-            else:
-                peak = max(peak, abs(left), abs(right))
-            count += 1
-            g = g_from + (g_to - g_from) * (count / GROUP)
-            w = 1.0 + wet_amount * (g - 1.0)
-            buf[s, i, 0] = left * w
-            buf[s, i, 1] = right * w
+                for j in range(i, end):
+                    for p in range(active_row):
+                        advance(pr, p)
+                    wet_amount = advance(pr, active_row)
+                    left = float(buf[s, j, 0])
+                    right = float(buf[s, j, 1])
+                    if rms:
+                        ms = rms_coef * ms + (1.0 - rms_coef) * 0.5 * (left * left + right * right)
+                    else:
+                        peak = max(peak, abs(left), abs(right))
+                    count += 1
+                    g = g_from + (g_to - g_from) / GROUP * count
+                    w = 1.0 + wet_amount * (g - 1.0)
+                    buf[s, j, 0] = left * w
+                    buf[s, j, 1] = right * w
+                threshold, slope, knee, att, rel = _gain_computer(pr, rate)
+            i = end
             if count == GROUP:
                 if rms:
-                    level = 10.0 * math.log10(max(ms, 1e-24))
+                    level = _POWER_TO_DB * math.log(max(ms, 1e-24))
                 else:
-                    level = 20.0 * math.log10(max(peak, 1e-12))
-                target = static_curve(level, pr[0, CUR], pr[1, CUR], pr[2, CUR]) - level
-                att = math.exp(-GROUP / (max(pr[3, CUR], 1e-5) * rate))
-                rel = math.exp(-GROUP / (max(pr[4, CUR], 1e-5) * rate))
+                    level = _AMPLITUDE_TO_DB * math.log(max(peak, 1e-12))
+                target = reduction(level - threshold, slope, knee)
                 coef = att if target < env else rel
                 env = coef * env + (1.0 - coef) * target
                 g_from = g_to
-                g_to = 10.0 ** ((env + pr[5, CUR]) / 20.0)
+                g_to = math.exp((env + pr[5, CUR]) * _DB_TO_LN)
                 count = 0
                 peak = 0.0
         st[ENVELOPE] = env
