@@ -113,3 +113,23 @@ def test_unknown_meta_events_are_skipped(tmp_path):
         ],
     )
     assert midi_file.read(path).tracks[0].notes == [(0, 96, 60, 90)]
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "latin-1"])
+def test_track_names_in_utf8_or_latin1_read_as_written(tmp_path, charset):
+    name = "Bässe 低音" if charset == "utf-8" else "Café"
+    mf = mido.MidiFile(charset=charset)
+    mf.tracks.append(
+        mido.MidiTrack(
+            [
+                mido.MetaMessage("track_name", name=name, time=0),
+                mido.Message("note_on", note=60, velocity=90, time=0),
+                mido.Message("note_off", note=60, time=96),
+            ]
+        )
+    )
+    mf.save(str(tmp_path / "n.mid"))
+    smf = midi_file.read(tmp_path / "n.mid")
+    assert smf.tracks[0].name == name
+    midi_file.write(tmp_path / "again.mid", smf)
+    assert [t.name for t in midi_file.read(tmp_path / "again.mid").tracks] == [name]

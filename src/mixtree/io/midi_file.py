@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 import mido
@@ -18,11 +19,13 @@ class MidiWarning(UserWarning):
 @dataclass(slots=True)
 class SmfTrack:
     """One MIDI track (or, for format 0, one channel): notes as (tick on, tick off, pitch,
-    velocity), controller events as (tick, kind, number, value)."""
+    velocity), controller events as (tick, kind, number, value), and where it ends."""
 
     name: str
     notes: list[tuple[int, int, int, int]] = field(default_factory=list)
     events: list[tuple[int, str, int, int]] = field(default_factory=list)
+    #: The track's last tick (its end-of-track event: a closing rest counts).
+    end: int = 0
 
 
 @dataclass(slots=True)
@@ -68,7 +71,7 @@ def read(path: str | Path) -> Smf:
         for msg in track:
             tick += msg.time
             if msg.type == "track_name":
-                name = msg.name.strip() or name
+                name = _text(msg.name).strip() or name
             elif msg.type == "set_tempo":
                 if msg.tempo <= 0:
                     raise MidiFileError(path, f"zero tempo at tick {tick} of track {index + 1}")
@@ -100,18 +103,29 @@ def read(path: str | Path) -> Smf:
         split = mf.type == 0 and len(by_channel) > 1
         for channel, t in sorted(by_channel.items()):
             t.name = f"{name} ch{channel + 1}" if split else name
+            t.end = tick
             t.notes.sort()
             tracks.append(t)
     if unmatched:
         warnings.warn(f"'{path}': {unmatched} note-offs without a note-on were ignored", MidiWarning, stacklevel=2)
     if hanging:
         warnings.warn(f"'{path}': {hanging} notes never released end at their track's end", MidiWarning, stacklevel=2)
-    return Smf(mf.ticks_per_beat, sorted(tempos), sorted(meters), tracks)
+    # Stable by tick only: of two tempos at one tick the later in the file wins.
+    by_tick = itemgetter(0)
+    return Smf(mf.ticks_per_beat, sorted(tempos, key=by_tick), sorted(meters, key=by_tick), tracks)
+
+
+def _text(latin1: str) -> str:
+    # mido reads meta text as Latin-1; files written today mostly mean UTF-8.
+    try:
+        return latin1.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return latin1
 
 
 def write(path: str | Path, smf: Smf) -> None:
     """Write ``smf`` as a format 1 file: a tempo track, then one track per `SmfTrack`."""
-    mf = mido.MidiFile(type=1, ticks_per_beat=smf.ppq)
+    mf = mido.MidiFile(type=1, ticks_per_beat=smf.ppq, charset="utf-8")
     conductor = [(t, mido.MetaMessage("set_tempo", tempo=round(60_000_000 / bpm), time=0)) for t, bpm in smf.tempos]
     conductor += [(t, mido.MetaMessage("time_signature", numerator=n, denominator=d, time=0)) for t, n, d in smf.meters]
     mf.tracks.append(_track("tempo", conductor))

@@ -27,7 +27,8 @@ def import_midi(path: str | Path, sample_rate: int = 48000) -> Project:
         raise MidiFileError(path, str(exc)) from exc
     for smf_track in smf.tracks:
         track = project.add_midi_track(smf_track.name)
-        last = max([off for _, off, _, _ in smf_track.notes] + [t for t, _, _, _ in smf_track.events] + [1])
+        ends = [off for _, off, _, _ in smf_track.notes] + [t for t, _, _, _ in smf_track.events]
+        last = max(ends + [smf_track.end, 1])
         end = tm.seconds_at(last / smf.ppq)
         clip = track.add_midi_clip(start=0.0, duration=max(end, 0.001) + 1e-9)
         for on, off, pitch, velocity in smf_track.notes:
