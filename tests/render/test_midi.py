@@ -51,7 +51,7 @@ def test_sixteen_notes_sound_together_and_offline_renders_leave_the_instrument_a
     clip = keys.add_midi_clip(0.0, 3.0)
     for i in range(16):
         clip.add_note(40 + i * 2, 100, 0.0, 1.0)
-    out = project.render()[RATE // 2 : RATE * 3 // 4, 0]  # a render from 0.5 s would not chase the notes
+    out = project.render()[RATE // 2 : RATE * 3 // 4, 0]
     spectrum = np.abs(np.fft.rfft(out * np.hanning(len(out))))
     freqs = np.fft.rfftfreq(len(out), 1 / RATE)
     for i in range(16):
@@ -123,6 +123,31 @@ def test_stop_seek_and_loop_leave_no_stuck_notes(project):
     from mixtree.dsp.synth import CHANNEL, FIELDS
 
     assert sum(keys.instrument._state[CHANNEL + v * FIELDS] for v in range(32)) <= 2  # active voices
+
+
+def test_starting_inside_a_note_plays_it_with_the_controllers_as_they_were_there(project):
+    keys = sine_keys(project)
+    clip = keys.add_midi_clip(0.0, 4.0)
+    clip.add_note(69, 100, 0.0, 3.0)  # held across 1.5 s
+    clip.add_note(76, 100, 0.2, 0.7)  # over before it
+    clip.add_note(60, 100, 0.0, 1.5)  # ends exactly there
+    clip.add_event(0.5, "pitch_bend", 4096)  # +1 semitone of the default 2
+    bent = 440 * 2 ** (1 / 12)
+    out = project.render(1.5, 1.0)[:, 0]
+    assert np.abs(out[:64]).max() > 0  # at once, not at the next note-on
+    assert peak_hz(out[RATE // 10 :]) == pytest.approx(bent, rel=1e-3)
+    tail = out[RATE // 10 :]
+    spectrum = np.abs(np.fft.rfft(tail * np.hanning(len(tail))))
+    freqs = np.fft.rfftfreq(len(tail), 1 / RATE)
+    for silent in (440 * 2 ** ((76 + 1 - 69) / 12), 440 * 2 ** ((60 + 1 - 69) / 12)):
+        assert spectrum[np.argmin(abs(freqs - silent))] < 1e-3 * spectrum.max()
+    assert not project.render(3.0, 0.5).any()  # the note-off at 3.0 s is where it ends
+    eng = Engine(project, driver="null", blocksize=256)
+    eng.seek(1.5)
+    eng.play()
+    played = np.concatenate([eng.process() for _ in range(40)])[:, 0]
+    assert np.array_equal(played, project.render(1.5, len(played) / RATE)[:, 0])
+    eng.close()
 
 
 def test_in_a_metatrack_speed_plays_faster_at_the_same_pitch_and_pitch_transposes(project):

@@ -289,3 +289,45 @@ def synth_kernel(
                 nxt = ev_time[e] - block_start
             _render(buf, s, i, nxt, block_start, pr, st, rate)
             i = nxt
+
+
+@nb.njit(cache=True)
+def chase_kernel(
+    position: int,
+    params: List,
+    states: List,
+    rate: float,
+    ev_time: np.ndarray,
+    ev_kind: np.ndarray,
+    ev_d1: np.ndarray,
+    ev_d2: np.ndarray,
+    row_lo: np.ndarray,
+    row_hi: np.ndarray,
+    held: np.ndarray,
+) -> None:
+    """Set each row's instrument up as playback from ``position`` should find it.
+
+    Controllers, pitch bend and programs take the values the events before ``position``
+    left; notes held across it start again there (note chase), so starting or seeking
+    into a long note plays it. ``held`` is ``(rows, 128)`` scratch. Audio-thread safe.
+    """
+    for r in range(row_lo.shape[0]):
+        pr = params[r]
+        st = states[r]
+        velocity = held[r]
+        velocity[:] = 0
+        for e in range(row_lo[r], row_hi[r]):
+            t = ev_time[e]
+            kind = ev_kind[e]
+            # note-offs sort first at a frame: those at ``position`` end their notes here
+            if t > position or (t == position and kind != NOTE_OFF):
+                break
+            if kind == NOTE_ON:
+                velocity[ev_d1[e]] = ev_d2[e]
+            elif kind == NOTE_OFF:
+                velocity[ev_d1[e]] = 0
+            else:
+                _event(st, pr, kind, ev_d1[e], ev_d2[e], rate)
+        for pitch in range(128):
+            if velocity[pitch] > 0:
+                _event(st, pr, NOTE_ON, pitch, velocity[pitch], rate)

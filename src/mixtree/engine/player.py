@@ -44,6 +44,7 @@ class Player:
         self.loop_on = False
         self.loop_start = 0
         self.loop_end = 0
+        self._chase = False  # start the notes held across the position before the next block
         self._xf_left = 0
         self._xf_pos = 0
         self._old = np.zeros((plan.max_block, 2), dtype=np.float32)
@@ -115,6 +116,7 @@ class Player:
             if not self.playing:
                 self.playing = True
                 self.play_start = self.position
+                self._chase = True
         elif code == cmd.PAUSE or code == cmd.STOP:
             if self.playing:
                 self._start_crossfade()
@@ -127,6 +129,7 @@ class Player:
                 self._start_crossfade()
             self.plan.all_notes_off()
             self.position = item[1]
+            self._chase = True
         elif code == cmd.LOOP:
             self.loop_on, self.loop_start, self.loop_end = item[1], item[2], item[3]
         elif code == cmd.MUTE or code == cmd.SOLO:
@@ -169,6 +172,9 @@ class Player:
                 n = min(n, self.loop_end - self.position)
             seg = out[done : done + n]
             if self.playing:
+                if self._chase:  # playback starts or jumps here: notes held across it sound
+                    plan.chase(self.position)
+                    self._chase = False
                 plan.process(seg, self.position)
                 self.position += n
             else:
@@ -185,3 +191,4 @@ class Player:
                 self._start_crossfade()
                 plan.all_notes_off()
                 self.position = self.loop_start
+                self._chase = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mixtree.dsp.synth import release_all
+from mixtree.dsp.synth import chase_kernel, release_all
 from mixtree.dsp.typed import typed_list
 from mixtree.effects.base import Effect
 
@@ -26,6 +26,7 @@ class MidiTable:
         "d2",
         "lo",
         "hi",
+        "held",
         "kernel",
     )
 
@@ -45,6 +46,7 @@ class MidiTable:
         self.kind = np.array([e[1] for e in events], np.int8)
         self.d1 = np.array([e[2] for e in events], np.int32)
         self.d2 = np.array([e[3] for e in events], np.int32)
+        self.held = np.zeros((len(rows), 128), np.int32)
         self.kernel = type(self.instruments[0]).kernel if rows else None
 
     def run(self, buf: np.ndarray, frames: int, position: int) -> None:
@@ -66,6 +68,15 @@ class MidiTable:
                 self.lo,
                 self.hi,
             )
+
+    def chase(self, position: int) -> None:
+        """Start the notes held across ``position`` and restore the controllers there
+        (call where playback starts or jumps, after `all_notes_off`). Audio-thread safe."""
+        if self.kernel is not None:
+            chase_kernel(
+                position, self.params, self.states, self.rate, self.time, self.kind, self.d1, self.d2, self.lo,
+                self.hi, self.held
+            )  # fmt: skip
 
     def all_notes_off(self) -> None:
         """Release every voice of every instrument. Audio-thread safe."""

@@ -86,6 +86,7 @@ def render(
     blocksize = check_block(blocksize)
     first, frames = _range(project, start, duration)
     plan = compile_plan(project, max_block=blocksize, fresh=True)
+    plan.chase(first)
     out = np.zeros((frames, 2), dtype=np.float32)
     step = max(blocksize, CHUNK_FRAMES // blocksize * blocksize)
     for at in range(0, frames, step):
@@ -115,6 +116,7 @@ def export(
     _, sub = format_for(path, subtype)
     first, frames = _range(project, start, duration)
     plan = compile_plan(project, max_block=blocksize, fresh=True)
+    plan.chase(first)
     quantizer = Quantizer(sub)
     step = max(blocksize, CHUNK_FRAMES // blocksize * blocksize)
     chunk = np.zeros((step, 2), dtype=np.float32)

@@ -313,6 +313,11 @@ class RenderPlan:
                 v.fade_in, v.fade_out, v.curve, v.reversed, v.upmix, v.window, self.sources
             )  # fmt: skip
 
+    def chase(self, position: int) -> None:
+        """Set the instruments up for playback starting at ``position`` (note chase).
+        Audio-thread safe."""
+        self.midi.chase(position)
+
     def all_notes_off(self) -> None:
         """Release every note of every instrument (stop, seek, loop jump). Audio-thread safe."""
         self.midi.all_notes_off()
