@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import mixtree as mt
 from mixtree import effects as fx
 from mixtree.engine.engine import Engine
 from mixtree.render.bounce import render_track
@@ -160,6 +161,88 @@ def test_an_alias_plays_the_metatracks_content_again_elsewhere(project, wav):
     assert out[2 * RATE] == pytest.approx(out[int(0.2 * RATE)], abs=1e-6)
     assert out[2 * RATE] == pytest.approx(0.1, abs=1e-4)
     assert out[int(2.299 * RATE)] > 0 and out[int(2.301 * RATE)] == 0
+
+
+def riff(project, wav):
+    """A metatrack of a noise track through a compressor and an echo at -6 dB, and keys."""
+    noise = (np.random.default_rng(5).standard_normal((RATE, 2)) * 0.3).astype(np.float32)
+    t = project.add_audio_track("Noise", volume_db=-6.0, pan=0.3)
+    t.add_clip(project.pool.load(wav(noise, name="riff.wav")), start=0.0, duration=1.0)
+    t.add_effect(fx.Compressor(threshold_db=-24.0, ratio=6.0))
+    t.add_effect(fx.Delay(time=0.25, feedback=0.4, mix=0.5))
+    keys = project.add_midi_track("Keys", instrument=mt.PolySynth(waveform="sine", release=0.0))
+    keys.add_midi_clip(0.0, 1.0).add_note(69, 100, 0.25, 0.25)
+    return project.create_metatrack([t.id, keys.id], name="Riff"), t
+
+
+def test_an_alias_sounds_like_its_metatrack_inner_effects_faders_and_midi_included(project, wav):
+    m, _ = riff(project, wav)
+    before = project.render(0.0, 3.6)
+    host = project.add_audio_track("Host")
+    host.add_clip(project.pool.load(wav(sine(100, 0.5), name="mono.wav")), start=4.0)  # a mono clip, later
+    host.add_alias(m.id, start=2.0, duration=1.0)
+    added = project.render(0.0, 3.6) - before
+    assert not added[: 2 * RATE].any()
+    # the riff again, echoes ringing on past the alias's end as they do after the original
+    assert np.allclose(added[2 * RATE :], before[: int(1.6 * RATE)], atol=1e-6)
+    assert np.abs(added[int(3.2 * RATE) :]).max() > 1e-3
+    keys = np.abs(np.fft.rfft(added[int(2.3 * RATE) : int(2.45 * RATE), 0]))
+    assert keys.argmax() * RATE / (0.15 * RATE) == pytest.approx(440, abs=10)
+
+
+def test_alias_instances_keep_their_own_effect_memory(project, wav):
+    m, _ = riff(project, wav)
+    alone = project.render(0.0, 2.0)
+    project.add_audio_track("Host").add_alias(m.id, start=0.5, duration=1.0)
+    # the compressor and echo are not linear: shared memory would not add up like this
+    shift = RATE // 2
+    expected = alone.copy()
+    expected[shift:] += alone[:-shift]
+    rendered = project.render(0.0, 2.0)
+    assert np.allclose(rendered, expected, atol=1e-5)
+    eng = Engine(project, driver="null", blocksize=256)  # live memory: the effects' own and each instance's
+    eng.play()
+    played = np.concatenate([eng.process() for _ in range(2 * RATE // 256)])
+    eng.close()
+    assert np.array_equal(played, rendered[: len(played)])
+
+
+def test_an_alias_of_a_metatrack_holding_an_alias_plays_both(project, wav):
+    m, _ = riff(project, wav)
+    riff_only = project.render(0.0, 5.0)
+    inner_host = project.add_audio_track("Inner host")
+    inner_host.add_alias(m.id, start=1.0, duration=0.5)
+    outer = project.create_metatrack([inner_host.id], name="Outer")
+    before = project.render(0.0, 5.0)
+    project.add_audio_track("Host").add_alias(outer.id, start=3.0, duration=2.0)
+    added = project.render(0.0, 5.0) - before
+    # the outer alias replays the inner one: what it added at 1.0 s comes again at 4.0 s
+    assert not added[: 4 * RATE].any()
+    inner = before - riff_only
+    assert np.abs(inner[RATE : 2 * RATE]).max() > 0.01
+    assert np.allclose(added[4 * RATE :], inner[RATE : 2 * RATE], atol=1e-6)
+
+
+def test_an_inner_fader_move_reaches_the_alias_while_playing(project, wav):
+    m, t = riff(project, wav)
+    host = project.add_audio_track("Host")
+    host.add_alias(m.id, start=2.0, duration=1.0)
+    eng = Engine(project, driver="null", blocksize=256)
+    eng.seek(2.55)  # after the keys' note
+    eng.play()
+    before = np.concatenate([eng.process() for _ in range(10)])
+    serial = eng._player.plan.serial
+    t.mute = True
+    t.volume_db = -60.0
+    after = np.concatenate([eng.process() for _ in range(20)])[-2048:]
+    assert eng._player.plan.serial == serial  # no recompile: the instance follows the fader
+    assert np.abs(after).max() < 0.05 * np.abs(before).max()
+    delay = t.effects[1]
+    assert len(delay._instances) == 1
+    project.remove_track(host.id)  # the alias goes: so does its echo's memory, at the next compile
+    eng.process()
+    assert not delay._instances
+    eng.close()
 
 
 def test_freeze_plays_bit_for_bit_what_the_subtree_played(project, noise_track, wav):

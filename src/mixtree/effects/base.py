@@ -21,6 +21,9 @@ from mixtree.effects.parameters import Parameter
 #: ``hook(effect, parameter_id, value)``: how an effect inside a project reports an edit.
 EditHook = Callable[["Effect", str, float], None]
 
+#: What a kernel runs on: parameter table, state, buffer, ramps (see `Effect.memory`).
+Memory = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
 #: Time a bypass switch takes to cross-fade, seconds.
 BYPASS_RAMP = 0.010
 
@@ -59,6 +62,8 @@ class Effect:
         self._ramps = np.zeros(len(self.PARAMETERS) + 1, dtype=np.int64)
         self._state = np.zeros(self.state_size, dtype=np.float64)
         self._buffer = np.zeros((0, 2), dtype=np.float32)
+        # memory of the copies alias instances play, by instance key (see `memory`)
+        self._instances: dict[tuple[int, ...], Memory] = {}
 
     # -- parameters ----------------------------------------------------------------------
     @property
@@ -115,9 +120,10 @@ class Effect:
 
     def _push_targets(self) -> None:
         # One float store per row: the audio thread picks targets up at its next block.
-        for row, value in enumerate(self._dsp_values()):
-            self._params[row, TGT] = value
-        self._params[-1, TGT] = 0.0 if self._bypass else 1.0
+        for params in (self._params, *(m[0] for m in self._instances.values())):
+            for row, value in enumerate(self._dsp_values()):
+                params[row, TGT] = value
+            params[-1, TGT] = 0.0 if self._bypass else 1.0
 
     # -- audio-side memory ---------------------------------------------------------------
     def buffer_shape(self, sample_rate: int) -> tuple[int, int]:
@@ -129,6 +135,7 @@ class Effect:
         if sample_rate == self.sample_rate:
             return
         self.sample_rate = sample_rate
+        self._instances.clear()
         ramps = [p.ramp for p in self.PARAMETERS] + [BYPASS_RAMP]
         self._ramps = np.array([round(r * sample_rate) for r in ramps], dtype=np.int64)
         self._buffer = np.zeros(self.buffer_shape(sample_rate), dtype=np.float32)
@@ -137,22 +144,29 @@ class Effect:
     def reset(self) -> None:
         """Clear the effect's memory (filter state, delay lines, envelopes) and stop ramps."""
         self._push_targets()
-        self._params[:, CUR] = self._params[:, TGT]
-        self._params[:, LAST] = self._params[:, TGT]
-        self._state[:] = 0.0
-        self._buffer[:] = 0.0
-        if self.sample_rate:
-            self._init_state(self._state)
+        for params, state, buffer, _ in ((self._params, self._state, self._buffer, None), *self._instances.values()):
+            params[:, CUR] = params[:, TGT]
+            params[:, LAST] = params[:, TGT]
+            state[:] = 0.0
+            buffer[:] = 0.0
+            if self.sample_rate:
+                self._init_state(state)
 
     def _init_state(self, state: np.ndarray) -> None:
         """Fill derived values (coefficients, line lengths) into a state at rest; override."""
 
-    def memory(self, fresh: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def memory(self, fresh: bool = False, instance: tuple[int, ...] = ()) -> Memory:
         """Return the arrays a kernel runs on: parameter table, state, buffer, ramps.
 
         By default the effect's own (live: edits and playback share them). With ``fresh``,
         private copies at rest, for a render that must neither disturb nor inherit them.
+        An ``instance`` key (an alias playing the effect's track again) gets memory of its
+        own that lives as long as the effect and follows its parameter edits.
         """
+        if instance and not fresh:
+            if instance not in self._instances:
+                self._instances[instance] = self.memory(fresh=True)
+            return self._instances[instance]
         if not fresh:
             return self._params, self._state, self._buffer, self._ramps
         params = self._params.copy()
@@ -162,6 +176,12 @@ class Effect:
         if self.sample_rate:
             self._init_state(state)
         return params, state, np.zeros_like(self._buffer), self._ramps
+
+    def keep_instances(self, keys: set[tuple[int, ...]]) -> None:
+        """Drop the memory of alias instances other than ``keys`` (control side; a plan
+        still playing one keeps its arrays until it retires)."""
+        for key in self._instances.keys() - keys:
+            del self._instances[key]
 
     @property
     def latency(self) -> int:

@@ -133,10 +133,9 @@ class Player:
         elif code == cmd.LOOP:
             self.loop_on, self.loop_start, self.loop_end = item[1], item[2], item[3]
         elif code == cmd.MUTE or code == cmd.SOLO:
-            slot = self.plan.slot_by_id.get(item[1], -1)
-            if slot >= 0:
-                (self.plan.mute if code == cmd.MUTE else self.plan.solo)[slot] = item[2]
-                self.plan.update_faders(self.ramp_frames)
+            plan = self.plan
+            if plan.set_fader(item[1], plan.mute if code == cmd.MUTE else plan.solo, item[2]):
+                plan.update_faders(self.ramp_frames)
 
     def _apply_params(self) -> None:
         params = self.params
@@ -150,10 +149,8 @@ class Player:
                 plan.set_send_level(ident, value, ramp)
                 self.commands_applied += 1
                 continue
-            slot = plan.slot_by_id.get(ident, -1)
-            if slot < 0:
+            if not plan.set_fader(ident, plan.volume if code == cmd.VOLUME else plan.pan, value):
                 continue
-            (plan.volume if code == cmd.VOLUME else plan.pan)[slot] = value
             plan.update_faders(ramp)
             self.commands_applied += 1
 

@@ -116,12 +116,13 @@ class Clip(Record):
 
 
 class AliasClip(Record):
-    """A clip whose content is a metatrack's: its clips, played again at ``start``.
+    """A clip whose content is a metatrack's: its children, played again at ``start``.
 
     From ``offset`` seconds into the metatrack's own timeline, for ``duration`` seconds.
-    The alias plays those clips through its host track's chain and fader (the tracks
-    inside the metatrack do not process them). A metatrack may not contain an alias of
-    itself, directly or through other aliases.
+    Each child plays as an instance of itself (its clips and notes inside the alias's
+    span, its own chain, fader and instrument on memory of its own), mixed into the host
+    track, whose chain and fader stand in for the metatrack's. A metatrack may not
+    contain an alias of itself, directly or through other aliases.
     """
 
     __slots__ = ("metatrack_id", "track_id", "_start", "_duration", "_offset")

@@ -8,20 +8,18 @@ import numpy as np
 
 from mixtree.dsp.clips import source_list
 from mixtree.dsp.fades import curve_code
+from mixtree.effects.base import Effect
 from mixtree.model.clip import Clip
 from mixtree.model.project import Project
 from mixtree.model.structure import walk
 from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, MidiTrack, Track
 from mixtree.render.midi_events import midi_table
-from mixtree.render.plan import MAX_BLOCK, MIN_BLOCK, ClipTable, RenderPlan, SendTable, VarispeedTable
+from mixtree.render.plan import ALWAYS, MAX_BLOCK, MIN_BLOCK, ClipTable, RenderPlan, SendTable, VarispeedTable
 from mixtree.render.stages import chain_stages
 from mixtree.units import db_to_gain
 
 #: A mono clip on a stereo track sits at the constant-power centre on both sides.
 MONO_IN_STEREO = float(np.sqrt(0.5))
-
-#: The widest window: a clip that is not an alias may sound wherever it lies.
-_ALWAYS = (-(2**62), 2**62)
 
 
 def check_block(blocksize: int) -> int:
@@ -33,6 +31,13 @@ def check_block(blocksize: int) -> int:
     return int(blocksize)
 
 
+def instance_id(instance: tuple[int, ...], track_id: int) -> int:
+    """Return the id of the slot playing track ``track_id`` inside alias instance
+    ``instance`` (negative: never a model id; stable from plan to plan, so the slot's
+    fader state and effect memory carry over a recompile)."""
+    return -1 - (hash((instance, track_id)) & (2**62 - 1))
+
+
 @dataclass(frozen=True, slots=True)
 class Placed:
     """A track the plan runs, with the map of its content time: τ = a × project time + b."""
@@ -40,8 +45,15 @@ class Placed:
     track: Track
     a: float
     b: float
-    parent: int | None  # id of the track it mixes into (None: the master)
+    parent: int | None  # id of the entry it mixes into (None: the master)
     transpose: float = 0.0  # semitones MIDI notes move by (metatrack pitch over MIDI)
+    instance: tuple[int, ...] = ()  # the aliases (outermost first) it plays inside; () itself
+    window: tuple[int, int] = ALWAYS  # the output frames where its clips and notes may start
+
+    @property
+    def id(self) -> int:
+        """Return the entry's id: the track's own, or its `instance_id` inside an alias."""
+        return instance_id(self.instance, self.track.id) if self.instance else self.track.id
 
 
 def needs_stretch(track: Track) -> bool:
@@ -68,26 +80,53 @@ def playing_tracks(project: Project, root: Metatrack | None = None, keep: int | 
     A frozen metatrack, and one played through Rubber Band, stands for its subtree. A
     metatrack that `passes_through` gets no slot of its own (unless it is ``keep``). With
     ``root``, only that metatrack's subtree, as if it stood at the top with no transform
-    (how its stretched or frozen sound is rendered).
+    (how its stretched or frozen sound is rendered). An alias on an audio track plays
+    the aliased metatrack's children again, as an instance of each, mixing into the
+    alias's host inside the alias's window; inside an instance metatracks are always
+    played live (their transform as varispeed, pitch only over MIDI).
     """
     out: list[Placed] = []
+    rate = project.sample_rate
 
-    def visit(tracks: list[Track], a: float, b: float, parent: int | None, transpose: float) -> None:
+    def visit(
+        tracks: list[Track],
+        a: float,
+        b: float,
+        parent: int | None,
+        transpose: float,
+        instance: tuple[int, ...],
+        window: tuple[int, int],
+    ) -> None:
         for t in tracks:
             elide = t is not root and t.id != keep and passes_through(t)
+            here = Placed(t, a, b, parent, transpose, instance, window)
             if not elide:
-                out.append(Placed(t, a, b, parent, transpose))
+                out.append(here)
+            if isinstance(t, AudioTrack):
+                for alias in t.aliases:
+                    m = project.track(alias.metatrack_id)
+                    assert isinstance(m, Metatrack)
+                    w0 = max(window[0], int(round((alias.start - b) / a * rate)))
+                    w1 = min(window[1], int(round((alias.end - b) / a * rate)))
+                    if w0 < w1:
+                        # m's own timeline runs at alias.offset when the host is at alias.start
+                        bm = b + alias.offset - alias.start
+                        visit(m.children, a * m.speed, (bm - m.offset) * m.speed, here.id, transpose + m.pitch,
+                              (*instance, alias.id), (w0, w1))  # fmt: skip
+                continue
             if not isinstance(t, Metatrack):
                 continue
-            if t is not root and (needs_stretch(t) or (t.frozen is not None and root is None)):
+            live = instance or t is root or not (needs_stretch(t) or (t.frozen is not None and root is None))
+            if not live:
                 continue
-            inner_parent = parent if elide else t.id
+            inner_parent = parent if elide else here.id
             if t is root:
-                visit(t.children, a, b, inner_parent, transpose)
+                visit(t.children, a, b, inner_parent, transpose, instance, window)
             else:
-                visit(t.children, a * t.speed, (b - t.offset) * t.speed, inner_parent, transpose + t.pitch)
+                visit(t.children, a * t.speed, (b - t.offset) * t.speed, inner_parent, transpose + t.pitch, instance,
+                      window)  # fmt: skip
 
-    visit([root] if root is not None else project._root, 1.0, 0.0, None, 0.0)
+    visit([root] if root is not None else project._root, 1.0, 0.0, None, 0.0, (), ALWAYS)
     return out
 
 
@@ -113,10 +152,16 @@ def compile_plan(
     placed = playing_tracks(project, root, keep)
     tracks: list[Track] = [project.master, *(p.track for p in placed)]
     n = len(tracks)
-    slot = {t.id: i for i, t in enumerate(tracks)}
-    ids = np.array([t.id for t in tracks], dtype=np.int64)
+    slot = {project.master.id: 0} | {p.id: i for i, p in enumerate(placed, start=1)}
+    ids = np.array(list(slot), dtype=np.int64)
     parent = np.array([-1] + [slot[p.parent] if p.parent is not None else 0 for p in placed], np.int32)
-    sends = [s for t in tracks for s in t.sends if s.source_id in slot and s.bus_id in slot]
+    instances = {i: p.instance for i, p in enumerate(placed, start=1) if p.instance}
+    copies: dict[int, list[int]] = {}
+    for i in instances:
+        copies.setdefault(tracks[i].id, []).append(i)
+    # an instance sends nowhere: sends are the track's own
+    originals = [project.master, *(p.track for p in placed if not p.instance)]
+    sends = [s for t in originals for s in t.sends if s.source_id in slot and s.bus_id in slot]
     rank = _ranks(tracks, parent, [(slot[s.source_id], slot[s.bus_id]) for s in sends])
     ranks = [np.flatnonzero(rank == r).astype(np.int32) for r in range(1, int(rank.max()) + 1)]
     send_rank = [rank[slot[s.source_id]] for s in sends]
@@ -140,8 +185,9 @@ def compile_plan(
     for i, p in enumerate(placed, start=1):
         _collect(project, p, i, rows, p.track is root)
     mono = np.zeros(n, dtype=np.bool_)
+    hosts = {int(parent[i]) for i in instances}  # alias instances mix stereo into them
     for s, kinds in rows.channels.items():
-        mono[s] = kinds == {1} and s not in rows.aliased
+        mono[s] = kinds == {1} and s not in hosts
     rows.finish_upmix(mono)
 
     rate = project.sample_rate
@@ -155,18 +201,25 @@ def compile_plan(
         max_block=max_block,
         ids=ids,
         slot_by_id=slot,
+        instance_slots={ident: tuple(slots) for ident, slots in copies.items()},
         parent=parent,
         mono=mono,
         levels=levels,
         mix_levels=mixes,
-        level_stages=tuple(chain_stages({int(s): tracks[s].effects for s in level}, rate, fresh) for level in levels),
+        level_stages=tuple(
+            chain_stages({int(s): tracks[s].effects for s in level}, rate, fresh, instances) for level in levels
+        ),
         master_stages=chain_stages({0: project.master.effects}, rate, fresh),
         sends=send_table,
         clips=rows.clip_table(),
         varispeed=rows.varispeed_table(),
         sources=source_list(rows.sources),
         midi=midi_table(
-            [(i, p.track, p.a, p.b, p.transpose) for i, p in enumerate(placed, 1) if isinstance(p.track, MidiTrack)],
+            [
+                (i, p.track, p.a, p.b, p.transpose, p.window, p.instance)
+                for i, p in enumerate(placed, 1)
+                if isinstance(p.track, MidiTrack)
+            ],
             rate,
             fresh,
         ),
@@ -186,7 +239,20 @@ def compile_plan(
     )
     if previous is not None:
         plan.prepare_crossfade(previous)
+    if not fresh and root is None:
+        _forget_instances(placed)
     return plan
+
+
+def _forget_instances(placed: list[Placed]) -> None:
+    """Let every effect keep only the alias instances a live plan of the whole project plays."""
+    used: dict[int, tuple[Effect, set[tuple[int, ...]]]] = {}
+    for p in placed:
+        instrument = [p.track.instrument] if isinstance(p.track, MidiTrack) else []
+        for effect in [*p.track.effects, *instrument]:
+            used.setdefault(id(effect), (effect, set()))[1].add(p.instance)
+    for effect, keys in used.values():
+        effect.keep_instances(keys)
 
 
 def _segments(
@@ -245,7 +311,6 @@ class _Rows:
     plain: list[tuple] = field(default_factory=list)
     vari: list[tuple] = field(default_factory=list)
     channels: dict[int, set[int]] = field(default_factory=dict)
-    aliased: set[int] = field(default_factory=set)
 
     def source(self, clip: Clip) -> int:
         if clip.source.id not in self.source_index:
@@ -337,12 +402,12 @@ class _Rows:
 
 
 def _collect(project: Project, placed: Placed, slot: int, rows: _Rows, is_root: bool) -> None:
-    """Add the clip rows that sound on ``slot``: its own clips and aliases, or the render
-    that stands for a frozen or stretched metatrack's subtree."""
+    """Add the clip rows that sound on ``slot``: its own clips, or the render that stands
+    for a frozen or stretched metatrack's subtree."""
     from mixtree.render.stretch import stretched
 
     track, a, b = placed.track, placed.a, placed.b
-    if isinstance(track, Metatrack) and not is_root:
+    if isinstance(track, Metatrack) and not is_root and not placed.instance:
         if needs_stretch(track):
             # the stretched sound starts where the children's time 0 falls on the parent's
             source = stretched(project, track)
@@ -350,38 +415,11 @@ def _collect(project: Project, placed: Placed, slot: int, rows: _Rows, is_root: 
             length = source.duration - lead
             if length * rows.rate >= 1:
                 clip = Clip(0, None, source, start=max(0.0, track.offset), duration=length, offset=lead)
-                rows.add(slot, clip, a, b, _ALWAYS)
+                rows.add(slot, clip, a, b, ALWAYS)
         elif track.frozen is not None and rows.project_time:
             # the frozen render is the metatrack's submix in project time, from 0
             frozen = Clip(0, None, track.frozen, start=0.0, duration=track.frozen.duration)
-            rows.add(slot, frozen, 1.0, 0.0, _ALWAYS)
+            rows.add(slot, frozen, 1.0, 0.0, ALWAYS)
     if isinstance(track, AudioTrack):
-        _collect_track(project, track, slot, a, b, _ALWAYS, rows)
-
-
-def _collect_track(
-    project: Project, track: AudioTrack, slot: int, a: float, b: float, window: tuple[int, int], rows: _Rows
-) -> None:
-    """Add ``track``'s clips and aliases, its content time being τ = a·t + b (t: project time)."""
-    for clip in track.clips:
-        rows.add(slot, clip, a, b, window)
-    for alias in track.aliases:
-        rows.aliased.add(slot)
-        w0 = max(window[0], int(round((alias.start - b) / a * rows.rate)))
-        w1 = min(window[1], int(round((alias.end - b) / a * rows.rate)))
-        m = project.track(alias.metatrack_id)
-        assert isinstance(m, Metatrack)
-        # the metatrack's own timeline runs at alias.offset when the host is at alias.start
-        _collect_alias(project, m, slot, a, b + alias.offset - alias.start, (w0, w1), rows)
-
-
-def _collect_alias(
-    project: Project, m: Metatrack, slot: int, a: float, b: float, window: tuple[int, int], rows: _Rows
-) -> None:
-    """Add the clips inside ``m`` as an alias plays them: ``m``'s timeline is τ = a·t + b."""
-    a_in, b_in = a * m.speed, (b - m.offset) * m.speed
-    for child in m.children:
-        if isinstance(child, Metatrack):
-            _collect_alias(project, child, slot, a_in, b_in, window, rows)
-        elif isinstance(child, AudioTrack):
-            _collect_track(project, child, slot, a_in, b_in, window, rows)
+        for clip in track.clips:
+            rows.add(slot, clip, a, b, placed.window)

@@ -30,10 +30,12 @@ class MidiTable:
         "kernel",
     )
 
-    def __init__(self, rows: list[tuple[int, Effect, list[tuple[int, int, int, int]]]], rate: int, fresh: bool) -> None:
+    def __init__(
+        self, rows: list[tuple[int, Effect, list[tuple[int, int, int, int]], tuple[int, ...]]], rate: int, fresh: bool
+    ) -> None:
         self.slots = np.array([r[0] for r in rows], np.int32)
         self.instruments = tuple(r[1] for r in rows)
-        memories = [inst.memory(fresh) for inst in self.instruments]
+        memories = [r[1].memory(fresh, r[3]) for r in rows]  # an alias instance plays its own copy
         self.params = typed_list([m[0] for m in memories])
         self.states = typed_list([m[1] for m in memories])
         self.ramps = typed_list([m[3] for m in memories])

@@ -5,18 +5,22 @@ from __future__ import annotations
 from mixtree.dsp.synth import BEND_EVENT, CC, NOTE_OFF, NOTE_ON, PROGRAM
 from mixtree.model.tracks import MidiTrack
 from mixtree.render.midi import MidiTable
+from mixtree.render.plan import ALWAYS
 
 _ORDER = {NOTE_OFF: 0, CC: 1, BEND_EVENT: 1, PROGRAM: 1, NOTE_ON: 2}  # at one frame: offs first
 _KIND = {"cc": CC, "pitch_bend": BEND_EVENT, "program": PROGRAM}
 
 
-def clip_events(track: MidiTrack, a: float, b: float, transpose: float, rate: int) -> list[tuple[int, int, int, int]]:
+def clip_events(
+    track: MidiTrack, a: float, b: float, transpose: float, rate: int, window: tuple[int, int] = ALWAYS
+) -> list[tuple[int, int, int, int]]:
     """Return ``track``'s events as (frame, kind, data1, data2), sorted for playback.
 
     A clip plays its own timeline from ``offset`` for ``duration``; notes that start
     inside that window sound and are released at the latest at the clip's end. Content
     time τ maps to project time as t = (τ − b) / a. Notes move by ``transpose``
-    semitones (notes pushed outside 0..127 are dropped).
+    semitones (notes pushed outside 0..127 are dropped). Only what starts within the
+    output frames ``window`` plays (an alias's span); notes end by its end.
     """
     out: list[tuple[int, int, int, int]] = []
 
@@ -32,18 +36,27 @@ def clip_events(track: MidiTrack, a: float, b: float, transpose: float, rate: in
             if not lo <= n.start < hi or not 0 <= pitch <= 127:
                 continue
             on, off = frame(at + n.start), frame(at + min(n.end, hi))
+            if not window[0] <= on < window[1]:
+                continue
+            off = min(off, window[1])
             if off <= on:
                 off = on + 1
             out.append((on, NOTE_ON, pitch, n.velocity))
             out.append((off, NOTE_OFF, pitch, 0))
         for e in clip.events:
-            if lo <= e.time < hi:
-                out.append((frame(at + e.time), _KIND[e.kind], e.number, e.value))
+            at_frame = frame(at + e.time)
+            if lo <= e.time < hi and window[0] <= at_frame < window[1]:
+                out.append((at_frame, _KIND[e.kind], e.number, e.value))
     out.sort(key=lambda e: (e[0], _ORDER[e[1]]))
     return out
 
 
-def midi_table(tracks: list[tuple[int, MidiTrack, float, float, float]], rate: int, fresh: bool) -> MidiTable:
-    """Return the MIDI table for (slot, track, a, b, transpose) rows."""
-    rows = [(slot, t.instrument, clip_events(t, a, b, transpose, rate)) for slot, t, a, b, transpose in tracks]
+def midi_table(
+    tracks: list[tuple[int, MidiTrack, float, float, float, tuple[int, int], tuple[int, ...]]], rate: int, fresh: bool
+) -> MidiTable:
+    """Return the MIDI table for (slot, track, a, b, transpose, window, alias instance) rows."""
+    rows = [
+        (slot, t.instrument, clip_events(t, a, b, transpose, rate, window), instance)
+        for slot, t, a, b, transpose, window, instance in tracks
+    ]
     return MidiTable(rows, rate, fresh)

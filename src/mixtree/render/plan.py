@@ -24,6 +24,9 @@ from mixtree.render.stages import Stage
 #: Block sizes a plan accepts, in frames.
 MIN_BLOCK, MAX_BLOCK = 32, 8192
 
+#: A clip window of every frame: a clip or note that is not in an alias may start anywhere.
+ALWAYS = (-(2**62), 2**62)
+
 _serials = itertools.count(1)
 
 
@@ -89,6 +92,10 @@ class SendTable:
 class RenderPlan:
     """A compiled project: slot 0 is the master, slots 1.. the tracks in tree order.
 
+    ``ids`` holds each slot's id (`slot_by_id` the reverse): a track's own, or for a track
+    played again inside an alias an instance id; ``instance_slots`` lists, by track id,
+    the slots of its instances, which follow its fader.
+
     Per slot: ``volume`` (linear), ``pan``, ``mute``, ``solo``, ``solo_safe`` and the
     derived ``audible``; ``gain``/``target``/``step`` are float64 ``(slots, 2)`` left/right
     fader gains (volume, pan and audibility folded together), their targets and per-frame
@@ -109,6 +116,7 @@ class RenderPlan:
     max_block: int
     ids: np.ndarray
     slot_by_id: dict[int, int]
+    instance_slots: dict[int, tuple[int, ...]]
     parent: np.ndarray
     mono: np.ndarray
     levels: tuple[np.ndarray, ...]
@@ -168,6 +176,18 @@ class RenderPlan:
     def slot_of(self, ident: int) -> int:
         """Return the slot of the track with id ``ident``, or -1."""
         return self.slot_by_id.get(ident, -1)
+
+    def set_fader(self, ident: int, column: np.ndarray, value: float) -> bool:
+        """Write ``value`` into ``column`` (`volume`, `pan`, `mute` or `solo`) for track
+        ``ident`` and its alias instances; return False if the plan does not play it.
+        Call `update_faders` after. Audio-thread safe."""
+        slot = self.slot_by_id.get(ident, -1)
+        if slot >= 0:
+            column[slot] = value
+        copies = self.instance_slots.get(ident, ())
+        for s in copies:
+            column[s] = value
+        return slot >= 0 or len(copies) > 0
 
     def update_faders(self, ramp_frames: int) -> None:
         """Recompute audibility and fader targets; changed ones ramp over ``ramp_frames``.

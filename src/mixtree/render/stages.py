@@ -15,14 +15,23 @@ class BatchStage:
 
     __slots__ = ("kernel", "slots", "effects", "params", "states", "buffers", "ramps", "rate")
 
-    def __init__(self, kernel: Callable[..., None], rows: list[tuple[int, Effect]], rate: int, fresh: bool) -> None:
+    def __init__(
+        self,
+        kernel: Callable[..., None],
+        rows: list[tuple[int, Effect]],
+        rate: int,
+        fresh: bool,
+        instances: dict[int, tuple[int, ...]] | None = None,
+    ) -> None:
         self.kernel = kernel
         self.slots = np.array([s for s, _ in rows], dtype=np.int32)
         self.effects = tuple(e for _, e in rows)
-        # Typed lists of references. Live plans run on the effects' own arrays, so state and
-        # the parameter targets the control side writes carry over from plan to plan;
-        # ``fresh`` plans (offline renders) get private copies at rest.
-        memories = [e.memory(fresh) for e in self.effects]
+        # Typed lists of references. Live plans run on the effects' own arrays (an alias
+        # instance's slot on its own copy, see `Effect.memory`), so state and the parameter
+        # targets the control side writes carry over from plan to plan; ``fresh`` plans
+        # (offline renders) get private copies at rest.
+        keys = instances or {}
+        memories = [e.memory(fresh, keys.get(s, ())) for s, e in rows]
         self.params, self.states, self.buffers, self.ramps = (typed_list([m[i] for m in memories]) for i in range(4))
         self.rate = float(rate)
 
@@ -61,14 +70,23 @@ class SoloStage:
 Stage = BatchStage | SoloStage
 
 
-def chain_stages(chains: dict[int, list[Effect]], rate: int, fresh: bool = False) -> tuple[Stage, ...]:
+def chain_stages(
+    chains: dict[int, list[Effect]],
+    rate: int,
+    fresh: bool = False,
+    instances: dict[int, tuple[int, ...]] | None = None,
+) -> tuple[Stage, ...]:
     """Return the stages running ``chains`` (slot → effects in order), position by position.
 
     At each chain position, effects of the same built-in type share one batched stage;
     effects without a kernel get a stage each. Tracks' chains are independent, so the
     order among stages of one position does not matter; positions run in order. With
     ``fresh``, built-in effects run on private memory at rest (see `Effect.memory`).
+    ``instances`` names the slots that play an alias instance of a track (slot → instance
+    key): their built-in effects run on the instance's memory; an effect without a
+    kernel is one object with one state, so it is not applied there.
     """
+    keys = instances or {}
     stages: list[Stage] = []
     depth = max((len(c) for c in chains.values()), default=0)
     for position in range(depth):
@@ -78,9 +96,10 @@ def chain_stages(chains: dict[int, list[Effect]], rate: int, fresh: bool = False
                 continue
             effect = chain[position]
             if type(effect).kernel is None:
-                stages.append(SoloStage(slot, effect, rate))
+                if slot not in keys:
+                    stages.append(SoloStage(slot, effect, rate))
             else:
                 groups.setdefault(type(effect), []).append((slot, effect))
         for kind, rows in groups.items():
-            stages.append(BatchStage(kind.kernel, rows, rate, fresh))  # type: ignore[arg-type]
+            stages.append(BatchStage(kind.kernel, rows, rate, fresh, keys))  # type: ignore[arg-type]
     return tuple(stages)
