@@ -57,6 +57,14 @@ def _gain_computer(pr: np.ndarray, rate: float) -> tuple[float, float, float, fl
     return pr[0, CUR], 1.0 / pr[1, CUR] - 1.0, pr[2, CUR], att, rel
 
 
+@nb.njit(cache=True, inline="always")
+def _detect(left: float, right: float, rms: bool, rms_coef: float, ms: float, peak: float) -> tuple[float, float]:
+    # One frame into the stereo-linked detector: the mean square (RMS) or the group's peak.
+    if rms:
+        return rms_coef * ms + (1.0 - rms_coef) * 0.5 * (left * left + right * right), peak
+    return ms, max(peak, abs(left), abs(right))
+
+
 @nb.njit(cache=True)
 def compressor_kernel(
     buf: np.ndarray,
@@ -104,12 +112,7 @@ def compressor_kernel(
                 # The gain glides from the previous groups' results, so the detector and
                 # the gain are two independent loops (both vectorise).
                 for j in range(i, end):
-                    left = float(buf[s, j, 0])
-                    right = float(buf[s, j, 1])
-                    if rms:
-                        ms = rms_coef * ms + (1.0 - rms_coef) * 0.5 * (left * left + right * right)
-                    else:
-                        peak = max(peak, abs(left), abs(right))
+                    ms, peak = _detect(float(buf[s, j, 0]), float(buf[s, j, 1]), rms, rms_coef, ms, peak)
                 glide = (g_to - g_from) / GROUP
                 for j in range(i, end):
                     g = g_from + glide * (count + 1 + j - i)
@@ -123,10 +126,7 @@ def compressor_kernel(
                     wet_amount = advance(pr, active_row)
                     left = float(buf[s, j, 0])
                     right = float(buf[s, j, 1])
-                    if rms:
-                        ms = rms_coef * ms + (1.0 - rms_coef) * 0.5 * (left * left + right * right)
-                    else:
-                        peak = max(peak, abs(left), abs(right))
+                    ms, peak = _detect(left, right, rms, rms_coef, ms, peak)
                     count += 1
                     g = g_from + (g_to - g_from) / GROUP * count
                     w = 1.0 + wet_amount * (g - 1.0)
