@@ -223,6 +223,24 @@ def test_an_alias_of_a_metatrack_holding_an_alias_plays_both(project, wav):
     assert np.allclose(added[4 * RATE :], inner[RATE : 2 * RATE], atol=1e-6)
 
 
+def test_a_failing_instance_is_reported_as_its_track_and_recovers(project, wav):
+    m, t = riff(project, wav)
+    project.add_audio_track("Host").add_alias(m.id, start=0.0, duration=1.0)
+    eng = Engine(project, driver="null", blocksize=256)
+    eng.play()
+    eng.process()
+    delay = t.effects[1]
+    (line,) = [memory[2] for memory in delay._instances.values()]
+    line[:] = np.nan  # the instance's echo turns NaN; the original's does not
+    block = eng.process()
+    assert np.isfinite(block).all() and np.abs(block).max() > 0
+    errors = [e for e in eng.events() if e.kind == "error"]
+    assert [e.track for e in errors] == [t.id] and "'Noise'" in errors[0].message
+    assert not eng._player.plan.failed.any()  # recovered: it plays again from the next block
+    assert np.isfinite(line).all()
+    eng.close()
+
+
 def test_an_inner_fader_move_reaches_the_alias_while_playing(project, wav):
     m, t = riff(project, wav)
     host = project.add_audio_track("Host")

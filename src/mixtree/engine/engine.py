@@ -270,11 +270,11 @@ class Engine:
         for effect in track.effects:
             effect.reset()
         plan = self._player.plan
-        slot = plan.slot_of(track_id)
-        if slot >= 0:
-            plan.fail_reasons[slot] = ""
-            plan.reported[slot] = False
-            plan.failed[slot] = False
+        for slot in (plan.slot_of(track_id), *plan.instance_slots.get(track_id, ())):
+            if slot >= 0:
+                plan.fail_reasons[slot] = ""
+                plan.reported[slot] = False
+                plan.failed[slot] = False
         return f"track {track.name!r} silenced: {reason}"
 
     def _meters(self) -> Event:

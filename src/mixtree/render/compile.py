@@ -201,6 +201,7 @@ def compile_plan(
         max_block=max_block,
         ids=ids,
         slot_by_id=slot,
+        track_ids=np.array([t.id for t in tracks], dtype=np.int64),
         instance_slots={ident: tuple(slots) for ident, slots in copies.items()},
         parent=parent,
         mono=mono,

@@ -54,7 +54,7 @@ class RenderWarning(UserWarning):
 def _warn_failures(project: Project, plan: RenderPlan) -> None:
     slot = plan.next_failure()
     while slot >= 0:
-        name = project.track(int(plan.ids[slot])).name
+        name = project.track(int(plan.track_ids[slot])).name
         reason = plan.fail_reasons[slot] or "its output turned NaN or infinite"
         warnings.warn(f"track {name!r} was silenced: {reason}", RenderWarning, stacklevel=3)
         slot = plan.next_failure()

@@ -93,8 +93,9 @@ class RenderPlan:
     """A compiled project: slot 0 is the master, slots 1.. the tracks in tree order.
 
     ``ids`` holds each slot's id (`slot_by_id` the reverse): a track's own, or for a track
-    played again inside an alias an instance id; ``instance_slots`` lists, by track id,
-    the slots of its instances, which follow its fader.
+    played again inside an alias an instance id; ``track_ids`` the id of the track each
+    slot plays; ``instance_slots`` lists, by track id, the slots of its instances, which
+    follow its fader.
 
     Per slot: ``volume`` (linear), ``pan``, ``mute``, ``solo``, ``solo_safe`` and the
     derived ``audible``; ``gain``/``target``/``step`` are float64 ``(slots, 2)`` left/right
@@ -116,6 +117,7 @@ class RenderPlan:
     max_block: int
     ids: np.ndarray
     slot_by_id: dict[int, int]
+    track_ids: np.ndarray
     instance_slots: dict[int, tuple[int, ...]]
     parent: np.ndarray
     mono: np.ndarray
