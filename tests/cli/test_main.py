@@ -49,6 +49,18 @@ def test_render_reproduces_the_api_over_a_range(tmp_path):
     assert np.abs(data - expected).max() <= 2.0**-23
 
 
+def test_stems_are_the_demo_split_by_top_level_track(tmp_path, capsys):
+    assert main(["demo", "-o", str(tmp_path)]) == 0
+    out = tmp_path / "stems"
+    assert main(["stems", str(tmp_path / "demo.json"), "-o", str(out), "--end", "4", "--type", "flac"]) == 0
+    project = mt.Project.load(tmp_path / "demo.json")
+    files = sorted(out.iterdir())
+    assert len(files) == len(project._root) and all(f.suffix == ".flac" for f in files)
+    total = sum(sf.read(str(f), dtype="float32")[0] for f in files)
+    assert np.allclose(total, project.render(0.0, 4.0), atol=1e-4)  # 24-bit files
+    assert "rendered" in capsys.readouterr().out
+
+
 def test_info_lists_tracks_and_sources(tmp_path, capsys):
     main(["demo", "-o", str(tmp_path)])
     capsys.readouterr()

@@ -1,4 +1,4 @@
-"""The ``mixtree`` command: ``demo``, ``render``, ``info``, ``play``, ``import-midi``."""
+"""The ``mixtree`` command: ``demo``, ``render``, ``stems``, ``info``, ``play``, ``import-midi``, ``collect``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from rich.console import Console
 
 from mixtree.cli.progress import render_progress
 from mixtree.errors import MixtreeError
-from mixtree.io.audio_file import SUBTYPES
+from mixtree.io.audio_file import FORMATS, SUBTYPES
 from mixtree.model.project import Project
 from mixtree.model.tracks import AudioTrack, MidiTrack
 from mixtree.render.offline import export
@@ -42,26 +42,25 @@ def _parser() -> argparse.ArgumentParser:
         metavar="OUT",
         help="WAV, FLAC, OGG or MP3, by extension",
     )
-    render.add_argument("--start", type=float, default=0.0, metavar="S", help="from (seconds)")
-    render.add_argument(
-        "--end",
-        type=float,
-        default=None,
-        metavar="S",
-        help="to (seconds; default: end of the last clip)",
+
+    stems = sub.add_parser("stems", help="render every top-level track to a file of its own")
+    stems.add_argument("project", type=Path, metavar="PROJECT")
+    stems.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help="folder for the stems")
+    stems.add_argument(
+        "--type", choices=[e.lstrip(".") for e in FORMATS], default="wav", help="file type (default: wav)"
     )
-    render.add_argument(
-        "--format",
-        choices=sorted(SUBTYPES),
-        default=None,
-        help="sample format: float, 24 or 16 (dithered) bit",
-    )
-    render.add_argument("--block", type=int, default=512, metavar="N", help="frames per block")
+    for p in (render, stems):
+        p.add_argument("--start", type=float, default=0.0, metavar="S", help="from (seconds)")
+        p.add_argument("--end", type=float, default=None, metavar="S", help="to (seconds; default: the end)")
+        p.add_argument(
+            "--format", choices=sorted(SUBTYPES), default=None, help="sample format: float, 24 or 16 (dithered) bit"
+        )
+        p.add_argument("--block", type=int, default=512, metavar="N", help="frames per block")
+        p.add_argument("--recover", action="store_true", help="render its newer autosave")
 
     info = sub.add_parser("info", help="describe a project")
     info.add_argument("project", type=Path, metavar="PROJECT")
     info.add_argument("--recover", action="store_true", help="open its newer autosave")
-    render.add_argument("--recover", action="store_true", help="render its newer autosave")
 
     collect = sub.add_parser("collect", help="copy a project and all its media into one folder")
     collect.add_argument("project", type=Path, metavar="PROJECT")
@@ -92,6 +91,12 @@ def _playback_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _duration(start: float, end: float | None) -> float | None:
+    if end is not None and end < start:
+        raise ValueError(f"--end {end:g} s is before --start {start:g} s")
+    return None if end is None else end - start
+
+
 def _render(
     project: Project,
     out: Path,
@@ -101,9 +106,7 @@ def _render(
     block: int,
     console: Console,
 ) -> float:
-    duration = None if end is None else end - start
-    if duration is not None and duration < 0:
-        raise ValueError(f"--end {end:g} s is before --start {start:g} s")
+    duration = _duration(start, end)
     t0 = time.perf_counter()
     with render_progress(f"rendering {out.name}", console) as progress:
         export(project, out, start, duration, subtype=fmt, blocksize=block, progress=progress)
@@ -201,6 +204,23 @@ def cmd_render(args: argparse.Namespace, console: Console) -> None:
     console.print(f"rendered {args.output} in {took:.2f} s")
 
 
+def cmd_stems(args: argparse.Namespace, console: Console) -> None:
+    """Render a project file's top-level tracks to one file each."""
+    from mixtree.render.stems import export_stems
+
+    project = _open(args, console)
+    duration = _duration(args.start, args.end)
+    t0 = time.perf_counter()
+    with render_progress(f"rendering stems into {args.output}", console) as progress:
+        paths = export_stems(
+            project, args.output, args.start, duration, subtype=args.format, extension=args.type,
+            blocksize=args.block, progress=progress,
+        )  # fmt: skip
+    for path in paths:
+        console.print(f"  {path}")
+    console.print(f"rendered {len(paths)} stems in {time.perf_counter() - t0:.2f} s")
+
+
 def cmd_info(args: argparse.Namespace, console: Console) -> None:
     """Describe a project file."""
     project = _open(args, console)
@@ -224,6 +244,7 @@ COMMANDS = {
     "demo": cmd_demo,
     "collect": cmd_collect,
     "render": cmd_render,
+    "stems": cmd_stems,
     "info": cmd_info,
     "play": cmd_play,
     "import-midi": cmd_import_midi,

@@ -363,6 +363,21 @@ class Project:
 
         return export(self, path, start, duration, subtype=subtype, blocksize=blocksize)
 
+    def export_stems(
+        self,
+        folder: str | Path,
+        start: float = 0.0,
+        duration: float | None = None,
+        subtype: str | None = None,
+        extension: str = "wav",
+        tracks: list[int] | None = None,
+    ) -> list[Path]:
+        """Render each top-level track to a file in ``folder`` in one pass; the stems add
+        up to the mix before the master's chain. See `mixtree.render.stems.export_stems`."""
+        from mixtree.render.stems import export_stems
+
+        return export_stems(self, folder, start, duration, subtype=subtype, extension=extension, tracks=tracks)
+
     def save(self, path: str | Path | None = None) -> Path:
         """Save as JSON (``.json``) or MessagePack (``.mtp``), atomically, keeping the
         previous file as ``.bak``; media paths are stored relative to the file. Without

@@ -11,7 +11,7 @@ from mixtree.dsp.fades import curve_code
 from mixtree.effects.base import Effect
 from mixtree.model.clip import Clip
 from mixtree.model.project import Project
-from mixtree.model.structure import walk
+from mixtree.model.structure import ancestors, walk
 from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, MidiTrack, Track
 from mixtree.render.midi_events import midi_table
 from mixtree.render.plan import ALWAYS, MAX_BLOCK, MIN_BLOCK, ClipTable, RenderPlan, SendTable, VarispeedTable
@@ -243,6 +243,17 @@ def compile_plan(
     if not fresh and root is None:
         _forget_instances(placed)
     return plan
+
+
+def stem_slots(project: Project, plan: RenderPlan) -> dict[int, list[int]]:
+    """Return, for every top-level track id, the slots that mix straight into the master
+    on its behalf: its own, or for a metatrack that passes through, its children's."""
+    out: dict[int, list[int]] = {t.id: [] for t in project._root}
+    for s in np.flatnonzero(plan.parent == 0):
+        track = project.track(int(plan.track_ids[s]))
+        top = ancestors(project, track)
+        out[top[-1].id if top else track.id].append(int(s))
+    return out
 
 
 def _forget_instances(placed: list[Placed]) -> None:

@@ -24,7 +24,9 @@ Progress = Callable[[int, int], None]
 CHUNK_FRAMES = 1 << 16
 
 
-def _range(project: Project, start: float, duration: float | None) -> tuple[int, int]:
+def frame_range(project: Project, start: float, duration: float | None) -> tuple[int, int]:
+    """Return (first frame, frames) for a render of ``duration`` seconds (default: to the
+    end) from ``start``; raise ``ValueError`` for a negative or non-finite one."""
     if not np.isfinite(start) or start < 0:
         raise ValueError(f"start must be a time >= 0 s, not {start!r}")
     if duration is None:
@@ -51,7 +53,8 @@ class RenderWarning(UserWarning):
     """A track was silenced during an offline render (an effect failed or went non-finite)."""
 
 
-def _warn_failures(project: Project, plan: RenderPlan) -> None:
+def warn_failures(project: Project, plan: RenderPlan) -> None:
+    """Warn (`RenderWarning`) once for each track a render had to silence, naming it."""
     slot = plan.next_failure()
     while slot >= 0:
         name = project.track(int(plan.track_ids[slot])).name
@@ -84,7 +87,7 @@ def render(
         float32 ``(frames, 2)`` at the project rate.
     """
     blocksize = check_block(blocksize)
-    first, frames = _range(project, start, duration)
+    first, frames = frame_range(project, start, duration)
     plan = compile_plan(project, max_block=blocksize, fresh=True)
     plan.chase(first)
     out = np.zeros((frames, 2), dtype=np.float32)
@@ -93,7 +96,7 @@ def render(
         render_plan(plan, out[at : at + step], first + at, blocksize)
         if progress is not None:
             progress(min(frames, at + step), frames)
-    _warn_failures(project, plan)
+    warn_failures(project, plan)
     return out
 
 
@@ -114,7 +117,7 @@ def export(
     path = Path(path)
     blocksize = check_block(blocksize)
     _, sub = format_for(path, subtype)
-    first, frames = _range(project, start, duration)
+    first, frames = frame_range(project, start, duration)
     plan = compile_plan(project, max_block=blocksize, fresh=True)
     plan.chase(first)
     quantizer = Quantizer(sub)
@@ -134,5 +137,5 @@ def export(
         raise MediaError(path, f"cannot write: {exc}") from exc
     if frames == 0 and progress is not None:
         progress(0, 0)
-    _warn_failures(project, plan)
+    warn_failures(project, plan)
     return path

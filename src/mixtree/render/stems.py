@@ -1,0 +1,88 @@
+"""Stems: every top-level track rendered to a file of its own, in one pass over the plan."""
+
+from __future__ import annotations
+
+import re
+from contextlib import ExitStack
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from mixtree.errors import MediaError
+from mixtree.io.audio_file import format_for, open_for_writing
+from mixtree.io.quantize import Quantizer
+from mixtree.model.project import Project
+from mixtree.render.compile import check_block, compile_plan, stem_slots
+from mixtree.render.offline import CHUNK_FRAMES, Progress, frame_range, warn_failures
+
+
+def stem_name(index: int, name: str, extension: str) -> str:
+    """Return a stem's file name: its place in the mix, then the track's name made safe."""
+    safe = re.sub(r"[^\w\- ]+", "_", name).strip() or "track"
+    return f"{index:02d} {safe}.{extension.lstrip('.')}"
+
+
+def export_stems(
+    project: Project,
+    folder: str | Path,
+    start: float = 0.0,
+    duration: float | None = None,
+    subtype: str | None = None,
+    extension: str = "wav",
+    blocksize: int = 512,
+    tracks: list[int] | None = None,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """Render each top-level track (or those of ``tracks``) to ``folder``, one file each.
+
+    A stem is what the track adds to the master: after its chain, fader and pan, a
+    metatrack with its whole subtree, a bus with what is sent to it (a track's stem
+    leaves its sends out). The stems add up to the mix before the master's chain and
+    fader. One pass renders them all. Files are named by `stem_name`; ``subtype`` and
+    ``extension`` are as for `mixtree.render.offline.export`. Returns the paths written.
+    """
+    folder = Path(folder)
+    blocksize = check_block(blocksize)
+    top = {t.id: t for t in project._root}
+    chosen = list(top) if tracks is None else tracks
+    for ident in chosen:
+        if ident not in top:
+            raise ValueError(f"track #{ident} is not a top-level track: stems are made of those")
+    paths = [folder / stem_name(i + 1, top[ident].name, extension) for i, ident in enumerate(chosen)]
+    _, sub = format_for(paths[0] if paths else folder / f"x.{extension}", subtype)
+    first, frames = frame_range(project, start, duration)
+    plan = compile_plan(project, max_block=blocksize, fresh=True)
+    plan.chase(first)
+    owners = stem_slots(project, plan)
+    slots = [np.array(owners[ident], np.intp) for ident in chosen]
+    mix = np.zeros((blocksize, 2), np.float32)
+    step = max(blocksize, CHUNK_FRAMES // blocksize * blocksize)
+    chunk = np.zeros((len(chosen), step, 2), np.float32)
+    quantizers = [Quantizer(sub, seed=k) for k in range(len(chosen))]
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        with ExitStack() as files:
+            out = [files.enter_context(open_for_writing(p, project.sample_rate, 2, subtype)) for p in paths]
+            for at in range(0, frames, step):
+                n = min(step, frames - at)
+                for b in range(0, n, blocksize):
+                    m = min(blocksize, n - b)
+                    plan.process(mix[:m], first + at + b)
+                    # what each slot added to the master this block: its buffer through
+                    # its fader (offline, faders hold still); a failed slot added nothing
+                    live = ~plan.failed
+                    for k, owned in enumerate(slots):
+                        owned = owned[live[owned]]
+                        gains = plan.gain[owned].astype(np.float32)[:, None, :]
+                        chunk[k, b : b + m] = (gains * plan.track_buf[owned, :m]).sum(axis=0)
+                for k, f in enumerate(out):
+                    f.write(quantizers[k](chunk[k, :n]))
+                if progress is not None:
+                    progress(at + n, frames)
+    except (sf.LibsndfileError, OSError) as exc:
+        if isinstance(exc, MediaError):
+            raise
+        raise MediaError(folder, f"cannot write stems: {exc}") from exc
+    warn_failures(project, plan)
+    return paths
