@@ -61,6 +61,19 @@ def test_stems_are_the_demo_split_by_top_level_track(tmp_path, capsys):
     assert "rendered" in capsys.readouterr().out
 
 
+def test_bounce_renders_a_track_into_the_saved_project(tmp_path, capsys):
+    assert main(["demo", "-o", str(tmp_path)]) == 0
+    before = mt.Project.load(tmp_path / "demo.json")
+    assert main(["bounce", str(tmp_path / "demo.json"), "Kick", "-o", str(tmp_path / "b.json")]) == 0
+    after = mt.Project.load(tmp_path / "b.json")
+    names = [t.name for t in after.tracks]
+    assert "Kick (bounce)" in names and next(t for t in after.tracks if t.name == "Kick").mute
+    assert np.allclose(after.render(), before.render(), atol=1e-6)
+    assert "bounced 'Kick'" in capsys.readouterr().out
+    assert main(["bounce", str(tmp_path / "demo.json"), "Nope"]) == 1
+    assert main(["bounce", str(tmp_path / "demo.json"), f"#{after.tracks[0].id}"]) == 0
+
+
 def test_info_lists_tracks_and_sources(tmp_path, capsys):
     main(["demo", "-o", str(tmp_path)])
     capsys.readouterr()

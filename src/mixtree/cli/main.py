@@ -1,4 +1,4 @@
-"""The ``mixtree`` command: ``demo``, ``render``, ``stems``, ``info``, ``play``, ``import-midi``, ``collect``."""
+"""The ``mixtree`` command: demo, render, stems, bounce, info, play, import-midi, collect."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from mixtree.cli.progress import render_progress
 from mixtree.errors import MixtreeError
 from mixtree.io.audio_file import FORMATS, SUBTYPES
 from mixtree.model.project import Project
-from mixtree.model.tracks import AudioTrack, MidiTrack
+from mixtree.model.tracks import AudioTrack, MidiTrack, Track
 from mixtree.render.offline import export
 
 
@@ -57,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--block", type=int, default=512, metavar="N", help="frames per block")
         p.add_argument("--recover", action="store_true", help="render its newer autosave")
+
+    bounce = sub.add_parser("bounce", help="render a track into a new audio track and save the project")
+    bounce.add_argument("project", type=Path, metavar="PROJECT")
+    bounce.add_argument("track", metavar="TRACK", help="the track's name, or #id")
+    bounce.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="save here (default: in place)")
 
     info = sub.add_parser("info", help="describe a project")
     info.add_argument("project", type=Path, metavar="PROJECT")
@@ -221,6 +226,31 @@ def cmd_stems(args: argparse.Namespace, console: Console) -> None:
     console.print(f"rendered {len(paths)} stems in {time.perf_counter() - t0:.2f} s")
 
 
+def cmd_bounce(args: argparse.Namespace, console: Console) -> None:
+    """Bounce one track of a project file and save the project."""
+    project = Project.load(args.project)
+    track = _find_track(project, args.track)
+    t0 = time.perf_counter()
+    new = project.bounce(track.id)
+    path = project.save(args.output or args.project)
+    clip = new.clips[0]
+    console.print(
+        f"bounced {track.name!r} into {new.name!r} ({clip.duration:.2f} s, {clip.source.path.name}) "
+        f"in {time.perf_counter() - t0:.2f} s; the original is muted; saved {path}"
+    )
+
+
+def _find_track(project: Project, key: str) -> Track:
+    if key.startswith("#") and key[1:].isdigit():
+        return project.track(int(key[1:]))
+    named = [t for t in project.tracks if t.name == key]
+    if len(named) == 1:
+        return named[0]
+    names = ", ".join(repr(t.name) for t in project.tracks)
+    problem = "more than one track is" if named else "no track is"
+    raise ValueError(f"{problem} called {key!r} (give #id; tracks: {names})")
+
+
 def cmd_info(args: argparse.Namespace, console: Console) -> None:
     """Describe a project file."""
     project = _open(args, console)
@@ -245,6 +275,7 @@ COMMANDS = {
     "collect": cmd_collect,
     "render": cmd_render,
     "stems": cmd_stems,
+    "bounce": cmd_bounce,
     "info": cmd_info,
     "play": cmd_play,
     "import-midi": cmd_import_midi,
