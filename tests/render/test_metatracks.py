@@ -190,6 +190,19 @@ def test_an_alias_sounds_like_its_metatrack_inner_effects_faders_and_midi_includ
     assert keys.argmax() * RATE / (0.15 * RATE) == pytest.approx(440, abs=10)
 
 
+def test_an_alias_starting_midway_takes_the_controllers_set_before_it(project):
+    keys = project.add_midi_track("Keys", instrument=mt.PolySynth(waveform="sine", release=0.0))
+    clip = keys.add_midi_clip(0.0, 1.0)
+    clip.add_event(0.0, "cc", 30, number=7)  # quiet from the start
+    clip.add_note(69, 100, 0.6, 0.2)
+    m = project.create_metatrack([keys.id], name="Quiet")
+    project.add_audio_track("Host").add_alias(m.id, start=2.0, duration=0.5, offset=0.5)
+    out = project.render(0.0, 3.0)[:, 0]
+    original = np.abs(out[int(0.6 * RATE) : int(0.8 * RATE)]).max()
+    again = np.abs(out[int(2.1 * RATE) : int(2.3 * RATE)]).max()
+    assert again == pytest.approx(original, rel=1e-3) and original < 0.1
+
+
 def test_alias_instances_keep_their_own_effect_memory(project, wav):
     m, _ = riff(project, wav)
     alone = project.render(0.0, 2.0)

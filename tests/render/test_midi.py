@@ -150,6 +150,56 @@ def test_starting_inside_a_note_plays_it_with_the_controllers_as_they_were_there
     eng.close()
 
 
+def test_seeking_back_before_a_bend_and_looping_over_it_restore_the_pitch(project):
+    keys = sine_keys(project)
+    clip = keys.add_midi_clip(0.0, 4.0)
+    clip.add_note(69, 100, 0.0, 4.0)
+    clip.add_event(1.0, "pitch_bend", 4096)
+    clip.add_event(1.2, "cc", 20, number=7)  # quieter from 1.2 s
+    eng = Engine(project, driver="null", blocksize=256)
+    eng.play()
+    [eng.process() for _ in range(300)]  # past the bend: 1.6 s
+    eng.seek(0.5)
+    back = np.concatenate([eng.process() for _ in range(60)])[:, 0]
+    assert peak_hz(back[RATE // 100 :]) == pytest.approx(440, rel=1e-3)
+    assert np.abs(back[RATE // 100 :]).max() == pytest.approx(np.abs(project.render(0.5, 0.3)[:, 0]).max(), rel=1e-3)
+    eng.set_loop(True, 0.75, 1.5)  # each pass starts unbent and at full volume again
+    eng.seek(0.75)
+    passes = np.concatenate([eng.process() for _ in range(3 * 141)])[:, 0]
+    second = passes[int(0.76 * RATE) : int(0.99 * RATE)]
+    assert peak_hz(second) == pytest.approx(440, rel=1e-3)
+    eng.close()
+
+
+def test_the_fade_out_of_a_loop_jump_plays_no_notes(project):
+    keys = sine_keys(project)
+    clip = keys.add_midi_clip(0.0, 4.0)
+    clip.add_note(69, 100, 0.25, 0.25)
+    clip.add_note(72, 100, 2.0, 0.5)  # starts where the loop jumps back
+    eng = Engine(project, driver="null", blocksize=256)
+    eng.set_loop(True, 0.0, 2.0)
+    eng.play()
+    played = np.concatenate([eng.process() for _ in range(int(3.5 * RATE / 256))])[:, 0]
+    assert not played[int(2.6 * RATE) : int(3.9 * RATE)].any()  # second pass, after its one note
+    eng.close()
+
+
+def test_notes_held_by_the_sustain_pedal_are_chased_until_it_lifts(project):
+    keys = sine_keys(project)
+    clip = keys.add_midi_clip(0.0, 4.0)
+    clip.add_event(0.1, "cc", 127, number=64)
+    clip.add_note(60, 100, 0.0, 0.5)  # released at 0.5 s, held by the pedal
+    clip.add_note(64, 100, 0.8, 0.1)  # over before the start, also held
+    clip.add_event(2.0, "cc", 0, number=64)
+    out = project.render(1.0, 1.5)[:, 0]
+    assert np.abs(out[: RATE // 2]).max() > 0.05
+    spectrum = np.abs(np.fft.rfft(out[: RATE // 2] * np.hanning(RATE // 2)))
+    for pitch in (60, 64):
+        f = 440 * 2 ** ((pitch - 69) / 12)
+        assert spectrum[round(f / 2)] > 0.1 * spectrum.max(), pitch
+    assert not out[RATE + RATE // 50 :].any()  # the pedal lifted at 2.0 s
+
+
 def test_in_a_metatrack_speed_plays_faster_at_the_same_pitch_and_pitch_transposes(project):
     keys = sine_keys(project)
     clip = keys.add_midi_clip(0.0, 4.0)

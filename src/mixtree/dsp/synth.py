@@ -316,18 +316,32 @@ def chase_kernel(
         st = states[r]
         velocity = held[r]
         velocity[:] = 0
+        # the controllers as a render from the start finds them, before the replay
+        st[BEND] = 0.0
+        st[VOLUME] = 1.0
+        st[SUSTAIN] = 0.0
         for e in range(row_lo[r], row_hi[r]):
             t = ev_time[e]
             kind = ev_kind[e]
             # note-offs sort first at a frame: those at ``position`` end their notes here
             if t > position or (t == position and kind != NOTE_OFF):
                 break
+            d1 = ev_d1[e]
             if kind == NOTE_ON:
-                velocity[ev_d1[e]] = ev_d2[e]
+                velocity[d1] = ev_d2[e]
             elif kind == NOTE_OFF:
-                velocity[ev_d1[e]] = 0
+                # released under the sustain pedal: held (negative) until the pedal lifts
+                velocity[d1] = -velocity[d1] if velocity[d1] > 0 and st[SUSTAIN] > 0.0 else min(velocity[d1], 0)
             else:
-                _event(st, pr, kind, ev_d1[e], ev_d2[e], rate)
+                _event(st, pr, kind, d1, ev_d2[e], rate)  # controllers; no voice is started here
+                if kind == CC and (d1 == 120 or d1 == 123):
+                    velocity[:] = 0  # all sound / all notes off
+                elif kind == CC and d1 == 64 and ev_d2[e] < 64:
+                    for pitch in range(128):
+                        velocity[pitch] = max(velocity[pitch], 0)
         for pitch in range(128):
-            if velocity[pitch] > 0:
-                _event(st, pr, NOTE_ON, pitch, velocity[pitch], rate)
+            v = velocity[pitch]
+            if v != 0:
+                _event(st, pr, NOTE_ON, pitch, abs(v), rate)
+                if v < 0:
+                    _event(st, pr, NOTE_OFF, pitch, 0, rate)  # the pedal is down: it holds the voice

@@ -179,7 +179,7 @@ class Player:
             if self._xf_left:
                 m = min(n, self._xf_left)
                 old = self._old[:m]
-                plan.process(old, self._xf_pos)
+                plan.process(old, self._xf_pos, tail=True)
                 crossfade(seg, old, m, self.xfade_frames - self._xf_left, self.xfade_frames)
                 self._xf_pos += m
                 self._xf_left -= m

@@ -48,7 +48,7 @@ class Placed:
     parent: int | None  # id of the entry it mixes into (None: the master)
     transpose: float = 0.0  # semitones MIDI notes move by (metatrack pitch over MIDI)
     instance: tuple[int, ...] = ()  # the aliases (outermost first) it plays inside; () itself
-    window: tuple[int, int] = ALWAYS  # the output frames where its clips and notes may start
+    window_frames: tuple[int, int] = ALWAYS  # the output frames where its clips and notes may start
 
     @property
     def id(self) -> int:
@@ -82,7 +82,7 @@ def playing_tracks(project: Project, root: Metatrack | None = None, keep: int | 
     ``root``, only that metatrack's subtree, as if it stood at the top with no transform
     (how its stretched or frozen sound is rendered). An alias on an audio track plays
     the aliased metatrack's children again, as an instance of each, mixing into the
-    alias's host inside the alias's window; inside an instance metatracks are always
+    alias's host inside the alias's span; inside an instance metatracks are always
     played live (their transform as varispeed, pitch only over MIDI).
     """
     out: list[Placed] = []
@@ -95,19 +95,19 @@ def playing_tracks(project: Project, root: Metatrack | None = None, keep: int | 
         parent: int | None,
         transpose: float,
         instance: tuple[int, ...],
-        window: tuple[int, int],
+        window_frames: tuple[int, int],
     ) -> None:
         for t in tracks:
             elide = t is not root and t.id != keep and passes_through(t)
-            here = Placed(t, a, b, parent, transpose, instance, window)
+            here = Placed(t, a, b, parent, transpose, instance, window_frames)
             if not elide:
                 out.append(here)
             if isinstance(t, AudioTrack):
                 for alias in t.aliases:
                     m = project.track(alias.metatrack_id)
                     assert isinstance(m, Metatrack)
-                    w0 = max(window[0], int(round((alias.start - b) / a * rate)))
-                    w1 = min(window[1], int(round((alias.end - b) / a * rate)))
+                    w0 = max(window_frames[0], int(round((alias.start - b) / a * rate)))
+                    w1 = min(window_frames[1], int(round((alias.end - b) / a * rate)))
                     if w0 < w1:
                         # m's own timeline runs at alias.offset when the host is at alias.start
                         bm = b + alias.offset - alias.start
@@ -121,10 +121,10 @@ def playing_tracks(project: Project, root: Metatrack | None = None, keep: int | 
                 continue
             inner_parent = parent if elide else here.id
             if t is root:
-                visit(t.children, a, b, inner_parent, transpose, instance, window)
+                visit(t.children, a, b, inner_parent, transpose, instance, window_frames)
             else:
                 visit(t.children, a * t.speed, (b - t.offset) * t.speed, inner_parent, transpose + t.pitch, instance,
-                      window)  # fmt: skip
+                      window_frames)  # fmt: skip
 
     visit([root] if root is not None else project._root, 1.0, 0.0, None, 0.0, (), ALWAYS)
     return out
@@ -217,7 +217,7 @@ def compile_plan(
         sources=source_list(rows.sources),
         midi=midi_table(
             [
-                (i, p.track, p.a, p.b, p.transpose, p.window, p.instance)
+                (i, p.track, p.a, p.b, p.transpose, p.window_frames, p.instance)
                 for i, p in enumerate(placed, 1)
                 if isinstance(p.track, MidiTrack)
             ],
@@ -434,4 +434,4 @@ def _collect(project: Project, placed: Placed, slot: int, rows: _Rows, is_root: 
             rows.add(slot, frozen, 1.0, 0.0, ALWAYS)
     if isinstance(track, AudioTrack):
         for clip in track.clips:
-            rows.add(slot, clip, a, b, placed.window)
+            rows.add(slot, clip, a, b, placed.window_frames)

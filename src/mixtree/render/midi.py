@@ -51,8 +51,10 @@ class MidiTable:
         self.held = np.zeros((len(rows), 128), np.int32)
         self.kernel = type(self.instruments[0]).kernel if rows else None
 
-    def run(self, buf: np.ndarray, frames: int, position: int) -> None:
-        """Add every instrument's output for the block. Audio-thread safe: one call."""
+    def run(self, buf: np.ndarray, frames: int, position: int, events: bool = True) -> None:
+        """Add every instrument's output for the block. Without ``events``, the voices
+        sounding play on but no event is applied (the fade-out of a jump or a stop,
+        whose notes were released). Audio-thread safe: one call."""
         if self.kernel is not None:
             self.kernel(
                 buf,
@@ -68,7 +70,7 @@ class MidiTable:
                 self.d1,
                 self.d2,
                 self.lo,
-                self.hi,
+                self.hi if events else self.lo,
             )
 
     def chase(self, position: int) -> None:

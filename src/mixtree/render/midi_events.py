@@ -12,17 +12,20 @@ _KIND = {"cc": CC, "pitch_bend": BEND_EVENT, "program": PROGRAM}
 
 
 def clip_events(
-    track: MidiTrack, a: float, b: float, transpose: float, rate: int, window: tuple[int, int] = ALWAYS
+    track: MidiTrack, a: float, b: float, transpose: float, rate: int, window_frames: tuple[int, int] = ALWAYS
 ) -> list[tuple[int, int, int, int]]:
     """Return ``track``'s events as (frame, kind, data1, data2), sorted for playback.
 
     A clip plays its own timeline from ``offset`` for ``duration``; notes that start
     inside that window sound and are released at the latest at the clip's end. Content
     time τ maps to project time as t = (τ − b) / a. Notes move by ``transpose``
-    semitones (notes pushed outside 0..127 are dropped). Only what starts within the
-    output frames ``window`` plays (an alias's span); notes end by its end.
+    semitones (notes pushed outside 0..127 are dropped). Only notes that start within the
+    output frames ``window_frames`` play (an alias's span), and end by its end; the last
+    value each controller took before it is set at its start.
     """
     out: list[tuple[int, int, int, int]] = []
+    first, end = window_frames
+    earlier: dict[tuple[int, int], tuple[int, int]] = {}  # (kind, number): (frame, value)
 
     def frame(tau: float) -> int:
         return int(round((tau - b) / a * rate))
@@ -36,17 +39,24 @@ def clip_events(
             if not lo <= n.start < hi or not 0 <= pitch <= 127:
                 continue
             on, off = frame(at + n.start), frame(at + min(n.end, hi))
-            if not window[0] <= on < window[1]:
+            if not first <= on < end:
                 continue
-            off = min(off, window[1])
+            off = min(off, end)
             if off <= on:
                 off = on + 1
             out.append((on, NOTE_ON, pitch, n.velocity))
             out.append((off, NOTE_OFF, pitch, 0))
         for e in clip.events:
-            at_frame = frame(at + e.time)
-            if lo <= e.time < hi and window[0] <= at_frame < window[1]:
-                out.append((at_frame, _KIND[e.kind], e.number, e.value))
+            if not lo <= e.time < hi:
+                continue
+            at_frame, kind = frame(at + e.time), _KIND[e.kind]
+            if at_frame < first:
+                last = earlier.get((kind, e.number))
+                if last is None or last[0] <= at_frame:
+                    earlier[kind, e.number] = (at_frame, e.value)
+            elif at_frame < end:
+                out.append((at_frame, kind, e.number, e.value))
+    out += [(first, kind, number, value) for (kind, number), (_, value) in earlier.items()]
     out.sort(key=lambda e: (e[0], _ORDER[e[1]]))
     return out
 
@@ -54,9 +64,10 @@ def clip_events(
 def midi_table(
     tracks: list[tuple[int, MidiTrack, float, float, float, tuple[int, int], tuple[int, ...]]], rate: int, fresh: bool
 ) -> MidiTable:
-    """Return the MIDI table for (slot, track, a, b, transpose, window, alias instance) rows."""
+    """Return the MIDI table for (slot, track, a, b, transpose, window frames, alias
+    instance) rows."""
     rows = [
-        (slot, t.instrument, clip_events(t, a, b, transpose, rate, window), instance)
-        for slot, t, a, b, transpose, window, instance in tracks
+        (slot, t.instrument, clip_events(t, a, b, transpose, rate, window_frames), instance)
+        for slot, t, a, b, transpose, window_frames, instance in tracks
     ]
     return MidiTable(rows, rate, fresh)

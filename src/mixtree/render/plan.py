@@ -277,11 +277,13 @@ class RenderPlan:
         if not self.crossfading:
             self._old = None
 
-    def process(self, out: np.ndarray, position: int) -> None:
+    def process(self, out: np.ndarray, position: int, tail: bool = False) -> None:
         """Render ``out.shape[0]`` frames starting at absolute frame ``position`` into ``out``.
 
         ``out`` is float32 ``(frames, 2)`` with ``frames <= max_block``; it is overwritten.
-        Audio-thread safe: a fixed number of compiled calls, no allocation.
+        A ``tail`` is the fade-out after a jump or a stop: it plays no MIDI events, so no
+        note starts there that nothing would end. Audio-thread safe: a fixed number of
+        compiled calls, no allocation.
         """
         frames = out.shape[0]
         buf = self.track_buf
@@ -291,7 +293,7 @@ class RenderPlan:
             old.read_sources(self._old_buf, frames, position)
             blend_slots(buf, self._old_buf, frames, self.carry_map, self._xf_done, self._xf_length)
             self._xf_done += frames
-        self.midi.run(buf, frames, position)
+        self.midi.run(buf, frames, position, events=not tail)
         failed = self.failed
         reasons = self.fail_reasons
         sends = self.sends
