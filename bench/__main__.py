@@ -248,19 +248,21 @@ def allocation(s: Session, callbacks: int) -> dict[str, float]:
     def grown(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot) -> int:
         return sum(d.size_diff for d in after.compare_to(before, "filename") if d.size_diff > 0)
 
-    # Windows of N and 2N callbacks after a warm-up: what tracemalloc and one-off caches
-    # cost is the same in both, what the callback keeps per call doubles.
+    # After a warm-up, a first window takes what is filled once; then windows of N and 2N
+    # callbacks: tracemalloc's own cost is the same in both, what the callback keeps per
+    # call doubles.
     tracemalloc.start()
     run(5000)
     snapshots = [tracemalloc.take_snapshot()]
-    for count in (callbacks, 2 * callbacks):
+    for count in (callbacks, callbacks, 2 * callbacks):
         run(count)
         snapshots.append(tracemalloc.take_snapshot())
     tracemalloc.stop()
     eng.close()
-    first, second = grown(*snapshots[:2]), grown(*snapshots[1:])
+    once = grown(*snapshots[:2])
+    first, second = grown(*snapshots[1:3]), grown(*snapshots[2:])
     kept = (second - first) / callbacks
-    return {"callbacks": 3 * callbacks, "bytes per callback": kept, "one-off bytes": 2 * first - second}
+    return {"callbacks": 4 * callbacks, "bytes per callback": kept, "one-off bytes": once}
 
 
 # -- report -----------------------------------------------------------------------------

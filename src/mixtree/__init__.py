@@ -11,6 +11,7 @@ create_metatrack   group tracks into a `Metatrack` (offset, speed, pitch, preser
 AudioTrack.add_clip  place a `Clip` (start, duration, offset, gain_db, fades, reversed)
 Project.render     render a range offline -> float32 ``(frames, 2)``
 Project.export     render to WAV/FLAC/OGG/MP3 (float, 24- or 16-bit with TPDF dither)
+Project.export_stems  a file per top-level track, in one pass; they add up to the mix
 Project.save/load  JSON project files
 add_midi_track     a `MidiTrack` playing `MidiClip`s (add_note, add_event) through a `PolySynth`
 tempo_map          `TempoMap`: set_tempo, set_meter; seconds ↔ beats ↔ ticks ↔ bars

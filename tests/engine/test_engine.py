@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import mixtree as mt
+from mixtree import effects as fx
 from mixtree.engine import commands as cmd
 from mixtree.engine.engine import FADER_RAMP, SEEK_XFADE, Engine
 from tests.conftest import RATE, sine
@@ -186,8 +187,19 @@ def test_stats_report_load_xruns_and_counts(song):
 
 
 def test_steady_state_callbacks_allocate_nothing(song):
+    # filters that run in pairs, compressors, an instrument chased at every loop jump, and
+    # an alias playing a metatrack's tracks again
+    for t in song.tracks:
+        t.add_effect(fx.Filter("lowshelf", 200.0, gain_db=3.0))
+        t.add_effect(fx.Compressor())
+    keys = song.add_midi_track("Keys")
+    clip = keys.add_midi_clip(0.0, 2.0)
+    clip.add_note(60, 100, 0.0, 1.5)
+    clip.add_event(0.5, "pitch_bend", 2000)
+    m = song.create_metatrack([song.tracks[0].id, keys.id])
+    song.add_audio_track("Host").add_alias(m.id, start=1.0, duration=1.0)
     eng = Engine(song, driver="null", blocksize=256)
-    eng.set_loop(True, 0.0, 2.0)
+    eng.set_loop(True, 0.25, 1.75)
     eng.play()
     out = np.zeros((256, 2), np.float32)
     render = eng._player.render

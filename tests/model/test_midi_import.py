@@ -10,7 +10,8 @@ import pytest
 import mixtree as mt
 from tests.conftest import RATE
 
-REAL = sorted((Path(__file__).parents[1] / "data" / "midi").glob("*.mid"))
+DATA = Path(__file__).parents[1] / "data" / "midi"
+REAL = sorted(DATA.glob("*.mid"))
 
 
 def mido_onsets(path: Path) -> list[tuple[float, int]]:
@@ -37,14 +38,18 @@ def test_real_files_place_every_note_where_mido_plays_it(path):
     assert end == pytest.approx(mido.MidiFile(path).length, abs=1e-3)
 
 
-def test_the_later_of_two_tempos_at_one_tick_wins():
-    p = mt.import_midi(Path(REAL[0]).with_name("k525short.mid"))
+def test_the_later_of_two_tempos_at_one_tick_wins_and_the_closing_rest_survives_export(tmp_path):
+    p = mt.import_midi(DATA / "k525short.mid")
     assert p.tempo_map.tempos[0].bpm == pytest.approx(60_000_000 / 600001)
     assert [round(t.beat) for t in p.tempo_map.tempos] == [0, 16, 20, 24]
+    last_note = max(c.start + n.end for t in p.tracks for c in t.midi_clips for n in c.notes)
+    assert p.duration > last_note + 0.05  # a closing rest
+    mt.export_midi(p, tmp_path / "again.mid")
+    assert mt.import_midi(tmp_path / "again.mid").duration == pytest.approx(p.duration, abs=1e-3)
 
 
 def test_a_large_file_keeps_its_tracks_tempo_map_and_controllers():
-    path = Path(REAL[0]).with_name("test04.mid")
+    path = DATA / "test04.mid"
     p = mt.import_midi(path)
     playing = [t.name.strip() for t in mido.MidiFile(path).tracks if any(not m.is_meta for m in t)]
     assert [t.name for t in p.tracks] == playing
@@ -54,7 +59,7 @@ def test_a_large_file_keeps_its_tracks_tempo_map_and_controllers():
 
 
 def test_pitch_bends_arrive_as_events_and_the_file_renders(tmp_path):
-    p = mt.import_midi(Path(REAL[0]).with_name("test19.mid"), sample_rate=RATE)
+    p = mt.import_midi(DATA / "test19.mid", sample_rate=RATE)
     events = [e for t in p.tracks for c in t.midi_clips for e in c.events]
     assert sum(e.kind == "pitch_bend" for e in events) == 3363
     audio = p.render(0.0, 4.0)

@@ -250,7 +250,8 @@ def test_a_failing_instance_is_reported_as_its_track_and_recovers(project, wav):
     errors = [e for e in eng.events() if e.kind == "error"]
     assert [e.track for e in errors] == [t.id] and "'Noise'" in errors[0].message
     assert not eng._player.plan.failed.any()  # recovered: it plays again from the next block
-    assert np.isfinite(line).all()
+    assert np.isfinite(line).all() and not line.any()
+    assert delay.memory()[2].any()  # the original's echoes ring on
     eng.close()
 
 

@@ -158,7 +158,9 @@ def _static_sections(buf: np.ndarray, frames: int, s: int, st: np.ndarray, secti
 
 
 @nb.njit(cache=True, inline="always")
-def _step(b0: float, b1: float, b2: float, a1: float, a2: float, x: float, z1: float, z2: float) -> tuple:
+def _step(
+    b0: float, b1: float, b2: float, a1: float, a2: float, x: float, z1: float, z2: float
+) -> tuple[float, float, float]:
     # One transposed direct form II tick: the same arithmetic, in the same order, as `_tick`.
     y = b0 * x + z1
     return y, b1 * x - a1 * y + z2, b2 * x - a2 * y

@@ -110,7 +110,7 @@ def compressor_kernel(
             end = min(frames, i + GROUP - count)
             if steady:
                 # The gain glides from the previous groups' results, so the detector and
-                # the gain are two independent loops (both vectorise).
+                # the gain are two independent loops (the gain's and the peak's vectorise).
                 for j in range(i, end):
                     ms, peak = _detect(float(buf[s, j, 0]), float(buf[s, j, 1]), rms, rms_coef, ms, peak)
                 glide = (g_to - g_from) / GROUP

@@ -141,10 +141,18 @@ class Effect:
         self._buffer = np.zeros(self.buffer_shape(sample_rate), dtype=np.float32)
         self.reset()
 
-    def reset(self) -> None:
-        """Clear the effect's memory (filter state, delay lines, envelopes) and stop ramps."""
+    def reset(self, instance: tuple[int, ...] | None = None) -> None:
+        """Clear the effect's memory (filter state, delay lines, envelopes) and stop ramps:
+        all of it, or only its own (``instance=()``) or one alias instance's."""
         self._push_targets()
-        for params, state, buffer, _ in ((self._params, self._state, self._buffer, None), *self._instances.values()):
+        own = (self._params, self._state, self._buffer, self._ramps)
+        if instance is None:
+            memories = [own, *self._instances.values()]
+        elif instance:
+            memories = [self._instances[instance]] if instance in self._instances else []
+        else:
+            memories = [own]
+        for params, state, buffer, _ in memories:
             params[:, CUR] = params[:, TGT]
             params[:, LAST] = params[:, TGT]
             state[:] = 0.0
@@ -165,7 +173,8 @@ class Effect:
         """
         if instance and not fresh:
             if instance not in self._instances:
-                self._instances[instance] = self.memory(fresh=True)
+                # copy on write: whoever loops over the instances holds a stable snapshot
+                self._instances = {**self._instances, instance: self.memory(fresh=True)}
             return self._instances[instance]
         if not fresh:
             return self._params, self._state, self._buffer, self._ramps
@@ -180,8 +189,8 @@ class Effect:
     def keep_instances(self, keys: set[tuple[int, ...]]) -> None:
         """Drop the memory of alias instances other than ``keys`` (control side; a plan
         still playing one keeps its arrays until it retires)."""
-        for key in self._instances.keys() - keys:
-            del self._instances[key]
+        if self._instances.keys() - keys:
+            self._instances = {k: m for k, m in self._instances.items() if k in keys}
 
     @property
     def latency(self) -> int:

@@ -24,7 +24,7 @@ EV_POSITION = 1  # (EV_POSITION, frame, playing)
 EV_METERS = 2  # (EV_METERS, plan serial)
 EV_XRUN = 3  # (EV_XRUN, total xruns)
 EV_ERROR = 4  # (EV_ERROR, message): the whole block failed and was silenced
-EV_TRACK_FAILED = 5  # (EV_TRACK_FAILED, track_id, reason): that track was silenced
+EV_TRACK_FAILED = 5  # (EV_TRACK_FAILED, track_id, reason, slot id): that track (or instance) was silenced
 
 
 @dataclass(frozen=True, slots=True)

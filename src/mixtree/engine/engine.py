@@ -255,26 +255,28 @@ class Engine:
             elif code == cmd.EV_XRUN:
                 out.append(Event("xrun", count=raw[1]))
             elif code == cmd.EV_TRACK_FAILED:
-                out.append(Event("error", track=raw[1], message=self._recover(raw[1], raw[2])))
+                out.append(Event("error", track=raw[1], message=self._recover(raw[1], raw[2], raw[3])))
             else:
                 out.append(Event("error", message=raw[1]))
         return out
 
-    def _recover(self, track_id: int, reason: str) -> str:
-        # The track was silenced on the audio thread; clear its effects' memory here and
-        # let it play again from the next block.
+    def _recover(self, track_id: int, reason: str, slot_id: int) -> str:
+        # The track (or one alias instance of it, ``slot_id``) was silenced on the audio
+        # thread; clear that copy's effect memory here and let it play again from the next
+        # block.
         try:
             track = self.project.track(track_id)
         except KeyError:
             return reason
-        for effect in track.effects:
-            effect.reset()
         plan = self._player.plan
-        for slot in (plan.slot_of(track_id), *plan.instance_slots.get(track_id, ())):
-            if slot >= 0:
-                plan.fail_reasons[slot] = ""
-                plan.reported[slot] = False
-                plan.failed[slot] = False
+        instance = plan.instance_keys.get(slot_id, ())
+        for effect in track.effects:
+            effect.reset(instance)
+        slot = plan.slot_of(slot_id)
+        if slot >= 0:
+            plan.fail_reasons[slot] = ""
+            plan.reported[slot] = False
+            plan.failed[slot] = False
         return f"track {track.name!r} silenced: {reason}"
 
     def _meters(self) -> Event:
@@ -329,7 +331,8 @@ class Engine:
         self.publish()
 
     def _send_fast(self, track: Track, name: str, value: Any) -> None:
-        if self._published.slot_of(track.id) < 0:
+        plan = self._published
+        if plan.slot_of(track.id) < 0 and track.id not in plan.instance_slots:
             self.publish()  # a pass-through group got a setting of its own: it needs a slot
             return
         ramp = self._ramp if self._ramp_override is None else self._ramp_override

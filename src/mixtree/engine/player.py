@@ -92,7 +92,7 @@ class Player:
         slot = plan.next_failure()
         while slot >= 0:
             reason = plan.fail_reasons[slot] or "its output turned NaN or infinite"
-            self.events.post((cmd.EV_TRACK_FAILED, int(plan.track_ids[slot]), reason))
+            self.events.post((cmd.EV_TRACK_FAILED, int(plan.track_ids[slot]), reason, int(plan.ids[slot])))
             slot = plan.next_failure()
 
     def _take_plan(self) -> None:

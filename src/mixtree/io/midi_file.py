@@ -143,16 +143,16 @@ def write(path: str | Path, smf: Smf) -> None:
             else:
                 msg = mido.Message("program_change", channel=channel, program=value)
             timed.append((tick, msg))
-        mf.tracks.append(_track(track.name, timed))
+        mf.tracks.append(_track(track.name, timed, track.end))
     mf.save(str(path))
 
 
-def _track(name: str, timed: list[tuple[int, mido.Message]]) -> mido.MidiTrack:
+def _track(name: str, timed: list[tuple[int, mido.Message]], end: int = 0) -> mido.MidiTrack:
     track = mido.MidiTrack([mido.MetaMessage("track_name", name=name, time=0)])
     now = 0
     # note-offs before note-ons at the same tick, so a repeated note is not cut
     for tick, msg in sorted(timed, key=lambda tm: (tm[0], tm[1].type == "note_on")):
         track.append(msg.copy(time=tick - now))
         now = tick
-    track.append(mido.MetaMessage("end_of_track", time=0))
+    track.append(mido.MetaMessage("end_of_track", time=max(end - now, 0)))  # a closing rest stays
     return track

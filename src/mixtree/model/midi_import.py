@@ -61,6 +61,7 @@ def export_midi(project: Project, path: str | Path) -> Path:
             for e in clip.events:
                 if clip.offset <= e.time < end:
                     out.events.append((tick(at + e.time), e.kind, e.number, e.value))
+            out.end = max(out.end, tick(clip.start + clip.duration))
         tracks.append(out)
     tempos = [(int(round(c.beat * PPQ)), c.bpm) for c in tm.tempos]
     meters = [(int(round(tm.beat_of_bar(m.bar) * PPQ)), *check_meter(m.numerator, m.denominator)) for m in tm.meters]

@@ -203,6 +203,7 @@ def compile_plan(
         slot_by_id=slot,
         track_ids=np.array([t.id for t in tracks], dtype=np.int64),
         instance_slots={ident: tuple(slots) for ident, slots in copies.items()},
+        instance_keys={int(ids[i]): key for i, key in instances.items()},
         parent=parent,
         mono=mono,
         levels=levels,

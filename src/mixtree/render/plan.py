@@ -95,7 +95,8 @@ class RenderPlan:
     ``ids`` holds each slot's id (`slot_by_id` the reverse): a track's own, or for a track
     played again inside an alias an instance id; ``track_ids`` the id of the track each
     slot plays; ``instance_slots`` lists, by track id, the slots of its instances, which
-    follow its fader.
+    follow its fader; ``instance_keys`` gives an instance slot's key by its id (the key
+    its effects' memory goes by, see `Effect.memory`).
 
     Per slot: ``volume`` (linear), ``pan``, ``mute``, ``solo``, ``solo_safe`` and the
     derived ``audible``; ``gain``/``target``/``step`` are float64 ``(slots, 2)`` left/right
@@ -119,6 +120,7 @@ class RenderPlan:
     slot_by_id: dict[int, int]
     track_ids: np.ndarray
     instance_slots: dict[int, tuple[int, ...]]
+    instance_keys: dict[int, tuple[int, ...]]
     parent: np.ndarray
     mono: np.ndarray
     levels: tuple[np.ndarray, ...]
