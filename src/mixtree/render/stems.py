@@ -39,8 +39,28 @@ def export_stems(
     A stem is what the track adds to the master: after its chain, fader and pan, a
     metatrack with its whole subtree, a bus with what is sent to it (a track's stem
     leaves its sends out). The stems add up to the mix before the master's chain and
-    fader. One pass renders them all. Files are named by `stem_name`; ``subtype`` and
-    ``extension`` are as for `mixtree.render.offline.export`. Returns the paths written.
+    fader. One pass renders them all.
+
+    Parameters
+    ----------
+    folder
+        Where the files go (made if missing), named by `stem_name`.
+    start, duration
+        The range in seconds; ``duration`` defaults to the end of the last clip.
+    subtype, extension
+        Sample format (``"float"``, ``"24"``, ``"16"``: dithered) and file type
+        (``"wav"``, ``"flac"``, ``"ogg"``, ``"mp3"``), as for `mixtree.render.offline.export`.
+    blocksize
+        Frames per block, 32..8192.
+    tracks
+        Ids of the top-level tracks to render, in the order to number them; all by default.
+    progress
+        Called with (frames done, frames in all) as the render advances.
+
+    Returns
+    -------
+    list of Path
+        The files written, in ``tracks`` order: stereo at the project rate.
     """
     folder = Path(folder)
     blocksize = check_block(blocksize)
