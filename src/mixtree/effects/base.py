@@ -135,7 +135,7 @@ class Effect:
         if sample_rate == self.sample_rate:
             return
         self.sample_rate = sample_rate
-        self._instances.clear()
+        self._instances = {}
         ramps = [p.ramp for p in self.PARAMETERS] + [BYPASS_RAMP]
         self._ramps = np.array([round(r * sample_rate) for r in ramps], dtype=np.int64)
         self._buffer = np.zeros(self.buffer_shape(sample_rate), dtype=np.float32)
