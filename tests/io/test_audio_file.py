@@ -1,17 +1,30 @@
+import importlib.util
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy
 import soundfile as sf
+from scipy import signal
 
 from mixtree import MediaError, MediaWarning
 from mixtree.io import audio_file
+from mixtree.io.mpeg import TYPICAL_DELAY
 from mixtree.io.quantize import Quantizer
 from tests.conftest import sine
 
 SCIPY_DATA = Path(scipy.__file__).parent / "io" / "tests" / "data"
 FREEDESKTOP = Path("/usr/share/sounds/freedesktop/stereo")
+_PYGAME = importlib.util.find_spec("pygame")  # found, not imported: only its example sounds are used
+PYGAME_DATA = Path(_PYGAME.submodule_search_locations[0]) / "examples" / "data" if _PYGAME else Path("-")
+needs_pygame = pytest.mark.skipif(not PYGAME_DATA.is_dir(), reason="pygame (a test extra) is not installed")
+
+
+def lag(x: np.ndarray, reference: np.ndarray) -> int:
+    """Return how many frames ``x`` runs late against ``reference`` (first channels)."""
+    c = signal.correlate(x[:, 0].astype(np.float64), reference[:, 0].astype(np.float64), "full")
+    return int(np.argmax(c)) - (reference.shape[0] - 1)
 
 
 @pytest.mark.parametrize(
@@ -35,6 +48,46 @@ def test_reads_real_wav_files_other_programs_wrote(name, frames, channels, rate)
     if frames is not None:
         assert decoded.frames == frames
     assert np.isfinite(decoded.data).all()
+
+
+@needs_pygame
+@pytest.mark.parametrize(
+    ("name", "frames"),
+    [
+        ("boom.wav", 12432),  # 8-bit unsigned PCM, 11025 Hz
+        ("car_door.wav", 3735),
+        ("punch.wav", 4041),
+        ("whiff.wav", 5791),
+        ("secosmic_lo.wav", 36000),  # Microsoft ADPCM
+        ("house_lo.wav", 78331),
+        ("house_lo.ogg", 78331),
+    ],
+)
+def test_reads_the_sounds_pygame_ships(name, frames):
+    decoded = audio_file.read(PYGAME_DATA / name)
+    assert (decoded.frames, decoded.channels, decoded.sample_rate) == (frames, 1, 11025)
+    assert np.isfinite(decoded.data).all() and np.abs(decoded.data).max() > 0.05  # Vorbis overshoots 1.0 here
+
+
+@needs_pygame
+def test_vorbis_is_gapless_and_an_mp3_without_a_gapless_header_starts_late_and_says_so():
+    wav = audio_file.read(PYGAME_DATA / "house_lo.wav").data
+    assert lag(audio_file.read(PYGAME_DATA / "house_lo.ogg").data, wav) == 0
+    with pytest.warns(MediaWarning, match="without a gapless .*usually by 1105 samples"):
+        mp3 = audio_file.read(PYGAME_DATA / "house_lo.mp3")
+    assert lag(mp3.data, wav) == TYPICAL_DELAY  # LAME's 576 and the decoder's 529
+    # every frame that decodes, not the 80151 the file's header makes libsndfile promise
+    assert mp3.frames == 80064 and sf.info(str(PYGAME_DATA / "house_lo.mp3")).frames == 80151
+
+
+def test_an_mp3_with_a_gapless_header_decodes_in_place(tmp_path):
+    rng = np.random.default_rng(4)
+    noise = signal.lfilter(*signal.butter(4, 0.2), rng.standard_normal(3 * 44100) * 0.1).astype(np.float32)
+    sf.write(str(tmp_path / "n.mp3"), noise, 44100)  # libsndfile writes LAME's Xing/Info header
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        decoded = audio_file.read(tmp_path / "n.mp3")
+    assert decoded.frames == noise.shape[0] and lag(decoded.data, noise[:, None]) == 0
 
 
 def test_reads_a_file_whose_header_promises_more_data_than_it_has():

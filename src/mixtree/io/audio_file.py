@@ -10,6 +10,7 @@ import numpy as np
 import soundfile as sf
 
 from mixtree.errors import MediaError
+from mixtree.io.mpeg import TYPICAL_DELAY, gapless_header
 from mixtree.io.quantize import Quantizer
 
 #: Container formats by file extension, as soundfile names them.
@@ -49,6 +50,8 @@ def read(path: str | Path) -> DecodedAudio:
     """Decode a whole audio file to float32.
 
     Non-finite samples (NaN, Inf) become silence, with a `MediaWarning` naming the file.
+    MP3s are trimmed of encoder delay and padding where a gapless header says how much;
+    one without gets a `MediaWarning`.
 
     Raises
     ------
@@ -72,6 +75,13 @@ def read(path: str | Path) -> DecodedAudio:
         raise MediaError(path, "the file holds no audio frames")
     if rate <= 0:
         raise MediaError(path, f"its header gives an impossible sample rate {rate}")
+    if gapless_header(path) is False:
+        warnings.warn(
+            f"'{path}': an MP3 without a gapless (Xing/LAME) header: its encoder delay cannot be "
+            f"trimmed, so it starts late (usually by {TYPICAL_DELAY} samples)",
+            MediaWarning,
+            stacklevel=2,
+        )
     bad = ~np.isfinite(data)
     if bad.any():
         data[bad] = 0.0
