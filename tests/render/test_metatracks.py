@@ -203,6 +203,39 @@ def test_an_alias_starting_midway_takes_the_controllers_set_before_it(project):
     assert again == pytest.approx(original, rel=1e-3) and original < 0.1
 
 
+def test_an_alias_sends_where_its_tracks_send(project, wav):
+    m, t = riff(project, wav)
+    verb = project.add_bus("Verb")
+    verb.add_effect(fx.Reverb(room_size=0.8, mix=1.0))
+    send = t.add_send(verb.id, level_db=-3.0)
+    before = project.render(0.0, 4.0)
+    project.add_audio_track("Host").add_alias(m.id, start=2.0, duration=1.0)
+    added = project.render(0.0, 4.0) - before
+    assert np.allclose(added[2 * RATE :], before[: 2 * RATE], atol=1e-5)  # the reverb's share included
+    eng = Engine(project, driver="null", blocksize=256)
+    eng.seek(2.0)
+    eng.play()
+    send.level_db = -60.0  # a send level move reaches the instance's send too, without a recompile
+    serial = eng._player.plan.serial
+    [eng.process() for _ in range(10)]
+    sends = eng._player.plan.sends
+    assert eng._player.plan.serial == serial and np.all(sends.target < 0.01) and len(sends.ids) == 2
+    eng.close()
+
+
+def test_a_send_to_a_bus_inside_the_aliased_metatrack_goes_to_that_bus_s_instance(project, wav):
+    from mixtree.render.compile import compile_plan
+
+    m, t = riff(project, wav)
+    inner = project.add_bus("Inner verb")
+    project.move_track(inner.id, m.id)
+    t.add_send(inner.id)
+    project.add_audio_track("Host").add_alias(m.id, start=2.0, duration=1.0)
+    plan = compile_plan(project)
+    routes = {(int(plan.ids[s]) < 0, int(plan.ids[d]) < 0) for s, d in zip(plan.sends.src, plan.sends.dst, strict=True)}
+    assert routes == {(False, False), (True, True)}  # original to original, instance to instance
+
+
 def test_alias_instances_keep_their_own_effect_memory(project, wav):
     m, _ = riff(project, wav)
     alone = project.render(0.0, 2.0)

@@ -121,10 +121,11 @@ class AliasClip(Record):
     From ``offset`` seconds into the metatrack's own timeline, for ``duration`` seconds.
     Each child plays as an instance of itself (its clips and notes inside the alias's
     span, its own chain, fader and instrument on memory of its own), mixed into the host
-    track, whose chain and fader stand in for the metatrack's. Instances have no sends,
-    skip effects without a batched kernel, and play frozen or stretched metatracks
-    inside live (as varispeed). A metatrack may not contain an alias of itself, directly
-    or through other aliases.
+    track, whose chain and fader stand in for the metatrack's. Instances send where
+    their tracks send (to a bus's instance when the bus is inside too), skip effects
+    without a batched kernel, and play frozen or stretched metatracks inside live (as
+    varispeed). A metatrack may not contain an alias of itself, directly or through
+    other aliases.
     """
 
     __slots__ = ("metatrack_id", "track_id", "_start", "_duration", "_offset")

@@ -12,7 +12,7 @@ from mixtree.effects.base import Effect
 from mixtree.model.clip import Clip
 from mixtree.model.project import Project
 from mixtree.model.structure import ancestors, walk
-from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, MidiTrack, Track
+from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, MidiTrack, Send, Track
 from mixtree.render.midi_events import midi_table
 from mixtree.render.plan import ALWAYS, MAX_BLOCK, MIN_BLOCK, ClipTable, RenderPlan, SendTable, VarispeedTable
 from mixtree.render.stages import chain_stages
@@ -159,26 +159,29 @@ def compile_plan(
     copies: dict[int, list[int]] = {}
     for i in instances:
         copies.setdefault(tracks[i].id, []).append(i)
-    # an instance sends nowhere: sends are the track's own
-    originals = [project.master, *(p.track for p in placed if not p.instance)]
-    sends = [s for t in originals for s in t.sends if s.source_id in slot and s.bus_id in slot]
-    rank = _ranks(tracks, parent, [(slot[s.source_id], slot[s.bus_id]) for s in sends])
+    routes = _send_routes(project, placed, slot)
+    rank = _ranks(tracks, parent, [(src, dst) for _, _, src, dst in routes])
     ranks = [np.flatnonzero(rank == r).astype(np.int32) for r in range(1, int(rank.max()) + 1)]
-    send_rank = [rank[slot[s.source_id]] for s in sends]
+    send_rank = [rank[src] for _, _, src, _ in routes]
     levels, mixes = _segments(ranks, tracks, send_rank)
+    send_copies: dict[int, list[int]] = {}
+    for k, (send, ident, _, _) in enumerate(routes):
+        if ident != send.id:
+            send_copies.setdefault(send.id, []).append(k)
     send_table = SendTable(
-        ids=np.array([s.id for s in sends], np.int64),
-        src=np.array([slot[s.source_id] for s in sends], np.int32),
-        dst=np.array([slot[s.bus_id] for s in sends], np.int32),
-        pre=np.array([s.pre_fader for s in sends], np.bool_),
-        gain=np.array([db_to_gain(s.level_db) for s in sends], np.float64),
-        target=np.array([db_to_gain(s.level_db) for s in sends], np.float64),
-        step=np.zeros(len(sends), np.float64),
+        ids=np.array([ident for _, ident, _, _ in routes], np.int64),
+        src=np.array([src for _, _, src, _ in routes], np.int32),
+        dst=np.array([dst for _, _, _, dst in routes], np.int32),
+        pre=np.array([send.pre_fader for send, _, _, _ in routes], np.bool_),
+        gain=np.array([db_to_gain(send.level_db) for send, _, _, _ in routes], np.float64),
+        target=np.array([db_to_gain(send.level_db) for send, _, _, _ in routes], np.float64),
+        step=np.zeros(len(routes), np.float64),
         by_level=tuple(
-            np.array([k for k in range(len(sends)) if send_rank[k] in {int(rank[x]) for x in level}], np.int32)
+            np.array([k for k in range(len(routes)) if send_rank[k] in {int(rank[x]) for x in level}], np.int32)
             for level in levels
         ),
-        index_by_id={s.id: k for k, s in enumerate(sends)},
+        index_by_id={ident: k for k, (_, ident, _, _) in enumerate(routes)},
+        copies={ident: tuple(ks) for ident, ks in send_copies.items()},
     )
 
     rows = _Rows(project.sample_rate, project_time=root is None)
@@ -244,6 +247,25 @@ def compile_plan(
     if not fresh and root is None:
         _forget_instances(placed)
     return plan
+
+
+def _send_routes(project: Project, placed: list[Placed], slot: dict[int, int]) -> list[tuple[Send, int, int, int]]:
+    """Return every send the plan runs as (send, id, source slot, bus slot).
+
+    A track inside an alias instance sends as its original does, under an instance id:
+    to the bus's instance when the bus is in the same instance, else to the bus itself.
+    """
+    routes = []
+    for p in [Placed(project.master, 1.0, 0.0, None), *placed]:
+        for send in p.track.sends:
+            if not p.instance:
+                ident, bus = send.id, send.bus_id
+            else:
+                ident, bus = instance_id(p.instance, send.id), instance_id(p.instance, send.bus_id)
+                bus = bus if bus in slot else send.bus_id
+            if p.id in slot and bus in slot:
+                routes.append((send, ident, slot[p.id], slot[bus]))
+    return routes
 
 
 def stem_slots(project: Project, plan: RenderPlan) -> dict[int, list[int]]:

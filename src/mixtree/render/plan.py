@@ -75,7 +75,8 @@ class VarispeedTable:
 
 @dataclass(slots=True, eq=False)
 class SendTable:
-    """Every send: source and bus slots, pre/post fader, smoothed level; grouped by level."""
+    """Every send: source and bus slots, pre/post fader, smoothed level; grouped by level.
+    ``copies`` holds, by send id, the rows its alias instances send through."""
 
     ids: np.ndarray
     src: np.ndarray
@@ -86,6 +87,7 @@ class SendTable:
     step: np.ndarray
     by_level: tuple[np.ndarray, ...]
     index_by_id: dict[int, int]
+    copies: dict[int, tuple[int, ...]]
 
 
 @dataclass(slots=True, eq=False)
@@ -257,11 +259,14 @@ class RenderPlan:
 
     def set_send_level(self, ident: int, gain: float, ramp_frames: int) -> None:
         """Glide send ``ident`` to linear ``gain`` over ``ramp_frames``. Audio-thread safe."""
-        k = self.sends.index_by_id.get(ident, -1)
+        sends = self.sends
+        k = sends.index_by_id.get(ident, -1)
         if k >= 0:
-            sends = self.sends
             sends.target[k] = gain
             sends.step[k] = abs(gain - sends.gain[k]) / max(1, ramp_frames)
+        for c in sends.copies.get(ident, ()):
+            sends.target[c] = gain
+            sends.step[c] = abs(gain - sends.gain[c]) / max(1, ramp_frames)
 
     def set_tap(self, ident: int, pre_effects: bool) -> None:
         """Copy track ``ident``'s buffer into ``tap_buf`` every block, before or after its
