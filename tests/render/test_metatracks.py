@@ -194,13 +194,33 @@ def test_an_alias_starting_midway_takes_the_controllers_set_before_it(project):
     keys = project.add_midi_track("Keys", instrument=mt.PolySynth(waveform="sine", release=0.0))
     clip = keys.add_midi_clip(0.0, 1.0)
     clip.add_event(0.0, "cc", 30, number=7)  # quiet from the start
-    clip.add_note(69, 100, 0.6, 0.2)
-    m = project.create_metatrack([keys.id], name="Quiet")
-    project.add_audio_track("Host").add_alias(m.id, start=2.0, duration=0.5, offset=0.5)
+    clip.add_note(69, 100, 0.3, 0.1)
+    clip.add_event(0.5, "cc", 127, number=7)  # loud again from 0.5 s
+    clip.add_note(69, 100, 0.6, 0.1)
+    m = project.create_metatrack([keys.id], name="Riff")
+    host = project.add_audio_track("Host")
+    host.add_alias(m.id, start=2.0, duration=0.2, offset=0.25)  # carries the quiet setting in
+    host.add_alias(m.id, start=3.0, duration=0.5, offset=0.5)  # starts where it turns loud
+    out = np.abs(project.render(0.0, 4.0)[:, 0])
+
+    def peak(at: float) -> float:
+        return float(out[int(at * RATE) : int((at + 0.1) * RATE)].max())
+
+    assert peak(2.05) == pytest.approx(peak(0.3), rel=1e-3) and peak(0.3) < 0.1
+    assert peak(3.1) == pytest.approx(peak(0.6), rel=1e-3) and peak(0.6) > 5 * peak(0.3)
+
+
+def test_an_alias_lifts_the_sustain_pedal_at_its_end(project):
+    keys = project.add_midi_track("Keys", instrument=mt.PolySynth(waveform="sine", release=0.0))
+    clip = keys.add_midi_clip(0.0, 1.0)
+    clip.add_event(0.0, "cc", 127, number=64)
+    clip.add_note(69, 100, 0.1, 0.1)  # held by the pedal until 0.9 s
+    clip.add_event(0.9, "cc", 0, number=64)
+    m = project.create_metatrack([keys.id], name="Pad")
+    project.add_audio_track("Host").add_alias(m.id, start=2.0, duration=0.3, offset=0.05)
     out = project.render(0.0, 3.0)[:, 0]
-    original = np.abs(out[int(0.6 * RATE) : int(0.8 * RATE)]).max()
-    again = np.abs(out[int(2.1 * RATE) : int(2.3 * RATE)]).max()
-    assert again == pytest.approx(original, rel=1e-3) and original < 0.1
+    assert np.abs(out[int(2.1 * RATE) : int(2.3 * RATE)]).max() > 0.1
+    assert not out[int(2.31 * RATE) :].any()  # not held for ever by a pedal-up outside the span
 
 
 def test_an_alias_sends_where_its_tracks_send(project, wav):
@@ -234,6 +254,26 @@ def test_a_send_to_a_bus_inside_the_aliased_metatrack_goes_to_that_bus_s_instanc
     plan = compile_plan(project)
     routes = {(int(plan.ids[s]) < 0, int(plan.ids[d]) < 0) for s, d in zip(plan.sends.src, plan.sends.dst, strict=True)}
     assert routes == {(False, False), (True, True)}  # original to original, instance to instance
+
+
+def test_a_nested_alias_sends_to_the_copy_of_the_bus_its_outer_alias_plays(project, wav):
+    from mixtree.render.compile import compile_plan, instance_id
+
+    m, t = riff(project, wav)  # t sends to a bus outside m, inside the metatrack around it
+    bus = project.add_bus("Verb")
+    t.add_send(bus.id)
+    host = project.add_audio_track("Host")
+    inner = host.add_alias(m.id, start=2.0, duration=1.0)
+    around = project.create_metatrack([bus.id, host.id], name="Around")
+    top = project.add_audio_track("Top").add_alias(around.id, start=5.0, duration=3.0)
+    plan = compile_plan(project)
+
+    def bus_of(instance: tuple[int, ...]) -> int:
+        k = plan.sends.index_by_id[instance_id(instance, t.sends[0].id)]
+        return int(plan.ids[plan.sends.dst[k]])
+
+    assert bus_of((inner.id,)) == bus.id
+    assert bus_of((top.id, inner.id)) == instance_id((top.id,), bus.id)
 
 
 def test_alias_instances_keep_their_own_effect_memory(project, wav):
@@ -285,6 +325,8 @@ def test_a_failing_instance_is_reported_as_its_track_and_recovers(project, wav):
     assert not eng._player.plan.failed.any()  # recovered: it plays again from the next block
     assert np.isfinite(line).all() and not line.any()
     assert delay.memory()[2].any()  # the original's echoes ring on
+    eng._recover(t.id, "late", -12345)  # a report about an instance that is gone
+    assert delay.memory()[2].any()
     eng.close()
 
 

@@ -268,7 +268,10 @@ class Engine:
             track = self.project.track(track_id)
         except KeyError:
             return reason
+        message = f"track {track.name!r} silenced: {reason}"
         plan = self._player.plan
+        if slot_id != track_id and slot_id not in plan.instance_keys:
+            return message  # that alias instance is gone already
         instance = plan.instance_keys.get(slot_id, ())
         for effect in track.effects:
             effect.reset(instance)
@@ -277,7 +280,7 @@ class Engine:
             plan.fail_reasons[slot] = ""
             plan.reported[slot] = False
             plan.failed[slot] = False
-        return f"track {track.name!r} silenced: {reason}"
+        return message
 
     def _meters(self) -> Event:
         plan = self._player.plan

@@ -253,16 +253,17 @@ def _send_routes(project: Project, placed: list[Placed], slot: dict[int, int]) -
     """Return every send the plan runs as (send, id, source slot, bus slot).
 
     A track inside an alias instance sends as its original does, under an instance id:
-    to the bus's instance when the bus is in the same instance, else to the bus itself.
+    to the bus's copy in the innermost enclosing alias that plays one, else to the bus.
     """
     routes = []
     for p in [Placed(project.master, 1.0, 0.0, None), *placed]:
         for send in p.track.sends:
-            if not p.instance:
-                ident, bus = send.id, send.bus_id
-            else:
-                ident, bus = instance_id(p.instance, send.id), instance_id(p.instance, send.bus_id)
-                bus = bus if bus in slot else send.bus_id
+            ident, bus = send.id, send.bus_id
+            if p.instance:
+                ident = instance_id(p.instance, send.id)
+                # the bus's copy in the innermost alias that holds one, else the bus itself
+                copies = (instance_id(p.instance[:k], send.bus_id) for k in range(len(p.instance), 0, -1))
+                bus = next((c for c in copies if c in slot), send.bus_id)
             if p.id in slot and bus in slot:
                 routes.append((send, ident, slot[p.id], slot[bus]))
     return routes

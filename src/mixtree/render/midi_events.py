@@ -21,7 +21,8 @@ def clip_events(
     time τ maps to project time as t = (τ − b) / a. Notes move by ``transpose``
     semitones (notes pushed outside 0..127 are dropped). Only notes that start within the
     output frames ``window_frames`` play (an alias's span), and end by its end; the last
-    value each controller took before it is set at its start.
+    value each controller took before it is set at its start, and the sustain pedal
+    lifts at its end.
     """
     out: list[tuple[int, int, int, int]] = []
     first, end = window_frames
@@ -56,7 +57,11 @@ def clip_events(
                     earlier[kind, e.number] = (at_frame, e.value)
             elif at_frame < end:
                 out.append((at_frame, kind, e.number, e.value))
-    out += [(first, kind, number, value) for (kind, number), (_, value) in earlier.items()]
+    # controllers as the events before the span left them, ahead of any set on its first
+    # frame (the sort is stable); a span that ends lifts the sustain pedal it may hold
+    out = [(first, kind, number, value) for (kind, number), (_, value) in earlier.items()] + out
+    if end < ALWAYS[1]:
+        out.append((end, CC, 64, 0))
     out.sort(key=lambda e: (e[0], _ORDER[e[1]]))
     return out
 
