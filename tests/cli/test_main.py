@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 import mixtree as mt
@@ -71,7 +72,20 @@ def test_bounce_renders_a_track_into_the_saved_project(tmp_path, capsys):
     assert np.allclose(after.render(), before.render(), atol=1e-6)
     assert "bounced 'Kick'" in capsys.readouterr().out
     assert main(["bounce", str(tmp_path / "demo.json"), "Nope"]) == 1
+    assert main(["bounce", str(tmp_path / "demo.json"), f"#{after.master.id}"]) == 1
     assert main(["bounce", str(tmp_path / "demo.json"), f"#{after.tracks[0].id}"]) == 0
+
+
+def test_bounce_refuses_a_track_whose_media_are_offline(tmp_path, capsys):
+    assert main(["demo", "-o", str(tmp_path)]) == 0
+    project = mt.Project.load(tmp_path / "demo.json")
+    kick = next(t for t in project.tracks if t.name == "Kick")
+    kick.clips[0].source.path.unlink()
+    saved = (tmp_path / "demo.json").read_bytes()
+    with pytest.warns(mt.MediaWarning, match="offline media"):
+        assert main(["bounce", str(tmp_path / "demo.json"), "Kick"]) == 1
+    assert "offline" in capsys.readouterr().err
+    assert (tmp_path / "demo.json").read_bytes() == saved  # nothing the user had is lost
 
 
 def test_info_lists_tracks_and_sources(tmp_path, capsys):

@@ -11,17 +11,20 @@ def id3v2(size: int, footer: bool = False) -> bytes:
     return b"ID3\x04\x00" + bytes([flags]) + syncsafe + b"\x00" * size + (b"3DI" + b"\x00" * 7 if footer else b"")
 
 
-def test_finds_the_xing_header_behind_an_id3_tag_of_any_size(tmp_path):
+def test_finds_the_encoder_tag_behind_an_id3_tag_of_any_size_and_padding(tmp_path):
     sf.write(str(tmp_path / "a.mp3"), np.zeros((4410, 1), np.float32), 44100)
     mp3 = (tmp_path / "a.mp3").read_bytes()
     assert gapless_header(tmp_path / "a.mp3") is True
     for size, footer in ((0, False), (300, False), (200_000, False), (1000, True)):
         (tmp_path / "t.mp3").write_bytes(id3v2(size, footer) + mp3)
         assert gapless_header(tmp_path / "t.mp3") is True, (size, footer)
-    # the same frames without the header that says how much to trim
-    first = mp3.index(b"Xing") if b"Xing" in mp3 else mp3.index(b"Info")
-    (tmp_path / "b.mp3").write_bytes(mp3[:first] + b"XXXX" + mp3[first + 4 :])
-    assert gapless_header(tmp_path / "b.mp3") is False
+    (tmp_path / "p.mp3").write_bytes(id3v2(100) + b"\x00" * 300 + mp3)  # padding before the first frame
+    assert gapless_header(tmp_path / "p.mp3") is True
+    # the same frames without the header, or with a Xing header but no encoder tag
+    for marker in (b"Xing" if b"Xing" in mp3 else b"Info", b"LAME"):
+        at = mp3.index(marker)
+        (tmp_path / "b.mp3").write_bytes(mp3[:at] + b"XXXX" + mp3[at + 4 :])
+        assert gapless_header(tmp_path / "b.mp3") is False, marker
 
 
 def test_other_files_are_not_mpeg_audio(tmp_path):

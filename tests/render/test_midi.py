@@ -179,8 +179,8 @@ def test_the_fade_out_of_a_loop_jump_plays_no_notes(project):
     eng = Engine(project, driver="null", blocksize=256)
     eng.set_loop(True, 0.0, 2.0)
     eng.play()
-    played = np.concatenate([eng.process() for _ in range(int(3.5 * RATE / 256))])[:, 0]
-    assert not played[int(2.6 * RATE) : int(3.9 * RATE)].any()  # second pass, after its one note
+    played = np.concatenate([eng.process() for _ in range(int(4.0 * RATE / 256))])[:, 0]
+    assert not played[int(2.6 * RATE) : int(3.95 * RATE)].any()  # the second pass after its note
     eng.close()
 
 

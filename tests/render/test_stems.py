@@ -41,7 +41,7 @@ def test_stems_add_up_to_the_mix_and_keep_sends_on_the_bus(song, tmp_path):
     assert np.abs(stems[2]).max() > 1e-3  # the reverb return lives on the bus's stem
 
 
-def test_chosen_stems_in_float_flac_and_ranges(song, tmp_path):
+def test_chosen_stems_in_24_bit_flac_over_a_range(song, tmp_path):
     project, drums, group, verb = song
     calls = []
     paths = export_stems(
@@ -52,6 +52,9 @@ def test_chosen_stems_in_float_flac_and_ranges(song, tmp_path):
     audio, rate = sf.read(str(paths[0]), dtype="float32")
     assert rate == RATE and audio.shape == (RATE // 4, 2)
     assert calls[-1] == (RATE // 4, RATE // 4)
+    drums.mute = verb.mute = True
+    assert np.abs(audio - project.render(0.5, 0.25)).max() < 2.0**-22  # the group alone, to 24 bits
+    assert export_stems(project, tmp_path, tracks=[]) == []
     with pytest.raises(ValueError, match="not a top-level track"):
         export_stems(project, tmp_path, tracks=[group.children[0].id])
 

@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     bounce.add_argument("project", type=Path, metavar="PROJECT")
     bounce.add_argument("track", metavar="TRACK", help="the track's name, or #id")
     bounce.add_argument("-o", "--output", type=Path, default=None, metavar="OUT", help="save here (default: in place)")
+    bounce.add_argument("--recover", action="store_true", help="bounce in its newer autosave")
 
     info = sub.add_parser("info", help="describe a project")
     info.add_argument("project", type=Path, metavar="PROJECT")
@@ -228,8 +229,17 @@ def cmd_stems(args: argparse.Namespace, console: Console) -> None:
 
 def cmd_bounce(args: argparse.Namespace, console: Console) -> None:
     """Bounce one track of a project file and save the project."""
-    project = Project.load(args.project)
+    from mixtree.model.structure import walk
+
+    project = _open(args, console)
     track = _find_track(project, args.track)
+    if track is project.master:
+        raise ValueError("the master is the mix: render it (mixtree render) instead of bouncing it")
+    clips = [c for t in walk([track]) if isinstance(t, AudioTrack) for c in t.clips]
+    missing = {c.source.path.name for c in clips if c.source.offline}
+    if missing:
+        # a bounce of silence would be saved over the project, and the original muted
+        raise ValueError(f"cannot bounce {track.name!r}: its media are offline ({', '.join(sorted(missing))})")
     t0 = time.perf_counter()
     new = project.bounce(track.id)
     path = project.save(args.output or args.project)

@@ -66,7 +66,10 @@ def read(path: str | Path) -> DecodedAudio:
     if path.stat().st_size == 0:
         raise MediaError(path, "the file is empty")
     try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        with sf.SoundFile(str(path)) as f:
+            kind = f.format
+            data = f.read(dtype="float32", always_2d=True)
+            rate = f.samplerate
     except sf.LibsndfileError as exc:
         raise MediaError(path, _reason(exc)) from exc
     except (RuntimeError, ValueError, TypeError) as exc:
@@ -75,7 +78,7 @@ def read(path: str | Path) -> DecodedAudio:
         raise MediaError(path, "the file holds no audio frames")
     if rate <= 0:
         raise MediaError(path, f"its header gives an impossible sample rate {rate}")
-    if gapless_header(path) is False:
+    if kind == "MP3" and not _gapless(path):
         warnings.warn(
             f"'{path}': an MP3 without a gapless (Xing/LAME) header: its encoder delay cannot be "
             f"trimmed, so it starts late (usually by {TYPICAL_DELAY} samples)",
@@ -91,6 +94,13 @@ def read(path: str | Path) -> DecodedAudio:
             stacklevel=2,
         )
     return DecodedAudio(np.ascontiguousarray(data), int(rate), path)
+
+
+def _gapless(path: Path) -> bool:
+    try:
+        return bool(gapless_header(path))
+    except OSError:  # it decoded a moment ago: say nothing rather than fail now
+        return True
 
 
 def _reason(exc: sf.LibsndfileError) -> str:

@@ -10,9 +10,9 @@ TYPICAL_DELAY = 1105
 
 
 def gapless_header(path: str | Path) -> bool | None:
-    """Return whether an MPEG audio file's first frame holds a Xing/Info header (where
-    LAME and ffmpeg write the encoder delay and padding a decoder trims), or None if
-    the file does not start with an MPEG audio frame after its ID3v2 tag."""
+    """Return whether an MP3's first frame holds an encoder tag that gives its delay and
+    padding (LAME's, or ffmpeg's in the same place, after a Xing/Info header), which the
+    decoder trims; None if no MPEG audio frame starts within 4 KiB after the ID3v2 tag."""
     with open(path, "rb") as f:
         head = f.read(10)
         start = 0
@@ -21,7 +21,10 @@ def gapless_header(path: str | Path) -> bool | None:
             size = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
             start = 10 + size + (10 if head[5] & 0x10 else 0)
         f.seek(start)
-        frame = f.read(4096)
-    if len(frame) < 4 or frame[0] != 0xFF or frame[1] & 0xE0 != 0xE0:
+        chunk = f.read(4096)
+    sync = next((i for i in range(len(chunk) - 3) if chunk[i] == 0xFF and chunk[i + 1] & 0xE0 == 0xE0), None)
+    if sync is None:
         return None
-    return b"Xing" in frame[:200] or b"Info" in frame[:200]
+    frame = chunk[sync : sync + 400]
+    xing = max(frame.find(b"Xing"), frame.find(b"Info"))
+    return xing >= 0 and any(tag in frame[xing:] for tag in (b"LAME", b"Lavc", b"Lavf", b"GOGO"))

@@ -371,12 +371,15 @@ class Project:
         subtype: str | None = None,
         extension: str = "wav",
         tracks: list[int] | None = None,
+        blocksize: int = 512,
     ) -> list[Path]:
         """Render each top-level track to a file in ``folder`` in one pass; the stems add
         up to the mix before the master's chain. See `mixtree.render.stems.export_stems`."""
         from mixtree.render.stems import export_stems
 
-        return export_stems(self, folder, start, duration, subtype=subtype, extension=extension, tracks=tracks)
+        return export_stems(
+            self, folder, start, duration, subtype=subtype, extension=extension, blocksize=blocksize, tracks=tracks
+        )
 
     def save(self, path: str | Path | None = None) -> Path:
         """Save as JSON (``.json``) or MessagePack (``.mtp``), atomically, keeping the

@@ -289,8 +289,9 @@ class RenderPlan:
 
         ``out`` is float32 ``(frames, 2)`` with ``frames <= max_block``; it is overwritten.
         A ``tail`` is the fade-out after a jump or a stop: it plays no MIDI events, so no
-        note starts there that nothing would end. Audio-thread safe: a fixed number of
-        compiled calls, no allocation.
+        note starts there that nothing would end (the released voices sound on, their
+        envelopes running a second time for those few milliseconds). Audio-thread safe:
+        a fixed number of compiled calls, no allocation.
         """
         frames = out.shape[0]
         buf = self.track_buf

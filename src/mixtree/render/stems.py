@@ -70,7 +70,9 @@ def export_stems(
         if ident not in top:
             raise ValueError(f"track #{ident} is not a top-level track: stems are made of those")
     paths = [folder / stem_name(i + 1, top[ident].name, extension) for i, ident in enumerate(chosen)]
-    _, sub = format_for(paths[0] if paths else folder / f"x.{extension}", subtype)
+    _, sub = format_for(folder / f"stem.{extension.lstrip('.')}", subtype)
+    if not paths:
+        return []
     first, frames = frame_range(project, start, duration)
     plan = compile_plan(project, max_block=blocksize, fresh=True)
     plan.chase(first)
@@ -80,8 +82,8 @@ def export_stems(
     step = max(blocksize, CHUNK_FRAMES // blocksize * blocksize)
     chunk = np.zeros((len(chosen), step, 2), np.float32)
     quantizers = [Quantizer(sub, seed=k) for k in range(len(chosen))]
-    folder.mkdir(parents=True, exist_ok=True)
     try:
+        folder.mkdir(parents=True, exist_ok=True)
         with ExitStack() as files:
             out = [files.enter_context(open_for_writing(p, project.sample_rate, 2, subtype)) for p in paths]
             for at in range(0, frames, step):
