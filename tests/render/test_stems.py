@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from mixtree import MediaError
 from mixtree import effects as fx
 from mixtree.render.stems import export_stems, stem_name
 from tests.conftest import RATE, sine
@@ -63,3 +64,10 @@ def test_stem_names_are_safe_file_names():
     assert stem_name(3, "Bass/Sub: low", "wav") == "03 Bass_Sub_ low.wav"
     assert stem_name(12, "???", "flac") == "12 _.flac"
     assert stem_name(1, "", ".ogg") == "01 track.ogg"
+
+
+def test_an_unwritable_folder_is_a_media_error_naming_it(song, tmp_path):
+    project = song[0]
+    (tmp_path / "taken").write_text("a file where the folder should go")
+    with pytest.raises(MediaError, match="taken"):
+        export_stems(project, tmp_path / "taken")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,17 @@ def render_plan(
     frames = out.shape[0]
     for at in range(0, frames, blocksize):
         plan.process(out[at : at + blocksize], position + at)
+
+
+@contextmanager
+def write_errors(path: Path) -> Iterator[None]:
+    """Turn what libsndfile or the system raise while writing into a `MediaError` naming ``path``."""
+    try:
+        yield
+    except (sf.LibsndfileError, OSError) as exc:
+        if isinstance(exc, MediaError):
+            raise
+        raise MediaError(path, f"cannot write: {exc}") from exc
 
 
 class RenderWarning(UserWarning):
@@ -123,18 +135,13 @@ def export(
     quantizer = Quantizer(sub)
     step = max(blocksize, CHUNK_FRAMES // blocksize * blocksize)
     chunk = np.zeros((step, 2), dtype=np.float32)
-    try:
-        with open_for_writing(path, project.sample_rate, 2, subtype) as f:
-            for at in range(0, frames, step):
-                n = min(step, frames - at)
-                render_plan(plan, chunk[:n], first + at, blocksize)
-                f.write(quantizer(chunk[:n]))
-                if progress is not None:
-                    progress(at + n, frames)
-    except (sf.LibsndfileError, OSError) as exc:
-        if isinstance(exc, MediaError):
-            raise
-        raise MediaError(path, f"cannot write: {exc}") from exc
+    with write_errors(path), open_for_writing(path, project.sample_rate, 2, subtype) as f:
+        for at in range(0, frames, step):
+            n = min(step, frames - at)
+            render_plan(plan, chunk[:n], first + at, blocksize)
+            f.write(quantizer(chunk[:n]))
+            if progress is not None:
+                progress(at + n, frames)
     if frames == 0 and progress is not None:
         progress(0, 0)
     warn_failures(project, plan)

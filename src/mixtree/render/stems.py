@@ -7,14 +7,12 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
-from mixtree.errors import MediaError
 from mixtree.io.audio_file import format_for, open_for_writing
 from mixtree.io.quantize import Quantizer
 from mixtree.model.project import Project
 from mixtree.render.compile import check_block, compile_plan, stem_slots
-from mixtree.render.offline import CHUNK_FRAMES, Progress, frame_range, warn_failures
+from mixtree.render.offline import CHUNK_FRAMES, Progress, frame_range, warn_failures, write_errors
 
 
 def stem_name(index: int, name: str, extension: str) -> str:
@@ -82,29 +80,24 @@ def export_stems(
     step = max(blocksize, CHUNK_FRAMES // blocksize * blocksize)
     chunk = np.zeros((len(chosen), step, 2), np.float32)
     quantizers = [Quantizer(sub, seed=k) for k in range(len(chosen))]
-    try:
+    with write_errors(folder), ExitStack() as files:
         folder.mkdir(parents=True, exist_ok=True)
-        with ExitStack() as files:
-            out = [files.enter_context(open_for_writing(p, project.sample_rate, 2, subtype)) for p in paths]
-            for at in range(0, frames, step):
-                n = min(step, frames - at)
-                for b in range(0, n, blocksize):
-                    m = min(blocksize, n - b)
-                    plan.process(mix[:m], first + at + b)
-                    # what each slot added to the master this block: its buffer through
-                    # its fader (offline, faders hold still); a failed slot added nothing
-                    live = ~plan.failed
-                    for k, owned in enumerate(slots):
-                        owned = owned[live[owned]]
-                        gains = plan.gain[owned].astype(np.float32)[:, None, :]
-                        chunk[k, b : b + m] = (gains * plan.track_buf[owned, :m]).sum(axis=0)
-                for k, f in enumerate(out):
-                    f.write(quantizers[k](chunk[k, :n]))
-                if progress is not None:
-                    progress(at + n, frames)
-    except (sf.LibsndfileError, OSError) as exc:
-        if isinstance(exc, MediaError):
-            raise
-        raise MediaError(folder, f"cannot write stems: {exc}") from exc
+        out = [files.enter_context(open_for_writing(p, project.sample_rate, 2, subtype)) for p in paths]
+        for at in range(0, frames, step):
+            n = min(step, frames - at)
+            for b in range(0, n, blocksize):
+                m = min(blocksize, n - b)
+                plan.process(mix[:m], first + at + b)
+                # what each slot added to the master this block: its buffer through
+                # its fader (offline, faders hold still); a failed slot added nothing
+                live = ~plan.failed
+                for k, owned in enumerate(slots):
+                    owned = owned[live[owned]]
+                    gains = plan.gain[owned].astype(np.float32)[:, None, :]
+                    chunk[k, b : b + m] = (gains * plan.track_buf[owned, :m]).sum(axis=0)
+            for k, f in enumerate(out):
+                f.write(quantizers[k](chunk[k, :n]))
+            if progress is not None:
+                progress(at + n, frames)
     warn_failures(project, plan)
     return paths
