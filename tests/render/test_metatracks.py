@@ -276,6 +276,42 @@ def test_a_nested_alias_sends_to_the_copy_of_the_bus_its_outer_alias_plays(proje
     assert bus_of((top.id, inner.id)) == instance_id((top.id,), bus.id)
 
 
+def test_an_alias_of_a_frozen_metatrack_plays_its_frozen_render(project, wav):
+    m, _ = riff(project, wav)
+    host = project.add_audio_track("Host")
+    host.add_alias(m.id, start=2.0, duration=1.0)  # from the start: live copies begin at rest too
+    live = project.render(0.0, 3.6)
+    project.freeze(m.id)
+    from mixtree.render.compile import compile_plan
+
+    plan = compile_plan(project)
+    assert not plan.instance_keys  # no instances: the host reads the frozen render
+    frozen = project.render(0.0, 3.6)
+    # like any clip of audio it ends with its span: the live instances' echoes rang on
+    assert np.array_equal(frozen[: 3 * RATE], live[: 3 * RATE])
+    assert np.abs(live[3 * RATE :]).max() > 100 * np.abs(frozen[3 * RATE :]).max()
+
+
+def test_freeze_keeps_the_tails_the_live_tracks_had(project, wav):
+    m, _ = riff(project, wav)  # its clip ends at 1 s, its echoes later
+    live = project.render(0.0, 3.0)
+    assert np.abs(live[int(1.2 * RATE) :]).max() > 1e-3
+    project.freeze(m.id)
+    assert np.array_equal(project.render(0.0, 3.0), live)
+
+
+def test_an_alias_of_a_transposed_metatrack_plays_it_transposed(project, wav):
+    t = project.add_audio_track("Tone")
+    t.add_clip(project.pool.load(wav(sine(440, 1.0))))
+    m = project.create_metatrack([t.id])
+    m.pitch = 7.0  # Rubber Band
+    project.add_audio_track("Host").add_alias(m.id, start=2.0, duration=1.0)
+    out = project.render(0.0, 3.0)[:, 0]
+    fifth = 440 * 2 ** (7 / 12)
+    assert peak_hz(out[RATE // 10 : RATE * 9 // 10]) == pytest.approx(fifth, rel=0.01)
+    assert peak_hz(out[int(2.1 * RATE) : int(2.9 * RATE)]) == pytest.approx(fifth, rel=0.01)
+
+
 def test_alias_instances_keep_their_own_effect_memory(project, wav):
     m, _ = riff(project, wav)
     alone = project.render(0.0, 2.0)

@@ -124,8 +124,8 @@ class AliasClip(Record):
     track, whose chain and fader stand in for the metatrack's. Instances send where
     their tracks send (to a bus's instance when the bus is inside too), skip effects
     without a batched kernel, and play frozen or stretched metatracks inside live (as
-    varispeed). A metatrack may not contain an alias of itself, directly or through
-    other aliases.
+    varispeed). An alias of a frozen or stretched metatrack plays its render instead.
+    A metatrack may not contain an alias of itself, directly or through other aliases.
     """
 
     __slots__ = ("metatrack_id", "track_id", "_start", "_duration", "_offset")

@@ -25,7 +25,7 @@ def track_end(project: Project, track: Track) -> float:
 
 
 def render_track(project: Project, track: Track, pre_effects: bool, blocksize: int = 512) -> np.ndarray:
-    """Render ``track``'s own signal from 0 to its content's end, before its fader.
+    """Render ``track``'s own signal from 0 to its content's end and its tail, before its fader.
 
     ``pre_effects``: the sum of its clips and children as it enters its chain; otherwise
     as it leaves the chain. float32 ``(frames, 2)``.
@@ -36,7 +36,8 @@ def render_track(project: Project, track: Track, pre_effects: bool, blocksize: i
 
 
 def render_subtree(project: Project, m: Metatrack, blocksize: int = 512) -> np.ndarray:
-    """Render ``m``'s children on their own timeline (no transform of ``m`` or above), from 0.
+    """Render ``m``'s children on their own timeline (no transform of ``m`` or above), from 0
+    to the end of their tails.
 
     float32 ``(frames, 2)``: the submix entering ``m``'s chain.
     """
@@ -45,15 +46,30 @@ def render_subtree(project: Project, m: Metatrack, blocksize: int = 512) -> np.n
     return _tap(plan, m.id, True, frames, blocksize)
 
 
+#: The longest tail (echoes, reverb, releases) a render keeps after the content ends, s.
+TAIL_LIMIT = 30.0
+#: A tail ends at its first block below this peak (about -140 dBFS).
+SILENCE = 1e-7
+
+
 def _tap(plan: RenderPlan, ident: int, pre_effects: bool, frames: int, blocksize: int) -> np.ndarray:
+    # The content, then its tail while it still sounds: a freeze or a bounce must play
+    # on as the live track did after its last clip.
     plan.set_tap(ident, pre_effects)
-    out = np.zeros((frames, 2), dtype=np.float32)
+    limit = frames + int(TAIL_LIMIT * plan.sample_rate)
+    out = np.zeros((frames + blocksize, 2), dtype=np.float32)
     mix = np.zeros((blocksize, 2), dtype=np.float32)
-    for at in range(0, frames, blocksize):
-        n = min(blocksize, frames - at)
+    at, peak = 0, 0.0
+    while at < frames or (at < limit and peak > SILENCE):
+        if at + blocksize > out.shape[0]:
+            out = np.concatenate([out, np.zeros_like(out)])
+        n = min(blocksize, frames - at) if at < frames else blocksize
         plan.process(mix[:n], at)
         out[at : at + n] = plan.tap_buf[:n]
-    return out
+        peak = float(np.abs(plan.tap_buf[:n]).max())
+        at += n
+    sounding = np.flatnonzero(np.abs(out[frames:at]).max(axis=1) > SILENCE)
+    return out[: frames + (int(sounding[-1]) + 1 if sounding.size else 0)]
 
 
 def media_dir(project: Project) -> Path:

@@ -49,6 +49,9 @@ class Placed:
     transpose: float = 0.0  # semitones MIDI notes move by (metatrack pitch over MIDI)
     instance: tuple[int, ...] = ()  # the aliases (outermost first) it plays inside; () itself
     window_frames: tuple[int, int] = ALWAYS  # the output frames where its clips and notes may start
+    # aliases of frozen or stretched metatracks it hosts: (metatrack, a, b, window frames),
+    # played from that metatrack's render
+    rendered: list[tuple[Metatrack, float, float, tuple[int, int]]] = field(default_factory=list)
 
     @property
     def id(self) -> int:
@@ -74,6 +77,14 @@ def passes_through(t: Track) -> bool:
     )  # fmt: skip
 
 
+def _plays_a_render(project: Project, m: Metatrack) -> bool:
+    # An alias of a stretched metatrack plays its stretched render; of a frozen one, its
+    # frozen render, which is in project time: usable where m's timeline is project time.
+    if needs_stretch(m):
+        return True
+    return m.frozen is not None and all(x.speed == 1.0 and x.offset == 0.0 for x in ancestors(project, m))
+
+
 def playing_tracks(project: Project, root: Metatrack | None = None, keep: int | None = None) -> list[Placed]:
     """Return the tracks a plan runs, in tree order, with their time maps.
 
@@ -82,8 +93,10 @@ def playing_tracks(project: Project, root: Metatrack | None = None, keep: int | 
     ``root``, only that metatrack's subtree, as if it stood at the top with no transform
     (how its stretched or frozen sound is rendered). An alias on an audio track plays
     the aliased metatrack's children again, as an instance of each, mixing into the
-    alias's host inside the alias's span; inside an instance metatracks are always
-    played live (their transform as varispeed, pitch only over MIDI).
+    alias's host inside the alias's span; an alias of a frozen or stretched metatrack
+    plays its render instead (a frozen one only where its timeline is project time).
+    Inside an instance, metatracks play live (their transform as varispeed, pitch over
+    MIDI only).
     """
     out: list[Placed] = []
     rate = project.sample_rate
@@ -111,8 +124,11 @@ def playing_tracks(project: Project, root: Metatrack | None = None, keep: int | 
                     if w0 < w1:
                         # m's own timeline runs at alias.offset when the host is at alias.start
                         bm = b + alias.offset - alias.start
-                        visit(m.children, a * m.speed, (bm - m.offset) * m.speed, here.id, transpose + m.pitch,
-                              (*instance, alias.id), (w0, w1))  # fmt: skip
+                        if _plays_a_render(project, m):
+                            here.rendered.append((m, a, bm, (w0, w1)))
+                        else:
+                            visit(m.children, a * m.speed, (bm - m.offset) * m.speed, here.id, transpose + m.pitch,
+                                  (*instance, alias.id), (w0, w1))  # fmt: skip
                 continue
             if not isinstance(t, Metatrack):
                 continue
@@ -438,24 +454,37 @@ class _Rows:
 
 
 def _collect(project: Project, placed: Placed, slot: int, rows: _Rows, is_root: bool) -> None:
-    """Add the clip rows that sound on ``slot``: its own clips, or the render that stands
-    for a frozen or stretched metatrack's subtree."""
-    from mixtree.render.stretch import stretched
-
+    """Add the clip rows that sound on ``slot``: its own clips, the render that stands for
+    a frozen or stretched metatrack's subtree, and those of the aliases it hosts."""
     track, a, b = placed.track, placed.a, placed.b
     if isinstance(track, Metatrack) and not is_root and not placed.instance:
         if needs_stretch(track):
-            # the stretched sound starts where the children's time 0 falls on the parent's
-            source = stretched(project, track)
-            lead = max(0.0, -track.offset)
-            length = source.duration - lead
-            if length * rows.rate >= 1:
-                clip = Clip(0, None, source, start=max(0.0, track.offset), duration=length, offset=lead)
-                rows.add(slot, clip, a, b, ALWAYS)
+            _add_render(project, track, slot, a, b, ALWAYS, rows)
         elif track.frozen is not None and rows.project_time:
-            # the frozen render is the metatrack's submix in project time, from 0
-            frozen = Clip(0, None, track.frozen, start=0.0, duration=track.frozen.duration)
-            rows.add(slot, frozen, 1.0, 0.0, ALWAYS)
+            _add_render(project, track, slot, 1.0, 0.0, ALWAYS, rows)
     if isinstance(track, AudioTrack):
         for clip in track.clips:
             rows.add(slot, clip, a, b, placed.window_frames)
+    for m, ma, mb, window_frames in placed.rendered:
+        _add_render(project, m, slot, ma, mb, window_frames, rows)
+
+
+def _add_render(
+    project: Project, m: Metatrack, slot: int, a: float, b: float, window_frames: tuple[int, int], rows: _Rows
+) -> None:
+    """Add the render standing for ``m``'s subtree on ``slot``; τ = a·t + b is the time of
+    the timeline ``m`` sits on (for a frozen render, project time)."""
+    from mixtree.render.stretch import stretched
+
+    if needs_stretch(m):
+        # the stretched sound starts where the children's time 0 falls on the parent's
+        source = stretched(project, m)
+        lead = max(0.0, -m.offset)
+        length = source.duration - lead
+        if length * rows.rate >= 1:
+            clip = Clip(0, None, source, start=max(0.0, m.offset), duration=length, offset=lead)
+            rows.add(slot, clip, a, b, window_frames)
+    elif m.frozen is not None:
+        # the frozen render is the metatrack's submix in project time, from 0
+        frozen = Clip(0, None, m.frozen, start=0.0, duration=m.frozen.duration)
+        rows.add(slot, frozen, a, b, window_frames)
