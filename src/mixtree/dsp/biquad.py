@@ -104,10 +104,19 @@ def _filter_design(pr: np.ndarray, st: np.ndarray, rate: float) -> None:
 
 
 @nb.njit(cache=True, inline="always")
+def _step(
+    b0: float, b1: float, b2: float, a1: float, a2: float, x: float, z1: float, z2: float
+) -> tuple[float, float, float]:
+    # One transposed direct form II tick: the same arithmetic, in the same order, as `_tick`.
+    y = b0 * x + z1
+    return y, b1 * x - a1 * y + z2, b2 * x - a2 * y
+
+
+@nb.njit(cache=True, inline="always")
 def _static_sections(buf: np.ndarray, frames: int, s: int, st: np.ndarray, sections: int) -> None:
     # The steady state: coefficients and memory in locals for the whole block, both
     # channels in one pass (two independent recursions keep the CPU's pipelines busy),
-    # up to three sections. The same float64 arithmetic, in the same order, as `_tick`.
+    # up to three sections.
     n = sections
     b0, b1, b2, a1, a2 = st[0], st[1], st[2], st[3], st[4]
     p1, p2, q1, q2 = st[5], st[6], st[7], st[8]
@@ -122,30 +131,14 @@ def _static_sections(buf: np.ndarray, frames: int, s: int, st: np.ndarray, secti
         e0, e1, e2, f1, f2 = st[k], st[k + 1], st[k + 2], st[k + 3], st[k + 4]
         v1, v2, x1, x2 = st[k + 5], st[k + 6], st[k + 7], st[k + 8]
     for i in range(frames):
-        xl = float(buf[s, i, 0])
-        xr = float(buf[s, i, 1])
-        yl = b0 * xl + p1
-        p1 = b1 * xl - a1 * yl + p2
-        p2 = b2 * xl - a2 * yl
-        yr = b0 * xr + q1
-        q1 = b1 * xr - a1 * yr + q2
-        q2 = b2 * xr - a2 * yr
+        yl, p1, p2 = _step(b0, b1, b2, a1, a2, float(buf[s, i, 0]), p1, p2)
+        yr, q1, q2 = _step(b0, b1, b2, a1, a2, float(buf[s, i, 1]), q1, q2)
         if n > 1:
-            xl, xr = yl, yr
-            yl = c0 * xl + u1
-            u1 = c1 * xl - d1 * yl + u2
-            u2 = c2 * xl - d2 * yl
-            yr = c0 * xr + w1
-            w1 = c1 * xr - d1 * yr + w2
-            w2 = c2 * xr - d2 * yr
+            yl, u1, u2 = _step(c0, c1, c2, d1, d2, yl, u1, u2)
+            yr, w1, w2 = _step(c0, c1, c2, d1, d2, yr, w1, w2)
         if n > 2:
-            xl, xr = yl, yr
-            yl = e0 * xl + v1
-            v1 = e1 * xl - f1 * yl + v2
-            v2 = e2 * xl - f2 * yl
-            yr = e0 * xr + x1
-            x1 = e1 * xr - f1 * yr + x2
-            x2 = e2 * xr - f2 * yr
+            yl, v1, v2 = _step(e0, e1, e2, f1, f2, yl, v1, v2)
+            yr, x1, x2 = _step(e0, e1, e2, f1, f2, yr, x1, x2)
         buf[s, i, 0] = yl
         buf[s, i, 1] = yr
     st[5], st[6], st[7], st[8] = p1, p2, q1, q2
@@ -155,15 +148,6 @@ def _static_sections(buf: np.ndarray, frames: int, s: int, st: np.ndarray, secti
     if n > 2:
         k = 2 * SECTION
         st[k + 5], st[k + 6], st[k + 7], st[k + 8] = v1, v2, x1, x2
-
-
-@nb.njit(cache=True, inline="always")
-def _step(
-    b0: float, b1: float, b2: float, a1: float, a2: float, x: float, z1: float, z2: float
-) -> tuple[float, float, float]:
-    # One transposed direct form II tick: the same arithmetic, in the same order, as `_tick`.
-    y = b0 * x + z1
-    return y, b1 * x - a1 * y + z2, b2 * x - a2 * y
 
 
 @nb.njit(cache=True, inline="always")
