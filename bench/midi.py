@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 import mixtree as mt
+from bench.realtime import dsp_load
 
 RATE = 48000
 BLOCK = 256
@@ -22,16 +23,7 @@ def load(voices: int, seconds: float = 10.0) -> np.ndarray:
         clip = keys.add_midi_clip(0.0, seconds + 1.0)
         for n in range(min(32, voices - 32 * t)):
             clip.add_note(36 + n, 100, 0.0, seconds + 1.0)
-    eng = mt.Engine(p, driver="null", blocksize=BLOCK)
-    player = eng._player
-    player.period = BLOCK / RATE
-    eng.play()
-    out = np.zeros((BLOCK, 2), np.float32)
-    blocks = int(seconds * RATE / BLOCK)
-    for _ in range(blocks):
-        player.render(out)
-    eng.close()
-    return player.loads[1:blocks].copy()
+    return dsp_load(p, BLOCK, seconds)[1:]  # the voices start in the first callback
 
 
 def main() -> None:

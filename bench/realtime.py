@@ -42,13 +42,14 @@ def session(folder: Path, tracks: int, seconds: float = 20.0) -> mt.Project:
 
 
 def dsp_load(p: mt.Project, blocksize: int, seconds: float = 15.0) -> np.ndarray:
-    """Return the load of each callback over ``seconds`` of playback driven by hand."""
-    eng = mt.Engine(p, driver="null", blocksize=blocksize)
+    """Return the load of each callback, the first included, over ``seconds`` (at least ten
+    callbacks) of playback driven by hand through the null driver."""
+    eng = mt.Engine(p, driver="null", blocksize=blocksize, autosave=None)
     player = eng._player
     player.period = blocksize / RATE
     eng.play()
     out = np.zeros((blocksize, 2), np.float32)
-    blocks = int(seconds * RATE / blocksize)
+    blocks = max(10, int(seconds * RATE / blocksize))
     for _ in range(blocks):
         player.render(out)
     eng.close()
