@@ -1,4 +1,6 @@
 import importlib.util
+import os
+import struct
 import warnings
 from pathlib import Path
 
@@ -25,6 +27,28 @@ def lag(x: np.ndarray, reference: np.ndarray) -> int:
     """Return how many frames ``x`` runs late against ``reference`` (first channels)."""
     c = signal.correlate(x[:, 0].astype(np.float64), reference[:, 0].astype(np.float64), "full")
     return int(np.argmax(c)) - (reference.shape[0] - 1)
+
+
+def riff_wav(rate: int, channels: int = 1, frames: int = 100, data_bytes: int | None = None) -> bytes:
+    """Return a 16-bit PCM WAV of silence whose header says what it is told to, true or not."""
+    block = 2 * channels
+    fmt = struct.pack("<HHIIHH", 1, channels, rate, rate * block & 0xFFFFFFFF, block & 0xFFFF, 16)
+    data = bytes(frames * block)
+    size = len(data) if data_bytes is None else data_bytes
+    body = b"WAVEfmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", size) + data
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def flac_claiming(tmp_path: Path, total_frames: int) -> Path:
+    """Write a short real FLAC whose STREAMINFO then claims ``total_frames`` (0: unknown)."""
+    path = tmp_path / "liar.flac"
+    sf.write(str(path), np.full((1000, 1), 0.1, np.float32), 44100)
+    raw = bytearray(path.read_bytes())
+    # STREAMINFO follows "fLaC" and a 4-byte block header; its 36-bit total ends at byte 26
+    packed = int.from_bytes(raw[18:26], "big")
+    raw[18:26] = ((packed & ~(2**36 - 1)) | total_frames).to_bytes(8, "big")
+    path.write_bytes(bytes(raw))
+    return path
 
 
 @pytest.mark.parametrize(
@@ -142,6 +166,149 @@ def test_file_with_no_frames_is_refused(tmp_path):
         audio_file.read(path)
 
 
+@pytest.mark.parametrize("rate", [1, 999, 1_000_001, 2_147_483_647])
+def test_a_header_rate_outside_1_khz_to_1_mhz_is_refused_before_decoding(tmp_path, monkeypatch, rate):
+    path = tmp_path / "liar.wav"
+    path.write_bytes(riff_wav(rate, frames=100_000))  # 200 kB; at 1 Hz, 48 kHz would make it 19 GB
+    monkeypatch.setattr(sf.SoundFile, "read", lambda *a, **k: pytest.fail("decoded a refused file"))
+    with pytest.raises(MediaError) as info:
+        audio_file.read(path)
+    assert str(info.value) == (
+        f"cannot open '{path}': its header gives a sample rate of {rate} Hz, outside the 1000 to 1000000 Hz "
+        "a source may have"
+    )
+
+
+@pytest.mark.parametrize("rate", [1000, 1_000_000])
+def test_the_rate_bounds_themselves_are_accepted(tmp_path, rate):
+    path = tmp_path / "edge.wav"
+    path.write_bytes(riff_wav(rate))
+    assert audio_file.read(path).sample_rate == rate
+
+
+def test_a_source_over_the_decoded_size_limit_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(audio_file, "MAX_DECODED_BYTES", 4000)  # 1000 mono float32 frames
+    (tmp_path / "fits.wav").write_bytes(riff_wav(48000, frames=1000))
+    assert audio_file.read(tmp_path / "fits.wav").frames == 1000
+    (tmp_path / "big.wav").write_bytes(riff_wav(48000, channels=2, frames=1000))
+    monkeypatch.setattr(sf.SoundFile, "read", lambda *a, **k: pytest.fail("decoded a refused file"))
+    with pytest.raises(MediaError) as info:
+        audio_file.read(tmp_path / "big.wav")
+    assert info.value.path == tmp_path / "big.wav"
+    assert info.value.reason == (
+        "decoded it would take 7.8 KiB (1000 frames × 2 channels of float32), more than the 3.9 KiB limit"
+    )
+
+
+def test_the_decoded_size_limit_is_4_gib_of_float32():
+    assert audio_file.MAX_DECODED_BYTES == 4 * 2**30
+
+
+def test_a_flac_header_claiming_256_gib_is_refused_without_allocating_it(tmp_path):
+    path = flac_claiming(tmp_path, 2**36 - 1)
+    with pytest.raises(MediaError) as info:
+        audio_file.read(path)
+    assert info.value.reason == (
+        "decoded it would take 256.0 GiB (68719476735 frames × 1 channel of float32), more than the 4.0 GiB limit"
+    )
+
+
+def test_a_source_within_the_limit_but_beyond_free_memory_says_how_much_it_needed(tmp_path, monkeypatch):
+    path = tmp_path / "a.wav"
+    path.write_bytes(riff_wav(48000, channels=2, frames=2**20))
+
+    def no_memory(shape, dtype):
+        raise MemoryError(f"Unable to allocate array with shape {shape}")
+
+    monkeypatch.setattr(audio_file.np, "empty", no_memory)
+    with pytest.raises(MediaError) as info:
+        audio_file.read(path)
+    assert info.value.reason == "not enough memory to decode it (8.0 MiB)"
+
+
+def test_a_flac_header_of_unknown_length_is_refused_clearly(tmp_path):
+    path = flac_claiming(tmp_path, 0)  # FLAC's "total samples unknown"
+    with pytest.raises(MediaError, match="'.*liar.flac': its header does not give its length"):
+        audio_file.read(path)
+
+
+def test_a_flac_header_promising_more_than_it_holds_says_decoding_failed_and_how_long_it_claimed(tmp_path):
+    path = flac_claiming(tmp_path, 10**6)
+    with pytest.raises(MediaError, match=r"'.*liar.flac': decoding its 1000000 frames failed: "):
+        audio_file.read(path)
+
+
+@pytest.mark.parametrize(
+    ("rate", "channels", "reason"),
+    [
+        (44100, 0, "its header gives zero channels"),
+        (44100, 65535, "its header gives more channels than libsndfile reads (1024)"),
+        (0, 1, "its header gives an impossible sample rate, channel count, length or format"),
+        (2**32 - 1, 1, "its header gives an impossible sample rate, channel count, length or format"),
+    ],
+)
+def test_impossible_wav_headers_are_refused_naming_the_file_and_the_lie(tmp_path, rate, channels, reason):
+    path = tmp_path / "liar.wav"
+    path.write_bytes(riff_wav(rate, channels=channels, frames=2))
+    with pytest.raises(MediaError) as info:
+        audio_file.read(path)
+    assert str(info.value) == f"cannot open '{path}': {reason}"
+
+
+def test_a_data_chunk_longer_than_the_file_reads_the_frames_that_are_there(tmp_path):
+    path = tmp_path / "long.wav"
+    path.write_bytes(riff_wav(44100, frames=100, data_bytes=0xFFFFFFFF))
+    assert audio_file.read(path).frames == 100
+
+
+def test_many_channels_within_libsndfile_limit_decode(tmp_path):
+    path = tmp_path / "wide.wav"
+    path.write_bytes(riff_wav(44100, channels=1000, frames=10))
+    assert audio_file.read(path).data.shape == (10, 1000)
+
+
+def _damaged_mp3s():
+    """Yield (name, bytes) for copies of pygame's real MP3, cut or overwritten in ways it cannot decode."""
+    real = (PYGAME_DATA / "house_lo.mp3").read_bytes()
+    yield "cut-to-1-byte.mp3", real[:1]
+    yield "cut-to-100-bytes.mp3", real[:100]
+    yield "cut-inside-its-first-frame.mp3", real[:400]
+    yield "zeroed.mp3", bytes(len(real))
+    yield "text.mp3", b"this is not audio at all\n" * 100
+
+
+@needs_pygame
+def test_an_mp3_that_cannot_be_decoded_is_called_not_a_valid_mp3_stream(tmp_path):
+    for name, content in _damaged_mp3s():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(MediaError) as info:
+            audio_file.read(tmp_path / name)
+        assert info.value.path == tmp_path / name
+        assert info.value.reason.startswith("not a valid MP3 stream: no MPEG audio frame in it could be decoded")
+        assert "regular file" not in str(info.value)
+
+
+@needs_pygame
+def test_mp3_bytes_under_another_name_that_cannot_be_decoded_say_they_start_like_mpeg_audio(tmp_path):
+    (tmp_path / "cut.wav").write_bytes((PYGAME_DATA / "house_lo.mp3").read_bytes()[:100])
+    with pytest.raises(MediaError) as info:
+        audio_file.read(tmp_path / "cut.wav")
+    assert info.value.reason == (
+        "it starts like MPEG audio, but no MPEG audio frame in it could be decoded "
+        "(libsndfile: cannot get MPEG decoder configuration)"
+    )
+
+
+@needs_pygame
+def test_an_mp3_damaged_midway_says_decoding_failed(tmp_path):
+    raw = bytearray((PYGAME_DATA / "house_lo.mp3").read_bytes())
+    middle = len(raw) // 2
+    raw[middle : middle + 3000] = bytes(3000)
+    (tmp_path / "holed.mp3").write_bytes(bytes(raw))
+    with pytest.raises(MediaError, match=r"'.*holed.mp3': decoding its \d+ frames failed: "):
+        audio_file.read(tmp_path / "holed.mp3")
+
+
 def test_nan_and_inf_samples_become_silence_with_a_warning_naming_the_file(wav):
     data = sine(100, 0.01)
     data[3, 0] = np.nan
@@ -208,3 +375,31 @@ def test_unknown_extension_or_subtype_is_a_value_error(tmp_path):
         audio_file.write(tmp_path / "x.aac", audio, 48000)
     with pytest.raises(ValueError, match="FLAC sample format must be one of 24, 16"):
         audio_file.write(tmp_path / "x.flac", audio, 48000, "float")
+
+
+def test_writing_into_a_missing_folder_says_the_folder_does_not_exist(tmp_path):
+    path = tmp_path / "no" / "such" / "mix.wav"
+    with pytest.raises(MediaError) as info:
+        audio_file.write(path, sine(440, 0.01), 48000)
+    assert str(info.value) == f"cannot open '{path}': cannot write: the folder '{path.parent}' does not exist"
+
+
+def test_writing_onto_a_folder_says_it_is_a_folder(tmp_path):
+    (tmp_path / "mix.wav").mkdir()
+    with pytest.raises(MediaError, match="'.*mix.wav': cannot write: it is a folder$"):
+        audio_file.open_for_writing(tmp_path / "mix.wav", 48000, 2)
+
+
+def test_writing_below_a_file_says_that_file_is_not_a_folder(tmp_path):
+    (tmp_path / "notes.txt").write_text("hi")
+    with pytest.raises(MediaError, match="'.*mix.wav': cannot write: '.*notes.txt' is a file, not a folder$"):
+        audio_file.open_for_writing(tmp_path / "notes.txt" / "mix.wav", 48000, 2)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder")
+def test_writing_into_a_read_only_folder_says_so(tmp_path):
+    folder = tmp_path / "locked"
+    folder.mkdir(mode=0o555)
+    with pytest.raises(MediaError) as info:
+        audio_file.open_for_writing(folder / "mix.wav", 48000, 2)
+    assert info.value.reason == f"cannot write: no permission to write in the folder '{folder}'"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,17 @@ SUBTYPES = {"float": "FLOAT", "24": "PCM_24", "16": "PCM_16"}
 
 #: The sample format each container gets when none is asked for.
 DEFAULT_SUBTYPE = {"WAV": "float", "FLAC": "24", "OGG": "vorbis", "MP3": "mp3"}
+
+#: The sample rates a file may have, in Hz; a header outside them is taken to lie.
+MIN_SAMPLE_RATE = 1_000
+MAX_SAMPLE_RATE = 1_000_000
+
+#: The most a source may take once decoded (or resampled), in bytes of float32 samples: 4 GiB,
+#: checked from the header before anything is read, so a lying header cannot exhaust memory.
+MAX_DECODED_BYTES = 4 * 2**30
+
+#: The length libsndfile gives a stream whose header does not say how long it is.
+_UNKNOWN_LENGTH = 2**63 - 1
 
 
 class MediaWarning(UserWarning):
@@ -53,10 +65,14 @@ def read(path: str | Path) -> DecodedAudio:
     MP3s are trimmed of encoder delay and padding where a gapless header says how much;
     one without gets a `MediaWarning`.
 
+    The header is checked before anything is decoded: its sample rate must lie within
+    `MIN_SAMPLE_RATE` to `MAX_SAMPLE_RATE` and the decoded audio must fit `MAX_DECODED_BYTES`.
+
     Raises
     ------
     MediaError
-        The file is missing, unreadable, empty, corrupt or in a format soundfile cannot read.
+        The file is missing, unreadable, empty, corrupt, in a format soundfile cannot read,
+        or its header claims a rate or size out of bounds.
     """
     path = Path(path)
     if not path.exists():
@@ -68,16 +84,15 @@ def read(path: str | Path) -> DecodedAudio:
     try:
         with sf.SoundFile(str(path)) as f:
             kind = f.format
-            data = f.read(dtype="float32", always_2d=True)
             rate = f.samplerate
+            _check_header(path, f)
+            data = _decode(path, f)
     except sf.LibsndfileError as exc:
-        raise MediaError(path, _reason(exc)) from exc
+        raise MediaError(path, _open_reason(path, exc)) from exc
     except (RuntimeError, ValueError, TypeError) as exc:
         raise MediaError(path, str(exc) or type(exc).__name__) from exc
     if data.shape[0] == 0:
         raise MediaError(path, "the file holds no audio frames")
-    if rate <= 0:
-        raise MediaError(path, f"its header gives an impossible sample rate {rate}")
     if kind == "MP3" and not _gapless(path):
         warnings.warn(
             f"'{path}': an MP3 without a gapless (Xing/LAME) header: its encoder delay cannot be "
@@ -94,6 +109,95 @@ def read(path: str | Path) -> DecodedAudio:
             stacklevel=2,
         )
     return DecodedAudio(np.ascontiguousarray(data), int(rate), path)
+
+
+def check_decoded_size(path: str | Path, frames: int, channels: int, stage: str = "decoded") -> None:
+    """Raise `MediaError` naming ``path`` if ``frames`` × ``channels`` float32 samples exceed
+    `MAX_DECODED_BYTES`; ``stage`` says what would make them (``"resampled to 48000 Hz"``)."""
+    size = frames * channels * 4
+    if size > MAX_DECODED_BYTES:
+        shape = f"{frames} frames × {channels} channel{'s' if channels != 1 else ''} of float32"
+        limit = _size(MAX_DECODED_BYTES)
+        raise MediaError(path, f"{stage} it would take {_size(size)} ({shape}), more than the {limit} limit")
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
+
+
+def _check_header(path: Path, f: sf.SoundFile) -> None:
+    if not MIN_SAMPLE_RATE <= f.samplerate <= MAX_SAMPLE_RATE:
+        raise MediaError(
+            path,
+            f"its header gives a sample rate of {f.samplerate} Hz, outside the {MIN_SAMPLE_RATE} to "
+            f"{MAX_SAMPLE_RATE} Hz a source may have",
+        )
+    if f.frames == _UNKNOWN_LENGTH:  # soundfile reads only as far as the header says
+        raise MediaError(path, "its header does not give its length (a stream of unknown length)")
+    check_decoded_size(path, f.frames, f.channels)
+
+
+def _decode(path: Path, f: sf.SoundFile) -> np.ndarray:
+    """Decode all of ``f`` to float32 ``(frames, channels)``.
+
+    In one call: soundfile seeks after each read, and an MP3 decoder that seeks loses samples.
+    """
+    try:
+        data = np.empty((f.frames, f.channels), dtype=np.float32)
+    except MemoryError as exc:
+        raise MediaError(path, f"not enough memory to decode it ({_size(f.frames * f.channels * 4)})") from exc
+    try:
+        got = f.read(out=data).shape[0]
+    except sf.LibsndfileError as exc:
+        raise MediaError(path, f"decoding its {f.frames} frames failed: {_reason(exc)}") from exc
+    # libsndfile estimates an MP3's length; when fewer frames come, keep only those
+    return data if got == f.frames else data[:got].copy()
+
+
+#: What libsndfile says on opening a file whose header lies, and what mixtree says instead.
+_HEADER_LIES = {
+    "Channel count is zero.": "its header gives zero channels",
+    "Too many channels specified.": "its header gives more channels than libsndfile reads (1024)",
+    "Internal error : SF_INFO struct incomplete.": (
+        "its header gives an impossible sample rate, channel count, length or format"
+    ),
+}
+
+
+def _open_reason(path: Path, exc: sf.LibsndfileError) -> str:
+    """Return why libsndfile could not open the regular file ``path``, in words that do not mislead."""
+    if exc.error_string in _HEADER_LIES:
+        return _HEADER_LIES[exc.error_string]
+    if exc.error_string.startswith("File does not exist or is not a regular file"):
+        # libsndfile's MPEG decoder says this whenever mpg123 finds no frame it can decode
+        if path.suffix.lower() == ".mp3":
+            reason = "not a valid MP3 stream: no MPEG audio frame in it could be decoded"
+        else:  # libsndfile took it for MPEG audio by its first bytes
+            reason = "it starts like MPEG audio, but no MPEG audio frame in it could be decoded"
+        detail = _open_log(path)
+        return reason + (f" (libsndfile: {detail})" if detail else "")
+    return _reason(exc)
+
+
+#: libsndfile's command for its log, which after a failed open holds what went wrong.
+_SFC_GET_LOG_INFO = 0x1001
+
+
+def _open_log(path: Path) -> str:
+    """Return the last line of libsndfile's log of a failed open of ``path``, or ``""``.
+
+    The log is one for the whole process, so it is used only if it names ``path``.
+    """
+    buffer = sf._ffi.new("char[]", 4096)
+    sf._snd.sf_command(sf._ffi.NULL, _SFC_GET_LOG_INFO, buffer, len(buffer))  # no public API for it
+    lines = sf._ffi.string(buffer).decode(errors="replace").strip().splitlines()
+    if not lines or lines[0] != f"File : {path}":
+        return ""
+    last = lines[-1].removesuffix(": No error... (code 0)").strip()  # mpg123 had no error to give
+    return last[0].lower() + last[1:] if last and not last.startswith("Length :") else ""
 
 
 def _gapless(path: Path) -> bool:
@@ -141,9 +245,33 @@ def open_for_writing(path: str | Path, sample_rate: int, channels: int, subtype:
     try:
         f = sf.SoundFile(str(path), "w", samplerate=sample_rate, channels=channels, subtype=sub, format=fmt)
     except sf.LibsndfileError as exc:
-        raise MediaError(path, f"cannot write: {_reason(exc)}") from exc
+        raise MediaError(path, f"cannot write: {_why_unwritable(Path(path), exc)}") from exc
     sf._snd.sf_command(f._file, _SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, 0)  # no public API for it
     return f
+
+
+#: libsndfile's public error code for a failed system call.
+_SF_ERR_SYSTEM = 2
+
+
+def _why_unwritable(path: Path, exc: sf.LibsndfileError) -> str:
+    """Return why libsndfile could not create ``path``: it says only "System error"."""
+    folder = path.parent
+    if path.is_dir():
+        return "it is a folder"
+    nearest = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if nearest is not None and not nearest.is_dir():
+        return f"'{nearest}' is a file, not a folder"
+    if nearest != folder:
+        return f"the folder '{folder}' does not exist"
+    if path.exists() and not os.access(path, os.W_OK):
+        return "the file is read-only"
+    if not os.access(folder, os.W_OK):
+        return f"no permission to write in the folder '{folder}'"
+    if exc.code == _SF_ERR_SYSTEM:  # libsndfile keeps the system's reason aside
+        text = sf._ffi.string(sf._snd.sf_strerror(sf._ffi.NULL)).decode(errors="replace")
+        return text.removeprefix("System error : ").rstrip(".").lower() or _reason(exc)
+    return _reason(exc)
 
 
 def write(

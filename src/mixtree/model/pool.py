@@ -90,11 +90,14 @@ def offline_source(ident: int, path: Path, sample_rate: int, frames: int, channe
 def decode_source(ident: int, path: Path, sample_rate: int) -> Source:
     """Decode ``path``, fold it to at most stereo and resample it once to ``sample_rate``.
 
-    Resampling uses soxr's high quality setting. Raises `MediaError` for unreadable files.
+    Resampling uses soxr's high quality setting. Raises `MediaError` for unreadable files,
+    and for sources that would exceed `audio_file.MAX_DECODED_BYTES` once resampled.
     """
     decoded = audio_file.read(path)
     data = fold_to_stereo(decoded.data)
     if decoded.sample_rate != sample_rate:
+        frames = -(-decoded.frames * sample_rate // decoded.sample_rate)  # soxr's length, rounded up
+        audio_file.check_decoded_size(path, frames, data.shape[1], f"resampled to {sample_rate} Hz")
         data = soxr.resample(data, decoded.sample_rate, sample_rate, quality="HQ")
     data = np.ascontiguousarray(data, dtype=np.float32)
     data.setflags(write=False)
