@@ -12,6 +12,12 @@ SAMPLE_RATES = (44100, 48000, 88200, 96000)
 #: Gain in dB at or below which a fader counts as fully closed.
 SILENCE_DB = -150.0
 
+#: The longest session, in frames: frame counters stay far from overflowing.
+MAX_FRAMES = 2**40
+#: The latest time the model accepts anywhere on a timeline, in seconds (about 132 days:
+#: `MAX_FRAMES` at the highest project rate).
+MAX_SECONDS = MAX_FRAMES / max(SAMPLE_RATES)
+
 
 def db_to_gain(db: float) -> float:
     """Return the linear amplitude factor for ``db`` decibels (``-inf`` gives 0)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import warnings
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -10,6 +11,7 @@ from pathlib import Path
 import mido
 
 from mixtree.errors import MidiFileError
+from mixtree.io.smf_scan import scan
 
 
 class MidiWarning(UserWarning):
@@ -42,22 +44,33 @@ class Smf:
 def read(path: str | Path) -> Smf:
     """Decode a format 0 or 1 Standard MIDI File.
 
-    Raises `MidiFileError` naming the file for anything unreadable (truncated chunks, bad
-    lengths, running status with no status, a zero tempo, format 2). An unmatched
-    note-off is ignored and a note never released ends at its track's end, each with a
-    `MidiWarning`.
+    Raises `MidiFileError` naming the file for anything unreadable (see `scan`: truncated
+    chunks, bad lengths, running status with no status, short meta events, format 2 or
+    3, SMPTE time) and for a zero tempo. An unmatched note-off is ignored, a note never
+    released ends at its track's end, and track chunks beyond the header's count are
+    ignored, each with a `MidiWarning`.
     """
     path = Path(path)
     if not path.is_file():
         raise MidiFileError(path, "no such file")
     try:
-        mf = mido.MidiFile(str(path))
-    except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise MidiFileError(path, f"cannot read it: {exc.strerror or exc}") from exc
+    layout = scan(data, path)
+    if layout.ignored:
+        warnings.warn(
+            f"'{path}': {layout.ignored} track chunks with MIDI messages after the {len(layout.tracks)} "
+            "the header declares were ignored",
+            MidiWarning,
+            stacklevel=2,
+        )
+    try:
+        # Only the declared track chunks: mido refuses a chunk of any other type.
+        mf = mido.MidiFile(file=io.BytesIO(layout.declared(data)))
+    except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, mido.KeySignatureError) as exc:
+        # The scan should have refused the file first; mido's words are a last resort.
         raise MidiFileError(path, str(exc) or type(exc).__name__) from exc
-    if mf.type == 2:
-        raise MidiFileError(path, "format 2 (independent sequences) is not supported")
-    if mf.ticks_per_beat <= 0:
-        raise MidiFileError(path, f"bad resolution {mf.ticks_per_beat} ticks per beat (SMPTE time is not supported)")
     tempos: list[tuple[int, float]] = []
     meters: list[tuple[int, int, int]] = []
     tracks: list[SmfTrack] = []

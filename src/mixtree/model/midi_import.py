@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+from operator import itemgetter
 from pathlib import Path
 
 from mixtree.errors import MidiFileError
@@ -9,28 +11,49 @@ from mixtree.io import midi_file
 from mixtree.model.project import Project
 from mixtree.model.tempo import PPQ, check_meter
 from mixtree.model.tracks import MidiTrack
+from mixtree.units import MAX_SECONDS
+
+#: The fastest tempo a project plays, in bpm; faster tempos in a file are slowed to it.
+_FASTEST = 1000.0
 
 
 def import_midi(path: str | Path, sample_rate: int = 48000) -> Project:
     """Return a new project holding ``path``: its tempo map, one MIDI track per MIDI
-    track (per channel for format 0) with its name, each a clip of its notes."""
+    track (per channel for format 0) with its name, each a clip of its notes.
+
+    Raises `MidiFileError` for an unreadable file and for one that would last longer than
+    `mixtree.units.MAX_SECONDS`; tempos above 1000 bpm are slowed to 1000 with a `MidiWarning`.
+    """
     smf = midi_file.read(path)
+    tempos = [(tick, min(bpm, _FASTEST)) for tick, bpm in smf.tempos]
+    _check_length(path, smf, tempos)
+    fast = sum(bpm > _FASTEST for _, bpm in smf.tempos)
+    if fast:
+        warnings.warn(
+            f"'{path}': {fast} tempos above {_FASTEST:g} bpm were slowed to {_FASTEST:g} bpm, "
+            "the fastest a project plays",
+            midi_file.MidiWarning,
+            stacklevel=2,
+        )
     project = Project(sample_rate=sample_rate)
     tm = project.tempo_map
-    try:
-        for tick, bpm in smf.tempos:
-            tm.set_tempo(at_beat=tick / smf.ppq, bpm=min(max(bpm, 1.0), 1000.0))
-        for tick, numerator, denominator in smf.meters:
+    for tick, bpm in tempos:
+        try:
+            tm.set_tempo(at_beat=tick / smf.ppq, bpm=bpm)
+        except ValueError as exc:
+            raise MidiFileError(path, f"the tempo change at tick {tick}: {exc}") from exc
+    for tick, numerator, denominator in smf.meters:
+        try:
             bar, into = tm.bar_at(tick / smf.ppq)
             tm.set_meter(at_bar=bar + (1 if into > 0.5 else 0), numerator=numerator, denominator=denominator)
-    except ValueError as exc:
-        raise MidiFileError(path, str(exc)) from exc
+        except ValueError as exc:
+            raise MidiFileError(path, f"the time signature at tick {tick}: {exc}") from exc
     for smf_track in smf.tracks:
         track = project.add_midi_track(smf_track.name)
         ends = [off for _, off, _, _ in smf_track.notes] + [t for t, _, _, _ in smf_track.events]
         last = max(ends + [smf_track.end, 1])
         end = tm.seconds_at(last / smf.ppq)
-        clip = track.add_midi_clip(start=0.0, duration=max(end, 0.001) + 1e-9)
+        clip = track.add_midi_clip(start=0.0, duration=min(max(end, 0.001) + 1e-9, MAX_SECONDS))
         for on, off, pitch, velocity in smf_track.notes:
             start = tm.seconds_at(on / smf.ppq)
             clip.add_note(pitch, velocity, start, max(tm.seconds_at(off / smf.ppq) - start, 1e-6))
@@ -38,6 +61,40 @@ def import_midi(path: str | Path, sample_rate: int = 48000) -> Project:
             clip.add_event(tm.seconds_at(tick / smf.ppq), kind, value, number)
     project.version = 0
     return project
+
+
+def _check_length(path: str | Path, smf: midi_file.Smf, tempos: list[tuple[int, float]]) -> None:
+    """Refuse a file whose notes, events, track ends or tempo map reach past `MAX_SECONDS`."""
+    reach = [
+        (max([t.end, *(n[1] for n in t.notes), *(e[0] for e in t.events)]), f"track '{t.name}'") for t in smf.tracks
+    ]
+    reach += [(change[0], "its tempo map") for change in (*smf.tempos, *smf.meters)]
+    if not reach:
+        return
+    tick, what = max(reach, key=itemgetter(0))
+    seconds = _seconds_at(tick, smf.ppq, tempos)
+    if seconds > MAX_SECONDS:
+        raise MidiFileError(
+            path,
+            f"it would last {_span(seconds)} ({what} reaches tick {tick}, {seconds:,.0f} s in), "
+            f"longer than the {_span(MAX_SECONDS)} ({MAX_SECONDS:,.0f} s) a project may last",
+        )
+
+
+def _seconds_at(tick: int, ppq: int, tempos: list[tuple[int, float]]) -> float:
+    """Return the time of ``tick`` under ``tempos`` (tick, bpm), sorted, from 120 bpm."""
+    seconds, at, bpm = 0.0, 0, 120.0
+    for change, new in tempos:
+        if change > tick:
+            break
+        seconds += (change - at) * 60.0 / (ppq * bpm)
+        at, bpm = change, new
+    return seconds + (tick - at) * 60.0 / (ppq * bpm)
+
+
+def _span(seconds: float) -> str:
+    days = seconds / 86400.0
+    return f"{days / 365.25:,.1f} years" if days >= 3652.5 else f"{days:,.1f} days"
 
 
 def export_midi(project: Project, path: str | Path) -> Path:
