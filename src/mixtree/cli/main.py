@@ -31,6 +31,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="folder for the media, the project and the mix (default: demo-out)",
     )
+    demo.add_argument(
+        "--picture",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="FILE",
+        help="also draw the mix as a PNG (default: DIR/demo.png); needs matplotlib",
+    )
 
     render = sub.add_parser("render", help="render a project to an audio file")
     render.add_argument("project", type=Path, metavar="PROJECT")
@@ -120,21 +128,38 @@ def _render(
 
 
 def cmd_demo(args: argparse.Namespace, console: Console) -> None:
-    """Build, save and render the demo session."""
-    from mixtree.cli import demo
+    """Build, save and render the demo song, say what each part shows, draw it if asked."""
+    from mixtree.cli import demo, picture
+    from mixtree.io.audio_file import read
 
+    if args.picture is not None and not picture.available():
+        raise ValueError(picture.INSTALL)  # before the work, not after it
     folder: Path = args.output
-    project = demo.build(folder)
+    project, parts = demo.build(folder)
     project_path = project.save(folder / "demo.json")
     mix = folder / "demo.wav"
     took = _render(project, mix, 0.0, None, None, 512, console)
     console.print(f"synthesised {len(project.pool)} sources into {folder / 'media'}")
     _describe(project, console)
+    console.print(f"the song, {demo.TEMPO:g} bpm:")
+    for start, end, name, what in demo.SECTIONS:
+        console.print(f"  {start:4.0f}-{end:2.0f} s  {name}: {what}")
+    console.print("what each part shows:")
+    for part, shows in parts:
+        console.print(f"  {part}: {shows}")
     console.print(f"saved {project_path}")
     console.print(
         f"rendered {mix} ({project.duration:.2f} s in {took:.2f} s, "
         f"{project.duration / max(took, 1e-9):.0f}x real time)"
     )
+    if args.picture is not None:
+        audio = read(mix)
+        sections = [(start, end, name) for start, end, name, _ in demo.SECTIONS]
+        png = picture.draw(
+            Path(args.picture) if args.picture else folder / "demo.png",
+            audio.data, audio.sample_rate, picture.lanes(project), sections, title="mixtree demo",
+        )  # fmt: skip
+        console.print(f"drew {png}")
     if args.play:
         if args.driver == "sounddevice" and not _has_output_device():
             console.print("no audio output device: playback skipped")
