@@ -204,7 +204,7 @@ def nesting(seconds: float) -> dict[str, float]:
 
 def memory(count: int) -> dict[str, float]:
     """Bytes per empty track: in the model, and in a compiled plan at 256 frames."""
-    from mixtree.render.compile import compile_plan
+    from mixtree.render.compile import CompileOptions, compile_plan
 
     tracemalloc.start()
     p = mt.Project(sample_rate=RATE)
@@ -212,9 +212,9 @@ def memory(count: int) -> dict[str, float]:
     for i in range(count):
         p.add_audio_track(f"T{i}")
     model = (tracemalloc.get_traced_memory()[0] - before) / count
-    p._history.clear()
+    p.forget_history()
     before = tracemalloc.get_traced_memory()[0]
-    plan = compile_plan(p, max_block=256)
+    plan = compile_plan(p, CompileOptions(max_block=256))
     planned = (tracemalloc.get_traced_memory()[0] - before) / count
     tracemalloc.stop()
     audio = plan.track_buf.nbytes / plan.slots

@@ -17,7 +17,7 @@ import numpy as np
 
 import mixtree as mt
 from mixtree import effects as fx
-from mixtree.render.compile import compile_plan
+from mixtree.render.compile import CompileOptions, compile_plan
 
 RATE = 48000
 BLOCK = 256
@@ -47,7 +47,7 @@ def session(tracks: int, chain: list[type[fx.Effect]] | None) -> mt.Project:
 
 def block_seconds(p: mt.Project) -> float:
     """Return the median wall-clock time of one 256-frame block of ``p``'s live plan."""
-    plan = compile_plan(p, max_block=BLOCK)
+    plan = compile_plan(p, CompileOptions(max_block=BLOCK))
     out = np.zeros((BLOCK, 2), np.float32)
     blocks = int(SECONDS * RATE) // BLOCK
     times = np.empty(blocks)

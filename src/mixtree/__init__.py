@@ -12,7 +12,8 @@ AudioTrack.add_clip  place a `Clip` (start, duration, offset, gain_db, fades, re
 Project.render     render a range offline -> float32 ``(frames, 2)``
 Project.export     render to WAV/FLAC/OGG/MP3 (float, 24- or 16-bit with TPDF dither)
 Project.export_stems  a file per top-level track, in one pass; they add up to the mix
-Project.save/load  JSON project files
+Project.save/load  JSON or MessagePack project files, atomic, with backups and autosaves;
+                   `discard_autosaves` drops a crashed session's autosaves
 add_midi_track     a `MidiTrack` playing `MidiClip`s (add_note, add_event) through a `PolySynth`
 tempo_map          `TempoMap`: set_tempo, set_meter; seconds ↔ beats ↔ ticks ↔ bars
 import_midi        a Project from a Standard MIDI File; export_midi writes MIDI clips back
@@ -20,13 +21,26 @@ Engine             real-time playback: ``Engine(p, driver="sounddevice"|"null", 
                    start/play/pause/stop/seek/set_loop/set_volume/…, events(), stats(), process()
 Event              what the audio thread reports: position, meters, xrun, error
 Operation          every edit is one (`Project.apply`), the seam of undo
-MediaError, ProjectFileError, UnknownIdError   what goes wrong, naming the file or id
+MediaError, ProjectFileError, SaveError, QueueFullError, UnknownIdError
+                   what goes wrong, naming the file or id
+MediaWarning, EffectWarning, RecoveryWarning
+                   what opened, but offline (media, effects) or beside unsaved work
 """
 
+from mixtree import jobs  # noqa: F401 - offers the jobs as Project methods
+from mixtree.effects.offline import EffectWarning, OfflineEffect
 from mixtree.effects.synth import PolySynth
 from mixtree.engine.commands import Event
 from mixtree.engine.engine import Engine
-from mixtree.errors import MediaError, MidiFileError, MixtreeError, ProjectFileError, UnknownIdError
+from mixtree.errors import (
+    MediaError,
+    MidiFileError,
+    MixtreeError,
+    ProjectFileError,
+    QueueFullError,
+    SaveError,
+    UnknownIdError,
+)
 from mixtree.io.audio_file import MediaWarning
 from mixtree.model.clip import AliasClip, Clip
 from mixtree.model.midi import MidiClip, MidiEvent, MidiNote
@@ -34,6 +48,7 @@ from mixtree.model.midi_import import export_midi, import_midi
 from mixtree.model.operations import Operation
 from mixtree.model.pool import AudioPool, Source
 from mixtree.model.project import Project
+from mixtree.model.project_file import RecoveryWarning, discard_autosaves
 from mixtree.model.tempo import TempoMap
 from mixtree.model.tracks import AudioTrack, BusTrack, MasterTrack, Metatrack, MidiTrack, Send, Track
 
@@ -43,6 +58,7 @@ __all__ = [
     "AudioTrack",
     "BusTrack",
     "Clip",
+    "EffectWarning",
     "Engine",
     "Event",
     "MasterTrack",
@@ -55,15 +71,20 @@ __all__ = [
     "MidiNote",
     "MidiTrack",
     "MixtreeError",
+    "OfflineEffect",
     "Operation",
     "PolySynth",
     "Project",
     "ProjectFileError",
+    "QueueFullError",
+    "RecoveryWarning",
+    "SaveError",
     "Send",
     "Source",
     "TempoMap",
     "Track",
     "UnknownIdError",
+    "discard_autosaves",
     "export_midi",
     "import_midi",
 ]

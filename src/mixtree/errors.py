@@ -54,3 +54,25 @@ class MidiFileError(MixtreeError, ValueError):
         self.path = Path(path)
         self.reason = reason
         super().__init__(f"cannot import MIDI file '{self.path}': {reason}")
+
+
+class SaveError(MixtreeError, OSError):
+    """A project could not be saved: the message names the project file and the reason.
+
+    The file, its backup and its autosaves are left as they were.
+    """
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"cannot save project '{self.path}': {reason}")
+
+    def __str__(self) -> str:
+        return f"cannot save project '{self.path}': {self.reason}"
+
+
+class QueueFullError(MixtreeError, RuntimeError):
+    """The engine's command queue is full (its audio thread is not taking commands).
+
+    The edit that needed the command was not made.
+    """

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import mixtree as mt
+import mixtree.render.offline
 from mixtree import effects as fx
 from mixtree.engine import commands as cmd
 from mixtree.engine.engine import FADER_RAMP, SEEK_XFADE, Engine
@@ -223,10 +224,17 @@ def test_bad_arguments_are_refused(song):
     eng = Engine(song, driver="null")
     with pytest.raises(ValueError, match="seek position"):
         eng.seek(-1)
+    with pytest.raises(ValueError, match=r"seek position must be within 0\.\.11453246\.12, not 1000000000000000"):
+        eng.seek(1e15)
     with pytest.raises(ValueError, match="loop range"):
         eng.set_loop(True, 2.0, 1.0)
+    with pytest.raises(ValueError, match="loop end must be within"):
+        eng.set_loop(True, 0.0, 1e300)
     with pytest.raises(mt.UnknownIdError):
         eng.set_volume(999, 0.0)
+    for bad in (-1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="autosave interval"):
+            Engine(song, driver="null", autosave=bad)
 
 
 def test_null_driver_plays_in_real_time(song):
@@ -248,3 +256,78 @@ def test_plays_a_sine_at_its_pitch(project, wav):
     out = run(eng, 100, 512)[:RATE, 0]
     spectrum = np.abs(np.fft.rfft(out * np.hanning(RATE)))
     assert np.argmax(spectrum) == 440
+
+
+def test_a_full_command_queue_refuses_the_edit_whole(song):
+    eng = Engine(song, driver="null", blocksize=256)
+    while eng._player.commands.push((cmd.PLAY,)):
+        pass  # an audio thread that has stopped taking commands
+    t = song.tracks[0]
+    history = list(song.history)
+    with pytest.raises(mt.QueueFullError, match="command queue is full"):
+        eng.set_mute(t.id, True)
+    assert not t.mute and song.history == history  # neither the model nor the audio changed
+    with pytest.raises(mt.QueueFullError):
+        eng.seek(1.0)
+
+
+class _Exits(fx.Effect):
+    def process_block(self, block, sample_rate):
+        raise SystemExit("a user effect called sys.exit()")
+
+
+def test_an_effect_raising_system_exit_is_contained_like_any_error(song):
+    song.tracks[0].add_effect(_Exits())
+    ref = song.tracks[1]
+    with pytest.warns(mt.render.offline.RenderWarning, match="SystemExit"):
+        offline = song.render(0.0, 0.5)
+    assert offline.any()
+    eng = Engine(song, driver="null", blocksize=256)
+    eng.play()
+    assert run(eng, 40).any()  # the other tracks play on
+    (error,) = [e for e in eng.events() if e.kind == "error"]
+    assert error.track == song.tracks[0].id and "SystemExit" in error.message
+    assert ref.id in [t.id for t in song.tracks]
+
+
+def test_the_null_driver_survives_an_effect_raising_system_exit(song):
+    import time
+
+    song.tracks[0].add_effect(_Exits())
+    with Engine(song, driver="null", blocksize=256) as eng:
+        eng.play()
+        time.sleep(0.3)
+        blocks = eng.stats()["blocks"]
+        time.sleep(0.2)
+        assert eng.running and eng.stats()["blocks"] > blocks
+        assert any(e.kind == "error" and "SystemExit" in e.message for e in eng.events())
+
+
+def test_a_second_engine_starts_every_instrument_at_rest(project):
+    keys = project.add_midi_track("Keys", instrument=mt.PolySynth(release=5.0))
+    keys.add_midi_clip(0.0, 1.0).add_note(60, 100, 0.0, 0.9)
+    first = Engine(project, driver="null", blocksize=256)
+    first.play()
+    run(first, 150)  # the note is released and rings on for seconds
+    first.close()
+    second = Engine(project, driver="null", blocksize=256)
+    second.play()
+    assert np.array_equal(run(second, 20), project.render(0.0, 20 * 256 / RATE))
+
+
+def test_warm_up_compiles_the_kernels_of_every_registered_effect(song):
+    import numba as nb
+
+    @nb.njit(cache=False)
+    def halve(buf, frames, slots, params, states, buffers, ramps, rate):
+        for r in range(slots.shape[0]):
+            for i in range(frames):
+                buf[slots[r], i, 0] *= 0.5
+                buf[slots[r], i, 1] *= 0.5
+
+    class Halve(fx.Effect):
+        kernel = staticmethod(halve)
+
+    assert not halve.signatures
+    Engine(song, driver="null", blocksize=256)
+    assert halve.signatures  # compiled before any callback could need it

@@ -26,7 +26,7 @@ def test_clip_reaching_past_its_source_is_refused(project, ones):
 def test_negative_or_empty_durations_and_overlapping_fades_are_refused(project, ones):
     src = project.pool.load(ones)
     t = project.add_audio_track("T")
-    with pytest.raises(ValueError, match="duration must be within 0..inf, not -1"):
+    with pytest.raises(ValueError, match=r"duration must be within 0..11453246.12, not -1"):
         t.add_clip(src, duration=-1.0)
     with pytest.raises(ValueError, match="at least one frame"):
         t.add_clip(src, duration=0.0)

@@ -63,3 +63,82 @@ def test_unknown_ids_are_clear_errors(project):
 def test_master_cannot_be_removed(project):
     with pytest.raises(ValueError, match="master"):
         project.remove_track(project.master.id)
+
+
+def test_the_master_sends_nowhere(project):
+    bus = project.add_bus("B")
+    with pytest.raises(ValueError, match="the master sends nowhere"):
+        project.master.add_send(bus.id)
+    assert project.master.sends == [] and project.history == ["add track 'B'"]
+    assert not project.render(0.0, 0.1).any()
+
+
+def test_an_edit_a_listener_refuses_is_reverted_and_not_recorded(project):
+    t = project.add_audio_track("T")
+    told = []
+
+    def refuse(op):
+        told.append(op.description)
+        if "pan" in op.description:
+            raise RuntimeError("no")
+
+    project.subscribe(lambda op: told.append("first: " + op.description))
+    project.subscribe(refuse)
+    version = project.version
+    with pytest.raises(RuntimeError, match="no"):
+        t.pan = 0.5
+    assert t.pan == 0.0 and project.version == version and project.history == ["add track 'T'"]
+    # the listener that saw the edit was shown its undoing
+    assert told[-3:] == ["first: set pan of #2 to 0.5", "set pan of #2 to 0.5", "first: undo set pan of #2 to 0.5"]
+
+
+@pytest.mark.parametrize("value", [1e300, 1e15, 2e7])
+def test_times_without_bound_are_refused_everywhere_the_model_takes_one(project, ones, value):
+    src = project.pool.load(ones)
+    t = project.add_audio_track("T")
+    m = project.add_metatrack("M")
+    k = project.add_midi_track("K")
+    with pytest.raises(ValueError, match=r"start must be within 0\.\.11453246\.12"):
+        t.add_clip(src, start=value)
+    with pytest.raises(ValueError, match="start must be within"):
+        t.add_alias(m.id, start=value, duration=1.0)
+    with pytest.raises(ValueError, match="duration must be within"):
+        t.add_alias(m.id, start=0.0, duration=value)
+    with pytest.raises(ValueError, match="start must be within"):
+        k.add_midi_clip(start=value)
+    with pytest.raises(ValueError, match="offset must be within"):
+        k.add_midi_clip(offset=value)
+    clip = k.add_midi_clip(0.0, 1.0)
+    with pytest.raises(ValueError, match="note start must be within"):
+        clip.add_note(60, 100, value, 0.5)
+    with pytest.raises(ValueError, match="event time must be within"):
+        clip.add_event(value, "cc", 0, number=7)
+
+
+def test_deep_slow_metatracks_never_overflow_the_frame_counters(project, ones):
+    project.max_nesting = 20
+    t = project.add_audio_track("T")
+    t.add_clip(project.pool.load(ones), start=1e7, duration=1.0)
+    inner = t
+    for i in range(20):
+        inner = project.create_metatrack([inner.id], name=f"L{i}")
+        inner.speed = 1 / 64
+    assert project.duration > 1e40
+    assert not project.render(0.0, 0.1).any()  # the clip lies beyond any session: silence
+
+
+def test_aliases_and_notes_deep_in_slow_metatracks_compile_too(project, ones):
+    project.max_nesting = 20
+    t = project.add_audio_track("T")
+    t.add_clip(project.pool.load(ones), duration=1.0)
+    keys = project.add_midi_track("K")
+    keys.add_midi_clip(1e6, 1.0).add_note(60, 100, 0.0, 0.5)
+    m = project.create_metatrack([t.id], name="M")
+    host = project.add_audio_track("Host")
+    host.add_alias(m.id, start=1e6, duration=1.0)
+    inner = project.create_metatrack([host.id, keys.id], name="L0")
+    for i in range(1, 20):
+        inner.speed = 1 / 64
+        inner = project.create_metatrack([inner.id], name=f"L{i}")
+    inner.speed = 1 / 64
+    assert project.render(0.0, 0.1).shape == (4800, 2)

@@ -1,11 +1,14 @@
 import json
 import math
+import os
+import shutil
+import warnings
 
 import numpy as np
 import pytest
 
 import mixtree as mt
-from mixtree.model.project_file import VERSION
+from mixtree.model.document import VERSION
 
 
 def _session(project, ones, ramp):
@@ -39,7 +42,7 @@ def test_save_load_round_trips_ids_values_and_render(project, ones, ramp, tmp_pa
     assert q.master.volume_db == -1.0
     assert np.array_equal(q.render(), p.render())
     # the next id continues after the loaded ones
-    assert q.add_audio_track("New").id == p._next_id
+    assert q.add_audio_track("New").id == p.registry.next_id
 
 
 def test_media_paths_are_relative_to_the_project_file(project, ones, ramp, tmp_path):
@@ -116,3 +119,138 @@ def test_save_replaces_the_file_atomically(project, ones, ramp, tmp_path):
     path = p.save(tmp_path / "song.json")
     p.save(path)
     assert [f.name for f in tmp_path.iterdir() if f.suffix == ".tmp"] == []
+
+
+# -- media the project rendered itself ----------------------------------------------------
+def _bounced(project, ones):
+    t = project.add_audio_track("Drums")
+    t.add_clip(project.pool.load(ones), duration=0.5)
+    t.add_effect(mt.effects.Gain(db=-6.0))
+    return project.bounce(t.id)
+
+
+def test_a_bounce_before_the_first_save_moves_beside_the_project_when_saved(project, ones, tmp_path):
+    new = _bounced(project, ones)
+    scratch = new.clips[0].source.path
+    assert scratch.exists() and tmp_path not in scratch.parents
+    expected = project.render()
+    (tmp_path / "song").mkdir()
+    path = project.save(tmp_path / "song" / "song.json")
+    kept = new.clips[0].source.path
+    assert kept.parent == tmp_path / "song" / "media" and kept.read_bytes() == scratch.read_bytes()
+    scratch.unlink()  # the reboot: temporary folders are gone
+    q = mt.Project.load(path)
+    assert q.pool.offline == [] and np.array_equal(q.render(), expected)
+
+
+def test_a_project_with_a_file_renders_straight_into_its_media_folder(project, ones, tmp_path):
+    project.save(tmp_path / "song.json")
+    new = _bounced(project, ones)
+    assert new.clips[0].source.path.parent == tmp_path / "media"
+    m = project.create_metatrack([project.tracks[0].id])
+    project.freeze(m.id)
+    assert m.frozen.path.parent == tmp_path / "media"
+    q = mt.Project.load(project.save())
+    assert np.array_equal(q.render(), project.render())
+
+
+def test_saving_elsewhere_takes_the_rendered_media_along_and_leaves_the_old_project_whole(project, ones, tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    project.save(tmp_path / "a" / "song.json")
+    new = _bounced(project, ones)
+    project.save()
+    project.save(tmp_path / "b" / "song.json")
+    assert new.clips[0].source.path.parent == tmp_path / "b" / "media"
+    assert (tmp_path / "a" / "media" / new.clips[0].source.path.name).exists()
+    assert mt.Project.load(tmp_path / "a" / "song.json").pool.offline == []
+
+
+# -- autosaves a crashed session left ------------------------------------------------------
+def _crashed(project, ones, tmp_path):
+    project.add_audio_track("T").add_clip(project.pool.load(ones))
+    path = project.save(tmp_path / "song.json")
+    project.tracks[0].volume_db = -12.0
+    auto = project.autosave()
+    os.utime(path, (1, 1))  # the crash: the file is older than its autosave
+    return path, auto
+
+
+def test_opening_beside_an_autosave_warns_and_saving_keeps_it(project, ones, tmp_path):
+    path, auto = _crashed(project, ones, tmp_path)
+    waiting = r"1 autosave\(s\) hold work .*\.song\.json\.autosave.*newer than the file"
+    with pytest.warns(mt.RecoveryWarning, match=waiting):
+        q = mt.Project.load(path)
+    q.tracks[0].pan = 0.5
+    q.save()
+    assert auto.exists()  # a save never deletes work it does not hold
+    with pytest.warns(mt.RecoveryWarning, match="older than the file"):
+        mt.Project.load(path)
+    assert mt.Project.load(path, recover=True).tracks[0].volume_db == -12.0
+
+
+def test_a_session_opened_beside_an_autosave_autosaves_under_another_name(project, ones, tmp_path):
+    path, auto = _crashed(project, ones, tmp_path)
+    before = auto.read_bytes()
+    with pytest.warns(mt.RecoveryWarning):
+        q = mt.Project.load(path)
+    q.tracks[0].pan = -0.5
+    mine = q.autosave()
+    assert mine != auto and auto.read_bytes() == before
+    with pytest.warns(mt.RecoveryWarning, match="1 autosave"):  # the older one still waits
+        assert mt.Project.load(path, recover=True).tracks[0].pan == -0.5  # the newest
+    q.save()
+    assert not mine.exists() and auto.exists()
+
+
+def test_recovering_then_saving_deletes_the_autosave_and_discard_deletes_them_all(project, ones, tmp_path):
+    path, auto = _crashed(project, ones, tmp_path)
+    q = mt.Project.load(path, recover=True)
+    q.save()
+    assert not auto.exists()
+    (tmp_path / "x").mkdir()
+    path, auto = _crashed(mt.Project(sample_rate=48000), ones, tmp_path / "x")
+    assert mt.discard_autosaves(path) == [auto] and not auto.exists()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mt.Project.load(path)
+
+
+def test_the_cli_bounce_keeps_a_crashed_sessions_autosave(project, ones, tmp_path, capsys):
+    from mixtree.cli.main import main
+
+    path, auto = _crashed(project, ones, tmp_path)
+    assert main(["bounce", str(path), "T"]) == 0
+    assert auto.exists()
+    assert "autosave" in capsys.readouterr().out
+
+
+# -- saving safely ---------------------------------------------------------------------------
+def test_a_full_disk_while_backing_up_leaves_the_file_and_the_old_backup_whole(project, ones, tmp_path, monkeypatch):
+    project.add_audio_track("T")
+    path = project.save(tmp_path / "song.json")
+    project.tracks[0].name = "U"
+    project.save()
+    backup = (tmp_path / "song.json.bak").read_bytes()
+    current = path.read_bytes()
+    real = shutil.copyfile
+
+    def full(src, dst, *args, **kwargs):
+        real(src, dst, *args, **kwargs)
+        with open(dst, "r+b") as f:  # the disk filled up halfway through the copy
+            f.truncate(len(current) // 2)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copyfile", full)
+    project.tracks[0].name = "V"
+    with pytest.raises(mt.SaveError, match=r"cannot save project '.*song\.json': No space left on device"):
+        project.save()
+    assert (tmp_path / "song.json.bak").read_bytes() == backup and path.read_bytes() == current
+    assert [f.name for f in tmp_path.iterdir() if f.name.startswith(".")] == []  # no temporary file left
+
+
+def test_a_failed_save_names_the_project_not_its_temporary_file(project, tmp_path):
+    named = r"cannot save project '.*nowhere/song\.json': the folder '.*nowhere' does not exist"
+    with pytest.raises(mt.SaveError, match=named):
+        project.save(tmp_path / "nowhere" / "song.json")
+    assert project.path is None

@@ -6,7 +6,7 @@ import pytest
 import mixtree as mt
 from mixtree import effects as fx
 from mixtree.engine.engine import Engine
-from mixtree.render.bounce import render_track
+from mixtree.render.tap import render_track
 from tests.conftest import RATE, sine
 from tests.quality.measure import CLICK_THRESHOLD, clicks, thd_n
 
@@ -450,3 +450,34 @@ def test_a_speed_change_while_playing_glides(project, wav):
     m.offset = 0.013
     c = np.concatenate([eng.process() for _ in range(40)])
     assert clicks(np.concatenate([a, b, c]), RATE) < CLICK_THRESHOLD
+
+
+@pytest.mark.parametrize(("speed", "offset"), [(1.0, 0.25), (0.5, 0.0), (2.0, -0.125), (0.5, 0.3)])
+def test_a_bounce_inside_a_transformed_metatrack_sounds_where_the_original_did(project, noise_track, speed, offset):
+    m = project.create_metatrack([noise_track.id], name="M")
+    m.speed, m.offset = speed, offset
+    noise_track.add_effect(fx.Delay(time=0.01, feedback=0.3, mix=0.5))
+    before = project.render()
+    new = project.bounce(noise_track.id)
+    assert new.parent_id == m.id
+    after = project.render(0.0, before.shape[0] / RATE)
+    assert np.allclose(after, before, atol=1e-6)
+
+
+def test_a_clip_whose_rate_composes_to_one_on_a_whole_frame_is_copied_not_resampled(project, wav):
+    noise = (np.random.default_rng(3).standard_normal((RATE, 1)) * 0.1).astype(np.float32)
+    src = project.pool.load(wav(noise))
+    t = project.add_audio_track("T")
+    t.add_clip(src, start=0.5, duration=0.25, speed=2.0)
+    project.create_metatrack([t.id]).speed = 0.5
+    out = project.render(0.0, 1.5)
+    start = RATE  # the clip's 0.5 s on a half-speed timeline is 1 s of project time
+    assert np.array_equal(out[start : start + RATE // 2, 0], noise[: RATE // 2, 0] * np.float32(np.sqrt(0.5)))
+
+
+def test_an_alias_by_default_lasts_to_the_end_of_the_metatrack_as_it_sounds_in_place(project, noise_track):
+    m = project.create_metatrack([noise_track.id], name="M")
+    m.offset, m.speed = 4.0, 0.5
+    end = m.to_parent_time(project.content_end(m))
+    alias = project.add_audio_track("Host").add_alias(m.id, start=0.0, offset=4.0)
+    assert alias.duration == pytest.approx(end - 4.0)

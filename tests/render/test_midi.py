@@ -1,10 +1,13 @@
 """MIDI tracks in the render: timing to the sample, polyphony, pedal, stuck notes, import."""
 
 import mido
+import numba as nb
 import numpy as np
 import pytest
 
 import mixtree as mt
+from mixtree import effects as fx
+from mixtree.dsp.synth import NOTE_OFF, NOTE_ON
 from mixtree.engine.engine import Engine
 from tests.conftest import RATE
 from tests.render.test_metatracks import peak_hz
@@ -291,3 +294,43 @@ def test_beat_synced_delays_follow_the_project_tempo(project, ones):
     out = project.render(0.0, 1.0)[:, 0]
     assert delay.delay_seconds == pytest.approx(0.6)
     assert np.flatnonzero(out)[0] == int(0.6 * RATE)
+
+
+@nb.njit(cache=False)
+def _organ_kernel(buf, frames, block_start, slots, params, states, ramps, rate, ev_time, ev_kind, ev_d1, ev_d2, lo, hi):
+    # a test instrument: while any note is held it outputs a constant 0.25 per note
+    for r in range(slots.shape[0]):
+        st = states[r]
+        e = lo[r]
+        while e < hi[r] and ev_time[e] < block_start:
+            e += 1
+        for i in range(frames):
+            while e < hi[r] and ev_time[e] == block_start + i:
+                st[0] += 1.0 if ev_kind[e] == NOTE_ON else -1.0 if ev_kind[e] == NOTE_OFF else 0.0
+                e += 1
+            buf[slots[r], i, 0] += 0.25 * st[0]
+            buf[slots[r], i, 1] += 0.25 * st[0]
+
+
+class _Organ(fx.Effect):
+    is_instrument = True
+    kernel = staticmethod(_organ_kernel)
+    state_size = 1
+
+
+def test_each_instrument_type_plays_through_its_own_kernel(project):
+    synth = project.add_midi_track("Synth")
+    synth.add_midi_clip(0.0, 0.5).add_note(69, 100, 0.0, 0.25)
+    organ = project.add_midi_track("Organ", instrument=_Organ())
+    organ.add_midi_clip(0.0, 0.5).add_note(60, 100, 0.1, 0.2)
+    both = project.render(0.0, 0.5)
+    organ.mute = True
+    synth_alone = project.render(0.0, 0.5)
+    organ.mute, synth.mute = False, True
+    organ_alone = project.render(0.0, 0.5)
+    assert np.allclose(both, synth_alone + organ_alone, atol=1e-6)
+    on, off = int(0.1 * RATE), int(0.3 * RATE)
+    expected = np.zeros(RATE // 2, np.float32)
+    expected[on:off] = 0.25  # an instrument fills both sides: stereo, unity at the centre
+    assert np.allclose(organ_alone[:, 0], expected, atol=1e-7)
+    assert synth_alone[:, 0].std() > 0.01  # the saw, not the organ's DC

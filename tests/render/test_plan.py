@@ -2,7 +2,7 @@ import tracemalloc
 
 import numpy as np
 
-from mixtree.render.compile import compile_plan
+from mixtree.render.compile import CompileOptions, compile_plan
 from tests.conftest import sine
 
 
@@ -27,7 +27,7 @@ def test_steady_state_processing_allocates_nothing(project, wav):
     for i in range(8):
         t = project.add_audio_track(f"T{i}")
         t.add_clip(project.pool.load(wav(sine(100 + i, 5.0), name=f"{i}.wav")), fade_in=0.1)
-    plan = compile_plan(project, max_block=256)
+    plan = compile_plan(project, CompileOptions(max_block=256))
     out = np.zeros((256, 2), np.float32)
     tracemalloc.start()
     for k in range(50):  # warm up
@@ -46,7 +46,7 @@ def test_a_swapped_plan_adopts_the_playing_gains_and_ramps_to_its_own(project, o
     t.add_clip(project.pool.load(ones))
     old = compile_plan(project)
     t.volume_db = -20.0
-    new = compile_plan(project, previous=old)
+    new = compile_plan(project, CompileOptions(previous=old))
     s = new.slot_of(t.id)
     new.adopt(old, ramp_frames=480, xfade_frames=0)
     assert np.array_equal(new.gain[s], old.gain[s])
@@ -62,9 +62,9 @@ def test_adopt_matches_tracks_by_id_even_across_skipped_plans(project, ones):
     t.add_clip(project.pool.load(ones))
     a = compile_plan(project)
     project.add_audio_track("B", index=0)
-    b = compile_plan(project, previous=a)
+    b = compile_plan(project, CompileOptions(previous=a))
     t.volume_db = -6.0
-    c = compile_plan(project, previous=b)  # the audio thread never took b
+    c = compile_plan(project, CompileOptions(previous=b))  # the audio thread never took b
     c.adopt(a, 480, 0)
     assert c.carry_map.tolist() == [0, -1, 1]
     assert np.array_equal(c.gain[2], a.gain[1]) and (c.step[2] > 0).all()

@@ -5,24 +5,27 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
 
 from mixtree.cli.progress import render_progress
+from mixtree.effects.offline import EffectWarning
 from mixtree.errors import MixtreeError
 from mixtree.io.audio_file import FORMATS, SUBTYPES
+from mixtree.jobs.export import export
 from mixtree.model.project import Project
+from mixtree.model.project_file import RecoveryWarning
 from mixtree.model.tracks import AudioTrack, MidiTrack, Track
-from mixtree.render.offline import export
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mixtree", description="A DAW backend: render and play sessions.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="build a demo session, save it and render it to a WAV")
+    demo = sub.add_parser("demo", help="build the demo song, save it and render it to a WAV")
     demo.add_argument(
         "-o",
         "--output",
@@ -210,11 +213,17 @@ def cmd_play(args: argparse.Namespace, console: Console) -> None:
 
 
 def _open(args: argparse.Namespace, console: Console) -> Project:
-    from mixtree.model.project_file import newer_autosave
-
-    if not args.recover and newer_autosave(args.project) is not None:
-        console.print(f"note: an autosave newer than {args.project} exists; add --recover to open it")
-    project = Project.load(args.project, recover=args.recover)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RecoveryWarning)
+        warnings.simplefilter("always", EffectWarning)
+        project = Project.load(args.project, recover=args.recover)
+    for w in caught:
+        if issubclass(w.category, RecoveryWarning):
+            console.print(f"note: {w.message}")
+        elif issubclass(w.category, EffectWarning):
+            console.print(f"warning: {w.message}")
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     for source in project.pool.offline:
         console.print(f"offline: {source.path} ({source.offline}); relink it to hear it")
     return project
@@ -222,7 +231,7 @@ def _open(args: argparse.Namespace, console: Console) -> Project:
 
 def cmd_collect(args: argparse.Namespace, console: Console) -> None:
     """Copy a project and its media into one folder."""
-    from mixtree.model.collect import collect
+    from mixtree.jobs.collect import collect
 
     path = collect(args.project, args.folder)
     console.print(f"collected {args.project} with its media into {path}")
@@ -237,7 +246,7 @@ def cmd_render(args: argparse.Namespace, console: Console) -> None:
 
 def cmd_stems(args: argparse.Namespace, console: Console) -> None:
     """Render a project file's top-level tracks to one file each."""
-    from mixtree.render.stems import export_stems
+    from mixtree.jobs.stems import export_stems
 
     project = _open(args, console)
     duration = _duration(args.start, args.end)

@@ -4,7 +4,9 @@ An `Effect` is a control-side object with its audio-side memory attached: a para
 table (see `mixtree.dsp.smoothing`), a state vector and, for effects with memory, a
 buffer. Built-in effects name a batched kernel; the render plan runs each kernel once per
 chain position for every track that has that effect there. An effect without a kernel
-is run on its own through `process_block` (user effects, hosted plugins).
+is run on its own through `process_block` (user effects, hosted plugins). An instrument
+(``is_instrument``) plays a MIDI track: its kernel renders every track with that
+instrument type in one call, events applied on their frames.
 """
 
 from __future__ import annotations
@@ -39,12 +41,22 @@ class Effect:
     effect_type: ClassVar[str] = ""
     PARAMETERS: ClassVar[tuple[Parameter, ...]] = ()
     kernel: ClassVar[Callable[..., None] | None] = None
+    #: Instruments only: set up for playback from a frame (note chase), and release one
+    #: instance's voices (see `mixtree.render.midi.InstrumentGroup`).
+    chase_kernel: ClassVar[Callable[..., None] | None] = None
+    release_kernel: ClassVar[Callable[..., None] | None] = None
     state_size: ClassVar[int] = 0
+    #: Whether project files can make this class from its `effect_type` (see `from_state`).
+    loadable: ClassVar[bool] = True
     _types: ClassVar[dict[str, type[Effect]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.effect_type:
+        if "effect_type" not in cls.__dict__:
+            # a user's effect is saved under its import path, so a process that imports
+            # it opens the project, and one that does not names what is missing
+            cls.effect_type = f"{cls.__module__}.{cls.__qualname__}"
+        if cls.loadable:
             Effect._types[cls.effect_type] = cls
         for spec in cls.PARAMETERS:
             setattr(cls, spec.id, _parameter_property(spec))
@@ -72,6 +84,8 @@ class Effect:
         return self.PARAMETERS
 
     def _spec(self, key: str) -> Parameter:
+        if not isinstance(key, str):
+            raise ValueError(f"parameters are named by strings, not {key!r}")
         for p in self.PARAMETERS:
             if key == p.id or key.lower() == p.name.lower():
                 return p
@@ -197,6 +211,11 @@ class Effect:
         """Return the delay the effect adds, in samples (built-ins add none)."""
         return 0
 
+    @property
+    def offline(self) -> str | None:
+        """Return why the effect cannot run (it then passes audio through), or None."""
+        return None
+
     # -- processing ----------------------------------------------------------------------
     def process(self, block: np.ndarray, sample_rate: int) -> np.ndarray:
         """Process float32 ``(frames, channels)`` audio in place and return it (1 or 2 channels)."""
@@ -235,17 +254,33 @@ class Effect:
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
-        """Restore settings saved by `get_state`."""
-        for key, value in state.get("parameters", {}).items():
+        """Restore settings saved by `get_state`; raise ``ValueError`` for bad ones."""
+        parameters = state.get("parameters", {})
+        if not isinstance(parameters, dict):
+            raise ValueError(f"parameters must be a mapping of names to values, not {parameters!r}")
+        for key, value in parameters.items():
             self.set_parameter(key, value)
         if "bypass" in state:
             self.bypass = state["bypass"]
 
     @staticmethod
+    def registered() -> list[type[Effect]]:
+        """Return every effect class project files can make, built-in and user-defined."""
+        return list(Effect._types.values())
+
+    @staticmethod
+    def known_type(effect_type: object) -> bool:
+        """Return True if this process can make effects of ``effect_type`` (`from_state`)."""
+        return isinstance(effect_type, str) and effect_type in Effect._types
+
+    @staticmethod
     def from_state(state: dict[str, Any]) -> Effect:
-        """Return a new effect of the saved type with the saved settings."""
+        """Return a new effect of the saved type with the saved settings.
+
+        Raises ``ValueError`` for an unknown type or settings it refuses.
+        """
         kind = state.get("type")
-        if kind not in Effect._types:
+        if not Effect.known_type(kind):
             known = ", ".join(sorted(Effect._types))
             raise ValueError(f"unknown effect type {kind!r} (known: {known})")
         effect = Effect._types[kind]()

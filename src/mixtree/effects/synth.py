@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mixtree.dsp.synth import STATE_SIZE, VOICES, release_all, reset_channel, synth_kernel
+from mixtree.dsp.synth import STATE_SIZE, VOICES, chase_kernel, release_all, reset_channel, synth_kernel
 from mixtree.effects.base import Effect
 from mixtree.effects.parameters import Parameter
 
@@ -38,6 +38,8 @@ class PolySynth(Effect):
         Parameter("gain_db", "Gain", -60.0, 12.0, -12.0, "dB", "db", ramp=0.0),
     )
     kernel = staticmethod(synth_kernel)
+    chase_kernel = staticmethod(chase_kernel)
+    release_kernel = staticmethod(release_all)
     state_size = STATE_SIZE
 
     def __init__(self, waveform: str = "saw", **values: float) -> None:

@@ -17,19 +17,23 @@ from typing import Any
 
 import numpy as np
 
-from mixtree import effects as fx
+from mixtree.effects.base import Effect
 from mixtree.engine import commands as cmd
 from mixtree.engine.commands import Event
 from mixtree.engine.drivers import Driver, open_driver
 from mixtree.engine.player import Player
+from mixtree.errors import QueueFullError
+from mixtree.model import checks
 from mixtree.model.history import Inverse
 from mixtree.model.operations import AddSource, Operation, SetAttribute, SetEffectParameter
 from mixtree.model.pool import Source
 from mixtree.model.project import Project
+from mixtree.model.structure import ancestors
 from mixtree.model.tracks import Track
-from mixtree.render.compile import compile_plan
+from mixtree.render.compile import CompileOptions, compile_plan, needs_stretch
 from mixtree.render.plan import RenderPlan
-from mixtree.units import db_to_gain, seconds_to_frames
+from mixtree.render.stretch import StretchWorker
+from mixtree.units import MAX_SECONDS, db_to_gain, seconds_to_frames
 
 #: Default time a fader or pan change takes to arrive, seconds (no zipper, no click).
 FADER_RAMP = 0.010
@@ -59,6 +63,11 @@ class Engine:
         Seconds between autosaves of a project that has a file (None: never); they
         happen on the control side, when `events` is called.
 
+    Every effect and instrument starts at rest, as in an offline render. A metatrack
+    played through Rubber Band is re-rendered on a worker thread when its subtree is
+    edited; its previous render plays until the new one is ready (`events` then
+    publishes it).
+
     An engine that was never started can be driven by hand with `process`.
     """
 
@@ -74,6 +83,8 @@ class Engine:
             raise ValueError(f"blocksize must be a whole number of frames in 32..4096, not {blocksize!r}")
         if driver not in ("sounddevice", "null"):
             raise ValueError(f"driver must be 'sounddevice' or 'null', not {driver!r}")
+        if autosave is not None:
+            autosave = checks.number("autosave interval (seconds)", 0.0, 1e9)(autosave)
         self.project = project
         self.sample_rate = project.sample_rate
         self.blocksize = blocksize
@@ -81,10 +92,11 @@ class Engine:
         self.device = device
         self._ramp = seconds_to_frames(FADER_RAMP, self.sample_rate)
         _warm_up(self.sample_rate, blocksize)
-        for track in [project.master, *project.tracks]:
-            for effect in track.effects:
-                effect.reset()  # a new engine starts with every effect at rest, as a render does
-        self._published = compile_plan(project, max_block=blocksize)
+        for effect in project.processors():
+            effect.reset()  # effects and instruments start at rest, as in a render
+        self._stretch = StretchWorker(ready=self._stretch_ready)
+        self._stretch_done = False
+        self._published = compile_plan(project, self._options(None))
         self._retired: list[RenderPlan] = []
         self._player = Player(self._published, seconds_to_frames(SEEK_XFADE, self.sample_rate), self._ramp)
         self._player.period = blocksize / self.sample_rate
@@ -134,8 +146,8 @@ class Engine:
             gc.unfreeze()
             if self._gc_was_enabled:
                 gc.enable()
-        if self._on_edit in self.project._listeners:
-            self.project.unsubscribe(self._on_edit)
+        self._stretch.close()
+        self.project.unsubscribe(self._on_edit)
 
     def __enter__(self) -> Engine:
         return self.start()
@@ -146,7 +158,7 @@ class Engine:
     @property
     def running(self) -> bool:
         """Return True while a driver calls back."""
-        return self._driver is not None
+        return self._driver is not None and self._driver.alive
 
     @property
     def latency(self) -> float:
@@ -181,14 +193,15 @@ class Engine:
 
     def seek(self, seconds: float) -> None:
         """Move the playhead to ``seconds`` (exact to the frame; crossfaded if playing)."""
-        if not np.isfinite(seconds) or seconds < 0:
-            raise ValueError(f"seek position must be a time >= 0 s, not {seconds!r}")
+        seconds = checks.number("seek position", 0.0, MAX_SECONDS)(seconds)
         self._send((cmd.SEEK, seconds_to_frames(seconds, self.sample_rate)))
 
     def set_loop(self, on: bool, start: float = 0.0, end: float | None = None) -> None:
         """Loop ``start``..``end`` seconds (default: the whole project) while ``on``."""
         end = self.project.duration if end is None else end
-        if on and not 0 <= start < end:
+        start = checks.number("loop start", 0.0, MAX_SECONDS)(start)
+        end = checks.number("loop end", 0.0, MAX_SECONDS)(end)
+        if on and not start < end:
             raise ValueError(f"loop range must satisfy 0 <= start < end, not {start!r}..{end!r}")
         rate = self.sample_rate
         self._send((cmd.LOOP, bool(on), seconds_to_frames(start, rate), seconds_to_frames(end, rate)))
@@ -221,8 +234,7 @@ class Engine:
         self.project.track(track_id).solo = solo
 
     def _with_ramp(self, ramp: float, track: Track, name: str, value: Any) -> None:
-        if not np.isfinite(ramp) or ramp < 0:
-            raise ValueError(f"ramp must be a time >= 0 s, not {ramp!r}")
+        ramp = checks.number("ramp", 0.0, 60.0)(ramp)
         with self._lock:
             self._ramp_override = seconds_to_frames(ramp, self.sample_rate)
             try:
@@ -238,6 +250,9 @@ class Engine:
         ``autosave`` seconds, the project is autosaved beside its file.
         """
         self._retire()
+        if self._stretch_done:  # a stretched render made on the worker is ready to play
+            self._stretch_done = False
+            self.publish()
         now = time.monotonic()
         if self._driver is not None and now - self._last_collect >= 0.25:
             self._last_collect = now
@@ -245,7 +260,7 @@ class Engine:
         if self.autosave_interval is not None and now - self._last_autosave >= self.autosave_interval:
             self._last_autosave = now
             self.project.autosave()
-        out = []
+        out = [Event("error", message=self._stretch.failures.pop(0)) for _ in list(self._stretch.failures)]
         for raw in self._player.events.drain():
             code = raw[0]
             if code == cmd.EV_POSITION:
@@ -314,13 +329,30 @@ class Engine:
     # -- plumbing ------------------------------------------------------------------------
     def _send(self, command: tuple) -> None:
         if not self._player.commands.push(command):
-            raise RuntimeError("the engine's command queue is full (is the audio thread running?)")
+            raise QueueFullError(
+                f"the engine's command queue is full ({self._player.commands.capacity} commands waiting): "
+                "its audio thread is not taking them (is it running?)"
+            )
+
+    def _options(self, previous: RenderPlan | None) -> CompileOptions:
+        return CompileOptions(max_block=self.blocksize, previous=previous, stretch=self._stretch)
+
+    def _stretch_ready(self) -> None:
+        # from the stretch worker's thread: one flag store; `events` publishes
+        self._stretch_done = True
 
     def _on_edit(self, op: Operation) -> None:
+        # Called before an edit counts: raising here (a full queue) makes the project
+        # revert it, so the model and what plays never disagree.
         undo = isinstance(op, Inverse)
         inner = op.op if isinstance(op, Inverse) else op
         if isinstance(inner, SetEffectParameter):
-            return  # the effect's target is already where the audio thread reads it
+            # the live effect's targets are where the audio thread reads them already;
+            # inside a metatrack played through Rubber Band, the render must be made again
+            track = self.project.effect_track(inner.effect_id)
+            if any(needs_stretch(m) for m in ancestors(self.project, track)):
+                self.publish()
+            return
         if isinstance(inner, SetAttribute):
             value = inner.old if undo else inner.value
             if inner.name in _FAST_ATTRIBUTES:
@@ -348,7 +380,7 @@ class Engine:
 
     def publish(self) -> RenderPlan:
         """Compile the project and hand the plan to the audio thread (one attribute store)."""
-        plan = compile_plan(self.project, max_block=self.blocksize, previous=self._published)
+        plan = compile_plan(self.project, self._options(self._published))
         self._retired.append(self._published)
         self._published = plan
         self._player.pending_plan = plan
@@ -366,25 +398,33 @@ class Engine:
 
 
 def _warm_up(sample_rate: int, blocksize: int) -> None:
-    """Run every kernel the callback uses once, so none loads or compiles in the callback."""
+    """Run every kernel the callback uses once, so none loads or compiles in the callback:
+    every registered effect and instrument that can be made without arguments."""
     empty = Project(sample_rate=sample_rate)
     track = empty.add_audio_track("warm-up")
-    for kind in (fx.Gain, fx.Pan, fx.Filter, fx.EQ3, fx.Compressor, fx.Delay, fx.Reverb):
-        track.add_effect(kind())
+    for kind in Effect.registered():
+        try:
+            effect = kind()
+        except TypeError:
+            continue  # it needs arguments: its kernel compiles where it is first used
+        if getattr(effect, "is_instrument", False):
+            empty.add_midi_track(f"warm-up {kind.__name__}", instrument=effect).add_midi_clip(0.0, 1.0).add_note(
+                60, 100, 0.0, 0.01
+            )
+        elif kind.kernel is not None:
+            track.add_effect(effect)
     silence = np.zeros((sample_rate, 1), dtype=np.float32)
-    source = Source(empty._new_id(), Path("<warm-up>"), silence, sample_rate, sample_rate, 1, "")
+    source = Source(empty.registry.new_id(), Path("<warm-up>"), silence, sample_rate, sample_rate, 1, "")
     empty.apply(AddSource(source))
     track.add_clip(source, duration=0.5, speed=1.5)
     track.add_clip(source, duration=0.5)
     bus = empty.add_bus("warm-up bus")
     track.add_send(bus.id, pre_fader=True)
     empty.create_metatrack([track.id])
-    keys = empty.add_midi_track("warm-up keys")
-    keys.add_midi_clip(0.0, 1.0).add_note(60, 100, 0.0, 0.01)
-    old = compile_plan(empty, max_block=blocksize)
-    plan = compile_plan(empty, max_block=blocksize, previous=old)
+    old = compile_plan(empty, CompileOptions(max_block=blocksize))
+    plan = compile_plan(empty, CompileOptions(max_block=blocksize, previous=old))
     player = Player(plan, 16, 16)
-    player.pending_plan = compile_plan(empty, max_block=blocksize, previous=plan)
+    player.pending_plan = compile_plan(empty, CompileOptions(max_block=blocksize, previous=plan))
     out = np.zeros((blocksize, 2), dtype=np.float32)
     for command in ((cmd.PLAY,), (cmd.SEEK, 0), (cmd.MUTE, empty.master.id, False)):
         player.commands.push(command)

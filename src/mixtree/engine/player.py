@@ -73,7 +73,9 @@ class Player:
             self._report_failures()
             self.events.post((cmd.EV_POSITION, self.position, self.playing))
             self.events.post((cmd.EV_METERS, self.plan.serial))
-        except Exception as exc:  # the stream must survive anything
+        except KeyboardInterrupt:
+            raise  # the one thing that may stop a block: someone pressed Ctrl-C
+        except BaseException as exc:  # the stream must survive anything else, SystemExit too
             out.fill(0.0)
             self.errors += 1
             self.events.post((cmd.EV_ERROR, f"{type(exc).__name__}: {exc}"))

@@ -17,8 +17,8 @@ def number(name: str, low: float = -math.inf, high: float = math.inf) -> Callabl
             raise ValueError(f"{name} must be a number, not {value!r}")
         v = float(value)
         if math.isnan(v) or (math.isinf(v) and not (v == low == -math.inf)) or v < low or v > high:
-            lo = "-inf" if math.isinf(low) else f"{low:g}"
-            hi = "inf" if math.isinf(high) else f"{high:g}"
+            lo = "-inf" if math.isinf(low) else f"{low:.10g}"
+            hi = "inf" if math.isinf(high) else f"{high:.10g}"
             raise ValueError(f"{name} must be within {lo}..{hi}, not {value!r}")
         return v
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from mixtree.model import checks
 from mixtree.model.record import Edited, Record
-from mixtree.units import seconds_to_frames
+from mixtree.units import MAX_SECONDS, seconds_to_frames
 
 if TYPE_CHECKING:
     from mixtree.model.pool import Source
@@ -39,12 +39,12 @@ class Clip(Record):
         "_speed",
     )
 
-    start = Edited(checks.number("start", 0.0), "Timeline position of the first frame, s.")
-    duration = Edited(checks.number("duration", 0.0), "Length on the timeline, s (> 0).")
-    offset = Edited(checks.number("offset", 0.0), "Position in the source of the first frame, s.")
+    start = Edited(checks.number("start", 0.0, MAX_SECONDS), "Timeline position of the first frame, s.")
+    duration = Edited(checks.number("duration", 0.0, MAX_SECONDS), "Length on the timeline, s (> 0).")
+    offset = Edited(checks.number("offset", 0.0, MAX_SECONDS), "Position in the source of the first frame, s.")
     gain_db = Edited(checks.number("gain_db", -math.inf, 24.0), "Clip gain, dB.")
-    fade_in = Edited(checks.number("fade_in", 0.0), "Fade-in length, s.")
-    fade_out = Edited(checks.number("fade_out", 0.0), "Fade-out length, s.")
+    fade_in = Edited(checks.number("fade_in", 0.0, MAX_SECONDS), "Fade-in length, s.")
+    fade_out = Edited(checks.number("fade_out", 0.0, MAX_SECONDS), "Fade-out length, s.")
     fade_curve = Edited(checks.fade_curve, "Fade shape: linear, equal_power, exponential, …")
     reversed = Edited(checks.flag("reversed"), "Play the region backwards.")
     muted = Edited(checks.flag("muted"), "Silence the clip.")
@@ -118,7 +118,8 @@ class Clip(Record):
 class AliasClip(Record):
     """A clip whose content is a metatrack's: its children, played again at ``start``.
 
-    From ``offset`` seconds into the metatrack's own timeline, for ``duration`` seconds.
+    From ``offset`` seconds of the timeline the metatrack sits on (its own offset and
+    speed applied: what it sounds like in place), for ``duration`` seconds.
     Each child plays as an instance of itself (its clips and notes inside the alias's
     span, its own chain, fader and instrument on memory of its own), mixed into the host
     track, whose chain and fader stand in for the metatrack's. Instances send where
@@ -130,9 +131,9 @@ class AliasClip(Record):
 
     __slots__ = ("metatrack_id", "track_id", "_start", "_duration", "_offset")
 
-    start = Edited(checks.number("start", 0.0), "Timeline position, s.")
-    duration = Edited(checks.number("duration", 0.0), "Length, s (> 0).")
-    offset = Edited(checks.number("offset", 0.0), "Position in the metatrack's timeline, s.")
+    start = Edited(checks.number("start", 0.0, MAX_SECONDS), "Timeline position, s.")
+    duration = Edited(checks.number("duration", 0.0, MAX_SECONDS), "Length, s (> 0).")
+    offset = Edited(checks.number("offset", 0.0, MAX_SECONDS), "Position on the metatrack's parent timeline, s.")
 
     def __init__(self, ident: int, metatrack_id: int, start: float, duration: float, offset: float = 0.0) -> None:
         super().__init__(ident, None)

@@ -46,7 +46,7 @@ def _merge_key(op: Operation) -> tuple | None:
 
 
 class History:
-    """Done and undone operations of one project, at most ``depth`` steps."""
+    """Done and undone operations of one project, at most ``depth`` steps; undo and redo."""
 
     def __init__(self, depth: int = DEFAULT_DEPTH) -> None:
         self.depth = depth
@@ -70,6 +70,29 @@ class History:
                 del self.done[0]
         self._last_key = key
         self._last_time = now
+
+    def undo(self, project: Project) -> bool:
+        """Revert the last edit through ``project`` (its listeners are told); return False
+        if there was none. If the project refuses the undoing, nothing changes."""
+        if not self.done:
+            return False
+        op = self.done[-1]
+        project._commit(Inverse(op))
+        self.done.pop()
+        self.undone.append(op)
+        self.break_merge()
+        return True
+
+    def redo(self, project: Project) -> bool:
+        """Apply the last undone edit again; return False if there was none."""
+        if not self.undone:
+            return False
+        op = self.undone[-1]
+        project._commit(op)
+        self.undone.pop()
+        self.done.append(op)
+        self.break_merge()
+        return True
 
     def break_merge(self) -> None:
         """Make the next edit a step of its own even if it repeats the last setting."""

@@ -71,11 +71,11 @@ def flatten(project: Project, m: Metatrack) -> None:
 def ungroup(project: Project, m: Metatrack) -> list[Track]:
     """Replace ``m`` by its children (transform baked in first); return the children."""
     children = list(m.children)
-    siblings = project._siblings(m.parent_id)
+    siblings = project.registry.siblings(m.parent_id)
     index = siblings.index(m)
     ops = flatten_ops(project, m)
     ops += [MoveTrack(c.id, m.parent_id, index + i) for i, c in enumerate(children)]
-    for t in walk(project._root):
+    for t in walk(project.top_tracks):
         if isinstance(t, AudioTrack):
             ops += [RemoveAlias(a.id) for a in t.aliases if a.metatrack_id == m.id]
     ops.append(RemoveTrack(m.id))

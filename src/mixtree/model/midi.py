@@ -7,12 +7,17 @@ from typing import TYPE_CHECKING
 
 from mixtree.model import checks
 from mixtree.model.record import Edited, Record
+from mixtree.units import MAX_SECONDS
 
 if TYPE_CHECKING:
     from mixtree.model.project import Project
 
 #: Controller event kinds a clip can hold besides notes.
 EVENT_KINDS = ("cc", "pitch_bend", "program")
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,12 +31,12 @@ class MidiNote:
     duration: float
 
     def __post_init__(self) -> None:
-        if not isinstance(self.pitch, int) or not 0 <= self.pitch <= 127:
+        if not _whole(self.pitch) or not 0 <= self.pitch <= 127:
             raise ValueError(f"note pitch must be a whole number in 0..127, not {self.pitch!r}")
-        if not isinstance(self.velocity, int) or not 1 <= self.velocity <= 127:
+        if not _whole(self.velocity) or not 1 <= self.velocity <= 127:
             raise ValueError(f"note velocity must be a whole number in 1..127, not {self.velocity!r}")
-        checks.number("note start", 0.0)(self.start)
-        if checks.number("note duration", 0.0)(self.duration) <= 0.0:
+        checks.number("note start", 0.0, MAX_SECONDS)(self.start)
+        if checks.number("note duration", 0.0, MAX_SECONDS)(self.duration) <= 0.0:
             raise ValueError(f"note duration must be above 0 s, not {self.duration!r}")
 
     @property
@@ -53,11 +58,11 @@ class MidiEvent:
     def __post_init__(self) -> None:
         if self.kind not in EVENT_KINDS:
             raise ValueError(f"MIDI event kind must be one of {', '.join(EVENT_KINDS)}, not {self.kind!r}")
-        checks.number("event time", 0.0)(self.time)
+        checks.number("event time", 0.0, MAX_SECONDS)(self.time)
         low, high = (-8192, 8191) if self.kind == "pitch_bend" else (0, 127)
-        if not isinstance(self.value, int) or not low <= self.value <= high:
+        if not _whole(self.value) or not low <= self.value <= high:
             raise ValueError(f"{self.kind} value must be a whole number in {low}..{high}, not {self.value!r}")
-        if not isinstance(self.number, int) or not 0 <= self.number <= 127:
+        if not _whole(self.number) or not 0 <= self.number <= 127:
             raise ValueError(f"controller number must be in 0..127, not {self.number!r}")
 
 
@@ -68,9 +73,9 @@ class MidiClip(Record):
 
     __slots__ = ("track_id", "notes", "events", "_start", "_duration", "_offset")
 
-    start = Edited(checks.number("start", 0.0), "Timeline position, s.")
-    duration = Edited(checks.number("duration", 0.0), "Length, s (> 0).")
-    offset = Edited(checks.number("offset", 0.0), "Position in the clip's own timeline, s.")
+    start = Edited(checks.number("start", 0.0, MAX_SECONDS), "Timeline position, s.")
+    duration = Edited(checks.number("duration", 0.0, MAX_SECONDS), "Length, s (> 0).")
+    offset = Edited(checks.number("offset", 0.0, MAX_SECONDS), "Position in the clip's own timeline, s.")
 
     def __init__(self, ident: int, project: Project | None, start: float, duration: float, offset: float = 0.0) -> None:
         super().__init__(ident, None)

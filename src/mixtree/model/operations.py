@@ -141,11 +141,11 @@ class AddTrack(Operation):
 
     def apply(self, project: Project) -> None:
         """Insert the track."""
-        project._insert_track(self.track, self.index, self.parent_id)
+        project.registry.insert_track(self.track, self.index, self.parent_id)
 
     def revert(self, project: Project) -> None:
         """Take the track out again."""
-        project._detach_track(self.track.id)
+        project.registry.detach_track(self.track.id)
 
     @property
     def description(self) -> str:
@@ -166,12 +166,12 @@ class RemoveTrack(Operation):
 
     def apply(self, project: Project) -> None:
         """Detach the track, remembering where it stood."""
-        self.track, self.index, self.parent_id = project._detach_track(self.ident)
+        self.track, self.index, self.parent_id = project.registry.detach_track(self.ident)
 
     def revert(self, project: Project) -> None:
         """Put the track back where it stood."""
         assert self.track is not None
-        project._insert_track(self.track, self.index, self.parent_id)
+        project.registry.insert_track(self.track, self.index, self.parent_id)
 
     @property
     def description(self) -> str:
@@ -188,11 +188,11 @@ class AddClip(Operation):
 
     def apply(self, project: Project) -> None:
         """Attach the clip to its track."""
-        project._attach_clip(self.track_id, self.clip)
+        project.registry.attach_clip(self.track_id, self.clip)
 
     def revert(self, project: Project) -> None:
         """Detach the clip."""
-        project._detach_clip(self.clip.id)
+        project.registry.detach_clip(self.clip.id)
 
     @property
     def description(self) -> str:
@@ -211,12 +211,12 @@ class RemoveClip(Operation):
 
     def apply(self, project: Project) -> None:
         """Detach the clip, remembering its track and place."""
-        self.clip, self.track_id, self.index = project._detach_clip(self.ident)
+        self.clip, self.track_id, self.index = project.registry.detach_clip(self.ident)
 
     def revert(self, project: Project) -> None:
         """Reattach the clip."""
         assert self.clip is not None
-        project._attach_clip(self.track_id, self.clip, self.index)
+        project.registry.attach_clip(self.track_id, self.clip, self.index)
 
     @property
     def description(self) -> str:
@@ -234,11 +234,11 @@ class AddEffect(Operation):
 
     def apply(self, project: Project) -> None:
         """Insert the effect."""
-        project._attach_effect(self.track_id, self.effect, self.index)
+        project.registry.attach_effect(self.track_id, self.effect, self.index)
 
     def revert(self, project: Project) -> None:
         """Take the effect out again."""
-        project._detach_effect(self.effect.id)
+        project.registry.detach_effect(self.effect.id)
 
     @property
     def description(self) -> str:
@@ -257,12 +257,12 @@ class RemoveEffect(Operation):
 
     def apply(self, project: Project) -> None:
         """Detach the effect, remembering where it was."""
-        self.effect, self.track_id, self.index = project._detach_effect(self.effect_id)
+        self.effect, self.track_id, self.index = project.registry.detach_effect(self.effect_id)
 
     def revert(self, project: Project) -> None:
         """Put it back where it was."""
         assert self.effect is not None
-        project._attach_effect(self.track_id, self.effect, self.index)
+        project.registry.attach_effect(self.track_id, self.effect, self.index)
 
     @property
     def description(self) -> str:
@@ -280,17 +280,17 @@ class MoveEffect(Operation):
 
     def apply(self, project: Project) -> None:
         """Move it."""
-        effect, track_id, self.old_index = project._detach_effect(self.effect_id)
+        effect, track_id, self.old_index = project.registry.detach_effect(self.effect_id)
         chain_length = len(project.track(track_id).effects)
         if not 0 <= self.index <= chain_length:
-            project._attach_effect(track_id, effect, self.old_index)
+            project.registry.attach_effect(track_id, effect, self.old_index)
             raise ValueError(f"effect index must be within 0..{chain_length}, not {self.index}")
-        project._attach_effect(track_id, effect, self.index)
+        project.registry.attach_effect(track_id, effect, self.index)
 
     def revert(self, project: Project) -> None:
         """Move it back."""
-        effect, track_id, _ = project._detach_effect(self.effect_id)
-        project._attach_effect(track_id, effect, self.old_index)
+        effect, track_id, _ = project.registry.detach_effect(self.effect_id)
+        project.registry.attach_effect(track_id, effect, self.old_index)
 
     @property
     def description(self) -> str:
@@ -337,17 +337,17 @@ class MoveTrack(Operation):
 
     def apply(self, project: Project) -> None:
         """Move it."""
-        track, self.old_index, self.old_parent = project._detach_track(self.ident, keep=True)
+        track, self.old_index, self.old_parent = project.registry.detach_track(self.ident, keep=True)
         try:
-            project._insert_track(track, self.index, self.parent_id, keep=True)
+            project.registry.insert_track(track, self.index, self.parent_id, keep=True)
         except (ValueError, KeyError):
-            project._insert_track(track, self.old_index, self.old_parent, keep=True)
+            project.registry.insert_track(track, self.old_index, self.old_parent, keep=True)
             raise
 
     def revert(self, project: Project) -> None:
         """Move it back."""
-        track, _, _ = project._detach_track(self.ident, keep=True)
-        project._insert_track(track, self.old_index, self.old_parent, keep=True)
+        track, _, _ = project.registry.detach_track(self.ident, keep=True)
+        project.registry.insert_track(track, self.old_index, self.old_parent, keep=True)
 
     @property
     def description(self) -> str:
@@ -396,11 +396,11 @@ class AddSend(Operation):
 
     def apply(self, project: Project) -> None:
         """Attach the send."""
-        project._attach_send(self.send)
+        project.registry.attach_send(self.send)
 
     def revert(self, project: Project) -> None:
         """Detach it."""
-        project._detach_send(self.send.id)
+        project.registry.detach_send(self.send.id)
 
     @property
     def description(self) -> str:
@@ -419,12 +419,12 @@ class RemoveSend(Operation):
 
     def apply(self, project: Project) -> None:
         """Detach the send."""
-        self.send = project._detach_send(self.ident)
+        self.send = project.registry.detach_send(self.ident)
 
     def revert(self, project: Project) -> None:
         """Attach it again."""
         assert self.send is not None
-        project._attach_send(self.send)
+        project.registry.attach_send(self.send)
 
     @property
     def description(self) -> str:
@@ -443,11 +443,11 @@ class AddAlias(Operation):
 
     def apply(self, project: Project) -> None:
         """Attach the alias."""
-        project._attach_alias(self.track_id, self.alias)
+        project.registry.attach_alias(self.track_id, self.alias)
 
     def revert(self, project: Project) -> None:
         """Detach it."""
-        project._detach_alias(self.alias.id)
+        project.registry.detach_alias(self.alias.id)
 
     @property
     def description(self) -> str:
@@ -516,12 +516,12 @@ class RemoveAlias(Operation):
 
     def apply(self, project: Project) -> None:
         """Detach the alias."""
-        self.alias, self.track_id = project._detach_alias(self.ident)
+        self.alias, self.track_id = project.registry.detach_alias(self.ident)
 
     def revert(self, project: Project) -> None:
         """Attach it again."""
         assert self.alias is not None
-        project._attach_alias(self.track_id, self.alias)
+        project.registry.attach_alias(self.track_id, self.alias)
 
     @property
     def description(self) -> str:
@@ -538,11 +538,11 @@ class AddMidiClip(Operation):
 
     def apply(self, project: Project) -> None:
         """Attach the clip."""
-        project._attach_midi_clip(self.track_id, self.clip)
+        project.registry.attach_midi_clip(self.track_id, self.clip)
 
     def revert(self, project: Project) -> None:
         """Detach it."""
-        project._detach_midi_clip(self.clip.id)
+        project.registry.detach_midi_clip(self.clip.id)
 
     @property
     def description(self) -> str:
@@ -659,7 +659,7 @@ class Relink(Operation):
         """Swap the new media in, checking every clip still fits."""
         self.old = self._swap(project, {name: getattr(self.fresh, name) for name in self._FIELDS})
         try:
-            for record in list(project._records.values()):
+            for record in list(project.registry.records.values()):
                 if getattr(record, "source", None) is project.pool.get(self.ident):
                     record.validate()
         except ValueError:

@@ -23,11 +23,14 @@ class Source:
     """Decoded audio in the pool: float32 ``(frames, channels)`` at the project rate.
 
     ``channels`` is 1 or 2 (mono stays mono until the pan stage). ``original_rate`` is the
-    file's own rate; ``sha256`` the hash of the file's bytes.
+    file's own rate; ``sha256`` the hash of the file's bytes. ``offline`` says why the
+    file could not be read (its data is then silence); ``rendered`` marks audio the
+    project rendered itself (a bounce, a freeze), which lives in the project's media folder.
     """
 
     __slots__ = (
         "offline",
+        "rendered",
         "id",
         "path",
         "data",
@@ -55,6 +58,7 @@ class Source:
         self.original_channels = original_channels
         self.sha256 = sha256
         self.offline: str | None = None
+        self.rendered = False
 
     @property
     def frames(self) -> int:
@@ -123,7 +127,7 @@ class AudioPool:
         for source in self._sources.values():
             if source.path == resolved:
                 return source
-        source = decode_source(self._project._new_id(), resolved, self._project.sample_rate)
+        source = decode_source(self._project.registry.new_id(), resolved, self._project.sample_rate)
         self._project.apply(AddSource(source))
         return source
 

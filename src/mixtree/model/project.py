@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mixtree.effects.base import Effect
 from mixtree.errors import UnknownIdError
 from mixtree.model import structure
-from mixtree.model.clip import AliasClip, Clip
+from mixtree.model.clip import Clip
 from mixtree.model.history import History, Inverse
-from mixtree.model.midi import MidiClip
 from mixtree.model.operations import (
     AddTrack,
     Batch,
@@ -21,12 +20,14 @@ from mixtree.model.operations import (
     RemoveSend,
     RemoveTrack,
     SetEffectParameter,
+    SetFrozen,
     SetProjectAttribute,
 )
 from mixtree.model.pool import AudioPool
 from mixtree.model.record import Record
+from mixtree.model.registry import Registry
 from mixtree.model.tempo import TempoMap
-from mixtree.model.tracks import AudioTrack, BusTrack, MasterTrack, Metatrack, MidiTrack, Send, Track
+from mixtree.model.tracks import AudioTrack, BusTrack, MasterTrack, Metatrack, MidiTrack, Track
 from mixtree.units import check_sample_rate
 
 if TYPE_CHECKING:
@@ -35,75 +36,90 @@ if TYPE_CHECKING:
 #: How many metatracks may nest inside each other unless the project says otherwise.
 DEFAULT_MAX_NESTING = 10
 
+#: Whole-project work that lives above the render layer (render, export, stems, freeze,
+#: bounce), by name. `mixtree.jobs` fills it in when the package is imported, so the
+#: model offers these jobs as methods without ever importing upward.
+JOBS: dict[str, Callable[..., Any]] = {}
+
+
+def _job(name: str) -> Callable[..., Any]:
+    try:
+        return JOBS[name]
+    except KeyError:
+        raise RuntimeError(f"Project.{name} is done by mixtree.jobs: import mixtree first") from None
+
 
 class Project:
     """A session: audio pool, master bus and a tree of tracks, at one sample rate.
 
     Every change goes through `apply` as an `Operation`; attribute assignments on tracks
-    and clips do that for you. ``version`` counts applied operations, and listeners
-    (the engine, later the undo history) are told of each one.
+    and clips do that for you. ``version`` counts applied edits, and listeners (the
+    engine) are told of each one before it counts. ``path`` is the file the project was
+    last saved to or loaded from, ``media_dir`` where its rendered media (bounces,
+    freezes) are written, ``saved_version`` and ``autosaved_version`` the ``version`` of
+    its last save and autosave.
     """
 
     def __init__(self, sample_rate: int = 48000) -> None:
         self.sample_rate = check_sample_rate(sample_rate)
-        self._next_id = 1
-        self._records: dict[int, Record] = {}
-        self._effects: dict[int, Effect] = {}
-        self._root: list[Track] = []
-        self._max_nesting = DEFAULT_MAX_NESTING
+        self.registry = Registry(self)
         self.version = 0
+        self.path: Path | None = None
+        self.media_dir: Path | None = None
+        self.saved_version: int | None = None
+        self.autosaved_version: int | None = None
+        #: Autosave files this project wrote or recovered from, with the modification time
+        #: (ns) they had then: a save may delete those, and only those.
+        self.own_autosaves: dict[Path, int] = {}
+        self._max_nesting = DEFAULT_MAX_NESTING
         self._listeners: list[Callable[[Operation], None]] = []
         self._history = History()
         self.pool = AudioPool(self)
         self.tempo_map = TempoMap(120.0, apply=self.apply)
-        self.master = MasterTrack(self._new_id(), self, "Master")
-        self._records[self.master.id] = self.master
+        self.master = MasterTrack(self.registry.new_id(), self, "Master")
+        self.registry.records[self.master.id] = self.master
 
     # -- edits ---------------------------------------------------------------------------
     def apply(self, op: Operation) -> Operation:
-        """Apply ``op``, check the track graph if it changed shape, tell the listeners.
+        """Apply ``op`` as one undoable edit and return it.
 
-        An operation that breaks a rule (a loop, too deep a nesting) is reverted and its
-        ``ValueError`` raised; nothing changes.
+        The edit is checked (the rules of the track graph, when it changes its shape) and
+        shown to every listener before it counts; if a rule or a listener refuses it, it is
+        reverted and the error raised: nothing changes and nothing is recorded.
         """
-        op.apply(self)
-        if op.structural:
-            try:
-                structure.check(self)
-            except ValueError:
-                op.revert(self)
-                raise
+        self._commit(op)
         self._history.record(op)
-        self._changed(op)
         return op
 
-    def _changed(self, op: Operation) -> None:
+    def _commit(self, op: Operation) -> None:
+        # Apply, check, tell; all or nothing. A listener that already saw the edit is shown
+        # its undoing, so the engine never plays what the model does not hold.
+        op.apply(self)
+        told: list[Callable[[Operation], None]] = []
+        try:
+            if op.structural:
+                structure.check(self)
+            for listener in list(self._listeners):
+                listener(op)
+                told.append(listener)
+        except BaseException:
+            op.revert(self)
+            for listener in told:
+                listener(Inverse(op))
+            raise
         self.version += 1
-        for listener in self._listeners:
-            listener(op)
 
     def undo(self) -> bool:
         """Undo the last edit; return False if there was none. Listeners are told."""
-        if not self._history.done:
-            return False
-        op = self._history.done.pop()
-        inverse = Inverse(op)
-        inverse.apply(self)
-        self._history.undone.append(op)
-        self._history.break_merge()
-        self._changed(inverse)
-        return True
+        return self._history.undo(self)
 
     def redo(self) -> bool:
         """Redo the last undone edit; return False if there was none."""
-        if not self._history.undone:
-            return False
-        op = self._history.undone.pop()
-        op.apply(self)
-        self._history.done.append(op)
-        self._history.break_merge()
-        self._changed(op)
-        return True
+        return self._history.redo(self)
+
+    def forget_history(self) -> None:
+        """Clear the undo history (a freshly loaded or imported project starts without one)."""
+        self._history.clear()
 
     @property
     def history(self) -> list[str]:
@@ -123,12 +139,13 @@ class Project:
         del self._history.done[: max(0, len(self._history.done) - depth)]
 
     def subscribe(self, listener: Callable[[Operation], None]) -> None:
-        """Call ``listener(op)`` after every applied operation."""
+        """Call ``listener(op)`` for every edit, before it counts (it may refuse it by raising)."""
         self._listeners.append(listener)
 
     def unsubscribe(self, listener: Callable[[Operation], None]) -> None:
-        """Stop calling ``listener``."""
-        self._listeners.remove(listener)
+        """Stop calling ``listener`` (nothing happens if it was not subscribed)."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def _add(self, track: Track, index: int | None, parent_id: int | None) -> Track:
         self.apply(AddTrack(track, index, parent_id))
@@ -145,7 +162,7 @@ class Project:
         parent_id: int | None = None,
     ) -> AudioTrack:
         """Add an audio track (at the end, or at ``index``, of the top level or ``parent_id``)."""
-        track = AudioTrack(self._new_id(), None, name, volume_db=volume_db, pan=pan, mute=mute, solo=solo)
+        track = AudioTrack(self.registry.new_id(), None, name, volume_db=volume_db, pan=pan, mute=mute, solo=solo)
         return self._add(track, index, parent_id)  # type: ignore[return-value]
 
     def add_midi_track(
@@ -158,7 +175,7 @@ class Project:
         parent_id: int | None = None,
     ) -> MidiTrack:
         """Add a MIDI track playing ``instrument`` (a `PolySynth` by default)."""
-        track = MidiTrack(self._new_id(), None, name, instrument, volume_db=volume_db, pan=pan)
+        track = MidiTrack(self.registry.new_id(), None, name, instrument, volume_db=volume_db, pan=pan)
         return self._add(track, index, parent_id)  # type: ignore[return-value]
 
     def add_bus(
@@ -170,12 +187,12 @@ class Project:
         parent_id: int | None = None,
     ) -> BusTrack:
         """Add a bus track, which tracks feed with `Track.add_send`."""
-        track = BusTrack(self._new_id(), None, name, volume_db=volume_db, pan=pan)
+        track = BusTrack(self.registry.new_id(), None, name, volume_db=volume_db, pan=pan)
         return self._add(track, index, parent_id)  # type: ignore[return-value]
 
     def add_metatrack(self, name: str, index: int | None = None, parent_id: int | None = None) -> Metatrack:
         """Add an empty metatrack."""
-        return self._add(Metatrack(self._new_id(), None, name), index, parent_id)  # type: ignore[return-value]
+        return self._add(Metatrack(self.registry.new_id(), None, name), index, parent_id)  # type: ignore[return-value]
 
     def create_metatrack(self, track_ids: list[int], name: str = "Group") -> Metatrack:
         """Group ``track_ids`` (siblings) into a new metatrack standing where the first one was."""
@@ -186,9 +203,9 @@ class Project:
         if len(parents) != 1 or any(t is self.master for t in tracks) or len(set(track_ids)) != len(track_ids):
             raise ValueError("a metatrack is made from distinct tracks that share one parent")
         parent_id = parents.pop()
-        siblings = self._siblings(parent_id)
+        siblings = self.registry.siblings(parent_id)
         index = min(siblings.index(t) for t in tracks)
-        meta = Metatrack(self._new_id(), None, name)
+        meta = Metatrack(self.registry.new_id(), None, name)
         ordered = sorted(tracks, key=siblings.index)
         ops: list[Operation] = [AddTrack(meta, index, parent_id)]
         ops += [MoveTrack(t.id, meta.id) for t in ordered]
@@ -206,7 +223,7 @@ class Project:
             raise ValueError("the master track cannot be removed")
         inside = {t.id for t in structure.walk([track])}
         ops: list[Operation] = []
-        for t in structure.walk(self._root):
+        for t in structure.walk(self.top_tracks):
             if t.id in inside:
                 continue
             ops += [RemoveSend(s.id) for s in t.sends if s.bus_id in inside]
@@ -232,23 +249,19 @@ class Project:
         flatten(self, self._metatrack(metatrack_id))
 
     def freeze(self, metatrack_id: int) -> None:
-        """Render the metatrack's children once and play that render instead of them."""
-        from mixtree.render.bounce import freeze
-
-        freeze(self, self._metatrack(metatrack_id))
+        """Render the metatrack's children once and play that render instead of them
+        (`mixtree.jobs.bounce.freeze`): until unfrozen, edits inside it are not heard."""
+        _job("freeze")(self, self._metatrack(metatrack_id))
 
     def unfreeze(self, metatrack_id: int) -> None:
         """Play the metatrack's children live again."""
-        from mixtree.model.operations import SetFrozen
-
         self.apply(SetFrozen(self._metatrack(metatrack_id).id, None))
 
     def bounce(self, track_id: int) -> AudioTrack:
         """Render a track's output (after its effects, before its fader) into a new audio
-        track beside it, with its fader and pan, and mute the original."""
-        from mixtree.render.bounce import bounce
-
-        return bounce(self, self.track(track_id))
+        track beside it, with its fader and pan, and mute the original
+        (`mixtree.jobs.bounce.bounce`)."""
+        return _job("bounce")(self, self.track(track_id))
 
     @property
     def max_nesting(self) -> int:
@@ -263,16 +276,19 @@ class Project:
 
     # -- queries -------------------------------------------------------------------------
     @property
+    def top_tracks(self) -> list[Track]:
+        """Return the top-level tracks in order (the master excluded); the list is the
+        project's own: read it, edit through operations."""
+        return self.registry.root
+
+    @property
     def tracks(self) -> list[Track]:
         """Return every track in tree order, parents before children (the master excluded)."""
-        return list(structure.walk(self._root))
+        return list(structure.walk(self.registry.root))
 
     def track(self, track_id: int) -> Track:
         """Return the track ``track_id`` (the master included); raise `UnknownIdError` if none."""
-        rec = self._records.get(track_id)
-        if not isinstance(rec, Track):
-            raise UnknownIdError("track", track_id)
-        return rec
+        return self.registry.track(track_id)
 
     def _metatrack(self, track_id: int) -> Metatrack:
         track = self.track(track_id)
@@ -282,32 +298,26 @@ class Project:
 
     def clip(self, clip_id: int) -> Clip:
         """Return the clip ``clip_id``; raise `UnknownIdError` if none."""
-        rec = self._records.get(clip_id)
+        rec = self.registry.records.get(clip_id)
         if not isinstance(rec, Clip):
             raise UnknownIdError("clip", clip_id)
         return rec
 
     def effect(self, effect_id: int) -> Effect:
         """Return the effect ``effect_id``; raise `UnknownIdError` if none."""
-        try:
-            return self._effects[effect_id]
-        except KeyError:
-            raise UnknownIdError("effect", effect_id) from None
+        return self.registry.effect(effect_id)
 
     def effect_track(self, effect_id: int) -> Track:
         """Return the track whose chain holds the effect ``effect_id``."""
-        effect = self.effect(effect_id)
-        for track in [self.master, *self.tracks]:
-            if effect in track.effects or (isinstance(track, MidiTrack) and track.instrument is effect):
-                return track
-        raise UnknownIdError("effect", effect_id)  # pragma: no cover - registry out of step
+        return self.registry.effect_track(effect_id)
+
+    def processors(self) -> list[Effect]:
+        """Return every effect and instrument of the project, the master's included."""
+        return list(self.registry.effects.values())
 
     def record(self, ident: int) -> Record:
         """Return the track, clip, send or alias with id ``ident``; raise `UnknownIdError` if none."""
-        try:
-            return self._records[ident]
-        except KeyError:
-            raise UnknownIdError("track or clip", ident) from None
+        return self.registry.record(ident)
 
     def content_end(self, track: Track) -> float:
         """Return where ``track``'s content ends on its own timeline, seconds.
@@ -333,22 +343,18 @@ class Project:
     def duration(self) -> float:
         """Return the end of the last clip on the project's timeline, in seconds."""
         ends = []
-        for t in self._root:
+        for t in self.registry.root:
             end = self.content_end(t)
             ends.append(t.to_parent_time(end) if isinstance(t, Metatrack) else end)
         return max(ends, default=0.0)
 
     # -- render and files ----------------------------------------------------------------
-    # These delegate upward, to render/ and model/project_file; the model itself never
-    # depends on them, which is why the imports are local.
     def render(self, start: float = 0.0, duration: float | None = None, blocksize: int = 512) -> np.ndarray:
         """Render ``duration`` seconds from ``start`` (default: to the end) offline.
 
-        Returns float32 ``(frames, 2)`` at the project rate; see `mixtree.render.offline`.
+        Returns float32 ``(frames, 2)`` at the project rate; see `mixtree.render.offline.render`.
         """
-        from mixtree.render.offline import render
-
-        return render(self, start, duration, blocksize=blocksize)
+        return _job("render")(self, start, duration, blocksize=blocksize)
 
     def export(
         self,
@@ -358,10 +364,8 @@ class Project:
         subtype: str | None = None,
         blocksize: int = 512,
     ) -> Path:
-        """Render to an audio file, format by extension; see `mixtree.render.offline.export`."""
-        from mixtree.render.offline import export
-
-        return export(self, path, start, duration, subtype=subtype, blocksize=blocksize)
+        """Render to an audio file, format by extension; see `mixtree.jobs.export.export`."""
+        return _job("export")(self, path, start, duration, subtype=subtype, blocksize=blocksize)
 
     def export_stems(
         self,
@@ -374,20 +378,19 @@ class Project:
         blocksize: int = 512,
     ) -> list[Path]:
         """Render each top-level track to a file in ``folder`` in one pass; the stems add
-        up to the mix before the master's chain. See `mixtree.render.stems.export_stems`."""
-        from mixtree.render.stems import export_stems
-
-        return export_stems(
+        up to the mix before the master's chain. See `mixtree.jobs.stems.export_stems`."""
+        return _job("export_stems")(
             self, folder, start, duration, subtype=subtype, extension=extension, blocksize=blocksize, tracks=tracks
         )
 
     def save(self, path: str | Path | None = None) -> Path:
         """Save as JSON (``.json``) or MessagePack (``.mtp``), atomically, keeping the
-        previous file as ``.bak``; media paths are stored relative to the file. Without
+        previous file as ``.bak``; media paths are stored relative to the file, and media
+        the project rendered itself move into the ``media`` folder beside it. Without
         ``path``, where it was last saved or loaded."""
         from mixtree.model.project_file import save
 
-        path = path if path is not None else getattr(self, "path", None)
+        path = path if path is not None else self.path
         if path is None:
             raise ValueError("this project has no file yet: give save() a path")
         return save(self, path)
@@ -395,18 +398,13 @@ class Project:
     def autosave(self) -> Path | None:
         """Write the hidden autosave beside the project's file if anything changed since
         the last save or autosave; return its path (None if nothing was written)."""
-        from mixtree.model.project_file import save
+        from mixtree.model.project_file import autosave
 
-        path = getattr(self, "path", None)
-        if path is None or self.version == getattr(self, "saved_version", None):
-            return None
-        written = save(self, path, autosave=True)
-        self.saved_version = self.version  # type: ignore[attr-defined]
-        return written
+        return autosave(self)
 
     @classmethod
     def load(cls, path: str | Path, recover: bool = False) -> Project:
-        """Load a project file (migrating older formats); with ``recover``, its newer
+        """Load a project file (migrating older formats); with ``recover``, its newest
         autosave. Raises `ProjectFileError` naming the file, the place and the problem."""
         from mixtree.model.project_file import load
 
@@ -418,170 +416,6 @@ class Project:
 
     def __repr__(self) -> str:
         return f"Project(sample_rate={self.sample_rate}, tracks={len(self.tracks)}, sources={len(self.pool)})"
-
-    # -- used by operations --------------------------------------------------------------
-    def _new_id(self) -> int:
-        ident = self._next_id
-        self._next_id += 1
-        return ident
-
-    def _siblings(self, parent_id: int | None) -> list[Track]:
-        if parent_id is None:
-            return self._root
-        parent = self.track(parent_id)
-        if not isinstance(parent, Metatrack):
-            raise ValueError(f"tracks go inside metatracks; #{parent_id} is {parent!r}")
-        return parent.children
-
-    def _insert_track(self, track: Track, index: int | None, parent_id: int | None, keep: bool = False) -> None:
-        siblings = self._siblings(parent_id)
-        if parent_id is not None and any(t.id == parent_id for t in structure.walk([track])):
-            raise ValueError(f"{track!r} cannot go inside itself")
-        if index is not None and not 0 <= index <= len(siblings):
-            raise ValueError(f"track index must be within 0..{len(siblings)}, not {index}")
-        track.parent_id = parent_id
-        siblings.insert(len(siblings) if index is None else index, track)
-        if not keep:
-            for t in structure.walk([track]):
-                self._register_track(t)
-
-    def _detach_track(self, track_id: int, keep: bool = False) -> tuple[Track, int, int | None]:
-        track = self.track(track_id)
-        if track is self.master:
-            raise ValueError("the master track cannot be removed")
-        parent_id = track.parent_id
-        siblings = self._siblings(parent_id)
-        index = siblings.index(track)
-        del siblings[index]
-        if not keep:
-            for t in structure.walk([track]):
-                self._unregister_track(t)
-        return track, index, parent_id
-
-    def _register_track(self, track: Track) -> None:
-        track.project = self
-        self._records[track.id] = track
-        for rec in self._owned(track):
-            rec.project = self
-            self._records[rec.id] = rec
-        for effect in self._processors(track):
-            self._register_effect(effect)
-
-    def _unregister_track(self, track: Track) -> None:
-        del self._records[track.id]
-        for rec in self._owned(track):
-            del self._records[rec.id]
-        for effect in self._processors(track):
-            self._unregister_effect(effect)
-
-    def _processors(self, track: Track) -> list[Effect]:
-        if isinstance(track, MidiTrack):
-            if track.instrument.id is None:
-                track.instrument.id = self._new_id()
-            return [track.instrument, *track.effects]
-        return list(track.effects)
-
-    @staticmethod
-    def _owned(track: Track) -> list[Record]:
-        owned: list[Record] = list(track.sends)
-        if isinstance(track, AudioTrack):
-            owned += track.clips
-            owned += track.aliases
-        if isinstance(track, MidiTrack):
-            owned += track.midi_clips
-        return owned
-
-    def _attach_midi_clip(self, track_id: int, clip: MidiClip) -> None:
-        track = self.track(track_id)
-        if not isinstance(track, MidiTrack):
-            raise ValueError(f"{track!r} holds no MIDI clips")
-        clip.project = self
-        clip.track_id = track_id
-        track.midi_clips.append(clip)
-        self._records[clip.id] = clip
-
-    def _detach_midi_clip(self, clip_id: int) -> None:
-        clip = self._records[clip_id]
-        assert isinstance(clip, MidiClip)
-        track = self.track(clip.track_id)
-        assert isinstance(track, MidiTrack)
-        track.midi_clips.remove(clip)
-        del self._records[clip_id]
-
-    def _attach_clip(self, track_id: int, clip: Clip, index: int | None = None) -> None:
-        track = self.track(track_id)
-        if not isinstance(track, AudioTrack):
-            raise ValueError(f"{track!r} holds no audio clips")
-        clip.project = self
-        clip.track_id = track_id
-        track.clips.insert(len(track.clips) if index is None else index, clip)
-        self._records[clip.id] = clip
-
-    def _detach_clip(self, clip_id: int) -> tuple[Clip, int, int]:
-        clip = self.clip(clip_id)
-        track = self.track(clip.track_id)
-        assert isinstance(track, AudioTrack)
-        index = track.clips.index(clip)
-        del track.clips[index]
-        del self._records[clip_id]
-        return clip, track.id, index
-
-    def _attach_alias(self, track_id: int, alias: AliasClip) -> None:
-        track = self.track(track_id)
-        if not isinstance(track, AudioTrack):
-            raise ValueError(f"{track!r} holds no clips")
-        alias.project = self
-        alias.track_id = track_id
-        track.aliases.append(alias)
-        self._records[alias.id] = alias
-
-    def _detach_alias(self, alias_id: int) -> tuple[AliasClip, int]:
-        alias = self._records.get(alias_id)
-        if not isinstance(alias, AliasClip):
-            raise UnknownIdError("alias", alias_id)
-        track = self.track(alias.track_id)
-        assert isinstance(track, AudioTrack)
-        track.aliases.remove(alias)
-        del self._records[alias_id]
-        return alias, track.id
-
-    def _attach_send(self, send: Send) -> None:
-        source = self.track(send.source_id)
-        if not isinstance(self.track(send.bus_id), BusTrack):
-            raise ValueError(f"#{send.bus_id} is not a bus")
-        send.project = self
-        source.sends.append(send)
-        self._records[send.id] = send
-
-    def _detach_send(self, send_id: int) -> Send:
-        send = self._records.get(send_id)
-        if not isinstance(send, Send):
-            raise UnknownIdError("send", send_id)
-        self.track(send.source_id).sends.remove(send)
-        del self._records[send_id]
-        return send
-
-    def _attach_effect(self, track_id: int, effect: Effect, index: int | None) -> None:
-        track = self.track(track_id)
-        track.effects.insert(len(track.effects) if index is None else index, effect)
-        self._register_effect(effect)
-
-    def _detach_effect(self, effect_id: int) -> tuple[Effect, int, int]:
-        track = self.effect_track(effect_id)
-        effect = self._effects[effect_id]
-        index = track.effects.index(effect)
-        del track.effects[index]
-        self._unregister_effect(effect)
-        return effect, track.id, index
-
-    def _register_effect(self, effect: Effect) -> None:
-        effect.prepare(self.sample_rate)
-        effect._edit_hook = self._edit_effect
-        self._effects[effect.id] = effect  # type: ignore[index]
-
-    def _unregister_effect(self, effect: Effect) -> None:
-        effect._edit_hook = None
-        del self._effects[effect.id]  # type: ignore[arg-type]
 
     def _edit_effect(self, effect: Effect, parameter: str, value: float) -> None:
         self.apply(SetEffectParameter(effect.id, parameter, value))  # type: ignore[arg-type]

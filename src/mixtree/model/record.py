@@ -54,9 +54,11 @@ class Record:
 
     def edited_fields(self) -> dict[str, Any]:
         """Return every `Edited` attribute's current value, by name."""
-        out: dict[str, Any] = {}
-        for klass in reversed(type(self).__mro__):
-            for name, attr in vars(klass).items():
-                if isinstance(attr, Edited):
-                    out[name] = getattr(self, attr.slot)
-        return out
+        return {name: getattr(self, "_" + name) for name in self.edited_names()}
+
+    @classmethod
+    def edited_names(cls) -> list[str]:
+        """Return the names of the class's `Edited` attributes, base classes' first."""
+        return [
+            name for klass in reversed(cls.__mro__) for name, attr in vars(klass).items() if isinstance(attr, Edited)
+        ]

@@ -60,7 +60,7 @@ def check(project: Project) -> None:
 
 
 def _check_nesting(project: Project) -> None:
-    for t in walk(project._root):
+    for t in walk(project.top_tracks):
         if not isinstance(t, Metatrack):
             continue
         depth = len(ancestors(project, t)) + 1
@@ -76,12 +76,12 @@ def _check_sends(project: Project) -> None:
     # Processing order: a child before its parent, a sender before its bus. A cycle in
     # that graph is a feedback loop the renderer cannot order.
     edges: dict[int, list[int]] = {}
-    for t in walk(project._root):
+    for t in walk(project.top_tracks):
         if t.sends:
             edges[t.id] = [s.bus_id for s in t.sends]
     if not edges:
         return  # the tree alone cannot loop
-    for t in walk(project._root):
+    for t in walk(project.top_tracks):
         if t.parent_id is not None:
             edges.setdefault(t.id, []).append(t.parent_id)
     state: dict[int, int] = {}
@@ -106,7 +106,7 @@ def _check_aliases(project: Project) -> None:
     def referenced(m: Metatrack) -> set[int]:
         return {a.metatrack_id for t in walk(m.children) if isinstance(t, AudioTrack) for a in t.aliases}
 
-    for m in walk(project._root):
+    for m in walk(project.top_tracks):
         if not isinstance(m, Metatrack):
             continue
         seen: set[int] = set()

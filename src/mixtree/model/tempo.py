@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from mixtree.units import MAX_SECONDS
+
 if TYPE_CHECKING:
     from mixtree.model.operations import Operation
 
@@ -42,7 +44,7 @@ class TempoMap:
     """Tempo and meter of a project. Edit it with the project's operations (`set_tempo`)."""
 
     def __init__(self, bpm: float = 120.0, apply: Callable[[Operation], object] | None = None) -> None:
-        self.tempos: list[TempoChange] = [TempoChange(0.0, _check_bpm(bpm))]
+        self.tempos: list[TempoChange] = [TempoChange(0.0, check_bpm(bpm))]
         self.meters: list[MeterChange] = [MeterChange(0, 4, 4)]
         self._apply = apply
         self._rebuild()
@@ -51,17 +53,13 @@ class TempoMap:
         """Set the tempo from ``at_beat`` on (an undoable edit of the project)."""
         from mixtree.model.operations import SetTempo
 
-        if isinstance(at_beat, bool) or not isinstance(at_beat, int | float) or not 0 <= at_beat < 1e7:
-            raise ValueError(f"at_beat must be a beat >= 0, not {at_beat!r}")
-        self._run(SetTempo(float(at_beat), _check_bpm(bpm)))
+        self._run(SetTempo(check_beat(at_beat), check_bpm(bpm)))
 
     def set_meter(self, at_bar: int = 0, numerator: int = 4, denominator: int = 4) -> None:
         """Set the time signature from bar ``at_bar`` (0-based) on (an undoable edit)."""
         from mixtree.model.operations import SetMeter
 
-        if isinstance(at_bar, bool) or not isinstance(at_bar, int) or at_bar < 0:
-            raise ValueError(f"at_bar must be a whole bar number >= 0, not {at_bar!r}")
-        self._run(SetMeter(at_bar, *check_meter(numerator, denominator)))
+        self._run(SetMeter(check_bar(at_bar), *check_meter(numerator, denominator)))
 
     def _run(self, op: Operation) -> None:
         if self._apply is not None:
@@ -130,24 +128,44 @@ class TempoMap:
         return f"TempoMap({tempos})"
 
 
-def _check_bpm(bpm: float) -> float:
-    if isinstance(bpm, bool) or not isinstance(bpm, int | float) or not 1.0 <= bpm <= 1000.0:
-        raise ValueError(f"tempo must be within 1..1000 bpm, not {bpm!r}")
+def check_bpm(bpm: float) -> float:
+    """Return a valid tempo (1..1000 bpm) as a float or raise ``ValueError``."""
+    if isinstance(bpm, bool) or not isinstance(bpm, int | float) or not 1.0 <= bpm <= MAX_BPM:
+        raise ValueError(f"tempo must be within 1..{MAX_BPM:g} bpm, not {bpm!r}")
     return float(bpm)
+
+
+#: The fastest tempo, bpm.
+MAX_BPM = 1000.0
+#: The latest beat a tempo change may sit on (`MAX_SECONDS` at the fastest tempo), and the
+#: latest bar a meter change may (the shortest bar, 1/32, is an eighth of a beat).
+MAX_BEAT = MAX_SECONDS * MAX_BPM / 60.0
+MAX_BAR = int(MAX_BEAT * 8)
+
+
+def check_beat(beat: float) -> float:
+    """Return ``beat`` as a float if a tempo change may sit there (0 up to `MAX_BEAT`), else
+    raise ``ValueError``."""
+    if isinstance(beat, bool) or not isinstance(beat, int | float) or not 0 <= beat < MAX_BEAT:
+        raise ValueError(f"a tempo change sits on a beat in 0..{MAX_BEAT:.0f}, not {beat!r}")
+    return float(beat)
+
+
+def check_bar(bar: int) -> int:
+    """Return ``bar`` if a meter change may start there (a whole bar in 0..`MAX_BAR`), else
+    raise ``ValueError``."""
+    if isinstance(bar, bool) or not isinstance(bar, int) or not 0 <= bar <= MAX_BAR:
+        raise ValueError(f"a meter change starts on a whole bar number in 0..{MAX_BAR}, not {bar!r}")
+    return bar
 
 
 def check_meter(numerator: int, denominator: int) -> tuple[int, int]:
     """Return a valid time signature or raise ``ValueError``."""
-    if not isinstance(numerator, int) or not 1 <= numerator <= 64:
+    if isinstance(numerator, bool) or not isinstance(numerator, int) or not 1 <= numerator <= 64:
         raise ValueError(f"time signature numerator must be within 1..64, not {numerator!r}")
-    if denominator not in (1, 2, 4, 8, 16, 32):
+    if isinstance(denominator, bool) or denominator not in (1, 2, 4, 8, 16, 32):
         raise ValueError(f"time signature denominator must be a power of two up to 32, not {denominator!r}")
     return numerator, denominator
-
-
-def check_bpm(bpm: float) -> float:
-    """Return a valid tempo or raise ``ValueError``."""
-    return _check_bpm(bpm)
 
 
 class _Standalone:

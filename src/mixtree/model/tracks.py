@@ -104,7 +104,7 @@ class Track(Record):
         if index is not None and not 0 <= index <= len(self.effects):
             raise ValueError(f"effect index must be within 0..{len(self.effects)}, not {index}")
         project = self._attached()
-        effect.id = project._new_id()
+        effect.id = project.registry.new_id()
         project.apply(AddEffect(self.id, effect, index))
         return effect
 
@@ -121,7 +121,7 @@ class Track(Record):
         project = self._attached()
         if not isinstance(project.track(bus_id), BusTrack):
             raise ValueError(f"sends go to bus tracks; #{bus_id} is {project.track(bus_id)!r}")
-        send = Send(project._new_id(), self.id, bus_id, level_db, pre_fader)
+        send = Send(project.registry.new_id(), self.id, bus_id, level_db, pre_fader)
         project.apply(AddSend(send))
         return send
 
@@ -187,7 +187,7 @@ class AudioTrack(Track):
         if duration is None:
             duration = max(0.0, (source.duration - offset) / speed)
         clip = Clip(
-            project._new_id(),
+            project.registry.new_id(),
             None,
             source,
             start=start,
@@ -211,14 +211,18 @@ class AudioTrack(Track):
     def add_alias(
         self, metatrack_id: int, start: float = 0.0, duration: float | None = None, offset: float = 0.0
     ) -> AliasClip:
-        """Play the content of metatrack ``metatrack_id`` again here, from ``start``."""
+        """Play the content of metatrack ``metatrack_id`` again here, from ``start``.
+
+        ``offset`` is where to begin on the timeline the metatrack sits on (its own offset
+        and speed applied, as it sounds in place); ``duration`` defaults to the rest of it.
+        """
         project = self._attached()
         target = project.track(metatrack_id)
         if not isinstance(target, Metatrack):
             raise ValueError(f"an alias plays a metatrack; #{metatrack_id} is {target!r}")
-        if duration is None:
-            duration = max(project.content_end(target) - offset, 0.0)
-        alias = AliasClip(project._new_id(), metatrack_id, start, duration, offset)
+        if duration is None:  # to the end of its content, on the timeline it sits on
+            duration = max(target.to_parent_time(project.content_end(target)) - offset, 0.0)
+        alias = AliasClip(project.registry.new_id(), metatrack_id, start, duration, offset)
         project.apply(AddAlias(self.id, alias))
         return alias
 
@@ -257,7 +261,7 @@ class MidiTrack(Track):
             start = tm.seconds_at(start)
             duration = end - start
             offset = tm.seconds_at(offset)
-        clip = MidiClip(project._new_id(), None, start, duration, offset)
+        clip = MidiClip(project.registry.new_id(), None, start, duration, offset)
         project.apply(AddMidiClip(self.id, clip))
         return clip
 

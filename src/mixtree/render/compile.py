@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,6 +11,7 @@ from mixtree.dsp.clips import source_list
 from mixtree.dsp.fades import curve_code
 from mixtree.effects.base import Effect
 from mixtree.model.clip import Clip
+from mixtree.model.pool import Source
 from mixtree.model.project import Project
 from mixtree.model.structure import ancestors, walk
 from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, MidiTrack, Send, Track
@@ -142,28 +144,38 @@ def playing_tracks(project: Project, root: Metatrack | None = None, keep: int | 
                 visit(t.children, a * t.speed, (b - t.offset) * t.speed, inner_parent, transpose + t.pitch, instance,
                       window_frames)  # fmt: skip
 
-    visit([root] if root is not None else project._root, 1.0, 0.0, None, 0.0, (), ALWAYS)
+    visit([root] if root is not None else project.top_tracks, 1.0, 0.0, None, 0.0, (), ALWAYS)
     return out
 
 
-def compile_plan(
-    project: Project,
-    max_block: int = 512,
-    previous: RenderPlan | None = None,
-    fresh: bool = False,
-    root: Metatrack | None = None,
-    keep: int | None = None,
-) -> RenderPlan:
-    """Compile ``project`` into a plan that renders blocks of up to ``max_block`` frames.
+@dataclass(frozen=True, slots=True)
+class CompileOptions:
+    """How `compile_plan` builds a plan.
 
-    With ``previous`` (the plan now playing), the plan gets room to crossfade from it, so
-    that `RenderPlan.adopt` can hand fader state over at the swap and glide the clips:
-    a recompile while playing does not click. A
-    ``fresh`` plan (for offline renders) runs its effects on private memory at rest,
-    leaving the live effects alone. With ``root``, the plan plays only that metatrack's
-    subtree, untransformed; ``keep`` names a track that must get its own slot even if it
-    passes through (see `playing_tracks`).
+    ``max_block``: the largest block it renders, frames. ``previous``: the plan now
+    playing; the new one gets room to crossfade from it, so that `RenderPlan.adopt` can
+    hand fader state over at the swap and glide the clips (a recompile while playing does
+    not click). ``fresh``: run every effect on private memory at rest, leaving the live
+    effects alone (offline renders). ``root``: play only that metatrack's subtree,
+    untransformed. ``keep``: a track that must get its own slot even if it passes
+    through (see `playing_tracks`). ``stretch``: what gives the stretched render of a
+    metatrack that needs Rubber Band (default: render it now, `stretch.stretched`; a
+    live engine passes one that re-renders on a worker while the old render plays).
     """
+
+    max_block: int = 512
+    previous: RenderPlan | None = None
+    fresh: bool = False
+    root: Metatrack | None = None
+    keep: int | None = None
+    stretch: Callable[[Project, Metatrack], Source] | None = None
+
+
+def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -> RenderPlan:  # noqa: B008
+    """Compile ``project`` into a render plan, as ``options`` say (`CompileOptions`)."""
+    max_block, previous, fresh, root, keep = (
+        options.max_block, options.previous, options.fresh, options.root, options.keep
+    )  # fmt: skip
     max_block = check_block(max_block)
     placed = playing_tracks(project, root, keep)
     tracks: list[Track] = [project.master, *(p.track for p in placed)]
@@ -200,7 +212,10 @@ def compile_plan(
         copies={ident: tuple(ks) for ident, ks in send_copies.items()},
     )
 
-    rows = _Rows(project.sample_rate, project_time=root is None)
+    stretch = options.stretch
+    if stretch is None:  # imported here: a stretched render is made through a plan of its own
+        from mixtree.render.stretch import stretched as stretch
+    rows = _Rows(project.sample_rate, stretch, project_time=root is None)
     for i, p in enumerate(placed, start=1):
         _collect(project, p, i, rows, p.track is root)
     mono = np.zeros(n, dtype=np.bool_)
@@ -288,7 +303,7 @@ def _send_routes(project: Project, placed: list[Placed], slot: dict[int, int]) -
 def stem_slots(project: Project, plan: RenderPlan) -> dict[int, list[int]]:
     """Return, for every top-level track id, the slots that mix straight into the master
     on its behalf: its own, or for a metatrack that passes through, its children's."""
-    out: dict[int, list[int]] = {t.id: [] for t in project._root}
+    out: dict[int, list[int]] = {t.id: [] for t in project.top_tracks}
     for s in np.flatnonzero(plan.parent == 0):
         track = project.track(int(plan.track_ids[s]))
         top = ancestors(project, track)
@@ -357,6 +372,7 @@ class _Rows:
     """Clip rows gathered while walking the tree, split into whole-frame and varispeed."""
 
     rate: int
+    stretch: Callable[[Project, Metatrack], Source]
     project_time: bool = True
     sources: list[np.ndarray] = field(default_factory=list)
     source_index: dict[int, int] = field(default_factory=dict)
@@ -378,9 +394,11 @@ class _Rows:
         self.channels.setdefault(slot, set()).add(clip.source.channels)
         common = (self.source(clip), db_to_gain(clip.gain_db), curve_code(clip.fade_curve), clip.reversed)
         t0 = (clip.start - b) / a * rate
-        if a == 1.0 and clip.speed == 1.0:
+        if abs(a * clip.speed - 1.0) < 1e-12 and abs(t0 - round(t0)) < 1e-6:
+            # composed rate 1 on a whole frame (a bounce inside a half-speed group plays at
+            # speed 2, say): whole-frame copies, no resampling
             start = int(round(t0))
-            length = int(round(clip.duration * rate))
+            length = int(round(clip.duration / a * rate))
             self.plain.append(
                 (
                     slot,
@@ -388,8 +406,8 @@ class _Rows:
                     start + length,
                     int(round(clip.offset * rate)),
                     *common,
-                    int(round(clip.fade_in * rate)),
-                    int(round(clip.fade_out * rate)),
+                    int(round(clip.fade_in / a * rate)),
+                    int(round(clip.fade_out / a * rate)),
                     *window,
                 )
             )
@@ -474,11 +492,9 @@ def _add_render(
 ) -> None:
     """Add the render standing for ``m``'s subtree on ``slot``; τ = a·t + b is the time of
     the timeline ``m`` sits on (for a frozen render, project time)."""
-    from mixtree.render.stretch import stretched
-
     if needs_stretch(m):
         # the stretched sound starts where the children's time 0 falls on the parent's
-        source = stretched(project, m)
+        source = rows.stretch(project, m)
         lead = max(0.0, -m.offset)
         length = source.duration - lead
         if length * rows.rate >= 1:

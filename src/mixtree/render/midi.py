@@ -1,17 +1,25 @@
 """MIDI in the plan: the stage that plays every MIDI track's events, resolved to absolute
-frames (by `mixtree.render.midi_events`), through the instruments in one batched call."""
+frames (by `mixtree.render.midi_events`), through the instruments: one batched call per
+instrument type."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from mixtree.dsp.synth import chase_kernel, release_all
 from mixtree.dsp.typed import typed_list
 from mixtree.effects.base import Effect
 
+#: A MIDI row: (slot, instrument, events as (frame, kind, data1, data2), alias instance key).
+Row = tuple[int, Effect, list[tuple[int, int, int, int]], tuple[int, ...]]
 
-class MidiTable:
-    """The MIDI tracks of a plan: slots, instruments' memory, and their events by row."""
+
+class InstrumentGroup:
+    """The MIDI tracks whose instruments share one type: slots, memory, events by row.
+
+    The type gives three kernels (see `Effect`): ``kernel`` renders the rows' voices with
+    their events, ``chase_kernel`` sets them up for playback from a position, and
+    ``release_kernel`` releases one row's voices.
+    """
 
     __slots__ = (
         "slots",
@@ -28,11 +36,14 @@ class MidiTable:
         "hi",
         "held",
         "kernel",
+        "chase_kernel",
+        "release_kernel",
     )
 
-    def __init__(
-        self, rows: list[tuple[int, Effect, list[tuple[int, int, int, int]], tuple[int, ...]]], rate: int, fresh: bool
-    ) -> None:
+    def __init__(self, kind: type[Effect], rows: list[Row], rate: int, fresh: bool) -> None:
+        self.kernel = kind.kernel
+        self.chase_kernel = kind.chase_kernel
+        self.release_kernel = kind.release_kernel
         self.slots = np.array([r[0] for r in rows], np.int32)
         self.instruments = tuple(r[1] for r in rows)
         memories = [r[1].memory(fresh, r[3]) for r in rows]  # an alias instance plays its own copy
@@ -49,40 +60,59 @@ class MidiTable:
         self.d1 = np.array([e[2] for e in events], np.int32)
         self.d2 = np.array([e[3] for e in events], np.int32)
         self.held = np.zeros((len(rows), 128), np.int32)
-        self.kernel = type(self.instruments[0]).kernel if rows else None
 
-    def run(self, buf: np.ndarray, frames: int, position: int, events: bool = True) -> None:
-        """Add every instrument's output for the block. Without ``events``, the voices
-        sounding play on but no event is applied (the fade-out of a jump or a stop,
-        whose notes were released). Audio-thread safe: one call."""
-        if self.kernel is not None:
-            self.kernel(
-                buf,
-                frames,
-                position,
-                self.slots,
-                self.params,
-                self.states,
-                self.ramps,
-                self.rate,
-                self.time,
-                self.kind,
-                self.d1,
-                self.d2,
-                self.lo,
-                self.hi if events else self.lo,
-            )
+    def run(self, buf: np.ndarray, frames: int, position: int, events: bool) -> None:
+        """Add the rows' output for the block (see `MidiTable.run`). Audio-thread safe."""
+        self.kernel(  # type: ignore[misc]
+            buf, frames, position, self.slots, self.params, self.states, self.ramps, self.rate, self.time,
+            self.kind, self.d1, self.d2, self.lo, self.hi if events else self.lo
+        )  # fmt: skip
 
     def chase(self, position: int) -> None:
-        """Start the notes held across ``position`` and restore the controllers there
-        (call where playback starts or jumps, after `all_notes_off`). Audio-thread safe."""
-        if self.kernel is not None:
-            chase_kernel(
+        """Set the rows up for playback from ``position``. Audio-thread safe."""
+        if self.chase_kernel is not None:
+            self.chase_kernel(
                 position, self.params, self.states, self.rate, self.time, self.kind, self.d1, self.d2, self.lo,
                 self.hi, self.held
             )  # fmt: skip
 
     def all_notes_off(self) -> None:
+        """Release every voice of every row. Audio-thread safe."""
+        if self.release_kernel is not None:
+            for r in range(self.slots.shape[0]):
+                self.release_kernel(self.states[r], self.params[r], self.rate)
+
+
+class MidiTable:
+    """The MIDI tracks of a plan, in one `InstrumentGroup` per instrument type.
+
+    An instrument without a kernel (an offline placeholder) plays nothing.
+    """
+
+    __slots__ = ("groups",)
+
+    def __init__(self, rows: list[Row], rate: int, fresh: bool) -> None:
+        by_type: dict[type[Effect], list[Row]] = {}
+        for row in rows:
+            by_type.setdefault(type(row[1]), []).append(row)
+        self.groups = tuple(
+            InstrumentGroup(kind, group, rate, fresh) for kind, group in by_type.items() if kind.kernel is not None
+        )
+
+    def run(self, buf: np.ndarray, frames: int, position: int, events: bool = True) -> None:
+        """Add every instrument's output for the block. Without ``events``, the voices
+        sounding play on but no event is applied (the fade-out of a jump or a stop,
+        whose notes were released). Audio-thread safe: one call per instrument type."""
+        for group in self.groups:
+            group.run(buf, frames, position, events)
+
+    def chase(self, position: int) -> None:
+        """Start the notes held across ``position`` and restore the controllers there
+        (call where playback starts or jumps, after `all_notes_off`). Audio-thread safe."""
+        for group in self.groups:
+            group.chase(position)
+
+    def all_notes_off(self) -> None:
         """Release every voice of every instrument. Audio-thread safe."""
-        for r in range(self.slots.shape[0]):
-            release_all(self.states[r], self.params[r], self.rate)
+        for group in self.groups:
+            group.all_notes_off()

@@ -1,22 +1,17 @@
-"""Offline render: run a plan's block loop as fast as the CPU allows, to an array or a file."""
+"""Offline render: a plan's block loop run as fast as the CPU allows, into an array."""
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 
 import numpy as np
-import soundfile as sf
 
-from mixtree.errors import MediaError
-from mixtree.io.audio_file import format_for, open_for_writing
-from mixtree.io.quantize import Quantizer
+from mixtree.model import checks
 from mixtree.model.project import Project
-from mixtree.render.compile import check_block, compile_plan
+from mixtree.render.compile import CompileOptions, check_block, compile_plan
 from mixtree.render.plan import RenderPlan
-from mixtree.units import seconds_to_frames
+from mixtree.units import MAX_SECONDS, seconds_to_frames
 
 #: ``progress(done_frames, total_frames)``, called as a render advances.
 Progress = Callable[[int, int], None]
@@ -24,16 +19,18 @@ Progress = Callable[[int, int], None]
 #: Frames rendered between two writes (and progress calls) of an export.
 CHUNK_FRAMES = 1 << 16
 
+#: The most memory a render into an array may take, bytes (longer renders: export to a file).
+MAX_RENDER_BYTES = 2 << 30
+
 
 def frame_range(project: Project, start: float, duration: float | None) -> tuple[int, int]:
     """Return (first frame, frames) for a render of ``duration`` seconds (default: to the
-    end) from ``start``; raise ``ValueError`` for a negative or non-finite one."""
-    if not np.isfinite(start) or start < 0:
-        raise ValueError(f"start must be a time >= 0 s, not {start!r}")
+    end) from ``start``; raise ``ValueError`` for a negative, non-finite or endless range
+    (one that ends past `MAX_SECONDS`)."""
+    start = checks.number("start", 0.0, MAX_SECONDS)(start)
     if duration is None:
         duration = max(0.0, project.duration - start)
-    if not np.isfinite(duration) or duration < 0:
-        raise ValueError(f"duration must be a time >= 0 s, not {duration!r}")
+    duration = checks.number("duration", 0.0, MAX_SECONDS - start)(duration)
     rate = project.sample_rate
     return seconds_to_frames(start, rate), seconds_to_frames(duration, rate)
 
@@ -48,17 +45,6 @@ def render_plan(
     frames = out.shape[0]
     for at in range(0, frames, blocksize):
         plan.process(out[at : at + blocksize], position + at)
-
-
-@contextmanager
-def write_errors(path: Path) -> Iterator[None]:
-    """Turn what libsndfile or the system raise while writing into a `MediaError` naming ``path``."""
-    try:
-        yield
-    except (sf.LibsndfileError, OSError) as exc:
-        if isinstance(exc, MediaError):
-            raise
-        raise MediaError(path, f"cannot write: {exc}") from exc
 
 
 class RenderWarning(UserWarning):
@@ -100,7 +86,13 @@ def render(
     """
     blocksize = check_block(blocksize)
     first, frames = frame_range(project, start, duration)
-    plan = compile_plan(project, max_block=blocksize, fresh=True)
+    size = frames * 2 * 4
+    if size > MAX_RENDER_BYTES:
+        raise ValueError(
+            f"rendering {frames / project.sample_rate:.0f} s into memory would take {size / 2**30:.1f} GiB "
+            f"(the limit is {MAX_RENDER_BYTES / 2**30:.0f} GiB): export() streams a render of any length to a file"
+        )
+    plan = compile_plan(project, CompileOptions(max_block=blocksize, fresh=True))
     plan.chase(first)
     out = np.zeros((frames, 2), dtype=np.float32)
     step = max(blocksize, CHUNK_FRAMES // blocksize * blocksize)
@@ -110,39 +102,3 @@ def render(
             progress(min(frames, at + step), frames)
     warn_failures(project, plan)
     return out
-
-
-def export(
-    project: Project,
-    path: str | Path,
-    start: float = 0.0,
-    duration: float | None = None,
-    subtype: str | None = None,
-    blocksize: int = 512,
-    progress: Progress | None = None,
-) -> Path:
-    """Render ``project`` into an audio file, streaming it chunk by chunk.
-
-    The format follows the extension (WAV, FLAC, OGG, MP3); ``subtype`` is ``"float"``,
-    ``"24"`` or ``"16"`` (TPDF-dithered, deterministically). Returns the path written.
-    """
-    path = Path(path)
-    blocksize = check_block(blocksize)
-    _, sub = format_for(path, subtype)
-    first, frames = frame_range(project, start, duration)
-    plan = compile_plan(project, max_block=blocksize, fresh=True)
-    plan.chase(first)
-    quantizer = Quantizer(sub)
-    step = max(blocksize, CHUNK_FRAMES // blocksize * blocksize)
-    chunk = np.zeros((step, 2), dtype=np.float32)
-    with write_errors(path), open_for_writing(path, project.sample_rate, 2, subtype) as f:
-        for at in range(0, frames, step):
-            n = min(step, frames - at)
-            render_plan(plan, chunk[:n], first + at, blocksize)
-            f.write(quantizer(chunk[:n]))
-            if progress is not None:
-                progress(at + n, frames)
-    if frames == 0 and progress is not None:
-        progress(0, 0)
-    warn_failures(project, plan)
-    return path

@@ -43,8 +43,8 @@ class BatchStage:
 class SoloStage:
     """One effect without a kernel (a user effect, a hosted plugin), on its own.
 
-    If it raises, its track is silenced for the block, flagged in ``failed`` with the
-    reason, and the stream goes on.
+    If it raises (anything but ``KeyboardInterrupt``), its track is silenced for the
+    block, flagged in ``failed`` with the reason, and the stream goes on.
     """
 
     __slots__ = ("slot", "effect", "rate")
@@ -61,7 +61,9 @@ class SoloStage:
         block = buf[self.slot, :frames]
         try:
             self.effect.process_block(block, self.rate)
-        except Exception as exc:
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # SystemExit from a user's effect silences its track too
             block.fill(0.0)
             failed[self.slot] = True
             reasons[self.slot] = f"{type(self.effect).__name__} raised {type(exc).__name__}: {exc}"
@@ -95,6 +97,8 @@ def chain_stages(
             if position >= len(chain):
                 continue
             effect = chain[position]
+            if effect.offline:
+                continue  # an offline placeholder passes the audio through: no stage at all
             if type(effect).kernel is None:
                 if slot not in keys:
                     stages.append(SoloStage(slot, effect, rate))

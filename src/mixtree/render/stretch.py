@@ -1,55 +1,197 @@
 """Rubber Band for metatracks: pitch shifts and pitch-preserving speed changes.
 
 A metatrack with ``pitch`` or ``preserve_pitch`` set plays a render of its subtree that
-pedalboard's Rubber Band binding has stretched and transposed as a whole. The render is
-made on the control side when a plan is compiled and cached until the subtree changes.
+pedalboard's Rubber Band binding has stretched and transposed as a whole. Renders are
+cached by what shapes them (a bounded cache, least recently used first out). Offline,
+a missing render is made at once (`stretched`); a live engine has a `StretchWorker`
+make it on a thread of its own while the render from before the edit plays on.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
+import queue
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pedalboard
 
+from mixtree.model.document import track_document
 from mixtree.model.pool import Source
 from mixtree.model.project import Project
-from mixtree.model.project_file import track_document
 from mixtree.model.tracks import Metatrack
+from mixtree.render.plan import RenderPlan
+from mixtree.render.tap import subtree_plan, tap
 
-_cache: dict[str, Source] = {}
+#: The most memory kept stretched renders may take, bytes.
+CACHE_BYTES = 512 << 20
+
+_ids = itertools.count(1)  # stretched sources get negative ids no pool source has
+
+
+class _Cache:
+    """Stretched renders by signature, least recently used evicted beyond ``limit`` bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._items: OrderedDict[str, Source] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Source | None:
+        with self._lock:
+            source = self._items.get(key)
+            if source is not None:
+                self._items.move_to_end(key)
+            return source
+
+    def put(self, key: str, source: Source) -> None:
+        with self._lock:
+            self._items[key] = source
+            self._items.move_to_end(key)
+            while len(self._items) > 1 and self.bytes() > self.limit:
+                self._items.popitem(last=False)
+
+    def bytes(self) -> int:
+        return sum(s.data.nbytes for s in self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+cache = _Cache(CACHE_BYTES)
 
 
 def signature(project: Project, m: Metatrack) -> str:
-    """Return a digest of everything that shapes ``m``'s stretched sound."""
-    doc = {"rate": project.sample_rate, "track": track_document(m, Path("/"))}
+    """Return a digest of everything that shapes ``m``'s stretched sound: its subtree, the
+    rate, the tempo map (beat-synced effects) and the content of the sources."""
+    doc = {
+        "rate": project.sample_rate,
+        "track": track_document(m, Path("/")),
+        "tempo": [[c.beat, c.bpm] for c in project.tempo_map.tempos],
+        "sources": sorted((s.id, s.sha256, s.offline or "") for s in project.pool),
+    }
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
 
+class _Transform:
+    """What `_stretch` reads of a metatrack, copied so a worker never reads the model."""
+
+    def __init__(self, m: Metatrack) -> None:
+        self.id, self.name, self.speed = m.id, m.name, m.speed
+        self.pitch, self.preserve_pitch = m.pitch, m.preserve_pitch
+
+
+def _stretch(plan: RenderPlan, frames: int, m: _Transform, key: str) -> Source:
+    # The children's submix at their own speed, made m.speed times faster by Rubber Band;
+    # the pitch moves by m.pitch, plus what the speed would do on tape without preserve_pitch.
+    audio = tap(plan, m.id, True, frames, plan.max_block)
+    semitones = m.pitch + (0.0 if m.preserve_pitch else 12.0 * math.log2(m.speed))
+    out = pedalboard.time_stretch(
+        np.ascontiguousarray(audio.T),
+        float(plan.sample_rate),
+        stretch_factor=m.speed,
+        pitch_shift_in_semitones=semitones,
+    )
+    data = np.ascontiguousarray(out.T, dtype=np.float32)
+    data.setflags(write=False)
+    rate = plan.sample_rate
+    return Source(-next(_ids), Path(f"<stretched {m.name}>"), data, rate, rate, 2, key)
+
+
 def stretched(project: Project, m: Metatrack) -> Source:
-    """Return ``m``'s subtree rendered and passed through Rubber Band (cached).
-
-    The children play at their own speed, then Rubber Band makes them ``m.speed`` times
-    faster; the pitch moves by ``m.pitch`` semitones, plus, without ``preserve_pitch``,
-    what the speed change would do to it on tape.
-    """
-    from mixtree.render.bounce import render_subtree
-
+    """Return ``m``'s subtree rendered and passed through Rubber Band, from the cache or now."""
     key = signature(project, m)
-    if key not in _cache:
-        audio = render_subtree(project, m)
-        semitones = m.pitch + (0.0 if m.preserve_pitch else 12.0 * math.log2(m.speed))
-        out = pedalboard.time_stretch(
-            np.ascontiguousarray(audio.T),
-            float(project.sample_rate),
-            stretch_factor=m.speed,
-            pitch_shift_in_semitones=semitones,
-        )
-        data = np.ascontiguousarray(out.T, dtype=np.float32)
-        data.setflags(write=False)
-        path = Path(f"<stretched {m.name}>")
-        _cache[key] = Source(-len(_cache) - 1, path, data, project.sample_rate, project.sample_rate, 2, key)
-    return _cache[key]
+    source = cache.get(key)
+    if source is None:
+        plan, frames = subtree_plan(project, m)
+        source = _stretch(plan, frames, _Transform(m), key)
+        cache.put(key, source)
+    return source
+
+
+class StretchWorker:
+    """Makes stretched renders for a live engine on a thread of its own.
+
+    Called like `stretched` while a plan is compiled: a cached render is returned at
+    once; otherwise the metatrack's subtree plan is compiled here (on the control side,
+    so the worker never reads the model), queued, and the render the metatrack played
+    until now is returned to play on. ``ready()`` is called (from the worker) when a new
+    render is in the cache; the engine then compiles again. A metatrack never rendered
+    before is rendered at once: there is nothing to play meanwhile.
+    """
+
+    def __init__(self, ready: Callable[[], None]) -> None:
+        self._ready = ready
+        self._latest: dict[int, Source] = {}
+        self._wanted: dict[int, str] = {}
+        self._jobs: queue.Queue = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        #: What went wrong in renders on the worker, for the engine to report.
+        self.failures: list[str] = []
+
+    def __call__(self, project: Project, m: Metatrack) -> Source:
+        """Return the render of ``m`` to play now (see the class)."""
+        key = signature(project, m)
+        source = cache.get(key)
+        with self._lock:
+            if source is not None:
+                self._latest[m.id] = source
+                return source
+            old = self._latest.get(m.id)
+            if old is not None and self._wanted.get(m.id) == key:
+                return old  # already on its way
+        if old is None:
+            source = stretched(project, m)
+            with self._lock:
+                self._latest[m.id] = source
+            return source
+        plan, frames = subtree_plan(project, m)
+        with self._lock:
+            self._wanted[m.id] = key
+        self._jobs.put((plan, frames, _Transform(m), key))
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="mixtree-stretch", daemon=True)
+            self._thread.start()
+        return old
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            plan, frames, m, key = job
+            with self._lock:
+                if self._wanted.get(m.id) != key:
+                    continue  # a later edit asked for another render already
+            try:
+                source = _stretch(plan, frames, m, key)
+            except Exception as exc:  # report it, keep the old render, let a later edit retry
+                self.failures.append(f"stretched render of {m.name!r} failed: {type(exc).__name__}: {exc}")
+                with self._lock:
+                    self._wanted.pop(m.id, None)
+                continue
+            cache.put(key, source)
+            with self._lock:
+                if self._wanted.get(m.id) == key:
+                    del self._wanted[m.id]
+            self._ready()
+
+    @property
+    def busy(self) -> bool:
+        """Return True while a render is queued or being made."""
+        with self._lock:
+            return bool(self._wanted)
+
+    def close(self) -> None:
+        """Stop the worker thread (after the render it is making)."""
+        if self._thread is not None:
+            self._jobs.put(None)
+            self._thread.join()
+            self._thread = None

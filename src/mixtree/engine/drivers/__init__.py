@@ -17,6 +17,10 @@ class Driver(Protocol):
     name: str
     latency: float  # seconds from a sample rendered to it sounding (the device's estimate)
 
+    @property
+    def alive(self) -> bool:
+        """Return True while the driver calls back."""
+
     def start(self) -> None:
         """Begin calling back."""
 

@@ -38,6 +38,11 @@ class NullDriver:
         self._thread = threading.Thread(target=self._run, name="mixtree-null-audio", daemon=True)
         self._thread.start()
 
+    @property
+    def alive(self) -> bool:
+        """Return True while the pacing thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self) -> None:
         """Stop the pacing thread and wait for it."""
         self._running.clear()

@@ -60,6 +60,11 @@ class PortAudioDriver:
             self._xrun()
         self._render(outdata)
 
+    @property
+    def alive(self) -> bool:
+        """Return True while the stream is active."""
+        return bool(self._stream.active)
+
     def start(self) -> None:
         """Start the stream."""
         self._stream.start()

@@ -6,7 +6,7 @@ import soundfile as sf
 
 from mixtree import MediaError
 from mixtree import effects as fx
-from mixtree.render.stems import export_stems, stem_name
+from mixtree.jobs.stems import export_stems, stem_name
 from tests.conftest import RATE, sine
 
 

@@ -10,9 +10,10 @@ import numpy as np
 
 from mixtree.io.audio_file import format_for, open_for_writing
 from mixtree.io.quantize import Quantizer
+from mixtree.jobs.export import write_errors
 from mixtree.model.project import Project
-from mixtree.render.compile import check_block, compile_plan, stem_slots
-from mixtree.render.offline import CHUNK_FRAMES, Progress, frame_range, warn_failures, write_errors
+from mixtree.render.compile import CompileOptions, check_block, compile_plan, stem_slots
+from mixtree.render.offline import CHUNK_FRAMES, Progress, frame_range, warn_failures
 
 
 def stem_name(index: int, name: str, extension: str) -> str:
@@ -47,7 +48,7 @@ def export_stems(
         The range in seconds; ``duration`` defaults to the end of the last clip.
     subtype, extension
         Sample format (``"float"``, ``"24"``, ``"16"``: dithered) and file type
-        (``"wav"``, ``"flac"``, ``"ogg"``, ``"mp3"``), as for `mixtree.render.offline.export`.
+        (``"wav"``, ``"flac"``, ``"ogg"``, ``"mp3"``), as for `mixtree.jobs.export.export`.
     blocksize
         Frames per block, 32..8192.
     tracks
@@ -62,7 +63,7 @@ def export_stems(
     """
     folder = Path(folder)
     blocksize = check_block(blocksize)
-    top = {t.id: t for t in project._root}
+    top = {t.id: t for t in project.top_tracks}
     chosen = list(top) if tracks is None else tracks
     for ident in chosen:
         if ident not in top:
@@ -72,7 +73,7 @@ def export_stems(
     if not paths:
         return []
     first, frames = frame_range(project, start, duration)
-    plan = compile_plan(project, max_block=blocksize, fresh=True)
+    plan = compile_plan(project, CompileOptions(max_block=blocksize, fresh=True))
     plan.chase(first)
     owners = stem_slots(project, plan)
     slots = [np.array(owners[ident], np.intp) for ident in chosen]

@@ -1,0 +1,88 @@
+"""Stretched (Rubber Band) metatracks: re-rendered on a worker while the old render plays."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from mixtree import effects as fx
+from mixtree.engine.engine import Engine
+from mixtree.model.pool import Source
+from mixtree.render import stretch
+from tests.conftest import RATE, sine
+
+
+@pytest.fixture
+def pitched(project, wav):
+    t = project.add_audio_track("tone")
+    t.add_clip(project.pool.load(wav(sine(440, 1.0))))
+    gain = t.add_effect(fx.Gain(db=0.0))
+    m = project.create_metatrack([t.id], name="Up")
+    m.pitch = 5.0
+    return t, gain, m
+
+
+def _held(monkeypatch):
+    """Make the worker's renders wait for a go; return (go, started)."""
+    go, started = threading.Event(), threading.Event()
+    real = stretch._stretch
+
+    def slow(plan, frames, m, key):
+        if threading.current_thread().name == "mixtree-stretch":
+            started.set()
+            assert go.wait(30)
+        return real(plan, frames, m, key)
+
+    monkeypatch.setattr(stretch, "_stretch", slow)
+    return go, started
+
+
+def _settle(engine):
+    deadline = time.monotonic() + 30
+    while engine._stretch.busy and time.monotonic() < deadline:
+        time.sleep(0.01)
+    engine.events()  # publishes the plan with the new render
+
+
+@pytest.mark.parametrize("edit", ["fader", "effect parameter"])
+def test_an_edit_inside_plays_the_old_render_until_the_worker_has_the_new_one(project, pitched, monkeypatch, edit):
+    t, gain, m = pitched
+    engine = Engine(project, driver="null", blocksize=256)
+    engine.play()
+    before = project.render(0.0, 0.2)
+    go, started = _held(monkeypatch)
+    plan = engine._published
+    if edit == "fader":
+        t.volume_db = -12.0
+    else:
+        gain.db = -12.0
+    assert started.wait(30)  # the worker is rendering, and the edit has returned
+    out = np.concatenate([engine.process() for _ in range(8)])
+    assert np.allclose(out, before[: out.shape[0]], atol=1e-6)  # the old render plays on (a swap glides)
+    go.set()
+    _settle(engine)
+    assert engine._published is not plan
+    engine.seek(0.0)
+    engine.process()  # the seek's crossfade
+    after = project.render(0.0, 0.2)
+    assert np.allclose(np.concatenate([engine.process() for _ in range(8)]), after[256 : 256 * 9], atol=1e-7)
+    assert np.abs(after).max() < np.abs(before).max() / 3  # -12 dB is what plays now
+
+
+def test_the_cache_keeps_renders_up_to_its_byte_limit_newest_first():
+    cache = stretch._Cache(limit=3 * 4000)
+    for k in range(5):
+        data = np.zeros((500, 2), np.float32)  # 4000 bytes
+        cache.put(str(k), Source(-k - 1, None, data, RATE, RATE, 2, ""))  # type: ignore[arg-type]
+    assert len(cache) == 3 and cache.get("0") is None and cache.get("4") is not None
+    cache.get("2")  # used: the oldest left is now 3
+    cache.put("5", Source(-9, None, np.zeros((500, 2), np.float32), RATE, RATE, 2, ""))  # type: ignore[arg-type]
+    assert cache.get("3") is None and cache.get("2") is not None
+
+
+def test_the_first_render_of_a_metatrack_is_made_at_once(project, pitched):
+    engine = Engine(project, driver="null", blocksize=256)
+    engine.play()
+    out = np.concatenate([engine.process() for _ in range(8)])
+    assert np.array_equal(out, project.render(0.0, 8 * 256 / RATE))
