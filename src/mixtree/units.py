@@ -45,11 +45,12 @@ def frames_to_seconds(frames: int, sample_rate: int) -> float:
 
 @nb.njit(cache=True)
 def pan_gains(pan: float, mono: bool) -> tuple[float, float]:
-    """Return (left, right) gains for ``pan`` in -1..1.
+    """Return (left, right) gains for ``pan`` in -1..1: mixtree's one pan law.
 
     Mono material uses the constant-power (sine/cosine) law: -3 dB each side at centre,
     unity on the side it is panned hard to. Stereo material uses balance: unity at centre,
-    the far side fading linearly to silence.
+    the far side fading linearly to silence. A track's fader pans its material so; the
+    `Pan` effect, which runs on the track's stereo buffer, pans it by balance.
     """
     pan = min(1.0, max(-1.0, pan))
     if mono:

@@ -1,6 +1,7 @@
 """Each built-in against its textbook definition."""
 
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ from scipy import signal
 
 from mixtree import effects as fx
 from mixtree.dsp.dynamics import static_curve
+from mixtree.units import pan_gains
 
 RATE = 48000
 
@@ -63,13 +65,52 @@ def test_gain_scales_by_its_decibels():
     np.testing.assert_allclose(y, x * 10 ** (-6 / 20), rtol=1e-6)
 
 
+#: Kernel constants named otherwise than their parameter's id in capitals.
+KERNEL_NAMES = {
+    fx.PolySynth: {
+        "waveform": "WAVE",
+        "attack": "A",
+        "decay": "D",
+        "sustain": "S",
+        "release": "R",
+        "resonance": "RESO",
+        "filter_env": "F_ENV",
+        "filter_attack": "FA",
+        "filter_decay": "FD",
+        "filter_sustain": "FS",
+        "filter_release": "FR",
+        "velocity": "VEL_SENS",
+        "gain_db": "GAIN",
+    }
+}
+
+
+#: The built-ins that run through a kernel.
+KERNELED = [kind for kind in (getattr(fx, name) for name in fx.__all__) if getattr(kind, "kernel", None)]
+
+
+@pytest.mark.parametrize("kind", KERNELED, ids=lambda kind: kind.__name__)
+def test_each_kernel_reads_each_parameter_from_its_row(kind):
+    module = sys.modules[kind.kernel.py_func.__module__]
+    names = KERNEL_NAMES.get(kind, {})
+    rows = {p.id: getattr(module, names.get(p.id, p.id.upper())) for p in kind.PARAMETERS}
+    assert rows == {p.id: row for row, p in enumerate(kind.PARAMETERS)}
+
+
 @pytest.mark.parametrize("pan", [-1.0, -0.25, 0.0, 0.6, 1.0])
-def test_pan_is_constant_power(pan):
+def test_pan_is_the_balance_a_track_applies_to_stereo(pan):
     x = noise()
     y = fx.Pan(pan=pan).process(x.copy(), RATE)
-    theta = (pan + 1) * math.pi / 4
-    np.testing.assert_allclose(y[:, 0], x[:, 0] * math.cos(theta), atol=1e-7)
-    np.testing.assert_allclose(y[:, 1], x[:, 1] * math.sin(theta), atol=1e-7)
+    left, right = pan_gains(pan, False)
+    assert np.array_equal(y[:, 0], x[:, 0] * np.float32(left))
+    assert np.array_equal(y[:, 1], x[:, 1] * np.float32(right))
+
+
+def test_pan_is_neutral_at_centre_and_silences_the_far_side_at_the_edge():
+    x = noise()
+    assert np.array_equal(fx.Pan().process(x.copy(), RATE), x)
+    hard_left = fx.Pan(pan=-1.0).process(x.copy(), RATE)
+    assert np.array_equal(hard_left[:, 0], x[:, 0]) and not hard_left[:, 1].any()
 
 
 @pytest.mark.parametrize("kind", ["lowpass", "highpass", "bandpass", "notch", "peak", "lowshelf", "highshelf"])
@@ -175,3 +216,15 @@ def test_reverb_decays_and_is_dry_at_zero_mix():
     assert np.isfinite(y).all() and not np.array_equal(y[:, 0], y[:, 1])  # stereo spread
     dry = fx.Reverb(mix=0.0).process(x.copy(), RATE)
     assert np.array_equal(dry, x)
+
+
+def test_an_eq3_that_glided_to_its_settings_has_the_design_of_one_made_with_them():
+    eq = fx.EQ3()
+    eq.process(noise(4800), RATE)
+    eq.low_db, eq.mid_db, eq.high_db, eq.low_freq, eq.high_freq = 3.0, -4.5, 5.0, 180.0, 6000.0
+    eq.process(noise(4800), RATE)  # longer than the 20 ms glide
+    made = fx.EQ3(low_db=3.0, mid_db=-4.5, high_db=5.0, low_freq=180.0, high_freq=6000.0)
+    made.prepare(RATE)
+    glided, fresh = eq.memory()[1], made.memory()[1]
+    for k in range(3):
+        assert np.array_equal(glided[9 * k : 9 * k + 5], fresh[9 * k : 9 * k + 5]), k

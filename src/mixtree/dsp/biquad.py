@@ -12,6 +12,7 @@ import numba as nb
 import numpy as np
 from numba.typed import List
 
+from mixtree.dsp.denormals import STATE_FLOOR
 from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, STEADY, advance, begin_row
 
 KINDS = ("lowpass", "highpass", "bandpass", "notch", "peak", "lowshelf", "highshelf")
@@ -19,6 +20,14 @@ LOWPASS, HIGHPASS, BANDPASS, NOTCH, PEAK, LOWSHELF, HIGHSHELF = range(7)
 
 #: float64 state per biquad section: b0 b1 b2 a1 a2, then z1 z2 for each of two channels.
 SECTION = 9
+
+# parameters, in the order of Filter.PARAMETERS and of EQ3.PARAMETERS
+KIND, FREQ, Q, GAIN_DB = range(4)
+LOW_DB, MID_DB, HIGH_DB, LOW_FREQ, HIGH_FREQ = range(5)
+
+#: EQ3's shelf Q (1/√2, correctly rounded: the steepest shelf without overshoot) and peak Q.
+EQ3_SHELF_Q = 0.7071067811865476
+EQ3_PEAK_Q = 0.7
 
 
 @nb.njit(cache=True)
@@ -88,19 +97,33 @@ def _tick(st: np.ndarray, base: int, ch: int, x: float) -> float:
 
 
 @nb.njit(cache=True, inline="always")
+def eq3_design(
+    low_db: float, mid_db: float, high_db: float, low_freq: float, high_freq: float, rate: float, out: np.ndarray
+) -> None:
+    """Write the coefficients of EQ3's three sections into ``out``, `SECTION` apart: a low
+    shelf at ``low_freq``, a peak at the geometric mean, a high shelf at ``high_freq``."""
+    design(LOWSHELF, low_freq, EQ3_SHELF_Q, low_db, rate, out[0:5])
+    design(PEAK, math.sqrt(low_freq * high_freq), EQ3_PEAK_Q, mid_db, rate, out[SECTION : SECTION + 5])
+    design(HIGHSHELF, high_freq, EQ3_SHELF_Q, high_db, rate, out[2 * SECTION : 2 * SECTION + 5])
+
+
+@nb.njit(cache=True, inline="always")
 def _eq3_design(pr: np.ndarray, st: np.ndarray, rate: float) -> None:
-    # parameters: low_db, mid_db, high_db, low_freq, high_freq
-    lo = pr[3, CUR]
-    hi = pr[4, CUR]
-    design(LOWSHELF, lo, 0.7071067811865476, pr[0, CUR], rate, st[0:5])
-    design(PEAK, math.sqrt(lo * hi), 0.7, pr[1, CUR], rate, st[SECTION : SECTION + 5])
-    design(HIGHSHELF, hi, 0.7071067811865476, pr[2, CUR], rate, st[2 * SECTION : 2 * SECTION + 5])
+    eq3_design(pr[LOW_DB, CUR], pr[MID_DB, CUR], pr[HIGH_DB, CUR], pr[LOW_FREQ, CUR], pr[HIGH_FREQ, CUR], rate, st)
 
 
 @nb.njit(cache=True, inline="always")
 def _filter_design(pr: np.ndarray, st: np.ndarray, rate: float) -> None:
-    # parameters: kind, freq, q, gain_db
-    design(int(pr[0, CUR]), pr[1, CUR], pr[2, CUR], pr[3, CUR], rate, st[0:5])
+    design(int(pr[KIND, CUR]), pr[FREQ, CUR], pr[Q, CUR], pr[GAIN_DB, CUR], rate, st[0:5])
+
+
+@nb.njit(cache=True, inline="always")
+def _flush(st: np.ndarray, sections: int) -> None:
+    # Once a block (see `STATE_FLOOR`): a biquad's memory only decays in silence.
+    for k in range(sections):
+        for z in range(k * SECTION + 5, (k + 1) * SECTION):
+            if abs(st[z]) < STATE_FLOOR:
+                st[z] = 0.0
 
 
 @nb.njit(cache=True, inline="always")
@@ -148,6 +171,7 @@ def _static_sections(buf: np.ndarray, frames: int, s: int, st: np.ndarray, secti
     if n > 2:
         k = 2 * SECTION
         st[k + 5], st[k + 6], st[k + 7], st[k + 8] = v1, v2, x1, x2
+    _flush(st, n)
 
 
 @nb.njit(cache=True, inline="always")
@@ -169,6 +193,8 @@ def _static_pair(buf: np.ndarray, frames: int, s: int, st: np.ndarray, u: int, s
         buf[u, i, 1] = vr
     st[5], st[6], st[7], st[8] = p1, p2, q1, q2
     su[5], su[6], su[7], su[8] = r1, r2, w1, w2
+    _flush(st, 1)
+    _flush(su, 1)
 
 
 @nb.njit(cache=True)
@@ -252,3 +278,4 @@ def _run_sections(
             for k in range(sections):
                 y = _tick(st, k * SECTION, ch, y)
             buf[s, i, ch] = y if wet_amount == 1.0 else x + wet_amount * (y - x)
+    _flush(st, sections)

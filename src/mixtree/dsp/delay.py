@@ -6,6 +6,7 @@ import numba as nb
 import numpy as np
 from numba.typed import List
 
+from mixtree.dsp.denormals import LINE_FLOOR
 from mixtree.dsp.smoothing import BYPASSED, CUR, STEADY, advance, begin_row
 
 #: The longest delay, seconds; each delay allocates this much line at prepare time.
@@ -13,6 +14,8 @@ MAX_DELAY = 4.0
 
 # state: [write index]
 WRITE = 0
+# parameters, in the order of Delay.PARAMETERS
+TIME, BEATS, FEEDBACK, MIX = range(4)
 
 
 @nb.njit(cache=True)
@@ -31,7 +34,8 @@ def delay_kernel(
     Parameters: time (s, the effective one), beats (read by the control side only),
     feedback (0..0.95), mix (0 dry..1 wet), then the active amount.
     The read point is fractional (linear interpolation), so a time change glides like a
-    tape delay instead of clicking. Each row's line is float32 ``(frames, 2)``.
+    tape delay instead of clicking. Each row's line is float32 ``(frames, 2)``; it stores
+    0 for a value below `LINE_FLOOR`, so an echo's tail ends in digital silence.
     """
     for r in range(slots.shape[0]):
         s = slots[r]
@@ -52,9 +56,9 @@ def delay_kernel(
                 for p in range(active_row):
                     advance(pr, p)
                 wet_amount = advance(pr, active_row)
-            d = min(max(pr[0, CUR] * rate, 1.0), size - 2.0)
-            fb = pr[2, CUR]
-            mix = pr[3, CUR]
+            d = min(max(pr[TIME, CUR] * rate, 1.0), size - 2.0)
+            fb = pr[FEEDBACK, CUR]
+            mix = pr[MIX, CUR]
             pos = w - d
             if pos < 0.0:
                 pos += size
@@ -64,7 +68,8 @@ def delay_kernel(
             for ch in range(2):
                 x = float(buf[s, i, ch])
                 delayed = (1.0 - frac) * line[k, ch] + frac * line[k1, ch]
-                line[w, ch] = x + fb * delayed
+                v = x + fb * delayed
+                line[w, ch] = 0.0 if abs(v) < LINE_FLOOR else v
                 y = (1.0 - mix) * x + mix * delayed
                 buf[s, i, ch] = x + wet_amount * (y - x)
             w += 1

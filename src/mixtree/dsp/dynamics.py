@@ -8,6 +8,7 @@ import numba as nb
 import numpy as np
 from numba.typed import List
 
+from mixtree.dsp.denormals import STATE_FLOOR
 from mixtree.dsp.smoothing import BYPASSED, CUR, STEADY, advance, begin_row
 
 #: Averaging time of the RMS detector, seconds.
@@ -19,6 +20,8 @@ GROUP = 8
 #         gain at the group's start, gain at its end]
 ENVELOPE, MEAN_SQUARE, COUNT, PEAK, GAIN_FROM, GAIN_TO = range(6)
 STATE_SIZE = 6
+# parameters, in the order of Compressor.PARAMETERS
+THRESHOLD_DB, RATIO, KNEE_DB, ATTACK, RELEASE, MAKEUP_DB, DETECTION = range(7)
 
 
 @nb.njit(cache=True, inline="always")
@@ -52,9 +55,9 @@ _AMPLITUDE_TO_DB = 20.0 / math.log(10.0)
 def _gain_computer(pr: np.ndarray, rate: float) -> tuple[float, float, float, float, float]:
     # What the gain computer needs from the parameters: threshold, slope, knee, and the
     # per-group attack and release coefficients of the gain reduction's one-pole smoother.
-    att = math.exp(-GROUP / (max(pr[3, CUR], 1e-5) * rate))
-    rel = math.exp(-GROUP / (max(pr[4, CUR], 1e-5) * rate))
-    return pr[0, CUR], 1.0 / pr[1, CUR] - 1.0, pr[2, CUR], att, rel
+    att = math.exp(-GROUP / (max(pr[ATTACK, CUR], 1e-5) * rate))
+    rel = math.exp(-GROUP / (max(pr[RELEASE, CUR], 1e-5) * rate))
+    return pr[THRESHOLD_DB, CUR], 1.0 / pr[RATIO, CUR] - 1.0, pr[KNEE_DB, CUR], att, rel
 
 
 @nb.njit(cache=True, inline="always")
@@ -82,7 +85,8 @@ def compressor_kernel(
     (0 peak, 1 RMS), then the active amount. The detector runs every frame; the gain
     computer (static curve, then one-pole attack and release on the gain reduction in
     dB) runs once per `GROUP` frames, and the gain glides linearly between its results,
-    so the costly logarithms and exponentials are paid once per group.
+    so the costly logarithms and exponentials are paid once per group. The envelope and
+    the mean square are flushed below `STATE_FLOOR` at each group's end.
     """
     rms_coef = math.exp(-1.0 / (RMS_WINDOW * rate))
     for r in range(slots.shape[0]):
@@ -100,8 +104,8 @@ def compressor_kernel(
         g_from = st[GAIN_FROM]
         g_to = st[GAIN_TO]
         if g_from == 0.0 and g_to == 0.0:  # at rest: unity until the first group ends
-            g_from = g_to = math.exp(pr[5, CUR] * _DB_TO_LN)
-        rms = pr[6, CUR] >= 0.5
+            g_from = g_to = math.exp(pr[MAKEUP_DB, CUR] * _DB_TO_LN)
+        rms = pr[DETECTION, CUR] >= 0.5
         steady = mode == STEADY
         threshold, slope, knee, att, rel = _gain_computer(pr, rate)
         i = 0
@@ -142,8 +146,14 @@ def compressor_kernel(
                 target = reduction(level - threshold, slope, knee)
                 coef = att if target < env else rel
                 env = coef * env + (1.0 - coef) * target
+                # both decay toward 0 in silence; a group ends on the same frame whatever
+                # the block size, so flushing here keeps results independent of it
+                if abs(env) < STATE_FLOOR:
+                    env = 0.0
+                if ms < STATE_FLOOR:
+                    ms = 0.0
                 g_from = g_to
-                g_to = math.exp((env + pr[5, CUR]) * _DB_TO_LN)
+                g_to = math.exp((env + pr[MAKEUP_DB, CUR]) * _DB_TO_LN)
                 count = 0
                 peak = 0.0
         st[ENVELOPE] = env

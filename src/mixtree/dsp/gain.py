@@ -1,14 +1,17 @@
-"""Gain and constant-power pan as batched kernels."""
+"""Gain and pan as batched kernels."""
 
 from __future__ import annotations
-
-import math
 
 import numba as nb
 import numpy as np
 from numba.typed import List
 
 from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, STEADY, advance, begin_row
+from mixtree.units import pan_gains
+
+# parameters, in the order of Gain.PARAMETERS and of Pan.PARAMETERS
+DB = 0
+PAN = 0
 
 
 @nb.njit(cache=True)
@@ -22,7 +25,7 @@ def gain_kernel(
     ramps: List,
     rate: float,
 ) -> None:
-    """Scale each row's track buffer by its gain in dB (parameter 0). Audio-thread safe."""
+    """Scale each row's track buffer by its gain in dB. Audio-thread safe."""
     for r in range(slots.shape[0]):
         s = slots[r]
         pr = params[r]
@@ -31,7 +34,7 @@ def gain_kernel(
         moving = mode == MOVING
         if mode == BYPASSED:
             continue
-        g = 10.0 ** (pr[0, CUR] / 20.0)
+        g = 10.0 ** (pr[DB, CUR] / 20.0)
         if mode == STEADY:
             gf = np.float32(g)
             for i in range(frames):
@@ -40,7 +43,7 @@ def gain_kernel(
             continue
         for i in range(frames):
             if moving:
-                g = 10.0 ** (advance(pr, 0) / 20.0)
+                g = 10.0 ** (advance(pr, DB) / 20.0)
             w = 1.0 + advance(pr, active_row) * (g - 1.0)
             buf[s, i, 0] *= w
             buf[s, i, 1] *= w
@@ -57,10 +60,10 @@ def pan_kernel(
     ramps: List,
     rate: float,
 ) -> None:
-    """Pan each row's track buffer with the constant-power law (parameter 0: -1..1).
+    """Pan each row's stereo track buffer by balance (pan -1..1). Audio-thread safe.
 
-    Left is scaled by cos θ and right by sin θ, θ = (pan + 1)·π/4: -3 dB each side at
-    centre, unity on the side panned to. Audio-thread safe.
+    The stereo law of `mixtree.units.pan_gains`, as a track's own pan applies it to
+    stereo material: unity at centre, the far side fading linearly to silence.
     """
     for r in range(slots.shape[0]):
         s = slots[r]
@@ -70,9 +73,7 @@ def pan_kernel(
         moving = mode == MOVING
         if mode == BYPASSED:
             continue
-        angle = (pr[0, CUR] + 1.0) * (math.pi / 4.0)
-        gl = math.cos(angle)
-        gr = math.sin(angle)
+        gl, gr = pan_gains(pr[PAN, CUR], False)
         if mode == STEADY:
             fl = np.float32(gl)
             fr = np.float32(gr)
@@ -82,9 +83,7 @@ def pan_kernel(
             continue
         for i in range(frames):
             if moving:
-                angle = (advance(pr, 0) + 1.0) * (math.pi / 4.0)
-                gl = math.cos(angle)
-                gr = math.sin(angle)
+                gl, gr = pan_gains(advance(pr, PAN), False)
             a = advance(pr, active_row)
             buf[s, i, 0] *= 1.0 + a * (gl - 1.0)
             buf[s, i, 1] *= 1.0 + a * (gr - 1.0)

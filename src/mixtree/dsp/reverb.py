@@ -6,6 +6,7 @@ import numba as nb
 import numpy as np
 from numba.typed import List
 
+from mixtree.dsp.denormals import LINE_FLOOR
 from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, advance, begin_row
 
 COMBS = (1116, 1188, 1277, 1356, 1422, 1491, 1557, 1617)  # at 44.1 kHz
@@ -26,6 +27,8 @@ def line_lengths(rate: float) -> np.ndarray:
 # state layout: 24 read/write indices, 16 comb lowpass memories, 24 line lengths
 INDICES, FILTERS, LENGTHS = 0, 24, 40
 STATE_SIZE = 64
+# parameters, in the order of Reverb.PARAMETERS
+ROOM_SIZE, DAMPING, MIX = range(3)
 
 
 @nb.njit(cache=True, inline="always")
@@ -33,6 +36,7 @@ def _comb(line: np.ndarray, st: np.ndarray, n: int, base: int, x: float, feedbac
     idx = int(st[INDICES + n])
     y = line[base + idx, 0]
     f = y * (1.0 - damp) + st[FILTERS + n] * damp
+    f = 0.0 if abs(f) < LINE_FLOOR else f
     st[FILTERS + n] = f
     line[base + idx, 0] = x + f * feedback
     idx += 1
@@ -44,7 +48,8 @@ def _comb(line: np.ndarray, st: np.ndarray, n: int, base: int, x: float, feedbac
 def _allpass(line: np.ndarray, st: np.ndarray, n: int, base: int, v: float) -> float:
     idx = int(st[INDICES + n])
     b = line[base + idx, 0]
-    line[base + idx, 0] = v + b * 0.5
+    w = v + b * 0.5
+    line[base + idx, 0] = 0.0 if abs(w) < LINE_FLOOR else w
     idx += 1
     st[INDICES + n] = 0 if idx == st[LENGTHS + n] else idx
     return b - v
@@ -65,7 +70,9 @@ def reverb_kernel(
 
     Parameters: room_size, damping, mix (0 dry..1 wet), then the active amount. Each
     row's 24 lines live end to end in one float32 ``(total, 1)`` buffer, in the order of
-    `line_lengths`, whose values the state carries.
+    `line_lengths`, whose values the state carries. Each comb's memory (what its line
+    feeds back) and each allpass's stored value are flushed below `LINE_FLOOR`, so a
+    tail ends in digital silence instead of circling as subnormals.
     """
     for r in range(slots.shape[0]):
         s = slots[r]
@@ -82,9 +89,9 @@ def reverb_kernel(
                 for p in range(active_row):
                     advance(pr, p)
             wet_amount = advance(pr, active_row)
-            feedback = pr[0, CUR] * 0.28 + 0.7
-            damp = pr[1, CUR] * 0.4
-            mix = pr[2, CUR]
+            feedback = pr[ROOM_SIZE, CUR] * 0.28 + 0.7
+            damp = pr[DAMPING, CUR] * 0.4
+            mix = pr[MIX, CUR]
             x_l = float(buf[s, i, 0])
             x_r = float(buf[s, i, 1])
             x = (x_l + x_r) * INPUT_GAIN

@@ -4,6 +4,8 @@ A parameter table is float64 ``(parameters, 4)``: columns `CUR` (the value now),
 (where the control side wants it), `LAST` (the target the ramp was set up for) and
 `STEP` (how far it moves per frame). The control side only writes `TGT`; the kernels do
 the rest, so a change of target becomes a linear ramp of ``ramps[p]`` frames.
+
+The linear ramp itself (`ramp_step`, `step_toward`) is the faders' too.
 """
 
 from __future__ import annotations
@@ -12,6 +14,21 @@ import numba as nb
 import numpy as np
 
 CUR, TGT, LAST, STEP = 0, 1, 2, 3
+
+
+@nb.njit(cache=True, inline="always")
+def ramp_step(value: float, target: float, frames: int) -> float:
+    """Return how far a linear ramp from ``value`` moves per frame to reach ``target`` in
+    ``frames`` frames (``frames`` > 0)."""
+    return abs(target - value) / frames
+
+
+@nb.njit(cache=True, inline="always")
+def step_toward(value: float, target: float, step: float) -> float:
+    """Return ``value`` moved one ``step`` toward ``target``, stopping on it (never past)."""
+    if value < target:
+        return min(target, value + step)
+    return max(target, value - step)
 
 
 @nb.njit(cache=True, inline="always")
@@ -26,7 +43,7 @@ def begin_block(params: np.ndarray, ramps: np.ndarray) -> bool:
                 params[p, CUR] = tgt
                 params[p, STEP] = 0.0
             else:
-                params[p, STEP] = abs(tgt - params[p, CUR]) / ramps[p]
+                params[p, STEP] = ramp_step(params[p, CUR], tgt, ramps[p])
         if params[p, CUR] != tgt:
             moving = True
     return moving
@@ -38,11 +55,7 @@ def advance(params: np.ndarray, p: int) -> float:
     cur = params[p, CUR]
     tgt = params[p, TGT]
     if cur != tgt:
-        step = params[p, STEP]
-        if cur < tgt:
-            cur = min(tgt, cur + step)
-        else:
-            cur = max(tgt, cur - step)
+        cur = step_toward(cur, tgt, params[p, STEP])
         params[p, CUR] = cur
     return cur
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from mixtree.dsp.biquad import KINDS, PEAK, SECTION, design, eq3_kernel, filter_kernel
+from mixtree.dsp.biquad import KINDS, SECTION, design, eq3_design, eq3_kernel, filter_kernel
 from mixtree.effects.base import Effect
 from mixtree.effects.parameters import Parameter
 
@@ -63,8 +63,4 @@ class EQ3(Effect):
         super().__init__(low_db=low_db, mid_db=mid_db, high_db=high_db, low_freq=low_freq, high_freq=high_freq)
 
     def _init_state(self, state: np.ndarray) -> None:
-        low_db, mid_db, high_db, lo, hi = self._dsp_values()
-        rate = float(self.sample_rate)
-        design(KINDS.index("lowshelf"), lo, _SHELF_Q, low_db, rate, state[0:5])
-        design(PEAK, math.sqrt(lo * hi), 0.7, mid_db, rate, state[SECTION : SECTION + 5])
-        design(KINDS.index("highshelf"), hi, _SHELF_Q, high_db, rate, state[2 * SECTION : 2 * SECTION + 5])
+        eq3_design(*self._dsp_values(), float(self.sample_rate), state)

@@ -16,7 +16,11 @@ class Gain(Effect):
 
 
 class Pan(Effect):
-    """Pan with the constant-power law: left × cos θ, right × sin θ, θ = (pan + 1)·π/4."""
+    """Pan stereo by balance: unity at centre, the far side fading linearly to silence.
+
+    The stereo law of `mixtree.units.pan_gains`, as a track's fader pans stereo material,
+    so the effect is neutral at its default; the fader's own pan follows, after the effects.
+    """
 
     effect_type = "pan"
     PARAMETERS = (Parameter("pan", "Pan", -1.0, 1.0, 0.0),)
