@@ -156,3 +156,20 @@ def test_closed_faders_and_silent_sends_round_trip_as_null(project, tmp_path):
     t.add_send(bus.id, level_db=-math.inf)
     q = mt.Project.load(project.save(tmp_path / "s.json"))
     assert q.tracks[0].volume_db == -math.inf and q.tracks[0].sends[0].level_db == -math.inf
+
+
+def test_an_offline_effect_keeps_only_what_a_file_can_hold(saved):
+    path, doc = saved
+    effect = doc["tracks"][0]["children"][0]["effects"][0]
+    effect["type"] = "vendor.Thing"
+    effect["parameters"] = {"drive": float("inf")}
+    with pytest.raises(
+        mt.ProjectFileError, match=r"effects\[0\]\.parameters\.drive: expected a finite number, not inf"
+    ):
+        _load(path, doc)
+    nested: list = []
+    for _ in range(200):
+        nested = [nested]
+    effect["parameters"] = {"deep": nested}
+    with pytest.raises(mt.ProjectFileError, match="nests deeper than 64 levels"):
+        _load(path, doc)

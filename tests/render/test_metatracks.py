@@ -239,7 +239,7 @@ def test_an_alias_sends_where_its_tracks_send(project, wav):
     serial = eng._player.plan.serial
     [eng.process() for _ in range(10)]
     sends = eng._player.plan.sends
-    assert eng._player.plan.serial == serial and np.all(sends.target < 0.01) and len(sends.ids) == 2
+    assert eng._player.plan.serial == serial and np.all(sends.rows.target < 0.01) and len(sends.ids) == 2
     eng.close()
 
 
@@ -252,7 +252,10 @@ def test_a_send_to_a_bus_inside_the_aliased_metatrack_goes_to_that_bus_s_instanc
     t.add_send(inner.id)
     project.add_audio_track("Host").add_alias(m.id, start=2.0, duration=1.0)
     plan = compile_plan(project)
-    routes = {(int(plan.ids[s]) < 0, int(plan.ids[d]) < 0) for s, d in zip(plan.sends.src, plan.sends.dst, strict=True)}
+    routes = {
+        (int(plan.ids[s]) < 0, int(plan.ids[d]) < 0)
+        for s, d in zip(plan.sends.rows.src, plan.sends.rows.dst, strict=True)
+    }
     assert routes == {(False, False), (True, True)}  # original to original, instance to instance
 
 
@@ -270,7 +273,7 @@ def test_a_nested_alias_sends_to_the_copy_of_the_bus_its_outer_alias_plays(proje
 
     def bus_of(instance: tuple[int, ...]) -> int:
         k = plan.sends.index_by_id[instance_id(instance, t.sends[0].id)]
-        return int(plan.ids[plan.sends.dst[k]])
+        return int(plan.ids[plan.sends.rows.dst[k]])
 
     assert bus_of((inner.id,)) == bus.id
     assert bus_of((top.id, inner.id)) == instance_id((top.id,), bus.id)

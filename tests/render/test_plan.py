@@ -30,15 +30,16 @@ def test_steady_state_processing_allocates_nothing(project, wav):
     plan = compile_plan(project, CompileOptions(max_block=256))
     out = np.zeros((256, 2), np.float32)
     tracemalloc.start()
-    for k in range(50):  # warm up
-        plan.process(out, k * 256)
-    before = tracemalloc.take_snapshot()
-    for k in range(50, 900):
-        plan.process(out, k * 256)
-    after = tracemalloc.take_snapshot()
+    mine = [tracemalloc.Filter(False, tracemalloc.__file__)]  # not what measuring allocates
+    snapshots = []
+    for _ in range(3):  # warm-up, a window to discard (caches settle), the window measured
+        snapshots.append(tracemalloc.take_snapshot().filter_traces(mine))
+        for k in range(2000):
+            plan.process(out, k % 900 * 256)
+    after = tracemalloc.take_snapshot().filter_traces(mine)
     tracemalloc.stop()
-    grown = sum(s.size_diff for s in after.compare_to(before, "filename") if s.size_diff > 0)
-    assert grown < 4096, f"{grown} bytes allocated over 850 blocks"
+    grown = sum(s.size_diff for s in after.compare_to(snapshots[-1], "filename") if s.size_diff > 0)
+    assert grown < 2048, f"{grown} bytes allocated over 2000 blocks"
 
 
 def test_a_swapped_plan_adopts_the_playing_gains_and_ramps_to_its_own(project, ones):
@@ -49,12 +50,12 @@ def test_a_swapped_plan_adopts_the_playing_gains_and_ramps_to_its_own(project, o
     new = compile_plan(project, CompileOptions(previous=old))
     s = new.slot_of(t.id)
     new.adopt(old, ramp_frames=480, xfade_frames=0)
-    assert np.array_equal(new.gain[s], old.gain[s])
-    assert (new.target[s] < new.gain[s]).all()
-    np.testing.assert_allclose(new.step[s], (new.gain[s] - new.target[s]) / 480)
+    assert np.array_equal(new.faders.gain[s], old.faders.gain[s])
+    assert (new.faders.target[s] < new.faders.gain[s]).all()
+    np.testing.assert_allclose(new.faders.step[s], (new.faders.gain[s] - new.faders.target[s]) / 480)
     out = np.zeros((512, 2), np.float32)
     new.process(out, 0)
-    assert np.array_equal(new.gain[s], new.target[s])  # reached within the block
+    assert np.array_equal(new.faders.gain[s], new.faders.target[s])  # reached within the block
 
 
 def test_adopt_matches_tracks_by_id_even_across_skipped_plans(project, ones):
@@ -67,4 +68,4 @@ def test_adopt_matches_tracks_by_id_even_across_skipped_plans(project, ones):
     c = compile_plan(project, CompileOptions(previous=b))  # the audio thread never took b
     c.adopt(a, 480, 0)
     assert c.carry_map.tolist() == [0, -1, 1]
-    assert np.array_equal(c.gain[2], a.gain[1]) and (c.step[2] > 0).all()
+    assert np.array_equal(c.faders.gain[2], a.faders.gain[1]) and (c.faders.step[2] > 0).all()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba as nb
 import numpy as np
 from numba import types
@@ -21,35 +23,39 @@ def source_list(sources: list[np.ndarray]) -> List:
     return out
 
 
-@nb.njit(cache=True)
-def read_clips(
-    track_buf: np.ndarray,
-    frames: int,
-    block_start: int,
-    clip_track: np.ndarray,
-    clip_start: np.ndarray,
-    clip_end: np.ndarray,
-    clip_source: np.ndarray,
-    clip_offset: np.ndarray,
-    clip_gain: np.ndarray,
-    clip_fade_in: np.ndarray,
-    clip_fade_out: np.ndarray,
-    clip_curve: np.ndarray,
-    clip_reversed: np.ndarray,
-    clip_upmix: np.ndarray,
-    clip_window: np.ndarray,
-    sources: List,
-) -> None:
-    """Add every clip overlapping ``[block_start, block_start + frames)`` into ``track_buf``.
+class ClipTable(NamedTuple):
+    """Every whole-frame clip of a plan as parallel arrays, one row per clip."""
 
-    ``track_buf`` is float32 ``(slots, max_frames, 2)``, cleared by the caller. Clip arrays
-    are per clip: the track slot, the absolute first and end frame, the source index and
-    the source frame at the clip's first frame, linear gain, fade lengths in frames, fade
-    curve code, reversed flag, and the gain a mono source gets on each side (1 in a mono
-    track, -3 dB in a stereo one), and the window of output frames it may sound in (int64
-    ``(clips, 2)``, narrower than the clip for aliases). A reversed clip plays frames
-    ``offset + length - 1`` down to ``offset``. Audio-thread safe: no allocation.
+    track: np.ndarray  # int32 slot the clip sounds on
+    start: np.ndarray  # int64 absolute first frame
+    end: np.ndarray  # int64 absolute end frame (exclusive)
+    source: np.ndarray  # int32 index into the plan's sources
+    offset: np.ndarray  # int64 source frame at the clip's first frame
+    gain: np.ndarray  # float32 linear
+    fade_in: np.ndarray  # int64 frames
+    fade_out: np.ndarray  # int64 frames
+    curve: np.ndarray  # int8 fade curve code (`dsp.fades`)
+    reversed: np.ndarray  # bool
+    upmix: np.ndarray  # float32 gain of a mono source on each side (1 in a mono track, -3 dB in a stereo one)
+    window: np.ndarray  # int64 (clips, 2) output frames the clip may sound in (narrower for aliases)
+
+
+@nb.njit(cache=True)
+def read_clips(track_buf: np.ndarray, frames: int, block_start: int, clips: ClipTable, sources: List) -> None:
+    """Add every clip of ``clips`` overlapping ``[block_start, block_start + frames)`` into
+    ``track_buf``.
+
+    ``track_buf`` is float32 ``(slots, max_frames, 2)``, cleared by the caller; ``sources``
+    the float32 ``(frames, channels)`` sources the table's ``source`` column indexes. A
+    reversed clip plays frames ``offset + length - 1`` down to ``offset``. Audio-thread
+    safe: no allocation.
     """
+    clip_track, clip_start, clip_end, clip_source, clip_offset, clip_gain = (
+        clips.track, clips.start, clips.end, clips.source, clips.offset, clips.gain
+    )  # fmt: skip
+    clip_fade_in, clip_fade_out, clip_curve, clip_reversed, clip_upmix, clip_window = (
+        clips.fade_in, clips.fade_out, clips.curve, clips.reversed, clips.upmix, clips.window
+    )  # fmt: skip
     block_end = block_start + frames
     for c in range(clip_track.shape[0]):
         start = clip_start[c]

@@ -3,11 +3,37 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numba as nb
 import numpy as np
 
+from mixtree.dsp.smoothing import ramp_step, step_toward
 from mixtree.units import pan_gains
+
+
+class Faders(NamedTuple):
+    """Every slot's fader: float64 ``(slots, 2)`` left/right gains (volume, pan and
+    audibility folded together) now, where they head and how far they move per frame;
+    float32 ``(slots, 2)`` post-fader peak and RMS of the last block."""
+
+    gain: np.ndarray
+    target: np.ndarray
+    step: np.ndarray
+    peak: np.ndarray
+    rms: np.ndarray
+
+
+class SendRows(NamedTuple):
+    """Every send, one row each: source and bus slots, pre-fader flag, and its level's
+    gain now, target and per-frame step (float64)."""
+
+    src: np.ndarray
+    dst: np.ndarray
+    pre: np.ndarray
+    gain: np.ndarray
+    target: np.ndarray
+    step: np.ndarray
 
 
 @nb.njit(cache=True)
@@ -25,17 +51,16 @@ def fader_targets(
     pan: np.ndarray,
     mono: np.ndarray,
     audible: np.ndarray,
-    gain: np.ndarray,
-    target: np.ndarray,
-    step: np.ndarray,
+    faders: Faders,
     ramp_frames: int,
 ) -> None:
     """Set each slot's left/right fader target from volume (linear), pan and audibility.
 
-    A slot whose target changes ramps there linearly from its current ``gain`` over
+    A slot whose target changes ramps there linearly from its current gain over
     ``ramp_frames`` frames (0: jump). Mono slots use the constant-power pan law, stereo
     ones balance. Audio-thread safe: no allocation.
     """
+    gain, target, step = faders.gain, faders.target, faders.step
     for s in range(volume.shape[0]):
         left, right = pan_gains(pan[s], mono[s])
         g = volume[s] if audible[s] else 0.0
@@ -48,7 +73,7 @@ def fader_targets(
                 gain[s, ch] = t
                 step[s, ch] = 0.0
             else:
-                step[s, ch] = abs(t - gain[s, ch]) / ramp_frames
+                step[s, ch] = ramp_step(gain[s, ch], t, ramp_frames)
 
 
 @nb.njit(cache=True)
@@ -60,37 +85,23 @@ def _finite(track_buf: np.ndarray, s: int, frames: int) -> bool:
     return True
 
 
-@nb.njit(cache=True, inline="always")
-def _ramp(g: float, target: float, step: float) -> float:
-    if g < target:
-        g += step
-        return target if g > target else g
-    g -= step
-    return target if g < target else g
-
-
 @nb.njit(cache=True)
 def mix_into_parents(
     track_buf: np.ndarray,
     frames: int,
     slots: np.ndarray,
     parent: np.ndarray,
-    gain: np.ndarray,
-    target: np.ndarray,
-    step: np.ndarray,
-    peak: np.ndarray,
-    rms: np.ndarray,
+    faders: Faders,
     failed: np.ndarray,
 ) -> None:
     """Add each slot of ``slots`` into its parent's buffer through its fader; meter it.
 
-    ``gain``, ``target`` and ``step`` are float64 ``(slots, 2)``: the current left/right
-    gain (volume, pan and audibility folded together), where it is heading, and how far it
-    moves per frame. Gains ramp per frame, so the result does not depend on block size.
-    ``peak`` and ``rms`` (float32 ``(slots, 2)``) receive the block's post-fader levels.
-    A slot whose buffer holds NaN or infinity is flagged in ``failed`` and, like every
-    flagged slot, contributes nothing. Audio-thread safe: no allocation.
+    Gains ramp per frame, so the result does not depend on block size; the faders' peak
+    and RMS receive the block's post-fader levels. A slot whose buffer holds NaN or
+    infinity is flagged in ``failed`` and, like every flagged slot, contributes nothing.
+    Audio-thread safe: no allocation.
     """
+    gain, target, step, peak, rms = faders
     for j in range(slots.shape[0]):
         s = slots[j]
         p = parent[s]
@@ -113,7 +124,7 @@ def mix_into_parents(
                 continue
             for i in range(frames):
                 if g != tgt:
-                    g = _ramp(g, tgt, st)
+                    g = step_toward(g, tgt, st)
                 v = np.float32(g) * track_buf[s, i, ch]
                 track_buf[p, i, ch] += v
                 a = abs(v)
@@ -130,11 +141,7 @@ def write_output(
     track_buf: np.ndarray,
     frames: int,
     slot: int,
-    gain: np.ndarray,
-    target: np.ndarray,
-    step: np.ndarray,
-    peak: np.ndarray,
-    rms: np.ndarray,
+    faders: Faders,
     failed: np.ndarray,
     out: np.ndarray,
 ) -> None:
@@ -143,6 +150,7 @@ def write_output(
     Same smoothing and non-finite guard as `mix_into_parents`: a failed master writes
     silence. Audio-thread safe: writes into ``out`` only.
     """
+    gain, target, step, peak, rms = faders
     if not failed[slot] and not _finite(track_buf, slot, frames):
         failed[slot] = True
     if failed[slot]:
@@ -158,7 +166,7 @@ def write_output(
         sq = 0.0
         for i in range(frames):
             if g != tgt:
-                g = _ramp(g, tgt, st)
+                g = step_toward(g, tgt, st)
             v = np.float32(g) * track_buf[slot, i, ch]
             out[i, ch] = v
             a = abs(v)
@@ -191,28 +199,23 @@ def crossfade(out: np.ndarray, old: np.ndarray, frames: int, done: int, length: 
 def mix_sends(
     track_buf: np.ndarray,
     frames: int,
-    sends: np.ndarray,
-    send_src: np.ndarray,
-    send_dst: np.ndarray,
-    send_pre: np.ndarray,
-    send_gain: np.ndarray,
-    send_target: np.ndarray,
-    send_step: np.ndarray,
+    which: np.ndarray,
+    sends: SendRows,
     audible: np.ndarray,
     failed: np.ndarray,
-    gain: np.ndarray,
-    target: np.ndarray,
-    step: np.ndarray,
+    faders: Faders,
 ) -> None:
-    """Add the sends listed in ``sends`` into their buses.
+    """Add the sends whose rows ``which`` lists into their buses.
 
     A pre-fader send takes the track's buffer after its effects; a post-fader one also
     follows the track's fader and pan, ramping exactly as `mix_into_parents` will in this
     block. Send levels ramp per frame like faders. Sends of silent (muted, soloed-away)
     or failed tracks carry nothing. Call before `mix_into_parents`. Audio-thread safe.
     """
-    for j in range(sends.shape[0]):
-        k = sends[j]
+    send_src, send_dst, send_pre, send_gain, send_target, send_step = sends
+    gain, target, step = faders.gain, faders.target, faders.step
+    for j in range(which.shape[0]):
+        k = which[j]
         s = send_src[k]
         d = send_dst[k]
         sg = send_gain[k]
@@ -224,12 +227,12 @@ def mix_sends(
             lv = sg
             for i in range(frames):
                 if lv != st:
-                    lv = _ramp(lv, st, ss)
+                    lv = step_toward(lv, st, ss)
                 if send_pre[k]:
                     f = 1.0 if open_ else 0.0
                 else:
                     if g != target[s, ch]:
-                        g = _ramp(g, target[s, ch], step[s, ch])
+                        g = step_toward(g, target[s, ch], step[s, ch])
                     f = g if not failed[s] else 0.0
                 track_buf[d, i, ch] += np.float32(lv * f) * track_buf[s, i, ch]
             if ch == 1:

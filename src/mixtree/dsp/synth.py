@@ -8,6 +8,7 @@ pedal, CC7 volume gain, note-on counter, release counter), then `VOICES` rows of
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numba as nb
 import numpy as np
@@ -28,6 +29,20 @@ OFF, ATTACK, DECAY, SUSTAINING, RELEASE = range(5)
 NOTE_OFF, NOTE_ON, CC, BEND_EVENT, PROGRAM = range(5)
 # parameters, in the order of PolySynth.PARAMETERS
 (WAVE, A, D, S, R, CUTOFF, RESO, F_ENV, FA, FD, FS, FR, VEL_SENS, BEND_RANGE, GAIN) = range(15)
+
+
+class MidiEvents(NamedTuple):
+    """The events of every row of an instrument table, sorted by frame within each row:
+    row ``r``'s are ``[lo[r], hi[r])``. Kinds are `NOTE_OFF`, `NOTE_ON`, `CC`,
+    `BEND_EVENT` and `PROGRAM`; data1 is the note or controller number, data2 the
+    velocity or value."""
+
+    time: np.ndarray  # int64 absolute frame
+    kind: np.ndarray  # int8
+    d1: np.ndarray  # int32
+    d2: np.ndarray  # int32
+    lo: np.ndarray  # int64 each row's first event
+    hi: np.ndarray  # int64 each row's end
 
 
 @nb.njit(cache=True, inline="always")
@@ -247,19 +262,15 @@ def synth_kernel(
     states: List,
     ramps: List,
     rate: float,
-    ev_time: np.ndarray,
-    ev_kind: np.ndarray,
-    ev_d1: np.ndarray,
-    ev_d2: np.ndarray,
-    row_lo: np.ndarray,
-    row_hi: np.ndarray,
+    events: MidiEvents,
 ) -> None:
     """Add each row's instrument output for the block into its track buffer.
 
-    Events of row ``r`` are ``ev_*[row_lo[r]:row_hi[r]]``, sorted by absolute frame; each
-    is applied on its frame, the voices rendered between events, so timing is exact to
-    the sample and independent of the block size. Audio-thread safe: no allocation.
+    Each row's events (see `MidiEvents`) are applied on their frames, the voices rendered
+    between events, so timing is exact to the sample and independent of the block size.
+    Audio-thread safe: no allocation.
     """
+    ev_time, ev_kind, ev_d1, ev_d2, row_lo, row_hi = events
     block_end = block_start + frames
     for r in range(slots.shape[0]):
         s = slots[r]
@@ -297,12 +308,7 @@ def chase_kernel(
     params: List,
     states: List,
     rate: float,
-    ev_time: np.ndarray,
-    ev_kind: np.ndarray,
-    ev_d1: np.ndarray,
-    ev_d2: np.ndarray,
-    row_lo: np.ndarray,
-    row_hi: np.ndarray,
+    events: MidiEvents,
     held: np.ndarray,
 ) -> None:
     """Set each row's instrument up as playback from ``position`` should find it.
@@ -311,6 +317,7 @@ def chase_kernel(
     left; notes held across it start again there (note chase), so starting or seeking
     into a long note plays it. ``held`` is ``(rows, 128)`` scratch. Audio-thread safe.
     """
+    ev_time, ev_kind, ev_d1, ev_d2, row_lo, row_hi = events
     for r in range(row_lo.shape[0]):
         pr = params[r]
         st = states[r]

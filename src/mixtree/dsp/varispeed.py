@@ -6,6 +6,8 @@ any number of metatracks is read with one bandlimited interpolation (`resample.r
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba as nb
 import numpy as np
 from numba.typed import List
@@ -14,36 +16,35 @@ from mixtree.dsp.fades import fade_gain
 from mixtree.dsp.resample import TABLE, read, taps_scale
 
 
-@nb.njit(cache=True)
-def read_varispeed(
-    track_buf: np.ndarray,
-    frames: int,
-    block_start: int,
-    row_track: np.ndarray,
-    row_t0: np.ndarray,
-    row_a: np.ndarray,
-    row_length: np.ndarray,
-    row_speed: np.ndarray,
-    row_source: np.ndarray,
-    row_offset: np.ndarray,
-    row_gain: np.ndarray,
-    row_fade_in: np.ndarray,
-    row_fade_out: np.ndarray,
-    row_curve: np.ndarray,
-    row_reversed: np.ndarray,
-    row_upmix: np.ndarray,
-    row_window: np.ndarray,
-    sources: List,
-) -> None:
-    """Add every varispeed clip overlapping the block into ``track_buf``.
+class VarispeedTable(NamedTuple):
+    """Every clip of a plan whose source plays at a rate other than 1, one row each."""
 
-    Per row: the track slot; ``t0``, the output frame (fractional) of the clip's start;
-    ``a``, clip-timeline frames per output frame; ``length``, the clip's length in
-    timeline frames; ``speed``, source frames per timeline frame; the source index and
-    the source frame of the clip's start; linear gain; fades in timeline frames, curve,
-    reversed flag, mono upmix gain; ``window`` (int64 ``(rows, 2)``), output frames the row
-    may sound in (aliases). Audio-thread safe: no allocation.
-    """
+    track: np.ndarray  # int32 slot the clip sounds on
+    t0: np.ndarray  # float64 output frame (fractional) of the clip's start
+    a: np.ndarray  # float64 clip-timeline frames per output frame
+    length: np.ndarray  # float64 the clip's length in timeline frames
+    speed: np.ndarray  # float64 source frames per timeline frame
+    source: np.ndarray  # int32 index into the plan's sources
+    offset: np.ndarray  # float64 source frame of the clip's start
+    gain: np.ndarray  # float64 linear
+    fade_in: np.ndarray  # float64 timeline frames
+    fade_out: np.ndarray  # float64 timeline frames
+    curve: np.ndarray  # int8 fade curve code
+    reversed: np.ndarray  # bool
+    upmix: np.ndarray  # float64 gain of a mono source on each side
+    window: np.ndarray  # int64 (rows, 2) output frames the row may sound in (aliases)
+
+
+@nb.njit(cache=True)
+def read_varispeed(track_buf: np.ndarray, frames: int, block_start: int, rows: VarispeedTable, sources: List) -> None:
+    """Add every varispeed clip of ``rows`` overlapping the block into ``track_buf``,
+    resampled once (`resample.read`). Audio-thread safe: no allocation."""
+    row_track, row_t0, row_a, row_length, row_speed, row_source, row_offset = (
+        rows.track, rows.t0, rows.a, rows.length, rows.speed, rows.source, rows.offset
+    )  # fmt: skip
+    row_gain, row_fade_in, row_fade_out, row_curve, row_reversed, row_upmix, row_window = (
+        rows.gain, rows.fade_in, rows.fade_out, rows.curve, rows.reversed, rows.upmix, rows.window
+    )  # fmt: skip
     table = TABLE
     block_end = block_start + frames
     for r in range(row_track.shape[0]):

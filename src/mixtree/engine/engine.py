@@ -300,8 +300,8 @@ class Engine:
     def _meters(self) -> Event:
         plan = self._player.plan
         ids = plan.ids.tolist()
-        peak = plan.peak.tolist()
-        rms = plan.rms.tolist()
+        peak = plan.faders.peak.tolist()
+        rms = plan.faders.rms.tolist()
         return Event(
             "meters",
             position=self._player.position,

@@ -94,7 +94,7 @@ def export_stems(
                 live = ~plan.failed
                 for k, owned in enumerate(slots):
                     owned = owned[live[owned]]
-                    gains = plan.gain[owned].astype(np.float32)[:, None, :]
+                    gains = plan.faders.gain[owned].astype(np.float32)[:, None, :]
                     chunk[k, b : b + m] = (gains * plan.track_buf[owned, :m]).sum(axis=0)
             for k, f in enumerate(out):
                 f.write(quantizers[k](chunk[k, :n]))

@@ -19,7 +19,17 @@ from mixtree.effects.offline import OfflineEffect
 from mixtree.errors import MediaError
 from mixtree.model.clip import AliasClip, Clip
 from mixtree.model.midi import MidiClip, MidiEvent, MidiNote
-from mixtree.model.operations import AddAlias, AddClip, AddEffect, AddMidiClip, AddSend, SetFrozen, SetMeter, SetTempo
+from mixtree.model.operations import (
+    AddAlias,
+    AddClip,
+    AddEffect,
+    AddMidiClip,
+    AddSend,
+    SetFrozen,
+    SetMeter,
+    SetProjectAttribute,
+    SetTempo,
+)
 from mixtree.model.pool import Source, decode_source, offline_source
 from mixtree.model.project import Project
 from mixtree.model.registry import MAX_ID
@@ -192,6 +202,25 @@ def _whole(value: Any, where: str, what: str, low: int, high: int) -> int:
     return value
 
 
+def _plain(value: Any, where: str, depth: int = 0) -> None:
+    # plain data a project file can hold: objects with string keys, lists, strings,
+    # finite numbers, booleans and null, nested at most MAX_DEPTH deep
+    if depth > MAX_DEPTH:
+        raise DocumentError(where, f"nests deeper than {MAX_DEPTH} levels")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise DocumentError(where, f"keys are strings, not {_show(key)}")
+            _plain(item, _at(where, key), depth + 1)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _plain(item, _at(where, i), depth + 1)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise DocumentError(where, f"expected a finite number, not {value!r}")
+    elif value is not None and not isinstance(value, str | int | float):
+        raise DocumentError(where, f"expected plain data, not {_show(value)}")
+
+
 def _names(ident: Any, table: dict[int, Any]) -> bool:
     # an id read from a file names an entry of ``table`` (it may be of any type at all)
     return isinstance(ident, int) and not isinstance(ident, bool) and ident in table
@@ -228,7 +257,7 @@ class _Reader:
         self.project = project
         self.loaded = Loaded(project)
         nesting = doc.get("max_nesting", project.max_nesting)
-        project._max_nesting = _whole(nesting, "max_nesting", "max_nesting", 1, MAX_DEPTH)
+        SetProjectAttribute("max_nesting", _whole(nesting, "max_nesting", "max_nesting", 1, MAX_DEPTH)).apply(project)
         self._tempo_map(doc)
         for i, s in enumerate(_list(doc, "sources", "")):
             self._source(_object(s, f"sources[{i}]"), f"sources[{i}]")
@@ -430,6 +459,7 @@ class _Reader:
                 what = "an instrument" if instrument else "an effect"
                 raise DocumentError(_at(where, "type"), f"{kind!r} is not {what}")
         else:
+            _plain(state, where)  # kept as it is and written back: it must be what a file can hold
             effect = OfflineEffect(state, instrument=instrument)
             name = track.get("name", "?")
             self.loaded.offline_effects.append(f"{where} {kind!r} on {name!r}")  # type: ignore[union-attr]
@@ -439,28 +469,26 @@ class _Reader:
     def _link(self, kind: str, track: Track, doc: Any, where: str) -> None:
         doc = _object(doc, where)
         ident = self._id(doc, where)
-        if kind == "send":
-            bus = _get(doc, "bus", where)
-            if not _names(bus, self.project.registry.records) or not isinstance(
-                self.project.registry.records[bus], BusTrack
-            ):
-                raise DocumentError(_at(where, "bus"), f"no bus with id {_show(bus)}")
-            values = self._values(doc, _SEND, where, "a send")
-            try:
-                send = Send(ident, track.id, bus, **values)
-                AddSend(send).apply(self.project)
-            except ValueError as exc:
-                raise DocumentError(where, str(exc)) from exc
-            return
-        target = _get(doc, "metatrack", where)
-        if not _names(target, self.project.registry.records) or not isinstance(
-            self.project.registry.records[target], Metatrack
-        ):
-            raise DocumentError(_at(where, "metatrack"), f"no metatrack with id {_show(target)}")
-        values = self._values(doc, _ALIAS, where, "an alias")
         try:
-            alias = AliasClip(ident, target, _get(doc, "start", where), _get(doc, "duration", where),
-                              values.get("offset", 0.0))  # fmt: skip
-            AddAlias(track.id, alias).apply(self.project)
+            if kind == "send":
+                bus = self._target(doc, "bus", BusTrack, where, "bus")
+                values = self._values(doc, _SEND, where, "a send")
+                op: AddSend | AddAlias = AddSend(Send(ident, track.id, bus, **values))
+            else:
+                target = self._target(doc, "metatrack", Metatrack, where, "metatrack")
+                values = self._values(doc, _ALIAS, where, "an alias")
+                start, duration = _get(doc, "start", where), _get(doc, "duration", where)
+                op = AddAlias(track.id, AliasClip(ident, target, start, duration, values.get("offset", 0.0)))
+            op.apply(self.project)
+        except DocumentError:
+            raise
         except ValueError as exc:
             raise DocumentError(where, str(exc)) from exc
+
+    def _target(self, doc: dict[str, Any], key: str, kind: type[Track], where: str, what: str) -> int:
+        # the id of a track of ``kind`` that ``doc[key]`` names
+        ident = _get(doc, key, where)
+        records = self.project.registry.records
+        if not _names(ident, records) or not isinstance(records[ident], kind):
+            raise DocumentError(_at(where, key), f"no {what} with id {_show(ident)}")
+        return ident

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mixtree.dsp.clips import source_list
+from mixtree.dsp.clips import ClipTable, source_list
 from mixtree.dsp.fades import curve_code
+from mixtree.dsp.mixer import Faders, SendRows
+from mixtree.dsp.varispeed import VarispeedTable
 from mixtree.effects.base import Effect
 from mixtree.model.clip import Clip
 from mixtree.model.pool import Source
@@ -16,7 +18,7 @@ from mixtree.model.project import Project
 from mixtree.model.structure import ancestors, walk
 from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, MidiTrack, Send, Track
 from mixtree.render.midi_events import midi_table
-from mixtree.render.plan import ALWAYS, MAX_BLOCK, MIN_BLOCK, ClipTable, RenderPlan, SendTable, VarispeedTable
+from mixtree.render.plan import ALWAYS, MAX_BLOCK, MIN_BLOCK, RenderPlan, SendTable
 from mixtree.render.stages import chain_stages
 from mixtree.units import db_to_gain
 
@@ -198,12 +200,14 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
             send_copies.setdefault(send.id, []).append(k)
     send_table = SendTable(
         ids=np.array([ident for _, ident, _, _ in routes], np.int64),
-        src=np.array([src for _, _, src, _ in routes], np.int32),
-        dst=np.array([dst for _, _, _, dst in routes], np.int32),
-        pre=np.array([send.pre_fader for send, _, _, _ in routes], np.bool_),
-        gain=np.array([db_to_gain(send.level_db) for send, _, _, _ in routes], np.float64),
-        target=np.array([db_to_gain(send.level_db) for send, _, _, _ in routes], np.float64),
-        step=np.zeros(len(routes), np.float64),
+        rows=SendRows(
+            src=np.array([src for _, _, src, _ in routes], np.int32),
+            dst=np.array([dst for _, _, _, dst in routes], np.int32),
+            pre=np.array([send.pre_fader for send, _, _, _ in routes], np.bool_),
+            gain=np.array([db_to_gain(send.level_db) for send, _, _, _ in routes], np.float64),
+            target=np.array([db_to_gain(send.level_db) for send, _, _, _ in routes], np.float64),
+            step=np.zeros(len(routes), np.float64),
+        ),
         by_level=tuple(
             np.array([k for k in range(len(routes)) if send_rank[k] in {int(rank[x]) for x in level}], np.int32)
             for level in levels
@@ -265,11 +269,13 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
         solo=np.array([t.solo for t in tracks], dtype=np.bool_),
         solo_safe=np.array([isinstance(t, BusTrack) and t.solo_safe for t in tracks], dtype=np.bool_),
         audible=np.zeros(n, dtype=np.bool_),
-        gain=np.zeros((n, 2), dtype=np.float64),
-        target=np.zeros((n, 2), dtype=np.float64),
-        step=np.zeros((n, 2), dtype=np.float64),
-        peak=np.zeros((n, 2), dtype=np.float32),
-        rms=np.zeros((n, 2), dtype=np.float32),
+        faders=Faders(
+            gain=np.zeros((n, 2), dtype=np.float64),
+            target=np.zeros((n, 2), dtype=np.float64),
+            step=np.zeros((n, 2), dtype=np.float64),
+            peak=np.zeros((n, 2), dtype=np.float32),
+            rms=np.zeros((n, 2), dtype=np.float32),
+        ),
         carry_map=np.full(n, -1, dtype=np.int32),
         crossfade=previous is not None,
     )

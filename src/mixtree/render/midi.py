@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mixtree.dsp.synth import MidiEvents
 from mixtree.dsp.typed import typed_list
 from mixtree.effects.base import Effect
 
@@ -16,9 +17,11 @@ Row = tuple[int, Effect, list[tuple[int, int, int, int]], tuple[int, ...]]
 class InstrumentGroup:
     """The MIDI tracks whose instruments share one type: slots, memory, events by row.
 
-    The type gives three kernels (see `Effect`): ``kernel`` renders the rows' voices with
-    their events, ``chase_kernel`` sets them up for playback from a position, and
-    ``release_kernel`` releases one row's voices.
+    The type gives three kernels (see `Effect`): ``kernel(buf, frames, position, slots,
+    params, states, ramps, rate, events)`` renders the rows' voices with their events
+    (`MidiEvents`), ``chase_kernel(position, params, states, rate, events, held)`` sets
+    them up for playback from a position, and ``release_kernel(state, params, rate)``
+    releases one row's voices.
     """
 
     __slots__ = (
@@ -28,12 +31,8 @@ class InstrumentGroup:
         "states",
         "ramps",
         "rate",
-        "time",
-        "kind",
-        "d1",
-        "d2",
-        "lo",
-        "hi",
+        "events",
+        "no_events",
         "held",
         "kernel",
         "chase_kernel",
@@ -53,28 +52,29 @@ class InstrumentGroup:
         self.rate = float(rate)
         events = [ev for r in rows for ev in r[2]]
         bounds = np.cumsum([0] + [len(r[2]) for r in rows])
-        self.lo = bounds[:-1].astype(np.int64)
-        self.hi = bounds[1:].astype(np.int64)
-        self.time = np.array([e[0] for e in events], np.int64)
-        self.kind = np.array([e[1] for e in events], np.int8)
-        self.d1 = np.array([e[2] for e in events], np.int32)
-        self.d2 = np.array([e[3] for e in events], np.int32)
+        lo = bounds[:-1].astype(np.int64)
+        self.events = MidiEvents(
+            time=np.array([e[0] for e in events], np.int64),
+            kind=np.array([e[1] for e in events], np.int8),
+            d1=np.array([e[2] for e in events], np.int32),
+            d2=np.array([e[3] for e in events], np.int32),
+            lo=lo,
+            hi=bounds[1:].astype(np.int64),
+        )
+        self.no_events = self.events._replace(hi=lo)  # every row empty: voices play on, nothing new
         self.held = np.zeros((len(rows), 128), np.int32)
 
     def run(self, buf: np.ndarray, frames: int, position: int, events: bool) -> None:
         """Add the rows' output for the block (see `MidiTable.run`). Audio-thread safe."""
         self.kernel(  # type: ignore[misc]
-            buf, frames, position, self.slots, self.params, self.states, self.ramps, self.rate, self.time,
-            self.kind, self.d1, self.d2, self.lo, self.hi if events else self.lo
+            buf, frames, position, self.slots, self.params, self.states, self.ramps, self.rate,
+            self.events if events else self.no_events
         )  # fmt: skip
 
     def chase(self, position: int) -> None:
         """Set the rows up for playback from ``position``. Audio-thread safe."""
         if self.chase_kernel is not None:
-            self.chase_kernel(
-                position, self.params, self.states, self.rate, self.time, self.kind, self.d1, self.d2, self.lo,
-                self.hi, self.held
-            )  # fmt: skip
+            self.chase_kernel(position, self.params, self.states, self.rate, self.events, self.held)
 
     def all_notes_off(self) -> None:
         """Release every voice of every row. Audio-thread safe."""

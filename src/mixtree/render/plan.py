@@ -14,9 +14,19 @@ import numba as nb
 import numpy as np
 from numba.typed import List
 
-from mixtree.dsp.clips import read_clips
-from mixtree.dsp.mixer import blend_slots, clear, fader_targets, mix_into_parents, mix_sends, write_output
-from mixtree.dsp.varispeed import read_varispeed
+from mixtree.dsp.clips import ClipTable, read_clips
+from mixtree.dsp.mixer import (
+    Faders,
+    SendRows,
+    blend_slots,
+    clear,
+    fader_targets,
+    mix_into_parents,
+    mix_sends,
+    write_output,
+)
+from mixtree.dsp.smoothing import ramp_step
+from mixtree.dsp.varispeed import VarispeedTable, read_varispeed
 from mixtree.render.audibility import audibility
 from mixtree.render.midi import MidiTable
 from mixtree.render.stages import Stage
@@ -35,56 +45,14 @@ def next_serial() -> int:
     return next(_serials)
 
 
-@dataclass(frozen=True, slots=True)
-class ClipTable:
-    """Every audible clip of the project as parallel arrays, one row per clip."""
-
-    track: np.ndarray  # int32 slot
-    start: np.ndarray  # int64 absolute first frame
-    end: np.ndarray  # int64 absolute end frame (exclusive)
-    source: np.ndarray  # int32 index into the plan's sources
-    offset: np.ndarray  # int64 source frame at the clip's first frame
-    gain: np.ndarray  # float32 linear
-    fade_in: np.ndarray  # int64 frames
-    fade_out: np.ndarray  # int64 frames
-    curve: np.ndarray  # int8 fade curve code
-    reversed: np.ndarray  # bool
-    upmix: np.ndarray  # float32 gain of a mono source on each side
-    window: np.ndarray  # int64 (clips, 2) output frames the clip may sound in
-
-
-@dataclass(frozen=True, slots=True)
-class VarispeedTable:
-    """Clips whose source plays at a rate other than 1, one row each (see `read_varispeed`)."""
-
-    track: np.ndarray
-    t0: np.ndarray
-    a: np.ndarray
-    length: np.ndarray
-    speed: np.ndarray
-    source: np.ndarray
-    offset: np.ndarray
-    gain: np.ndarray
-    fade_in: np.ndarray
-    fade_out: np.ndarray
-    curve: np.ndarray
-    reversed: np.ndarray
-    upmix: np.ndarray
-    window: np.ndarray
-
-
 @dataclass(slots=True, eq=False)
 class SendTable:
-    """Every send: source and bus slots, pre/post fader, smoothed level; grouped by level.
-    ``copies`` holds, by send id, the rows its alias instances send through."""
+    """Every send: its id and its row of ``rows`` (slots, pre/post fader, smoothed level),
+    the rows each segment runs (``by_level``), and by send id, its row (``index_by_id``)
+    and the rows its alias instances send through (``copies``)."""
 
     ids: np.ndarray
-    src: np.ndarray
-    dst: np.ndarray
-    pre: np.ndarray
-    gain: np.ndarray
-    target: np.ndarray
-    step: np.ndarray
+    rows: SendRows
     by_level: tuple[np.ndarray, ...]
     index_by_id: dict[int, int]
     copies: dict[int, tuple[int, ...]]
@@ -101,9 +69,7 @@ class RenderPlan:
     its effects' memory goes by, see `Effect.memory`).
 
     Per slot: ``volume`` (linear), ``pan``, ``mute``, ``solo``, ``solo_safe`` and the
-    derived ``audible``; ``gain``/``target``/``step`` are float64 ``(slots, 2)`` left/right
-    fader gains (volume, pan and audibility folded together), their targets and per-frame
-    ramp steps; ``peak``/``rms`` float32 ``(slots, 2)`` meter the last block. The
+    derived ``audible``; ``faders`` their smoothed left/right gains and meters. The
     non-master slots run in segments, in order: ``levels`` holds each segment's head (the
     slots whose chains and sends run there), ``mix_levels`` every slot it mixes into its
     parent (the head, then plain groups of higher ranks); a slot always runs after its
@@ -140,11 +106,7 @@ class RenderPlan:
     solo: np.ndarray
     solo_safe: np.ndarray
     audible: np.ndarray
-    gain: np.ndarray
-    target: np.ndarray
-    step: np.ndarray
-    peak: np.ndarray
-    rms: np.ndarray
+    faders: Faders
     carry_map: np.ndarray
     crossfade: bool = False
     serial: int = field(default_factory=next_serial)
@@ -205,21 +167,12 @@ class RenderPlan:
             self.mute,
             self.solo,
             self.solo_safe,
-            self.sends.src,
-            self.sends.dst,
+            self.sends.rows.src,
+            self.sends.rows.dst,
             self._scratch,
             self.audible,
         )
-        fader_targets(
-            self.volume,
-            self.pan,
-            self.mono,
-            self.audible,
-            self.gain,
-            self.target,
-            self.step,
-            ramp_frames,
-        )
+        fader_targets(self.volume, self.pan, self.mono, self.audible, self.faders, ramp_frames)
 
     def adopt(self, previous: RenderPlan, ramp_frames: int, xfade_frames: int) -> None:
         """Take over from ``previous`` (the plan playing until now), on the audio thread.
@@ -231,16 +184,8 @@ class RenderPlan:
         older one than this plan was compiled against.
         """
         _match_ids(self.ids, previous.ids, self.carry_map)
-        _adopt_gains(self.carry_map, previous.gain, self.gain, self.target, self.step, ramp_frames)
-        _adopt_sends(
-            self.sends.ids,
-            previous.sends.ids,
-            previous.sends.gain,
-            self.sends.gain,
-            self.sends.target,
-            self.sends.step,
-            ramp_frames,
-        )
+        _adopt_gains(self.carry_map, previous.faders.gain, self.faders, ramp_frames)
+        _adopt_sends(self.sends.ids, previous.sends.ids, previous.sends.rows.gain, self.sends.rows, ramp_frames)
         if self.crossfade and xfade_frames > 0 and self._old_buf.shape[0] >= previous.slots:
             self._old = previous
             self._xf_done = 0
@@ -262,11 +207,14 @@ class RenderPlan:
         sends = self.sends
         k = sends.index_by_id.get(ident, -1)
         if k >= 0:
-            sends.target[k] = gain
-            sends.step[k] = abs(gain - sends.gain[k]) / max(1, ramp_frames)
+            self._glide_send(k, gain, ramp_frames)
         for c in sends.copies.get(ident, ()):
-            sends.target[c] = gain
-            sends.step[c] = abs(gain - sends.gain[c]) / max(1, ramp_frames)
+            self._glide_send(c, gain, ramp_frames)
+
+    def _glide_send(self, row: int, gain: float, ramp_frames: int) -> None:
+        rows = self.sends.rows
+        rows.target[row] = gain
+        rows.step[row] = ramp_step(rows.gain[row], gain, max(1, ramp_frames))
 
     def set_tap(self, ident: int, pre_effects: bool) -> None:
         """Copy track ``ident``'s buffer into ``tap_buf`` every block, before or after its
@@ -316,34 +264,22 @@ class RenderPlan:
             if li == tap and not self.tap_pre and not after_mix:
                 self.tap_buf[:frames] = buf[self.tap_slot, :frames]
             if level_sends.shape[0]:
-                mix_sends(
-                    buf, frames, level_sends, sends.src, sends.dst, sends.pre, sends.gain, sends.target,
-                    sends.step, self.audible, failed, self.gain, self.target, self.step
-                )  # fmt: skip
-            mix_into_parents(
-                buf, frames, level, self.parent, self.gain, self.target, self.step, self.peak, self.rms,
-                failed
-            )  # fmt: skip
+                mix_sends(buf, frames, level_sends, sends.rows, self.audible, failed, self.faders)
+            mix_into_parents(buf, frames, level, self.parent, self.faders, failed)
             if li == tap and after_mix:
                 self.tap_buf[:frames] = buf[self.tap_slot, :frames]
         for stage in self.master_stages:
             stage.run(buf, frames, failed, reasons)
-        write_output(buf, frames, 0, self.gain, self.target, self.step, self.peak, self.rms, failed, out)
+        write_output(buf, frames, 0, self.faders, failed, out)
 
     def read_sources(self, buf: np.ndarray, frames: int, position: int) -> None:
         """Clear ``buf`` and add every clip sounding in the block. Audio-thread safe."""
         c = self.clips
         v = self.varispeed
         clear(buf, frames)
-        read_clips(
-            buf, frames, position, c.track, c.start, c.end, c.source, c.offset, c.gain, c.fade_in,
-            c.fade_out, c.curve, c.reversed, c.upmix, c.window, self.sources
-        )  # fmt: skip
+        read_clips(buf, frames, position, c, self.sources)
         if v.track.shape[0]:
-            read_varispeed(
-                buf, frames, position, v.track, v.t0, v.a, v.length, v.speed, v.source, v.offset, v.gain,
-                v.fade_in, v.fade_out, v.curve, v.reversed, v.upmix, v.window, self.sources
-            )  # fmt: skip
+            read_varispeed(buf, frames, position, v, self.sources)
 
     def chase(self, position: int) -> None:
         """Set the instruments up for playback starting at ``position`` (note chase).
@@ -360,21 +296,15 @@ class RenderPlan:
 
 
 @nb.njit(cache=True)
-def _adopt_gains(
-    carry_map: np.ndarray,
-    old_gain: np.ndarray,
-    gain: np.ndarray,
-    target: np.ndarray,
-    step: np.ndarray,
-    ramp_frames: int,
-) -> None:
+def _adopt_gains(carry_map: np.ndarray, old_gain: np.ndarray, faders: Faders, ramp_frames: int) -> None:
+    gain, target, step = faders.gain, faders.target, faders.step
     for s in range(carry_map.shape[0]):
         o = carry_map[s]
         if o < 0:
             continue
         for ch in range(2):
             gain[s, ch] = old_gain[o, ch]
-            step[s, ch] = abs(target[s, ch] - gain[s, ch]) / max(1, ramp_frames)
+            step[s, ch] = ramp_step(gain[s, ch], target[s, ch], max(1, ramp_frames))
 
 
 @nb.njit(cache=True)
@@ -397,18 +327,10 @@ def _match_ids(ids: np.ndarray, old_ids: np.ndarray, out: np.ndarray) -> None:
 
 
 @nb.njit(cache=True)
-def _adopt_sends(
-    ids: np.ndarray,
-    old_ids: np.ndarray,
-    old_gain: np.ndarray,
-    gain: np.ndarray,
-    target: np.ndarray,
-    step: np.ndarray,
-    ramp_frames: int,
-) -> None:
+def _adopt_sends(ids: np.ndarray, old_ids: np.ndarray, old_gain: np.ndarray, rows: SendRows, ramp_frames: int) -> None:
     for k in range(ids.shape[0]):
         for o in range(old_ids.shape[0]):
             if old_ids[o] == ids[k]:
-                gain[k] = old_gain[o]
-                step[k] = abs(target[k] - gain[k]) / max(1, ramp_frames)
+                rows.gain[k] = old_gain[o]
+                rows.step[k] = ramp_step(rows.gain[k], rows.target[k], max(1, ramp_frames))
                 break
