@@ -1,6 +1,7 @@
 """The package's parts import only the parts below them (docs/architecture.md)."""
 
 import ast
+import sys
 from pathlib import Path
 
 import mixtree
@@ -24,16 +25,29 @@ def _part(path: Path) -> str:
     return rel.parts[0].removesuffix(".py")
 
 
-def _imports(path: Path, top_level_only: bool) -> list[str]:
+def _modules(path: Path, top_level_only: bool = False) -> list[str]:
+    """Return every mixtree module ``path`` imports, absolute: ``from mixtree import jobs``
+    and relative imports included."""
     tree = ast.parse(path.read_text())
     nodes = tree.body if top_level_only else list(ast.walk(tree))
+    package = ["mixtree", *path.relative_to(SRC).parent.parts]
     found = []
     for node in nodes:
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("mixtree."):
-            found.append(node.module.split(".")[1])
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package[: len(package) - node.level + 1] + ([base] if base else []))
+            if base == "mixtree":
+                found += [f"mixtree.{a.name}" for a in node.names]
+            elif base.startswith("mixtree."):
+                found.append(base)
         elif isinstance(node, ast.Import):
-            found += [a.name.split(".")[1] for a in node.names if a.name.startswith("mixtree.")]
+            found += [a.name for a in node.names if a.name.startswith("mixtree.")]
     return found
+
+
+def _imports(path: Path, top_level_only: bool) -> list[str]:
+    return [m.split(".")[1] for m in _modules(path, top_level_only)]
 
 
 def test_every_import_points_down_the_layers_even_inside_functions():
@@ -48,27 +62,21 @@ def test_every_import_points_down_the_layers_even_inside_functions():
     assert wrong == []
 
 
-def test_the_layer_check_sees_imports_inside_functions(tmp_path):
-    module = tmp_path / "m.py"
-    module.write_text("def f():\n    from mixtree.render.offline import render\n")
-    assert _imports(module, top_level_only=False) == ["render"]
-    assert _imports(module, top_level_only=True) == []
+def test_the_layer_check_sees_every_form_of_import(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys.modules[__name__], "SRC", tmp_path)
+    module = tmp_path / "model" / "m.py"
+    module.parent.mkdir()
+    module.write_text(
+        "from mixtree import jobs\nfrom ..engine import player\nfrom .tracks import Track\n"
+        "def f():\n    from mixtree.render.offline import render\n"
+    )
+    assert _imports(module, top_level_only=False) == ["jobs", "engine", "model", "render"]
+    assert _imports(module, top_level_only=True) == ["jobs", "engine", "model"]
 
 
 def test_every_part_of_the_package_is_in_the_layer_order():
     parts = {_part(p) for p in SRC.rglob("*.py")} - {"__init__", "__main__"}
     assert parts <= set(ORDER)
-
-
-def _module_imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text())
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("mixtree."):
-            found.add(node.module)
-        elif isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if a.name.startswith("mixtree.")}
-    return found
 
 
 def _path(module: str) -> Path:
@@ -89,7 +97,7 @@ def test_callback_code_never_imports_the_model_even_indirectly():
             if path in seen:
                 continue
             seen.add(path)
-            for module in _module_imports(path):
+            for module in set(_modules(path)):
                 assert not module.startswith("mixtree.model"), (
                     f"{start.relative_to(SRC)} reaches {module} via {path.name}"
                 )

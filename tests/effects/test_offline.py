@@ -112,3 +112,11 @@ def test_a_user_effect_is_saved_under_its_import_path(project, wav):
     t.add_clip(project.pool.load(wav(sine(440, 0.1))))
     effect = t.add_effect(Quiet())
     assert effect.get_state()["type"].endswith("test_a_user_effect_is_saved_under_its_import_path.<locals>.Quiet")
+
+
+def test_an_offline_effect_writes_back_even_a_bypass_it_cannot_read():
+    state = {"id": 7, "type": "vendor.Thing", "parameters": {"x": 1}, "bypass": "false"}
+    effect = mt.OfflineEffect(state)
+    assert not effect.bypass and effect.get_state() == {k: v for k, v in state.items() if k != "id"}
+    effect.bypass = True
+    assert effect.get_state()["bypass"] is True

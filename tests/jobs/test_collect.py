@@ -30,10 +30,22 @@ def test_media_of_the_same_name_but_other_content_get_names_of_their_own(tmp_pat
 
 
 def test_the_same_content_is_reused_not_copied_again(tmp_path, wav):
-    song = _song(tmp_path / "a", wav, 220)
-    collect(song, tmp_path / "out")
-    collect(song, tmp_path / "out")
+    a = _song(tmp_path / "a", wav, 220)
+    b = tmp_path / "b" / "b.json"
+    b.parent.mkdir()
+    mt.Project.load(a).save(b)  # another project on the same medium
+    collect(a, tmp_path / "out")
+    collect(b, tmp_path / "out")
     assert [p.name for p in (tmp_path / "out" / "media").iterdir()] == ["kick.wav"]
+
+
+def test_a_project_file_already_in_the_folder_is_never_overwritten(tmp_path, wav):
+    a = _song(tmp_path / "a", wav, 220)
+    first = collect(a, tmp_path / "out")
+    before = first.read_bytes()
+    with pytest.raises(ValueError, match=r"'.*out/a\.json' exists already: collect into another folder"):
+        collect(a, tmp_path / "out")
+    assert first.read_bytes() == before
 
 
 def test_collecting_into_the_projects_own_folder_is_refused(tmp_path, wav):

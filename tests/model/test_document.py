@@ -173,3 +173,22 @@ def test_an_offline_effect_keeps_only_what_a_file_can_hold(saved):
     effect["parameters"] = {"deep": nested}
     with pytest.raises(mt.ProjectFileError, match="nests deeper than 64 levels"):
         _load(path, doc)
+
+
+def test_media_paths_a_system_cannot_use_are_clear_errors_or_offline(saved):
+    path, doc = saved
+    doc["sources"][0]["path"] = "bad\x00name.wav"
+    with pytest.raises(mt.ProjectFileError, match=r"sources\[0\]\.path: not a usable path"):
+        _load(path, doc)
+    doc["sources"][0]["path"] = "x" * 5000 + ".wav"
+    with pytest.warns(mt.MediaWarning, match="(?i)file name too long"):
+        q = _load(path, doc)
+    assert q.pool.offline
+
+
+def test_an_offline_source_may_not_claim_more_than_a_source_may_hold(saved):
+    path, doc = saved
+    doc["sources"][0]["path"] = "gone.wav"
+    doc["sources"][0]["frames"] = 2**40
+    with pytest.raises(mt.ProjectFileError, match=r"sources\[0\]\.frames: an offline source's length must be"):
+        _load(path, doc)

@@ -142,3 +142,23 @@ def test_aliases_and_notes_deep_in_slow_metatracks_compile_too(project, ones):
         inner = project.create_metatrack([inner.id], name=f"L{i}")
     inner.speed = 1 / 64
     assert project.render(0.0, 0.1).shape == (4800, 2)
+
+
+class _Huge(mt.effects.Effect):
+    def buffer_shape(self, sample_rate):
+        return (2**45, 2)  # more memory than any machine has
+
+    def process_block(self, block, sample_rate):
+        pass
+
+
+def test_an_effect_that_cannot_be_prepared_changes_nothing(project):
+    t = project.add_audio_track("T")
+    with pytest.raises(MemoryError):
+        t.add_effect(_Huge())
+    assert t.effects == [] and project.history == ["add track 'T'"]
+    keys = mt.MidiTrack(project.registry.new_id(), None, "K")
+    keys.effects.append(_Huge())
+    with pytest.raises(MemoryError):
+        project.apply(mt.model.operations.AddTrack(keys))
+    assert project.tracks == [t]

@@ -254,3 +254,17 @@ def test_a_failed_save_names_the_project_not_its_temporary_file(project, tmp_pat
     with pytest.raises(mt.SaveError, match=named):
         project.save(tmp_path / "nowhere" / "song.json")
     assert project.path is None
+
+
+def test_saving_a_bounced_project_into_a_missing_folder_creates_nothing(project, ones, tmp_path):
+    _bounced(project, ones)
+    with pytest.raises(mt.SaveError, match="does not exist"):
+        project.save(tmp_path / "nowhere" / "deeper" / "song.json")
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_number_too_long_for_python_is_invalid_json_not_messagepack(project, tmp_path):
+    path = project.save(tmp_path / "song.json")
+    path.write_text(path.read_text().replace('"next_id": 2', '"next_id": ' + "9" * 5000))
+    with pytest.raises(mt.ProjectFileError, match="not valid JSON"):
+        mt.Project.load(path)

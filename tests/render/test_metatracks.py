@@ -484,3 +484,14 @@ def test_an_alias_by_default_lasts_to_the_end_of_the_metatrack_as_it_sounds_in_p
     end = m.to_parent_time(project.content_end(m))
     alias = project.add_audio_track("Host").add_alias(m.id, start=0.0, offset=4.0)
     assert alias.duration == pytest.approx(end - 4.0)
+
+
+def test_bounce_and_freeze_refuse_a_render_too_big_for_memory_before_allocating(project, ones):
+    t = project.add_audio_track("Late")
+    t.add_clip(project.pool.load(ones), start=1e6, duration=1.0)
+    m = project.create_metatrack([t.id])
+    with pytest.raises(ValueError, match=r"the track's render of 1000001 s would take 357\.6 GiB of memory"):
+        project.bounce(t.id)
+    with pytest.raises(ValueError, match="its content ends too late to hold it in memory"):
+        project.freeze(m.id)
+    assert len(project.tracks) == 2 and m.frozen is None and project.pool.offline == []

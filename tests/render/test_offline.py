@@ -214,7 +214,8 @@ def test_a_render_too_big_for_memory_is_refused_before_allocating_and_points_to_
     import tracemalloc
 
     tracemalloc.start()
-    with pytest.raises(ValueError, match=r"would take 35\.8 GiB \(the limit is 2 GiB\): export\(\) streams"):
+    too_big = r"a render of 100000 s would take 35\.8 GiB of memory \(the limit is 2 GiB\): export\(\) streams"
+    with pytest.raises(ValueError, match=too_big):
         busy.render(0.0, 1e5)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
@@ -226,3 +227,12 @@ def test_ranges_beyond_the_longest_session_are_refused(busy):
         busy.render(1e15, 1.0)
     with pytest.raises(ValueError, match="duration must be within"):
         busy.export("never.wav", 0.0, 1e300)
+
+
+def test_content_pushed_past_the_longest_session_needs_a_duration(project, ones):
+    t = project.add_audio_track("T")
+    t.add_clip(project.pool.load(ones), start=1e6, duration=1.0)
+    project.create_metatrack([t.id]).speed = 1 / 64
+    with pytest.raises(ValueError, match=r"content ends at 6\.4e\+07 s, past the longest session .*: give a duration"):
+        project.render()
+    assert project.render(0.0, 0.01).shape == (480, 2)

@@ -39,10 +39,10 @@ def _held(monkeypatch):
 
 
 def _settle(engine):
-    deadline = time.monotonic() + 30
-    while engine._stretch.busy and time.monotonic() < deadline:
+    deadline = time.monotonic() + 60
+    while (engine._stretch.busy or engine._stretch_done) and time.monotonic() < deadline:
         time.sleep(0.01)
-    engine.events()  # publishes the plan with the new render
+        engine.events()  # publishes the plan with a new render, which may ask for another
 
 
 @pytest.mark.parametrize("edit", ["fader", "effect parameter"])
@@ -86,3 +86,38 @@ def test_the_first_render_of_a_metatrack_is_made_at_once(project, pitched):
     engine.play()
     out = np.concatenate([engine.process() for _ in range(8)])
     assert np.array_equal(out, project.render(0.0, 8 * 256 / RATE))
+
+
+def test_nested_stretched_metatracks_are_rendered_again_off_the_editing_thread(project, pitched, monkeypatch):
+    t, _, inner = pitched
+    outer = project.create_metatrack([inner.id], name="Outer")
+    outer.pitch = 3.0
+    engine = Engine(project, driver="null", blocksize=256)
+    threads = []
+    real = stretch._stretch
+
+    def watched(plan, frames, m, key):
+        threads.append((m.name, threading.current_thread().name))
+        return real(plan, frames, m, key)
+
+    monkeypatch.setattr(stretch, "_stretch", watched)
+    t.volume_db = -12.0
+    _settle(engine)
+    assert threads and all(thread == "mixtree-stretch" for _, thread in threads), threads
+    engine.play()
+    engine.process()  # takes the newest plan: a swap glides over its first 5 ms
+    engine.seek(0.0)
+    engine.process()  # and so does a seek
+    heard = np.concatenate([engine.process() for _ in range(8)])
+    assert np.allclose(heard, project.render(0.0, 9 * 256 / RATE)[256:], atol=1e-7)
+
+
+def test_only_what_shapes_the_render_asks_for_a_new_one(project, pitched, wav):
+    t, _, m = pitched
+    before = stretch.signature(project, m)
+    m.name, m.collapsed, m.volume_db, m.pan = "Renamed", True, -6.0, 0.5  # after the render: its own fader
+    m.add_effect(fx.Gain(db=-3.0))  # and its own chain
+    project.pool.load(wav(sine(220, 0.5), name="unrelated.wav"))
+    assert stretch.signature(project, m) == before
+    t.volume_db = -1.0
+    assert stretch.signature(project, m) != before

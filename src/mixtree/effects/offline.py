@@ -34,7 +34,7 @@ class OfflineEffect(Effect):
         self.saved = copy.deepcopy({k: v for k, v in state.items() if k != "id"})
         self.missing_type = str(state.get("type"))
         self.is_instrument = instrument
-        self._bypass = bool(state.get("bypass", False))
+        self._bypass = state.get("bypass") is True
 
     @property
     def offline(self) -> str:
@@ -59,7 +59,7 @@ class OfflineEffect(Effect):
     def get_state(self) -> dict[str, Any]:
         """Return the saved state as it was read (with the bypass as it is now)."""
         state = copy.deepcopy(self.saved)
-        if "bypass" in state or self._bypass:
+        if self._bypass != (state.get("bypass") is True):  # only if it was switched
             state["bypass"] = self._bypass
         return state
 

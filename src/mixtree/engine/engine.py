@@ -198,10 +198,13 @@ class Engine:
 
     def set_loop(self, on: bool, start: float = 0.0, end: float | None = None) -> None:
         """Loop ``start``..``end`` seconds (default: the whole project) while ``on``."""
+        if not on:
+            self._send((cmd.LOOP, False, 0, 0))
+            return
         end = self.project.duration if end is None else end
         start = checks.number("loop start", 0.0, MAX_SECONDS)(start)
         end = checks.number("loop end", 0.0, MAX_SECONDS)(end)
-        if on and not start < end:
+        if not start < end:
             raise ValueError(f"loop range must satisfy 0 <= start < end, not {start!r}..{end!r}")
         rate = self.sample_rate
         self._send((cmd.LOOP, bool(on), seconds_to_frames(start, rate), seconds_to_frames(end, rate)))
@@ -260,7 +263,9 @@ class Engine:
         if self.autosave_interval is not None and now - self._last_autosave >= self.autosave_interval:
             self._last_autosave = now
             self.project.autosave()
-        out = [Event("error", message=self._stretch.failures.pop(0)) for _ in list(self._stretch.failures)]
+        out = []
+        while self._stretch.failures:  # renders the worker could not make
+            out.append(Event("error", message=self._stretch.failures.pop(0)))
         for raw in self._player.events.drain():
             code = raw[0]
             if code == cmd.EV_POSITION:
@@ -399,20 +404,23 @@ class Engine:
 
 def _warm_up(sample_rate: int, blocksize: int) -> None:
     """Run every kernel the callback uses once, so none loads or compiles in the callback:
-    every registered effect and instrument that can be made without arguments."""
+    those of every registered effect and instrument that can be made without arguments."""
     empty = Project(sample_rate=sample_rate)
     track = empty.add_audio_track("warm-up")
     for kind in Effect.registered():
+        if kind.kernel is None:
+            continue
         try:
             effect = kind()
-        except TypeError:
-            continue  # it needs arguments: its kernel compiles where it is first used
-        if getattr(effect, "is_instrument", False):
-            empty.add_midi_track(f"warm-up {kind.__name__}", instrument=effect).add_midi_clip(0.0, 1.0).add_note(
-                60, 100, 0.0, 0.01
-            )
-        elif kind.kernel is not None:
-            track.add_effect(effect)
+            if getattr(effect, "is_instrument", False):
+                keys = empty.add_midi_track(f"warm-up {kind.__name__}", instrument=effect)
+                keys.add_midi_clip(0.0, 1.0).add_note(60, 100, 0.0, 0.01)
+            else:
+                track.add_effect(effect)
+        except Exception:
+            # a user's class that cannot be made bare (it needs arguments, files) warms up
+            # where it is first used: no one class may stop every engine from starting
+            continue
     silence = np.zeros((sample_rate, 1), dtype=np.float32)
     source = Source(empty.registry.new_id(), Path("<warm-up>"), silence, sample_rate, sample_rate, 1, "")
     empty.apply(AddSource(source))

@@ -75,11 +75,15 @@ def read(path: str | Path) -> DecodedAudio:
         or its header claims a rate or size out of bounds.
     """
     path = Path(path)
-    if not path.exists():
-        raise MediaError(path, "no such file")
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise MediaError(path, "no such file") from None
+    except OSError as exc:  # a name too long, a folder that cannot be read
+        raise MediaError(path, exc.strerror or str(exc)) from exc
     if not path.is_file():
         raise MediaError(path, "not a regular file")
-    if path.stat().st_size == 0:
+    if size == 0:
         raise MediaError(path, "the file is empty")
     try:
         with sf.SoundFile(str(path)) as f:

@@ -17,6 +17,7 @@ from typing import Any
 from mixtree.effects.base import Effect
 from mixtree.effects.offline import OfflineEffect
 from mixtree.errors import MediaError
+from mixtree.io.audio_file import MAX_DECODED_BYTES
 from mixtree.model.clip import AliasClip, Clip
 from mixtree.model.midi import MidiClip, MidiEvent, MidiNote
 from mixtree.model.operations import (
@@ -36,7 +37,6 @@ from mixtree.model.registry import MAX_ID
 from mixtree.model.structure import check
 from mixtree.model.tempo import check_bar, check_beat, check_bpm, check_meter
 from mixtree.model.tracks import AudioTrack, BusTrack, MasterTrack, Metatrack, MidiTrack, Send, Track
-from mixtree.units import MAX_FRAMES
 
 #: The document format this version writes, and the newest it reads (older ones migrate).
 FORMAT = "mixtree-project"
@@ -312,15 +312,19 @@ class _Reader:
         rendered = s.get("rendered", False)
         if not isinstance(rendered, bool):
             raise DocumentError(_at(where, "rendered"), f"expected true or false, not {_show(rendered)}")
-        media = (self.folder / rel).resolve()
+        try:
+            media = (self.folder / rel).resolve()
+        except (OSError, ValueError) as exc:  # a NUL byte, a loop of links
+            raise DocumentError(_at(where, "path"), f"not a usable path: {exc}") from exc
         rate = self.project.sample_rate
         try:
             source = decode_source(ident, media, rate)
             if sha not in (None, source.sha256):
                 raise MediaError(media, "its content changed since the project was saved")
         except MediaError as exc:
-            frames = _whole(s.get("frames", 0), _at(where, "frames"), "an offline source's length", 0, MAX_FRAMES)
             channels = _whole(s.get("channels", 2), _at(where, "channels"), "channels", 1, 2)
+            longest = MAX_DECODED_BYTES // (4 * channels)  # its silence is held like decoded audio
+            frames = _whole(s.get("frames", 0), _at(where, "frames"), "an offline source's length", 0, longest)
             source = offline_source(ident, media, rate, frames, channels, exc.reason)
             self.loaded.offline_media.append(f"{rel} ({exc.reason})")  # type: ignore[union-attr]
         source.rendered = rendered

@@ -52,16 +52,20 @@ def decode(data: bytes, kind: str) -> Any:
     """Return the document in ``data``; raise `DocumentError` saying what is wrong."""
     try:
         if kind == "json":
-            return json.loads(data.decode("utf-8"))
-        return msgpack.unpackb(data, raw=False, strict_map_key=False)
-    except UnicodeDecodeError as exc:
-        raise DocumentError("", f"not UTF-8 text: {exc.reason}") from exc
-    except json.JSONDecodeError as exc:
-        raise DocumentError(f"line {exc.lineno}", f"not valid JSON: {exc.msg}") from exc
+            try:
+                return json.loads(data.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                raise DocumentError("", f"not UTF-8 text: {exc.reason}") from exc
+            except json.JSONDecodeError as exc:
+                raise DocumentError(f"line {exc.lineno}", f"not valid JSON: {exc.msg}") from exc
+            except ValueError as exc:  # a number longer than Python converts
+                raise DocumentError("", f"not valid JSON: {exc}") from exc
+        try:
+            return msgpack.unpackb(data, raw=False, strict_map_key=False)
+        except (msgpack.UnpackException, ValueError, TypeError) as exc:
+            raise DocumentError("", f"not valid MessagePack: {exc}") from exc
     except RecursionError as exc:
         raise DocumentError("", "the document nests too deeply") from exc
-    except (msgpack.UnpackException, ValueError, TypeError) as exc:
-        raise DocumentError("", f"not valid MessagePack: {exc}") from exc
 
 
 # -- autosaves -------------------------------------------------------------------------
@@ -140,6 +144,7 @@ def save(project: Project, path: str | Path) -> Path:
     """
     path = Path(path).expanduser().resolve()
     _format(path)
+    _check_folder(path)
     media = path.parent / "media"
     try:
         for source in project.pool:
@@ -158,9 +163,13 @@ def save(project: Project, path: str | Path) -> Path:
     return path
 
 
-def _write(project: Project, path: Path, target: Path, backup: bool) -> None:
+def _check_folder(path: Path) -> None:
     if not path.parent.is_dir():
         raise SaveError(path, f"the folder '{path.parent}' does not exist")
+
+
+def _write(project: Project, path: Path, target: Path, backup: bool) -> None:
+    _check_folder(path)
     data = encode(to_document(project, path.parent), _format(path))
     try:
         write_atomically(target, data, backup=backup)

@@ -99,6 +99,10 @@ class Registry:
             raise ValueError(f"{track!r} cannot go inside itself")
         if index is not None and not 0 <= index <= len(siblings):
             raise ValueError(f"track index must be within 0..{len(siblings)}, not {index}")
+        if not keep:  # what can fail comes first: an edit that raises changes nothing
+            for t in walk([track]):
+                for effect in self._processors(t):
+                    effect.prepare(self.project.sample_rate)
         track.parent_id = parent_id
         siblings.insert(len(siblings) if index is None else index, track)
         if not keep:
@@ -232,8 +236,8 @@ class Registry:
     def attach_effect(self, track_id: int, effect: Effect, index: int | None) -> None:
         """Insert ``effect`` into the chain of ``track_id`` (at the end, or at ``index``)."""
         track = self.track(track_id)
+        self.register_effect(effect)  # first: preparing it may fail, and then nothing changed
         track.effects.insert(len(track.effects) if index is None else index, effect)
-        self.register_effect(effect)
 
     def detach_effect(self, ident: int) -> tuple[Effect, int, int]:
         """Take the effect ``ident`` out of its chain; return it, its track and its index."""

@@ -23,13 +23,30 @@ CHUNK_FRAMES = 1 << 16
 MAX_RENDER_BYTES = 2 << 30
 
 
+def check_size(frames: int, rate: int, what: str, instead: str = "render a shorter range") -> None:
+    """Raise ``ValueError`` if ``frames`` of stereo float32 would take more than
+    `MAX_RENDER_BYTES`, saying what to do ``instead``."""
+    size = frames * 2 * 4
+    if size > MAX_RENDER_BYTES:
+        raise ValueError(
+            f"{what} of {frames / rate:.0f} s would take {size / 2**30:.1f} GiB of memory "
+            f"(the limit is {MAX_RENDER_BYTES / 2**30:.0f} GiB): {instead}"
+        )
+
+
 def frame_range(project: Project, start: float, duration: float | None) -> tuple[int, int]:
     """Return (first frame, frames) for a render of ``duration`` seconds (default: to the
     end) from ``start``; raise ``ValueError`` for a negative, non-finite or endless range
     (one that ends past `MAX_SECONDS`)."""
     start = checks.number("start", 0.0, MAX_SECONDS)(start)
     if duration is None:
-        duration = max(0.0, project.duration - start)
+        end = project.duration
+        if end > MAX_SECONDS:  # slow metatracks can push content past any session's end
+            raise ValueError(
+                f"the project's content ends at {end:.4g} s, past the longest session ({MAX_SECONDS:.0f} s; "
+                "a metatrack's speed stretches it): give a duration"
+            )
+        duration = max(0.0, end - start)
     duration = checks.number("duration", 0.0, MAX_SECONDS - start)(duration)
     rate = project.sample_rate
     return seconds_to_frames(start, rate), seconds_to_frames(duration, rate)
@@ -86,12 +103,7 @@ def render(
     """
     blocksize = check_block(blocksize)
     first, frames = frame_range(project, start, duration)
-    size = frames * 2 * 4
-    if size > MAX_RENDER_BYTES:
-        raise ValueError(
-            f"rendering {frames / project.sample_rate:.0f} s into memory would take {size / 2**30:.1f} GiB "
-            f"(the limit is {MAX_RENDER_BYTES / 2**30:.0f} GiB): export() streams a render of any length to a file"
-        )
+    check_size(frames, project.sample_rate, "a render", "export() streams a render of any length to a file")
     plan = compile_plan(project, CompileOptions(max_block=blocksize, fresh=True))
     plan.chase(first)
     out = np.zeros((frames, 2), dtype=np.float32)

@@ -25,7 +25,8 @@ import pedalboard
 from mixtree.model.document import track_document
 from mixtree.model.pool import Source
 from mixtree.model.project import Project
-from mixtree.model.tracks import Metatrack
+from mixtree.model.structure import walk
+from mixtree.model.tracks import AudioTrack, Metatrack
 from mixtree.render.plan import RenderPlan
 from mixtree.render.tap import subtree_plan, tap
 
@@ -68,13 +69,32 @@ cache = _Cache(CACHE_BYTES)
 
 
 def signature(project: Project, m: Metatrack) -> str:
-    """Return a digest of everything that shapes ``m``'s stretched sound: its subtree, the
-    rate, the tempo map (beat-synced effects) and the content of the sources."""
+    """Return a digest of everything that shapes ``m``'s stretched sound: its children
+    (and the metatracks their aliases play), its speed and pitch, the rate, the tempo
+    map (beat-synced effects) and the content of the sources they play. Not ``m``'s
+    own name, chain or fader: the render is taken before them."""
+    shaping: dict[int, object] = {}
+    todo = [m]
+    while todo:  # the metatrack, and every metatrack an alias inside it plays
+        t = todo.pop()
+        if t.id in shaping:
+            continue
+        shaping[t.id] = [track_document(c, Path("/")) for c in t.children]
+        for inner in walk(t.children):
+            if isinstance(inner, AudioTrack):
+                todo += [project.track(a.metatrack_id) for a in inner.aliases]  # type: ignore[misc]
+    sources = {
+        c.source.id: (c.source.sha256, c.source.offline or "")
+        for t in walk([project.track(i) for i in shaping])
+        if isinstance(t, AudioTrack)
+        for c in t.clips
+    }
     doc = {
         "rate": project.sample_rate,
-        "track": track_document(m, Path("/")),
+        "transform": [m.speed, m.pitch, m.preserve_pitch],
+        "tracks": shaping,
         "tempo": [[c.beat, c.bpm] for c in project.tempo_map.tempos],
-        "sources": sorted((s.id, s.sha256, s.offline or "") for s in project.pool),
+        "sources": sorted(sources.items()),
     }
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -122,14 +142,17 @@ class StretchWorker:
     once; otherwise the metatrack's subtree plan is compiled here (on the control side,
     so the worker never reads the model), queued, and the render the metatrack played
     until now is returned to play on. ``ready()`` is called (from the worker) when a new
-    render is in the cache; the engine then compiles again. A metatrack never rendered
-    before is rendered at once: there is nothing to play meanwhile.
+    render is ready; the engine then compiles again. A metatrack never rendered before is
+    rendered at once: there is nothing to play meanwhile. Stretched metatracks inside
+    one are rendered through the worker too; a render made while an inner one was still
+    on its way plays, but is not cached, and is made again once the inner one is ready.
     """
 
     def __init__(self, ready: Callable[[], None]) -> None:
         self._ready = ready
         self._latest: dict[int, Source] = {}
         self._wanted: dict[int, str] = {}
+        self._stale = 0  # how often an old render was handed out for one on its way
         self._jobs: queue.Queue = queue.Queue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -146,27 +169,38 @@ class StretchWorker:
                 return source
             old = self._latest.get(m.id)
             if old is not None and self._wanted.get(m.id) == key:
+                self._stale += 1
                 return old  # already on its way
+        stale = self._stale
+        plan, frames = subtree_plan(project, m, stretch=self)
+        provisional = self._stale != stale  # an inner render it plays is on its way
         if old is None:
-            source = stretched(project, m)
-            with self._lock:
-                self._latest[m.id] = source
+            source = _stretch(plan, frames, _Transform(m), key)
+            self._keep(m.id, key, source, provisional)
             return source
-        plan, frames = subtree_plan(project, m)
         with self._lock:
             self._wanted[m.id] = key
-        self._jobs.put((plan, frames, _Transform(m), key))
+            self._stale += 1
+        self._jobs.put((plan, frames, _Transform(m), key, provisional))
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="mixtree-stretch", daemon=True)
             self._thread.start()
         return old
+
+    def _keep(self, ident: int, key: str, source: Source, provisional: bool) -> None:
+        if not provisional:
+            cache.put(key, source)
+        with self._lock:
+            self._latest[ident] = source
+            if self._wanted.get(ident) == key:
+                del self._wanted[ident]
 
     def _run(self) -> None:
         while True:
             job = self._jobs.get()
             if job is None:
                 return
-            plan, frames, m, key = job
+            plan, frames, m, key, provisional = job
             with self._lock:
                 if self._wanted.get(m.id) != key:
                     continue  # a later edit asked for another render already
@@ -177,10 +211,7 @@ class StretchWorker:
                 with self._lock:
                     self._wanted.pop(m.id, None)
                 continue
-            cache.put(key, source)
-            with self._lock:
-                if self._wanted.get(m.id) == key:
-                    del self._wanted[m.id]
+            self._keep(m.id, key, source, provisional)
             self._ready()
 
     @property
@@ -190,8 +221,10 @@ class StretchWorker:
             return bool(self._wanted)
 
     def close(self) -> None:
-        """Stop the worker thread (after the render it is making)."""
+        """Stop the worker thread (after the render it is making; queued ones are dropped)."""
         if self._thread is not None:
+            with self._lock:
+                self._wanted.clear()
             self._jobs.put(None)
             self._thread.join()
             self._thread = None

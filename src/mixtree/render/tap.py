@@ -5,12 +5,16 @@ What bounce, freeze and the stretched render of a metatrack are made from.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
+from mixtree.model.pool import Source
 from mixtree.model.project import Project
 from mixtree.model.structure import time_map
 from mixtree.model.tracks import Metatrack, Track
 from mixtree.render.compile import CompileOptions, compile_plan
+from mixtree.render.offline import check_size
 from mixtree.render.plan import RenderPlan
 from mixtree.units import seconds_to_frames
 
@@ -37,23 +41,32 @@ def render_track(project: Project, track: Track, pre_effects: bool, blocksize: i
     return tap(plan, track.id, pre_effects, frames, blocksize)
 
 
-def subtree_plan(project: Project, m: Metatrack, blocksize: int = 512) -> tuple[RenderPlan, int]:
+def subtree_plan(
+    project: Project,
+    m: Metatrack,
+    blocksize: int = 512,
+    stretch: Callable[[Project, Metatrack], Source] | None = None,
+) -> tuple[RenderPlan, int]:
     """Return a plan of ``m``'s children alone on their own timeline (no transform of ``m``
     or above) and the frames their content lasts: what `tap` renders ``m``'s submix from.
+    ``stretch`` gives the renders of stretched metatracks inside (see `CompileOptions`).
 
     Compile it on the control side; the plan itself reads no model, so it may be
     rendered on another thread."""
     frames = seconds_to_frames(project.content_end(m), project.sample_rate)
-    return compile_plan(project, CompileOptions(max_block=blocksize, fresh=True, root=m, keep=m.id)), frames
+    options = CompileOptions(max_block=blocksize, fresh=True, root=m, keep=m.id, stretch=stretch)
+    return compile_plan(project, options), frames
 
 
 def tap(plan: RenderPlan, ident: int, pre_effects: bool, frames: int, blocksize: int) -> np.ndarray:
     """Render ``frames`` frames of track ``ident``'s signal from ``plan`` (before or after
     its effects, before its fader), then its tail while it still sounds (up to
     `TAIL_LIMIT`): a freeze or a bounce must play on as the live track did after its
-    last clip. float32 ``(frames + tail, 2)``."""
-    plan.set_tap(ident, pre_effects)
+    last clip. float32 ``(frames + tail, 2)``; raise ``ValueError`` if the content alone
+    would take more memory than `offline.MAX_RENDER_BYTES`."""
     limit = frames + int(TAIL_LIMIT * plan.sample_rate)
+    check_size(frames, plan.sample_rate, "the track's render", "its content ends too late to hold it in memory")
+    plan.set_tap(ident, pre_effects)
     out = np.zeros((frames + blocksize, 2), dtype=np.float32)
     mix = np.zeros((blocksize, 2), dtype=np.float32)
     at, peak = 0, 0.0
