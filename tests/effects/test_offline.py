@@ -120,3 +120,18 @@ def test_an_offline_effect_writes_back_even_a_bypass_it_cannot_read():
     assert not effect.bypass and effect.get_state() == {k: v for k, v in state.items() if k != "id"}
     effect.bypass = True
     assert effect.get_state()["bypass"] is True
+
+
+def test_a_known_effect_that_wants_arguments_is_a_clear_error_on_load(project, tmp_path):
+    class Convolver(mt.effects.Effect):
+        def __init__(self, impulse):
+            super().__init__()
+            self.impulse = impulse
+
+        def process_block(self, block, sample_rate):
+            pass
+
+    project.add_audio_track("T").add_effect(Convolver("hall.wav"))
+    path = project.save(tmp_path / "song.json")
+    with pytest.raises(mt.ProjectFileError, match=r"effects\[0\]: .*Convolver' cannot be made from its saved state"):
+        mt.Project.load(path)

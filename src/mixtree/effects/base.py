@@ -283,7 +283,10 @@ class Effect:
         if not Effect.known_type(kind):
             known = ", ".join(sorted(Effect._types))
             raise ValueError(f"unknown effect type {kind!r} (known: {known})")
-        effect = Effect._types[kind]()
+        try:
+            effect = Effect._types[kind]()
+        except TypeError as exc:  # a user's class whose constructor wants arguments
+            raise ValueError(f"{kind!r} cannot be made from its saved state (it wants arguments): {exc}") from exc
         effect.set_state(state)
         return effect
 

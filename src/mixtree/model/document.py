@@ -239,13 +239,15 @@ def _at(where: str, key: str | int) -> str:
 class _Reader:
     """Reads one document into a new project, remembering where it is for every error."""
 
+    project: Project  # made by `read`, once the sample rate is known good
+    loaded: Loaded
+
     def __init__(self, doc: dict[str, Any], folder: Path) -> None:
         self.doc = doc
         self.folder = folder
         self.sources: dict[int, Source] = {}
         self.seen: set[int] = set()
         self.links: list[tuple[str, str, Track, Any]] = []  # sends and aliases, made last
-        self.loaded: Loaded | None = None
 
     def read(self) -> Loaded:
         doc = _object(self.doc, "")
@@ -326,7 +328,7 @@ class _Reader:
             longest = MAX_DECODED_BYTES // (4 * channels)  # its silence is held like decoded audio
             frames = _whole(s.get("frames", 0), _at(where, "frames"), "an offline source's length", 0, longest)
             source = offline_source(ident, media, rate, frames, channels, exc.reason)
-            self.loaded.offline_media.append(f"{rel} ({exc.reason})")  # type: ignore[union-attr]
+            self.loaded.offline_media.append(f"{rel} ({exc.reason})")
         source.rendered = rendered
         self.project.pool._add(source)
         self.sources[ident] = source
@@ -466,7 +468,7 @@ class _Reader:
             _plain(state, where)  # kept as it is and written back: it must be what a file can hold
             effect = OfflineEffect(state, instrument=instrument)
             name = track.get("name", "?")
-            self.loaded.offline_effects.append(f"{where} {kind!r} on {name!r}")  # type: ignore[union-attr]
+            self.loaded.offline_effects.append(f"{where} {kind!r} on {name!r}")
         effect.id = ident
         return effect
 
