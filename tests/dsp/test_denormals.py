@@ -50,6 +50,7 @@ def run(effects, x, kernel=None, active=1.0):
         params[-1, CUR] = params[-1, TGT] = active
         memories.append((params, state, buffer, ramps))
     lists = [typed_list([m[k] for m in memories]) for k in range(4)]
+    lists.append(typed_list([np.zeros((0, 0)) for _ in memories]))  # no automation
     kernel = kernel or type(effects[0]).kernel
     slots = np.arange(len(effects), dtype=np.int32)
     out = x.copy()

@@ -320,7 +320,7 @@ def test_warm_up_compiles_the_kernels_of_every_registered_effect(song):
     import numba as nb
 
     @nb.njit(cache=False)
-    def halve(buf, frames, slots, params, states, buffers, ramps, rate):
+    def halve(buf, frames, slots, params, states, buffers, ramps, autos, rate):
         for r in range(slots.shape[0]):
             for i in range(frames):
                 buf[slots[r], i, 0] *= 0.5

@@ -13,7 +13,7 @@ import numpy as np
 from numba.typed import List
 
 from mixtree.dsp.denormals import STATE_FLOOR
-from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, STEADY, advance, begin_row
+from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, STEADY, advance, begin_row, value_at
 
 KINDS = ("lowpass", "highpass", "bandpass", "notch", "peak", "lowshelf", "highshelf")
 LOWPASS, HIGHPASS, BANDPASS, NOTCH, PEAK, LOWSHELF, HIGHSHELF = range(7)
@@ -206,6 +206,7 @@ def filter_kernel(
     states: List,
     buffers: List,
     ramps: List,
+    autos: List,
     rate: float,
 ) -> None:
     """Run one `Filter` per row over its track buffer, in place. Audio-thread safe.
@@ -214,9 +215,9 @@ def filter_kernel(
     """
     waiting = -1  # a steady row waiting for a partner
     for r in range(slots.shape[0]):
-        mode = begin_row(params[r], ramps[r])
+        mode = begin_row(params[r], ramps[r], autos[r])
         if mode != STEADY:
-            _run_sections(buf, frames, slots[r], params[r], states[r], rate, mode, 1, False)
+            _run_sections(buf, frames, slots[r], params[r], autos[r], states[r], rate, mode, 1, False)
         elif waiting < 0:
             waiting = r
         else:
@@ -235,12 +236,13 @@ def eq3_kernel(
     states: List,
     buffers: List,
     ramps: List,
+    autos: List,
     rate: float,
 ) -> None:
     """Run one `EQ3` (low shelf, mid peak, high shelf) per row, in place. Audio-thread safe."""
     for r in range(slots.shape[0]):
-        mode = begin_row(params[r], ramps[r])
-        _run_sections(buf, frames, slots[r], params[r], states[r], rate, mode, 3, True)
+        mode = begin_row(params[r], ramps[r], autos[r])
+        _run_sections(buf, frames, slots[r], params[r], autos[r], states[r], rate, mode, 3, True)
 
 
 @nb.njit(cache=True, inline="always")
@@ -249,6 +251,7 @@ def _run_sections(
     frames: int,
     s: int,
     pr: np.ndarray,
+    auto: np.ndarray,
     st: np.ndarray,
     rate: float,
     mode: int,
@@ -266,7 +269,7 @@ def _run_sections(
     for i in range(frames):
         if moving:
             for p in range(active_row):
-                advance(pr, p)
+                value_at(pr, auto, p, i)
             if eq3:
                 _eq3_design(pr, st, rate)
             else:

@@ -7,7 +7,7 @@ import numpy as np
 from numba.typed import List
 
 from mixtree.dsp.denormals import LINE_FLOOR
-from mixtree.dsp.smoothing import BYPASSED, CUR, STEADY, advance, begin_row
+from mixtree.dsp.smoothing import BYPASSED, CUR, STEADY, advance, begin_row, value_at
 
 #: The longest delay, seconds; each delay allocates this much line at prepare time.
 MAX_DELAY = 4.0
@@ -27,6 +27,7 @@ def delay_kernel(
     states: List,
     buffers: List,
     ramps: List,
+    autos: List,
     rate: float,
 ) -> None:
     """Delay each row's track buffer in place. Audio-thread safe.
@@ -44,7 +45,7 @@ def delay_kernel(
         line = buffers[r]
         size = line.shape[0]
         active_row = pr.shape[0] - 1
-        mode = begin_row(pr, ramps[r])
+        mode = begin_row(pr, ramps[r], autos[r])
         if mode == BYPASSED:
             continue
         w = int(st[WRITE])
@@ -54,7 +55,7 @@ def delay_kernel(
                 wet_amount = 1.0
             else:
                 for p in range(active_row):
-                    advance(pr, p)
+                    value_at(pr, autos[r], p, i)
                 wet_amount = advance(pr, active_row)
             d = min(max(pr[TIME, CUR] * rate, 1.0), size - 2.0)
             fb = pr[FEEDBACK, CUR]

@@ -9,7 +9,7 @@ import numpy as np
 from numba.typed import List
 
 from mixtree.dsp.denormals import STATE_FLOOR
-from mixtree.dsp.smoothing import BYPASSED, CUR, STEADY, advance, begin_row
+from mixtree.dsp.smoothing import BYPASSED, CUR, STEADY, advance, begin_row, value_at
 
 #: Averaging time of the RMS detector, seconds.
 RMS_WINDOW = 0.010
@@ -77,6 +77,7 @@ def compressor_kernel(
     states: List,
     buffers: List,
     ramps: List,
+    autos: List,
     rate: float,
 ) -> None:
     """Compress each row's track buffer in place, stereo-linked. Audio-thread safe.
@@ -94,7 +95,7 @@ def compressor_kernel(
         pr = params[r]
         st = states[r]
         active_row = pr.shape[0] - 1
-        mode = begin_row(pr, ramps[r])
+        mode = begin_row(pr, ramps[r], autos[r])
         if mode == BYPASSED:
             continue
         env = st[ENVELOPE]
@@ -126,7 +127,7 @@ def compressor_kernel(
             else:
                 for j in range(i, end):
                     for p in range(active_row):
-                        advance(pr, p)
+                        value_at(pr, autos[r], p, j)
                     wet_amount = advance(pr, active_row)
                     left = float(buf[s, j, 0])
                     right = float(buf[s, j, 1])

@@ -6,7 +6,7 @@ import numba as nb
 import numpy as np
 from numba.typed import List
 
-from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, STEADY, advance, begin_row
+from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, STEADY, advance, begin_row, value_at
 from mixtree.units import pan_gains
 
 # parameters, in the order of Gain.PARAMETERS and of Pan.PARAMETERS
@@ -23,6 +23,7 @@ def gain_kernel(
     states: List,
     buffers: List,
     ramps: List,
+    autos: List,
     rate: float,
 ) -> None:
     """Scale each row's track buffer by its gain in dB. Audio-thread safe."""
@@ -30,7 +31,7 @@ def gain_kernel(
         s = slots[r]
         pr = params[r]
         active_row = pr.shape[0] - 1
-        mode = begin_row(pr, ramps[r])
+        mode = begin_row(pr, ramps[r], autos[r])
         moving = mode == MOVING
         if mode == BYPASSED:
             continue
@@ -43,7 +44,7 @@ def gain_kernel(
             continue
         for i in range(frames):
             if moving:
-                g = 10.0 ** (advance(pr, DB) / 20.0)
+                g = 10.0 ** (value_at(pr, autos[r], DB, i) / 20.0)
             w = 1.0 + advance(pr, active_row) * (g - 1.0)
             buf[s, i, 0] *= w
             buf[s, i, 1] *= w
@@ -58,6 +59,7 @@ def pan_kernel(
     states: List,
     buffers: List,
     ramps: List,
+    autos: List,
     rate: float,
 ) -> None:
     """Pan each row's stereo track buffer by balance (pan -1..1). Audio-thread safe.
@@ -69,7 +71,7 @@ def pan_kernel(
         s = slots[r]
         pr = params[r]
         active_row = pr.shape[0] - 1
-        mode = begin_row(pr, ramps[r])
+        mode = begin_row(pr, ramps[r], autos[r])
         moving = mode == MOVING
         if mode == BYPASSED:
             continue
@@ -83,7 +85,7 @@ def pan_kernel(
             continue
         for i in range(frames):
             if moving:
-                gl, gr = pan_gains(advance(pr, PAN), False)
+                gl, gr = pan_gains(value_at(pr, autos[r], PAN, i), False)
             a = advance(pr, active_row)
             buf[s, i, 0] *= 1.0 + a * (gl - 1.0)
             buf[s, i, 1] *= 1.0 + a * (gr - 1.0)

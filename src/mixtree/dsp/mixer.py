@@ -1,4 +1,5 @@
-"""The fader stage: smoothed per-track gains, meters, each track summed into its parent."""
+"""The fader stage: every slot's gain for every frame (smoothed manual moves or automation),
+meters, each track summed into its parent, sends into buses."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
+from mixtree.dsp.lanes import LaneTable, fill_lane
 from mixtree.dsp.smoothing import ramp_step, step_toward
-from mixtree.units import pan_gains
+from mixtree.units import SILENCE_DB, pan_gains
 
 
 class Faders(NamedTuple):
     """Every slot's fader: float64 ``(slots, 2)`` left/right gains (volume, pan and
     audibility folded together) now, where they head and how far they move per frame;
-    float32 ``(slots, 2)`` post-fader peak and RMS of the last block."""
+    float32 ``(slots, 2)`` post-fader peak and RMS of the last block. An automated slot's
+    gains are its audibility only (0 or 1, gliding), its lanes give the rest per frame."""
 
     gain: np.ndarray
     target: np.ndarray
@@ -26,7 +29,8 @@ class Faders(NamedTuple):
 
 class SendRows(NamedTuple):
     """Every send, one row each: source and bus slots, pre-fader flag, and its level's
-    gain now, target and per-frame step (float64)."""
+    gain now, target and per-frame step (float64); ``lane``: its level's automation lane
+    (int32, -1: none)."""
 
     src: np.ndarray
     dst: np.ndarray
@@ -34,6 +38,41 @@ class SendRows(NamedTuple):
     gain: np.ndarray
     target: np.ndarray
     step: np.ndarray
+    lane: np.ndarray
+
+
+class FaderLanes(NamedTuple):
+    """Each slot's automation lanes (int32 indices into the plan's `LaneTable`, -1: none)."""
+
+    volume: np.ndarray
+    pan: np.ndarray
+    mute: np.ndarray
+
+
+class Mix(NamedTuple):
+    """What the fader stage works out each block, for the mixing calls after it: float64
+    ``gains`` ``(slots, max_block, 2)`` each slot's left/right gain per frame; float64
+    ``opens`` ``(slots, max_block)`` what a pre-fader send of the slot passes per frame
+    (audibility and mute, not the fader); bool ``live`` ``(slots, 2)`` whether a side
+    passes anything this block; float64 ``levels`` ``(sends, max_block)`` each send's
+    level per frame; float64 ``scratch`` ``(3, max_block)`` for lane values."""
+
+    gains: np.ndarray
+    opens: np.ndarray
+    live: np.ndarray
+    levels: np.ndarray
+    scratch: np.ndarray
+
+
+def mix_buffers(slots: int, sends: int, max_block: int) -> Mix:
+    """Return the fader stage's working memory for a plan (control side)."""
+    return Mix(
+        gains=np.zeros((slots, max_block, 2)),
+        opens=np.zeros((slots, max_block)),
+        live=np.zeros((slots, 2), np.bool_),
+        levels=np.zeros((sends, max_block)),
+        scratch=np.zeros((3, max_block)),
+    )
 
 
 @nb.njit(cache=True)
@@ -45,6 +84,11 @@ def clear(track_buf: np.ndarray, frames: int) -> None:
             track_buf[s, i, 1] = 0.0
 
 
+@nb.njit(cache=True, inline="always")
+def _automated(lanes: FaderLanes, s: int) -> bool:
+    return lanes.volume[s] >= 0 or lanes.pan[s] >= 0 or lanes.mute[s] >= 0
+
+
 @nb.njit(cache=True)
 def fader_targets(
     volume: np.ndarray,
@@ -52,9 +96,11 @@ def fader_targets(
     mono: np.ndarray,
     audible: np.ndarray,
     faders: Faders,
+    lanes: FaderLanes,
     ramp_frames: int,
 ) -> None:
-    """Set each slot's left/right fader target from volume (linear), pan and audibility.
+    """Set each slot's left/right fader target from volume (linear), pan and audibility
+    (an automated slot's from its audibility alone: its lanes give the rest).
 
     A slot whose target changes ramps there linearly from its current gain over
     ``ramp_frames`` frames (0: jump). Mono slots use the constant-power pan law, stereo
@@ -64,6 +110,9 @@ def fader_targets(
     for s in range(volume.shape[0]):
         left, right = pan_gains(pan[s], mono[s])
         g = volume[s] if audible[s] else 0.0
+        if _automated(lanes, s):
+            left = right = 1.0
+            g = 1.0 if audible[s] else 0.0
         for ch in range(2):
             t = g * (left if ch == 0 else right)
             if t == target[s, ch]:
@@ -74,6 +123,100 @@ def fader_targets(
                 step[s, ch] = 0.0
             else:
                 step[s, ch] = ramp_step(gain[s, ch], t, ramp_frames)
+
+
+@nb.njit(cache=True, inline="always")
+def _db_gain(db: float) -> float:
+    return 0.0 if db <= SILENCE_DB else 10.0 ** (db / 20.0)
+
+
+@nb.njit(cache=True)
+def fader_gains(
+    frames: int,
+    position: int,
+    volume: np.ndarray,
+    pan: np.ndarray,
+    mono: np.ndarray,
+    audible: np.ndarray,
+    faders: Faders,
+    lanes: LaneTable,
+    fader_lanes: FaderLanes,
+    mix: Mix,
+) -> None:
+    """Work out every slot's gain for each frame of the block starting at ``position``.
+
+    A slot without lanes glides its gains toward their targets, a step a frame, so the
+    result does not depend on block size. An automated slot evaluates its volume (dB),
+    pan and mute lanes at each frame (the manual value where it has no lane) and takes
+    its gliding audibility times them. Audio-thread safe: no allocation.
+    """
+    gains, opens, live, scratch = mix.gains, mix.opens, mix.live, mix.scratch
+    for s in range(volume.shape[0]):
+        if not _automated(fader_lanes, s):
+            for ch in range(2):
+                g = faders.gain[s, ch]
+                tgt = faders.target[s, ch]
+                st = faders.step[s, ch]
+                live[s, ch] = g != 0.0 or tgt != 0.0
+                for i in range(frames):
+                    if g != tgt:
+                        g = step_toward(g, tgt, st)
+                    gains[s, i, ch] = g
+                faders.gain[s, ch] = g
+            o = 1.0 if audible[s] else 0.0
+            for i in range(frames):
+                opens[s, i] = o
+            continue
+        vol, pn, mt = scratch[0], scratch[1], scratch[2]
+        _lane_or(lanes, fader_lanes.volume[s], position, frames, vol, 20.0 * math.log10(max(volume[s], 1e-300)))
+        _lane_or(lanes, fader_lanes.pan[s], position, frames, pn, pan[s])
+        _lane_or(lanes, fader_lanes.mute[s], position, frames, mt, 0.0)
+        a = faders.gain[s, 0]
+        tgt = faders.target[s, 0]
+        st = faders.step[s, 0]
+        live[s, 0] = live[s, 1] = True
+        for i in range(frames):
+            if a != tgt:
+                a = step_toward(a, tgt, st)
+            open_ = a * (1.0 - mt[i])
+            left, right = pan_gains(pn[i], mono[s])
+            g = open_ * _db_gain(vol[i])
+            gains[s, i, 0] = g * left
+            gains[s, i, 1] = g * right
+            opens[s, i] = open_
+        faders.gain[s, 0] = faders.gain[s, 1] = a
+
+
+@nb.njit(cache=True, inline="always")
+def _lane_or(lanes: LaneTable, k: int, position: int, frames: int, out: np.ndarray, manual: float) -> None:
+    # lane k's values, or the manual value where there is no lane
+    if k >= 0:
+        fill_lane(lanes, k, position, frames, out)
+    else:
+        for i in range(frames):
+            out[i] = manual
+
+
+@nb.njit(cache=True)
+def send_levels(frames: int, position: int, sends: SendRows, lanes: LaneTable, mix: Mix) -> None:
+    """Work out every send's level (linear) for each frame of the block: gliding to its
+    target, or from its lane (dB). Audio-thread safe: no allocation."""
+    levels = mix.levels
+    for k in range(sends.src.shape[0]):
+        lane = sends.lane[k]
+        if lane >= 0:
+            fill_lane(lanes, lane, position, frames, levels[k])
+            for i in range(frames):
+                levels[k, i] = _db_gain(levels[k, i])
+            continue
+        lv = sends.gain[k]
+        tgt = sends.target[k]
+        st = sends.step[k]
+        for i in range(frames):
+            if lv != tgt:
+                lv = step_toward(lv, tgt, st)
+            levels[k, i] = lv
+        sends.gain[k] = lv
 
 
 @nb.njit(cache=True)
@@ -91,47 +234,36 @@ def mix_into_parents(
     frames: int,
     slots: np.ndarray,
     parent: np.ndarray,
+    mix: Mix,
     faders: Faders,
     failed: np.ndarray,
 ) -> None:
-    """Add each slot of ``slots`` into its parent's buffer through its fader; meter it.
-
-    Gains ramp per frame, so the result does not depend on block size; the faders' peak
-    and RMS receive the block's post-fader levels. A slot whose buffer holds NaN or
-    infinity is flagged in ``failed`` and, like every flagged slot, contributes nothing.
-    Audio-thread safe: no allocation.
+    """Add each slot of ``slots`` into its parent's buffer through its per-frame gains
+    (`fader_gains`); meter it into the faders' peak and RMS. A slot whose buffer holds
+    NaN or infinity is flagged in ``failed`` and, like every flagged slot, contributes
+    nothing. Audio-thread safe: no allocation.
     """
-    gain, target, step, peak, rms = faders
+    gains, live = mix.gains, mix.live
+    peak, rms = faders.peak, faders.rms
     for j in range(slots.shape[0]):
         s = slots[j]
         p = parent[s]
         if not failed[s] and not _finite(track_buf, s, frames):
             failed[s] = True
-        if failed[s]:
-            for ch in range(2):
-                peak[s, ch] = 0.0
-                rms[s, ch] = 0.0
-            continue
         for ch in range(2):
-            g = gain[s, ch]
-            tgt = target[s, ch]
-            st = step[s, ch]
-            pk = 0.0
-            sq = 0.0
-            if g == tgt and g == 0.0:
+            if failed[s] or not live[s, ch]:
                 peak[s, ch] = 0.0
                 rms[s, ch] = 0.0
                 continue
+            pk = 0.0
+            sq = 0.0
             for i in range(frames):
-                if g != tgt:
-                    g = step_toward(g, tgt, st)
-                v = np.float32(g) * track_buf[s, i, ch]
+                v = np.float32(gains[s, i, ch]) * track_buf[s, i, ch]
                 track_buf[p, i, ch] += v
                 a = abs(v)
                 if a > pk:
                     pk = a
                 sq += v * v
-            gain[s, ch] = g
             peak[s, ch] = pk
             rms[s, ch] = math.sqrt(sq / frames) if frames else 0.0
 
@@ -141,16 +273,15 @@ def write_output(
     track_buf: np.ndarray,
     frames: int,
     slot: int,
+    mix: Mix,
     faders: Faders,
     failed: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """Write ``slot`` (the master) through its fader into ``out`` ``(frames, 2)``; meter it.
-
-    Same smoothing and non-finite guard as `mix_into_parents`: a failed master writes
+    """Write ``slot`` (the master) through its per-frame gains into ``out`` ``(frames, 2)``;
+    meter it. Same non-finite guard as `mix_into_parents`: a failed master writes
     silence. Audio-thread safe: writes into ``out`` only.
     """
-    gain, target, step, peak, rms = faders
     if not failed[slot] and not _finite(track_buf, slot, frames):
         failed[slot] = True
     if failed[slot]:
@@ -158,24 +289,19 @@ def write_output(
             out[i, 0] = 0.0
             out[i, 1] = 0.0
         return
+    gains = mix.gains
     for ch in range(2):
-        g = gain[slot, ch]
-        tgt = target[slot, ch]
-        st = step[slot, ch]
         pk = 0.0
         sq = 0.0
         for i in range(frames):
-            if g != tgt:
-                g = step_toward(g, tgt, st)
-            v = np.float32(g) * track_buf[slot, i, ch]
+            v = np.float32(gains[slot, i, ch]) * track_buf[slot, i, ch]
             out[i, ch] = v
             a = abs(v)
             if a > pk:
                 pk = a
             sq += v * v
-        gain[slot, ch] = g
-        peak[slot, ch] = pk
-        rms[slot, ch] = math.sqrt(sq / frames) if frames else 0.0
+        faders.peak[slot, ch] = pk
+        faders.rms[slot, ch] = math.sqrt(sq / frames) if frames else 0.0
 
 
 @nb.njit(cache=True)
@@ -201,42 +327,26 @@ def mix_sends(
     frames: int,
     which: np.ndarray,
     sends: SendRows,
-    audible: np.ndarray,
+    mix: Mix,
     failed: np.ndarray,
-    faders: Faders,
 ) -> None:
-    """Add the sends whose rows ``which`` lists into their buses.
-
-    A pre-fader send takes the track's buffer after its effects; a post-fader one also
-    follows the track's fader and pan, ramping exactly as `mix_into_parents` will in this
-    block. Send levels ramp per frame like faders. Sends of silent (muted, soloed-away)
-    or failed tracks carry nothing. Call before `mix_into_parents`. Audio-thread safe.
+    """Add the sends whose rows ``which`` lists into their buses, at their per-frame levels
+    (`send_levels`): a pre-fader send takes the track's buffer after its effects through
+    its audibility and mute alone, a post-fader one through its per-frame gains too.
+    Sends of failed tracks carry nothing. Call before `mix_into_parents`. Audio-thread safe.
     """
-    send_src, send_dst, send_pre, send_gain, send_target, send_step = sends
-    gain, target, step = faders.gain, faders.target, faders.step
+    gains, opens, levels = mix.gains, mix.opens, mix.levels
     for j in range(which.shape[0]):
         k = which[j]
-        s = send_src[k]
-        d = send_dst[k]
-        sg = send_gain[k]
-        st = send_target[k]
-        ss = send_step[k]
-        open_ = audible[s] and not failed[s]
+        s = sends.src[k]
+        d = sends.dst[k]
+        if failed[s]:
+            continue
+        pre = sends.pre[k]
         for ch in range(2):
-            g = gain[s, ch]
-            lv = sg
             for i in range(frames):
-                if lv != st:
-                    lv = step_toward(lv, st, ss)
-                if send_pre[k]:
-                    f = 1.0 if open_ else 0.0
-                else:
-                    if g != target[s, ch]:
-                        g = step_toward(g, target[s, ch], step[s, ch])
-                    f = g if not failed[s] else 0.0
-                track_buf[d, i, ch] += np.float32(lv * f) * track_buf[s, i, ch]
-            if ch == 1:
-                send_gain[k] = lv
+                f = opens[s, i] if pre else gains[s, i, ch]
+                track_buf[d, i, ch] += np.float32(levels[k, i] * f) * track_buf[s, i, ch]
 
 
 @nb.njit(cache=True)

@@ -7,7 +7,7 @@ import numpy as np
 from numba.typed import List
 
 from mixtree.dsp.denormals import LINE_FLOOR
-from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, advance, begin_row
+from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, advance, begin_row, value_at
 
 COMBS = (1116, 1188, 1277, 1356, 1422, 1491, 1557, 1617)  # at 44.1 kHz
 ALLPASSES = (556, 441, 341, 225)
@@ -64,6 +64,7 @@ def reverb_kernel(
     states: List,
     buffers: List,
     ramps: List,
+    autos: List,
     rate: float,
 ) -> None:
     """Add each row's reverb to its track buffer in place. Audio-thread safe.
@@ -80,14 +81,14 @@ def reverb_kernel(
         st = states[r]
         line = buffers[r]
         active_row = pr.shape[0] - 1
-        mode = begin_row(pr, ramps[r])
+        mode = begin_row(pr, ramps[r], autos[r])
         moving = mode == MOVING
         if mode == BYPASSED:
             continue
         for i in range(frames):
             if moving:
                 for p in range(active_row):
-                    advance(pr, p)
+                    value_at(pr, autos[r], p, i)
             wet_amount = advance(pr, active_row)
             feedback = pr[ROOM_SIZE, CUR] * 0.28 + 0.7
             damp = pr[DAMPING, CUR] * 0.4

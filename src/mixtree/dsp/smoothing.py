@@ -5,7 +5,8 @@ A parameter table is float64 ``(parameters, 4)``: columns `CUR` (the value now),
 `STEP` (how far it moves per frame). The control side only writes `TGT`; the kernels do
 the rest, so a change of target becomes a linear ramp of ``ramps[p]`` frames.
 
-The linear ramp itself (`ramp_step`, `step_toward`) is the faders' too.
+The linear ramp itself (`ramp_step`, `step_toward`) is the faders' too. Automation
+reaches a kernel as per-frame values (`value_at`).
 """
 
 from __future__ import annotations
@@ -65,15 +66,37 @@ BYPASSED, STEADY, MOVING = 0, 1, 2
 
 
 @nb.njit(cache=True, inline="always")
-def begin_row(params: np.ndarray, ramps: np.ndarray) -> int:
+def begin_row(params: np.ndarray, ramps: np.ndarray, auto: np.ndarray) -> int:
     """Set up the block's ramps (`begin_block`) and say how the effect runs: `BYPASSED`
     (fully, nothing to do), `STEADY` (fully active, nothing gliding: the fast path) or
-    `MOVING` (a parameter or the bypass cross-fade glides: advance per frame). The last
-    row of an effect's table is its active amount (1 on, 0 bypassed)."""
+    `MOVING` (a parameter or the bypass cross-fade glides: `value_at` per frame). The last
+    row of an effect's table is its active amount (1 on, 0 bypassed).
+
+    ``auto`` holds the row's automation for the block (see `value_at`); an automated
+    effect always runs `MOVING`, whatever the block size, so its results do not depend
+    on where blocks fall."""
     moving = begin_block(params, ramps)
     active = params[params.shape[0] - 1, CUR]
+    if auto.shape[0]:
+        for p in range(auto.shape[0]):
+            if auto[p, 0] == auto[p, 0]:
+                params[p, LAST] = np.nan  # after the automation, a manual value glides in
+        return MOVING
     if moving:
         return MOVING
     if active == 0.0:
         return BYPASSED
     return STEADY if active == 1.0 else MOVING
+
+
+@nb.njit(cache=True, inline="always")
+def value_at(params: np.ndarray, auto: np.ndarray, p: int, i: int) -> float:
+    """Move parameter ``p`` to frame ``i`` of the block and return its value there: its
+    automation's, where ``auto`` (float64 ``(parameters, frames)``, NaN rows for the
+    parameters without a lane, or empty) has one, else one frame of its glide."""
+    if p < auto.shape[0]:
+        v = auto[p, i]
+        if v == v:
+            params[p, CUR] = v
+            return v
+    return advance(params, p)

@@ -12,7 +12,7 @@ instrument type in one call, events applied on their frames.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -20,8 +20,16 @@ from mixtree.dsp.smoothing import CUR, LAST, TGT
 from mixtree.dsp.typed import typed_list
 from mixtree.effects.parameters import Parameter
 
-#: ``hook(effect, parameter_id, value)``: how an effect inside a project reports an edit.
-EditHook = Callable[["Effect", str, float], None]
+
+class EffectHost(Protocol):
+    """What holds an effect (a project): it turns the effect's edits into undoable ones."""
+
+    def _edit_effect(self, effect: Effect, parameter: str, value: float) -> None:
+        """Set ``parameter`` of ``effect`` to a checked ``value``."""
+
+    def _automate_effect(self, effect: Effect, parameter: str) -> Any:
+        """Return the automation lane of ``parameter`` of ``effect``, made on first use."""
+
 
 #: What a kernel runs on: parameter table, state, buffer, ramps (see `Effect.memory`).
 Memory = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -63,7 +71,9 @@ class Effect:
 
     def __init__(self, **values: float | str) -> None:
         self.id: int | None = None
-        self._edit_hook: EditHook | None = None
+        self._host: EffectHost | None = None
+        #: Automation lanes of the effect's parameters, by parameter id (see `automate`).
+        self.lanes: dict[str, Any] = {}
         self._values = {p.id: p.default for p in self.PARAMETERS}
         self._bypass = False
         for key, value in values.items():
@@ -103,6 +113,13 @@ class Effect:
         spec = self._spec(key)
         self._edit(spec.id, spec.check(value))
 
+    def automate(self, key: str) -> Any:
+        """Return the automation lane of the parameter ``key`` (id or name), made on first
+        use; the effect must be in a project's chain."""
+        if self._host is None:
+            raise ValueError(f"{self!r} is not in a project: add it to a track before automating it")
+        return self._host._automate_effect(self, self._spec(key).id)
+
     @property
     def bypass(self) -> bool:
         """Return True while the effect is bypassed (its input passes unchanged)."""
@@ -115,8 +132,8 @@ class Effect:
         self._edit("bypass", float(bool(on)))
 
     def _edit(self, pid: str, value: float) -> None:
-        if self._edit_hook is not None:
-            self._edit_hook(self, pid, value)
+        if self._host is not None:
+            self._host._edit_effect(self, pid, value)
         else:
             self.assign(pid, value)
 
@@ -235,6 +252,7 @@ class Effect:
                 typed_list([self._state]),
                 typed_list([self._buffer]),
                 typed_list([self._ramps]),
+                typed_list([np.zeros((0, 0))]),  # no automation
                 float(sample_rate),
             )
         block[:] = work[0] if block.shape[1] == 2 else work[0, :, :1]

@@ -90,11 +90,12 @@ def export_stems(
                 m = min(blocksize, n - b)
                 plan.process(mix[:m], first + at + b)
                 # what each slot added to the master this block: its buffer through
-                # its fader (offline, faders hold still); a failed slot added nothing
+                # its fader's gain at each frame (automation included); a failed slot
+                # added nothing
                 live = ~plan.failed
                 for k, owned in enumerate(slots):
                     owned = owned[live[owned]]
-                    gains = plan.faders.gain[owned].astype(np.float32)[:, None, :]
+                    gains = plan.mix.gains[owned, :m].astype(np.float32)
                     chunk[k, b : b + m] = (gains * plan.track_buf[owned, :m]).sum(axis=0)
             for k, f in enumerate(out):
                 f.write(quantizers[k](chunk[k, :n]))

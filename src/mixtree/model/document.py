@@ -18,12 +18,14 @@ from mixtree.effects.base import Effect
 from mixtree.effects.offline import OfflineEffect
 from mixtree.errors import MediaError
 from mixtree.io.audio_file import MAX_DECODED_BYTES
+from mixtree.model.automation import AutomationLane, spec_for
 from mixtree.model.clip import AliasClip, Clip
 from mixtree.model.midi import MidiClip, MidiEvent, MidiNote
 from mixtree.model.operations import (
     AddAlias,
     AddClip,
     AddEffect,
+    AddLane,
     AddMidiClip,
     AddSend,
     SetFrozen,
@@ -40,7 +42,7 @@ from mixtree.model.tracks import AudioTrack, BusTrack, MasterTrack, Metatrack, M
 
 #: The document format this version writes, and the newest it reads (older ones migrate).
 FORMAT = "mixtree-project"
-VERSION = 2
+VERSION = 3
 
 #: The deepest nesting of tracks a document may hold (`Project.max_nesting` is at most this).
 MAX_DEPTH = 64
@@ -79,11 +81,31 @@ def _finite(fields: dict[str, Any]) -> dict[str, Any]:
     return {k: (None if isinstance(v, float) and math.isinf(v) else v) for k, v in fields.items()}
 
 
+def lanes_document(lanes: dict[str, AutomationLane]) -> dict[str, Any]:
+    """Return an owner's automation lanes as plain data, by parameter (empty: none)."""
+    return {
+        name: {
+            "id": lane.id,
+            "mode": lane.mode,
+            "time_base": lane.time_base,
+            "points": [list(p) for p in lane.points],
+        }
+        for name, lane in lanes.items()
+    }
+
+
+def _with_lanes(doc: dict[str, Any], lanes: dict[str, AutomationLane]) -> dict[str, Any]:
+    if lanes:
+        doc["automation"] = lanes_document(lanes)
+    return doc
+
+
 def track_document(t: Track, base: Path) -> dict[str, Any]:
     """Return one track (a metatrack with its subtree) as plain data."""
     doc: dict[str, Any] = {"id": t.id, "kind": _kind(t), **_finite(t.edited_fields())}
-    doc["effects"] = [{"id": e.id, **e.get_state()} for e in t.effects]
-    doc["sends"] = [{"id": s.id, "bus": s.bus_id, **_finite(s.edited_fields())} for s in t.sends]
+    _with_lanes(doc, t.lanes)
+    doc["effects"] = [_with_lanes({"id": e.id, **e.get_state()}, e.lanes) for e in t.effects]
+    doc["sends"] = [_with_lanes({"id": s.id, "bus": s.bus_id, **_finite(s.edited_fields())}, s.lanes) for s in t.sends]
     if isinstance(t, AudioTrack):
         doc["clips"] = [{"id": c.id, "source": c.source.id, **_finite(c.edited_fields())} for c in t.clips]
         doc["aliases"] = [{"id": a.id, "metatrack": a.metatrack_id, **a.edited_fields()} for a in t.aliases]
@@ -135,7 +157,7 @@ def to_document(project: Project, base: Path) -> dict[str, Any]:
 
 
 # -- reading ---------------------------------------------------------------------------
-_COMMON = {"id", "kind", "effects", "sends"}
+_COMMON = {"id", "kind", "effects", "sends", "automation"}
 _FIELDS: dict[type[Track], set[str]] = {
     MasterTrack: _COMMON | set(MasterTrack.edited_names()),
     AudioTrack: _COMMON | set(AudioTrack.edited_names()) | {"clips", "aliases"},
@@ -147,9 +169,10 @@ _TOP = {"format", "version", "sample_rate", "max_nesting", "tempo", "meters", "n
 _SOURCE = {"id", "path", "sha256", "frames", "channels", "rendered"}
 _CLIP = {"id", "source", *Clip.edited_names()}
 _ALIAS = {"id", "metatrack", *AliasClip.edited_names()}
-_SEND = {"id", "bus", *Send.edited_names()}
+_SEND = {"id", "bus", "automation", *Send.edited_names()}
 _MIDI_CLIP = {"id", "notes", "events", *MidiClip.edited_names()}
-_EFFECT = {"id", "type", "parameters", "bypass"}
+_EFFECT = {"id", "type", "parameters", "bypass", "automation"}
+_LANE = {"id", "mode", "time_base", "points"}
 
 
 @dataclass
@@ -344,6 +367,7 @@ class _Reader:
             raise DocumentError("master.sends", "the master sends nowhere: it is the mix every track ends in")
         self._fields(master, doc, "master")
         self._effects(master, doc, "master")
+        self._lanes(master, doc, "master")
 
     def _track(self, doc: dict[str, Any], where: str, parent_id: int | None, depth: int) -> None:
         kind = _get(doc, "kind", where)
@@ -364,6 +388,7 @@ class _Reader:
         self._fields(track, doc, where)
         self.project.registry.insert_track(track, None, parent_id)
         self._effects(track, doc, where)
+        self._lanes(track, doc, where)
         self.links += [("send", f"{where}.sends[{k}]", track, s) for k, s in enumerate(_list(doc, "sends", where))]
         if isinstance(track, AudioTrack):
             for j, c in enumerate(_list(doc, "clips", where)):
@@ -402,7 +427,7 @@ class _Reader:
         return {
             k: (-math.inf if v is None and k in _MINUS_INF else v)
             for k, v in doc.items()
-            if k not in ("id", "source", "metatrack", "bus", "notes", "events")
+            if k not in ("id", "source", "metatrack", "bus", "notes", "events", "automation")
         }
 
     def _clip(self, track: AudioTrack, c: dict[str, Any], where: str) -> None:
@@ -448,6 +473,8 @@ class _Reader:
             ew = f"{where}.effects[{k}]"
             effect = self._processor(_object(state, ew), ew, doc)
             AddEffect(track.id, effect).apply(self.project)
+            if not effect.offline:  # an offline effect keeps its lanes in its saved state
+                self._lanes(effect, state, ew)
 
     def _processor(self, state: dict[str, Any], where: str, track: dict[str, Any], instrument: bool = False) -> Effect:
         # An effect (or instrument) from its saved state; an unknown type opens offline.
@@ -479,7 +506,8 @@ class _Reader:
             if kind == "send":
                 bus = self._target(doc, "bus", BusTrack, where, "bus")
                 values = self._values(doc, _SEND, where, "a send")
-                op: AddSend | AddAlias = AddSend(Send(ident, track.id, bus, **values))
+                send = Send(ident, track.id, bus, **values)
+                op: AddSend | AddAlias = AddSend(send)
             else:
                 target = self._target(doc, "metatrack", Metatrack, where, "metatrack")
                 values = self._values(doc, _ALIAS, where, "an alias")
@@ -490,6 +518,29 @@ class _Reader:
             raise
         except ValueError as exc:
             raise DocumentError(where, str(exc)) from exc
+        if kind == "send":
+            self._lanes(send, doc, where)
+
+    def _lanes(self, owner: Track | Send | Effect, doc: dict[str, Any], where: str) -> None:
+        lanes = doc.get("automation", {})
+        if not isinstance(lanes, dict):
+            raise DocumentError(_at(where, "automation"), f"expected an object, not {_show(lanes)}")
+        for name, lane_doc in lanes.items():
+            lw = f"{_at(where, 'automation')}.{name}"
+            lane_doc = _object(lane_doc, lw)
+            _only(lane_doc, _LANE, lw, "a lane")
+            ident = self._id(lane_doc, lw)
+            points = _list(lane_doc, "points", lw)
+            try:
+                spec, label = spec_for(self.project, owner, str(name))
+                lane = AutomationLane(
+                    ident, owner.id, str(name), spec, label, (), lane_doc.get("mode", "read"),  # type: ignore[arg-type]
+                    lane_doc.get("time_base", "seconds"),
+                )  # fmt: skip
+                lane._points = lane.checked(points)
+                AddLane(lane).apply(self.project)
+            except ValueError as exc:
+                raise DocumentError(lw, str(exc)) from exc
 
     def _target(self, doc: dict[str, Any], key: str, kind: type[Track], where: str, what: str) -> int:
         # the id of a track of ``kind`` that ``doc[key]`` names

@@ -16,8 +16,14 @@ def _migrate_1(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def _migrate_2(doc: dict[str, Any]) -> dict[str, Any]:
+    # format 3 added automation lanes ("automation" on tracks, sends and effects): a
+    # format-2 document has none, and reads as it is
+    return doc
+
+
 #: One migration per format bump: MIGRATIONS[n] turns a format-n document into n + 1.
-MIGRATIONS = {1: _migrate_1}
+MIGRATIONS = {1: _migrate_1, 2: _migrate_2}
 
 
 def migrate(doc: Any) -> dict[str, Any]:

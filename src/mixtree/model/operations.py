@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mixtree.effects.base import Effect
+    from mixtree.model.automation import AutomationLane
     from mixtree.model.clip import AliasClip, Clip
     from mixtree.model.midi import MidiClip, MidiEvent, MidiNote
     from mixtree.model.pool import Source
@@ -674,3 +675,69 @@ class Relink(Operation):
     def description(self) -> str:
         """Return the relink."""
         return f"relink source #{self.ident} to '{self.fresh.path.name}'"
+
+
+class AddLane(Operation):
+    """Give a parameter an automation lane (on its track, send or effect)."""
+
+    def __init__(self, lane: AutomationLane) -> None:
+        self.lane = lane
+
+    def apply(self, project: Project) -> None:
+        """Attach the lane to its owner."""
+        project.registry.attach_lane(self.lane)
+
+    def revert(self, project: Project) -> None:
+        """Take it away again."""
+        project.registry.detach_lane(self.lane.id)
+
+    @property
+    def description(self) -> str:
+        """Return which lane."""
+        return f"automate {self.lane.label}"
+
+
+class RemoveLane(Operation):
+    """Take a parameter's automation lane away (the parameter is manual again)."""
+
+    def __init__(self, ident: int) -> None:
+        self.ident = ident
+        self.lane: AutomationLane | None = None
+
+    def apply(self, project: Project) -> None:
+        """Detach the lane."""
+        self.lane = project.registry.detach_lane(self.ident)
+
+    def revert(self, project: Project) -> None:
+        """Attach it again."""
+        assert self.lane is not None
+        project.registry.attach_lane(self.lane)
+
+    @property
+    def description(self) -> str:
+        """Return which lane."""
+        return f"remove the automation of #{self.ident}"
+
+
+class SetLanePoints(Operation):
+    """Replace the points of an automation lane (checked by the lane beforehand)."""
+
+    def __init__(self, ident: int, points: tuple[Any, ...]) -> None:
+        self.ident = ident
+        self.points = points
+        self.old: tuple[Any, ...] = ()
+
+    def apply(self, project: Project) -> None:
+        """Set the points."""
+        lane = project.record(self.ident)
+        self.old = lane._points  # type: ignore[attr-defined]
+        lane._points = self.points  # type: ignore[attr-defined]
+
+    def revert(self, project: Project) -> None:
+        """Restore the old points."""
+        project.record(self.ident)._points = self.old  # type: ignore[attr-defined]
+
+    @property
+    def description(self) -> str:
+        """Return which lane."""
+        return f"edit the points of lane #{self.ident}"

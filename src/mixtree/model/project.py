@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 from mixtree.effects.base import Effect
 from mixtree.errors import UnknownIdError
 from mixtree.model import structure
+from mixtree.model.automation import Address, AutomationLane, spec_for
 from mixtree.model.clip import Clip
 from mixtree.model.history import History, Inverse
 from mixtree.model.operations import (
+    AddLane,
     AddTrack,
     Batch,
     MoveTrack,
@@ -419,3 +421,23 @@ class Project:
 
     def _edit_effect(self, effect: Effect, parameter: str, value: float) -> None:
         self.apply(SetEffectParameter(effect.id, parameter, value))  # type: ignore[arg-type]
+
+    def _automate_effect(self, effect: Effect, parameter: str) -> AutomationLane:
+        return self.automate(Address(effect.id, parameter))  # type: ignore[arg-type]
+
+    def automate(self, address: Address) -> AutomationLane:
+        """Return the automation lane of the parameter at ``address`` (its owner's id and
+        its name), made (one undoable edit) on first use; raise ``ValueError`` if it is
+        not a parameter that can be automated."""
+        owner = self.registry.lane_owner(address.owner)
+        if address.name in owner.lanes:
+            return owner.lanes[address.name]
+        spec, label = spec_for(self, owner, address.name)
+        lane = AutomationLane(self.registry.new_id(), address.owner, address.name, spec, label)
+        self.apply(AddLane(lane))
+        return lane
+
+    @property
+    def lanes(self) -> list[AutomationLane]:
+        """Return every automation lane of the project."""
+        return [r for r in self.registry.records.values() if isinstance(r, AutomationLane)]

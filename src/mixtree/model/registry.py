@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from mixtree.effects.base import Effect
 from mixtree.errors import UnknownIdError
+from mixtree.model.automation import AutomationLane
 from mixtree.model.clip import AliasClip, Clip
 from mixtree.model.midi import MidiClip
 from mixtree.model.record import Record
@@ -249,20 +250,52 @@ class Registry:
         return effect, track.id, index
 
     def register_effect(self, effect: Effect) -> None:
-        """Enter ``effect`` under its id, ready to play at the project's rate."""
+        """Enter ``effect`` (and its lanes) under its id, ready to play at the project's rate."""
         project = self.project
         effect.prepare(project.sample_rate)
-        effect._edit_hook = project._edit_effect
+        effect._host = project
         self.effects[effect.id] = effect  # type: ignore[index]
+        for lane in effect.lanes.values():
+            lane.project = project
+            self.records[lane.id] = lane
 
     def unregister_effect(self, effect: Effect) -> None:
-        """Forget ``effect``; edits of it no longer reach the project."""
-        effect._edit_hook = None
+        """Forget ``effect`` and its lanes; edits of it no longer reach the project."""
+        effect._host = None
         del self.effects[effect.id]  # type: ignore[arg-type]
+        for lane in effect.lanes.values():
+            del self.records[lane.id]
+
+    # -- automation lanes ----------------------------------------------------------------
+    def lane_owner(self, ident: int) -> Track | Send | Effect:
+        """Return the track, send or effect ``ident`` (what lanes hang on)."""
+        owner = self.records.get(ident)
+        if isinstance(owner, Track | Send):
+            return owner
+        return self.effect(ident)
+
+    def attach_lane(self, lane: AutomationLane) -> None:
+        """Hang ``lane`` on its owner; refused if the parameter has a lane already."""
+        owner = self.lane_owner(lane.owner)
+        if lane.parameter in owner.lanes:
+            raise ValueError(f"{lane.label} has an automation lane already")
+        lane.project = self.project
+        owner.lanes[lane.parameter] = lane
+        self.records[lane.id] = lane
+
+    def detach_lane(self, ident: int) -> AutomationLane:
+        """Take the lane ``ident`` off its owner and return it."""
+        lane = self.records.get(ident)
+        if not isinstance(lane, AutomationLane):
+            raise UnknownIdError("automation lane", ident)
+        del self.lane_owner(lane.owner).lanes[lane.parameter]
+        del self.records[ident]
+        return lane
 
 
 def _owned(track: Track) -> list[Record]:
-    owned: list[Record] = list(track.sends)
+    owned: list[Record] = list(track.sends) + list(track.lanes.values())
+    owned += [lane for send in track.sends for lane in send.lanes.values()]
     if isinstance(track, AudioTrack):
         owned += track.clips
         owned += track.aliases

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from mixtree.effects.base import Effect
 from mixtree.model import checks
+from mixtree.model.automation import Address, AutomationLane
 from mixtree.model.clip import AliasClip, Clip
 from mixtree.model.midi import MidiClip
 from mixtree.model.operations import (
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 class Send(Record):
     """A send from a track to a bus: ``level_db``, taken before or after the fader."""
 
-    __slots__ = ("source_id", "bus_id", "_level_db", "_pre_fader")
+    __slots__ = ("source_id", "bus_id", "_level_db", "_pre_fader", "lanes")
 
     level_db = Edited(checks.number("level_db", -math.inf, 12.0), "Send level, dB.")
     pre_fader = Edited(checks.flag("pre_fader"), "Take the signal before the fader and pan.")
@@ -41,6 +42,13 @@ class Send(Record):
         self.bus_id = bus_id
         self._level_db = Send.level_db.check(level_db)
         self._pre_fader = Send.pre_fader.check(pre_fader)
+        self.lanes: dict[str, AutomationLane] = {}
+
+    def automate(self, parameter: str = "level_db") -> AutomationLane:
+        """Return the automation lane of the send's ``level_db``, made on first use."""
+        if self.project is None:
+            raise ValueError(f"{self!r} is not part of a project")
+        return self.project.automate(Address(self.id, parameter))
 
     def __repr__(self) -> str:
         return f"Send(id={self.id}, to={self.bus_id}, level_db={self._level_db!r})"
@@ -61,6 +69,7 @@ class Track(Record):
         "parent_id",
         "effects",
         "sends",
+        "lanes",
     )
 
     name = Edited(checks.text("name"), "Display name.")
@@ -93,7 +102,14 @@ class Track(Record):
         self.parent_id: int | None = None
         self.effects: list[Effect] = []
         self.sends: list[Send] = []
+        #: Automation lanes of the track's own parameters, by name (see `automate`).
+        self.lanes: dict[str, AutomationLane] = {}
         self.project = project
+
+    def automate(self, parameter: str) -> AutomationLane:
+        """Return the automation lane of ``parameter`` (``volume_db``, ``pan``, ``mute``;
+        a metatrack's ``speed``), made on first use (an undoable edit)."""
+        return self._attached().automate(Address(self.id, parameter))
 
     def add_effect(self, effect: Effect, index: int | None = None) -> Effect:
         """Insert ``effect`` into this track's chain (at the end by default) and return it."""

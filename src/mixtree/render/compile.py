@@ -8,10 +8,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mixtree.dsp.clips import ClipTable, source_list
+from mixtree.dsp.curves import SHAPES
 from mixtree.dsp.fades import curve_code
-from mixtree.dsp.mixer import Faders, SendRows
+from mixtree.dsp.lanes import LaneTable, ParameterLanes
+from mixtree.dsp.mixer import FaderLanes, Faders, SendRows
+from mixtree.dsp.typed import typed_list
 from mixtree.dsp.varispeed import VarispeedTable
 from mixtree.effects.base import Effect
+from mixtree.model.automation import AutomationLane
 from mixtree.model.clip import Clip
 from mixtree.model.pool import Source
 from mixtree.model.project import Project
@@ -19,7 +23,7 @@ from mixtree.model.structure import ancestors, walk
 from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, MidiTrack, Send, Track
 from mixtree.render.midi_events import midi_table
 from mixtree.render.plan import ALWAYS, MAX_BLOCK, MIN_BLOCK, RenderPlan, SendTable
-from mixtree.render.stages import chain_stages
+from mixtree.render.stages import NO_AUTOMATION, chain_stages
 from mixtree.units import db_to_gain
 
 #: A mono clip on a stereo track sits at the constant-power centre on both sides.
@@ -73,11 +77,12 @@ def needs_stretch(track: Track) -> bool:
 
 def passes_through(t: Track) -> bool:
     """Return True for a metatrack that only sums its children: unity fader, centre pan,
-    no effects, sends, mute or solo. The plan mixes its children straight into its
+    no effects, sends, mute, solo or automation. The plan mixes its children straight into its
     parent (its transform still applies to them), so plain nesting costs nothing."""
     return (
         isinstance(t, Metatrack) and not t.effects and not t.sends and not t.mute and not t.solo
         and t.volume_db == 0.0 and t.pan == 0.0 and t.frozen is None and not needs_stretch(t)
+        and not any(lane.plays for lane in t.lanes.values())
     )  # fmt: skip
 
 
@@ -198,9 +203,12 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
     for k, (send, ident, _, _) in enumerate(routes):
         if ident != send.id:
             send_copies.setdefault(send.id, []).append(k)
+    lanes = _Lanes(project)
+    maps = {0: (1.0, 0.0)} | {i: (p.a, p.b) for i, p in enumerate(placed, start=1)}
     send_table = SendTable(
         ids=np.array([ident for _, ident, _, _ in routes], np.int64),
         rows=SendRows(
+            lane=np.array([lanes.add(send.lanes.get("level_db"), *maps[src]) for send, _, src, _ in routes], np.int32),
             src=np.array([src for _, _, src, _ in routes], np.int32),
             dst=np.array([dst for _, _, _, dst in routes], np.int32),
             pre=np.array([send.pre_fader for send, _, _, _ in routes], np.bool_),
@@ -234,6 +242,14 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
         for effect in t.effects:
             if hasattr(effect, "set_tempo") and effect.tempo_bpm != bpm:
                 effect.set_tempo(bpm)  # beat-synced delays follow the project's tempo
+    fader_lanes = FaderLanes(
+        *(
+            np.array([lanes.add(t.lanes.get(name), *maps[i]) for i, t in enumerate(tracks)], np.int32)
+            for name in ("volume_db", "pan", "mute")
+        )
+    )
+    mute = np.array([t.mute and fader_lanes.mute[i] < 0 for i, t in enumerate(tracks)], dtype=np.bool_)
+    automation = _ParameterAutomation(lanes, maps, max_block)
     plan = RenderPlan(
         sample_rate=rate,
         max_block=max_block,
@@ -247,9 +263,10 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
         levels=levels,
         mix_levels=mixes,
         level_stages=tuple(
-            chain_stages({int(s): tracks[s].effects for s in level}, rate, fresh, instances) for level in levels
+            chain_stages({int(s): tracks[s].effects for s in level}, rate, fresh, instances, automation)
+            for level in levels
         ),
-        master_stages=chain_stages({0: project.master.effects}, rate, fresh),
+        master_stages=chain_stages({0: project.master.effects}, rate, fresh, None, automation),
         sends=send_table,
         clips=rows.clip_table(),
         varispeed=rows.varispeed_table(),
@@ -265,7 +282,7 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
         ),
         volume=np.array([db_to_gain(t.volume_db) for t in tracks], dtype=np.float64),
         pan=np.array([t.pan for t in tracks], dtype=np.float64),
-        mute=np.array([t.mute for t in tracks], dtype=np.bool_),
+        mute=mute,  # a mute lane plays instead of the manual mute
         solo=np.array([t.solo for t in tracks], dtype=np.bool_),
         solo_safe=np.array([isinstance(t, BusTrack) and t.solo_safe for t in tracks], dtype=np.bool_),
         audible=np.zeros(n, dtype=np.bool_),
@@ -276,6 +293,10 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
             peak=np.zeros((n, 2), dtype=np.float32),
             rms=np.zeros((n, 2), dtype=np.float32),
         ),
+        lanes=lanes.table(),
+        fader_lanes=fader_lanes,
+        parameter_lanes=automation.entries(),
+        parameter_arrays=typed_list(automation.arrays),
         carry_map=np.full(n, -1, dtype=np.int32),
         crossfade=previous is not None,
     )
@@ -371,6 +392,77 @@ def _ranks(tracks: list[Track], parent: np.ndarray, send_edges: list[tuple[int, 
         visit(s)
     rank[0] = 0
     return rank
+
+
+class _Lanes:
+    """The automation lanes a plan plays, gathered into one `LaneTable`: point times
+    become output frames through each lane's time map (τ = a × project time + b)."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.rate = project.sample_rate
+        self.rows: list[tuple[float, float, int, float]] = []
+        self.bounds: list[tuple[int, int]] = []
+        self.ramps: list[float] = []
+
+    def add(self, lane: AutomationLane | None, a: float, b: float) -> int:
+        """Add ``lane`` seen through the map (a, b) and return its index, or -1 if it does
+        not play (no lane, no points, or ``off``)."""
+        if lane is None or not lane.plays:
+            return -1
+        tempo = self.project.tempo_map
+        lo = len(self.rows)
+        for p in lane.points:
+            seconds = tempo.seconds_at(p.time) if lane.time_base == "beats" else p.time
+            at = (seconds - b) / a * self.rate
+            if abs(at - round(at)) < 1e-6:  # on a frame but for rounding (0.7 s × 48 kHz)
+                at = float(round(at))
+            self.rows.append((at, p.value, SHAPES.index(p.shape), p.tension))
+        self.bounds.append((lo, len(self.rows)))
+        self.ramps.append(lane.spec.ramp * self.rate)
+        return len(self.bounds) - 1
+
+    def table(self) -> LaneTable:
+        """Return the lanes gathered so far as arrays."""
+        cols = list(zip(*self.rows, strict=True)) if self.rows else [(), (), (), ()]
+        return LaneTable(
+            at=np.array(cols[0], np.float64),
+            value=np.array(cols[1], np.float64),
+            shape=np.array(cols[2], np.int64),
+            tension=np.array(cols[3], np.float64),
+            lo=np.array([lo for lo, _ in self.bounds], np.int64),
+            hi=np.array([hi for _, hi in self.bounds], np.int64),
+            ramp=np.array(self.ramps, np.float64),
+        )
+
+
+class _ParameterAutomation:
+    """The per-frame arrays automated effects read (one per stage row), and which lane
+    fills which of their rows: what `chain_stages` asks for as its ``automation``."""
+
+    def __init__(self, lanes: _Lanes, maps: dict[int, tuple[float, float]], max_block: int) -> None:
+        self.lanes = lanes
+        self.maps = maps
+        self.max_block = max_block
+        self.arrays: list[np.ndarray] = []
+        self.rows: list[tuple[int, int, int]] = []
+
+    def __call__(self, slot: int, effect: Effect) -> np.ndarray:
+        playing = {p: lane for p, lane in effect.lanes.items() if lane.plays}
+        if not playing:
+            return NO_AUTOMATION
+        ids = [p.id for p in effect.PARAMETERS]
+        array = np.full((len(ids), self.max_block), np.nan)
+        self.arrays.append(array)
+        for parameter, lane in playing.items():
+            k = self.lanes.add(lane, *self.maps[slot])
+            self.rows.append((k, len(self.arrays) - 1, ids.index(parameter)))
+        return array
+
+    def entries(self) -> ParameterLanes:
+        """Return which lane fills which row, as arrays."""
+        cols = list(zip(*self.rows, strict=True)) if self.rows else [(), (), ()]
+        return ParameterLanes(*(np.array(c, np.int64) for c in cols))
 
 
 @dataclass

@@ -15,14 +15,20 @@ import numpy as np
 from numba.typed import List
 
 from mixtree.dsp.clips import ClipTable, read_clips
+from mixtree.dsp.lanes import LaneTable, ParameterLanes, fill_parameters
 from mixtree.dsp.mixer import (
+    FaderLanes,
     Faders,
+    Mix,
     SendRows,
     blend_slots,
     clear,
+    fader_gains,
     fader_targets,
+    mix_buffers,
     mix_into_parents,
     mix_sends,
+    send_levels,
     write_output,
 )
 from mixtree.dsp.smoothing import ramp_step
@@ -69,7 +75,11 @@ class RenderPlan:
     its effects' memory goes by, see `Effect.memory`).
 
     Per slot: ``volume`` (linear), ``pan``, ``mute``, ``solo``, ``solo_safe`` and the
-    derived ``audible``; ``faders`` their smoothed left/right gains and meters. The
+    derived ``audible``; ``faders`` their smoothed left/right gains and meters. ``lanes``
+    holds every automation lane, ``fader_lanes`` each slot's volume, pan and mute lanes
+    among them (a send's is in its row), ``parameter_lanes`` which lanes fill which rows of
+    the automated effects' per-frame ``parameter_arrays``; ``mix`` the per-frame gains
+    and levels the fader stage works out each block. The
     non-master slots run in segments, in order: ``levels`` holds each segment's head (the
     slots whose chains and sends run there), ``mix_levels`` every slot it mixes into its
     parent (the head, then plain groups of higher ranks); a slot always runs after its
@@ -107,6 +117,10 @@ class RenderPlan:
     solo_safe: np.ndarray
     audible: np.ndarray
     faders: Faders
+    lanes: LaneTable
+    fader_lanes: FaderLanes
+    parameter_lanes: ParameterLanes
+    parameter_arrays: List
     carry_map: np.ndarray
     crossfade: bool = False
     serial: int = field(default_factory=next_serial)
@@ -124,9 +138,11 @@ class RenderPlan:
     tap_pre: bool = field(init=False, repr=False, default=True)
     tap_after_mix: bool = field(init=False, repr=False, default=False)
     tap_buf: np.ndarray = field(init=False, repr=False)
+    mix: Mix = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         n = self.ids.shape[0]
+        self.mix = mix_buffers(n, self.sends.ids.shape[0], self.max_block)
         self.track_buf = np.zeros((n, self.max_block, 2), dtype=np.float32)
         self._old_buf = np.zeros((0, self.max_block, 2), dtype=np.float32)
         self.tap_buf = np.zeros((self.max_block, 2), dtype=np.float32)
@@ -172,7 +188,7 @@ class RenderPlan:
             self._scratch,
             self.audible,
         )
-        fader_targets(self.volume, self.pan, self.mono, self.audible, self.faders, ramp_frames)
+        fader_targets(self.volume, self.pan, self.mono, self.audible, self.faders, self.fader_lanes, ramp_frames)
 
     def adopt(self, previous: RenderPlan, ramp_frames: int, xfade_frames: int) -> None:
         """Take over from ``previous`` (the plan playing until now), on the audio thread.
@@ -250,6 +266,14 @@ class RenderPlan:
             blend_slots(buf, self._old_buf, frames, self.carry_map, self._xf_done, self._xf_length)
             self._xf_done += frames
         self.midi.run(buf, frames, position, events=not tail)
+        mix = self.mix
+        lanes = self.lanes
+        fader_gains(
+            frames, position, self.volume, self.pan, self.mono, self.audible, self.faders, lanes, self.fader_lanes, mix
+        )  # fmt: skip
+        send_levels(frames, position, self.sends.rows, lanes, mix)
+        if self.parameter_lanes.lane.shape[0]:
+            fill_parameters(lanes, self.parameter_lanes, self.parameter_arrays, position, frames)
         failed = self.failed
         reasons = self.fail_reasons
         sends = self.sends
@@ -264,13 +288,13 @@ class RenderPlan:
             if li == tap and not self.tap_pre and not after_mix:
                 self.tap_buf[:frames] = buf[self.tap_slot, :frames]
             if level_sends.shape[0]:
-                mix_sends(buf, frames, level_sends, sends.rows, self.audible, failed, self.faders)
-            mix_into_parents(buf, frames, level, self.parent, self.faders, failed)
+                mix_sends(buf, frames, level_sends, sends.rows, mix, failed)
+            mix_into_parents(buf, frames, level, self.parent, mix, self.faders, failed)
             if li == tap and after_mix:
                 self.tap_buf[:frames] = buf[self.tap_slot, :frames]
         for stage in self.master_stages:
             stage.run(buf, frames, failed, reasons)
-        write_output(buf, frames, 0, self.faders, failed, out)
+        write_output(buf, frames, 0, mix, self.faders, failed, out)
 
     def read_sources(self, buf: np.ndarray, frames: int, position: int) -> None:
         """Clear ``buf`` and add every clip sounding in the block. Audio-thread safe."""

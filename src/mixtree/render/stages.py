@@ -9,11 +9,17 @@ import numpy as np
 from mixtree.dsp.typed import typed_list
 from mixtree.effects.base import Effect
 
+#: A row's automation for a block: none (see `mixtree.dsp.smoothing.value_at`).
+NO_AUTOMATION = np.zeros((0, 0))
+
+#: ``automation(slot, effect)``: the per-frame array a stage row's lanes are written to.
+Automation = Callable[[int, Effect], np.ndarray]
+
 
 class BatchStage:
     """Every effect of one built-in type at one chain position, run in one kernel call."""
 
-    __slots__ = ("kernel", "slots", "effects", "params", "states", "buffers", "ramps", "rate")
+    __slots__ = ("kernel", "slots", "effects", "params", "states", "buffers", "ramps", "autos", "rate")
 
     def __init__(
         self,
@@ -22,6 +28,7 @@ class BatchStage:
         rate: int,
         fresh: bool,
         instances: dict[int, tuple[int, ...]] | None = None,
+        automation: Automation | None = None,
     ) -> None:
         self.kernel = kernel
         self.slots = np.array([s for s, _ in rows], dtype=np.int32)
@@ -33,11 +40,12 @@ class BatchStage:
         keys = instances or {}
         memories = [e.memory(fresh, keys.get(s, ())) for s, e in rows]
         self.params, self.states, self.buffers, self.ramps = (typed_list([m[i] for m in memories]) for i in range(4))
+        self.autos = typed_list([automation(s, e) if automation else NO_AUTOMATION for s, e in rows])
         self.rate = float(rate)
 
     def run(self, buf: np.ndarray, frames: int, failed: np.ndarray, reasons: list[str]) -> None:
         """Process the rows' track buffers in place. Audio-thread safe: one compiled call."""
-        self.kernel(buf, frames, self.slots, self.params, self.states, self.buffers, self.ramps, self.rate)
+        self.kernel(buf, frames, self.slots, self.params, self.states, self.buffers, self.ramps, self.autos, self.rate)
 
 
 class SoloStage:
@@ -77,6 +85,7 @@ def chain_stages(
     rate: int,
     fresh: bool = False,
     instances: dict[int, tuple[int, ...]] | None = None,
+    automation: Automation | None = None,
 ) -> tuple[Stage, ...]:
     """Return the stages running ``chains`` (slot → effects in order), position by position.
 
@@ -86,7 +95,8 @@ def chain_stages(
     ``fresh``, built-in effects run on private memory at rest (see `Effect.memory`).
     ``instances`` names the slots that play an alias instance of a track (slot → instance
     key): their built-in effects run on the instance's memory; an effect without a
-    kernel is one object with one state, so it is not applied there.
+    kernel is one object with one state, so it is not applied there. ``automation``
+    gives each batched row the array its automation is written to (see `BatchStage`).
     """
     keys = instances or {}
     stages: list[Stage] = []
@@ -105,5 +115,5 @@ def chain_stages(
             else:
                 groups.setdefault(type(effect), []).append((slot, effect))
         for kind, rows in groups.items():
-            stages.append(BatchStage(kind.kernel, rows, rate, fresh, keys))  # type: ignore[arg-type]
+            stages.append(BatchStage(kind.kernel, rows, rate, fresh, keys, automation))  # type: ignore[arg-type]
     return tuple(stages)

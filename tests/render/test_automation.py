@@ -1,0 +1,150 @@
+"""Automation in the render: what plays is exactly the curve that was drawn, at any block size."""
+
+import numpy as np
+import pytest
+
+import mixtree as mt
+from mixtree import effects as fx
+from mixtree.engine.engine import Engine
+from tests.conftest import RATE
+from tests.quality.measure import CLICK_THRESHOLD, clicks
+
+C = np.float32(np.sqrt(0.5))  # a mono track at the centre
+
+
+@pytest.fixture
+def dc(project, ones):
+    """One track playing constant 1.0 for two seconds (mono, centre)."""
+    t = project.add_audio_track("DC")
+    t.add_clip(project.pool.load(ones))
+    return t
+
+
+def test_a_volume_ramp_plays_the_analytic_gain(project, dc):
+    lane = dc.automate("volume_db")
+    lane.add_point(0.5, 0.0)
+    lane.add_point(1.5, -40.0)
+    out = project.render(0.0, 2.0)[:, 0].astype(np.float64)
+    n = np.arange(2 * RATE)
+    u = np.clip((n / RATE - 0.5) / 1.0, 0.0, 1.0)
+    expected = 10 ** (-40.0 * u / 20.0) * np.sqrt(0.5)
+    assert np.abs(out - expected).max() < 1e-6
+
+
+@pytest.mark.parametrize("rate", [44100, 48000, 96000])
+def test_a_point_takes_effect_on_the_first_frame_at_or_after_its_time(rate, wav):
+    p = mt.Project(sample_rate=rate)
+    t = p.add_audio_track("DC")
+    t.add_clip(p.pool.load(wav(np.ones((rate, 1), np.float32), rate=rate, name="one.wav")))
+    lane = t.automate("volume_db")
+    lane.add_point(0.0, 0.0, shape="hold")
+    lane.add_point(0.25 + 0.3 / rate, -150.0, shape="hold")  # between two frames
+    out = p.render(0.0, 0.5)[:, 0]
+    first = int(np.ceil((0.25 + 0.3 / rate) * rate))
+    assert out[first - 1] > 0.7 * C and out[first] < out[first - 1]  # the de-click starts there
+    ramp = int(0.010 * rate)
+    assert not out[first + ramp :].any()
+
+
+def test_points_land_on_their_frames_inside_a_transformed_metatrack(project, dc):
+    lane = dc.automate("mute")
+    lane.set_points([(0.0, "off", "hold", 0.0), (1.0, "on", "hold", 0.0)])  # on the track's own timeline
+    m = project.create_metatrack([dc.id])
+    m.offset, m.speed = 0.2, 2.0  # child time 1.0 is project time 0.2 + 0.5
+    out = project.render(0.0, 1.2)[:, 0]
+    frame = int(0.7 * RATE)
+    assert out[frame - 1] > 0.5 and out[frame] < out[frame - 1] and not out[frame + 480 :].any()
+
+
+@pytest.mark.parametrize("shape", ["linear", "smooth", "s_curve", "fast_start", "fast_end", "bend", "hold"])
+def test_renders_are_bit_identical_at_every_block_size(project, dc, shape):
+    dc.automate("volume_db").set_points([(0.1, 0.0, shape, 0.4), (0.9, -24.0, shape, -0.3), (1.3, -3.0, "hold", 0)])
+    dc.automate("pan").set_points([(0.0, -1.0, shape, 0.2), (1.0, 1.0, "linear", 0.0)])
+    bus = project.add_bus("B")
+    bus.add_effect(fx.Delay(time=0.05, mix=1.0))
+    dc.add_send(bus.id).automate().set_points([(0.2, -40.0, shape, 0.0), (0.6, 0.0, "hold", 0.0)])
+    renders = [project.render(0.0, 1.5, blocksize=b) for b in (32, 256, 4096)]
+    assert np.array_equal(renders[0], renders[1]) and np.array_equal(renders[1], renders[2])
+
+
+def test_playback_equals_the_render_bit_for_bit(project, dc):
+    dc.automate("volume_db").set_points([(0.0, -20.0, "s_curve", 0), (1.0, 0.0, "linear", 0)])
+    dc.automate("mute").set_points([(0.5, 1, "hold", 0), (0.6, 0, "hold", 0)])
+    ref = project.render(0.0, 1.0)
+    eng = Engine(project, driver="null", blocksize=256)
+    eng.play()
+    out = np.concatenate([eng.process() for _ in range(RATE // 256)])
+    assert np.array_equal(out, ref[: out.shape[0]])
+
+
+def test_lanes_hold_their_ends_and_off_leaves_the_fader_manual(project, dc):
+    lane = dc.automate("volume_db")
+    lane.set_points([(0.5, -6.0, "linear", 0), (1.0, -12.0, "linear", 0)])
+    out = project.render(0.0, 1.5)[:, 0]
+    assert out[0] == pytest.approx(10 ** (-6 / 20) * C) and out[-1] == pytest.approx(10 ** (-12 / 20) * C)
+    lane.mode = "off"
+    dc.volume_db = -3.0
+    assert project.render(0.0, 0.1)[0, 0] == pytest.approx(10 ** (-3 / 20) * C)
+
+
+def test_no_click_where_lanes_jump_or_start(project, wav):
+    tone = (0.5 * np.sin(2 * np.pi * 440 * np.arange(2 * RATE) / RATE)).astype(np.float32)[:, None]
+    t = project.add_audio_track("Tone")
+    t.add_clip(project.pool.load(wav(tone)))
+    t.automate("mute").set_points([(0.5, 1, "hold", 0), (1.0, 0, "hold", 0)])
+    t.automate("volume_db").set_points([(1.2, 0.0, "hold", 0), (1.4, -12.0, "hold", 0)])
+    assert clicks(project.render(0.0, 2.0)[:, 0], RATE) < CLICK_THRESHOLD
+
+
+def test_stems_follow_automation(project, dc, tmp_path):
+    import soundfile as sf
+
+    dc.automate("volume_db").set_points([(0.0, 0.0, "linear", 0), (1.0, -30.0, "linear", 0)])
+    other = project.add_audio_track("Other")
+    other.add_clip(dc.clips[0].source, start=0.5)
+    other.automate("pan").set_points([(0.5, -1.0, "linear", 0), (1.5, 1.0, "linear", 0)])
+    stems = project.export_stems(tmp_path, 0.0, 2.0)
+    total = sum(sf.read(str(f), dtype="float32")[0] for f in stems)
+    assert np.allclose(total, project.render(0.0, 2.0), atol=1e-6)
+
+
+def test_an_effect_parameter_lane_plays_per_frame(project, dc):
+    gain = dc.add_effect(fx.Gain(db=0.0))
+    gain.automate("db").set_points([(0.5, 0.0, "linear", 0), (1.5, -20.0, "linear", 0)])
+    out = project.render(0.0, 2.0)[:, 0].astype(np.float64)
+    u = np.clip((np.arange(2 * RATE) / RATE - 0.5), 0.0, 1.0)
+    assert np.abs(out - 10 ** (-20.0 * u / 20.0) * np.sqrt(0.5)).max() < 1e-6
+
+
+@pytest.mark.parametrize("blocksize", [32, 256, 4096])
+def test_effect_lanes_are_bit_identical_at_every_block_size(project, wav, blocksize):
+    noise = (np.random.default_rng(4).standard_normal((2 * RATE, 2)) * 0.2).astype(np.float32)
+    t = project.add_audio_track("Noise")
+    t.add_clip(project.pool.load(wav(noise)))
+    sweep = t.add_effect(fx.Filter("lowpass", 200.0))
+    sweep.automate("freq").set_points([(0.0, 200.0, "geometric", 0), (1.5, 8000.0, "hold", 0)])
+    comp = t.add_effect(fx.Compressor())
+    comp.automate("threshold_db").set_points([(0.2, -40.0, "bend", 0.6), (1.0, 0.0, "linear", 0)])
+    t.add_effect(fx.Delay(time=0.1)).automate("mix").set_points([(0.0, 0.0, "s_curve", 0), (1.0, 1.0, "linear", 0)])
+    reference = project.render(0.0, 1.8, blocksize=512)
+    assert np.array_equal(project.render(0.0, 1.8, blocksize=blocksize), reference)
+    eng = Engine(project, driver="null", blocksize=blocksize)
+    eng.play()
+    played = np.concatenate([eng.process() for _ in range(int(1.8 * RATE) // blocksize)])
+    assert np.array_equal(played, reference[: played.shape[0]])
+
+
+def test_a_sweep_moves_the_filter_where_the_lane_says(project, wav):
+    noise = (np.random.default_rng(5).standard_normal((4 * RATE, 1)) * 0.2).astype(np.float32)
+    t = project.add_audio_track("Noise")
+    t.add_clip(project.pool.load(wav(noise)))
+    low = t.add_effect(fx.Filter("lowpass", 200.0))
+    low.automate("freq").set_points([(0.0, 200.0, "hold", 0), (2.0, 8000.0, "hold", 0)])
+    out = project.render(0.0, 4.0)[:, 0]
+
+    def brightness(x):
+        spectrum = np.abs(np.fft.rfft(x * np.hanning(x.size)))
+        freqs = np.fft.rfftfreq(x.size, 1 / RATE)
+        return (spectrum * freqs).sum() / spectrum.sum()
+
+    assert brightness(out[RATE : RATE + 8192]) < 700 < 2000 < brightness(out[3 * RATE : 3 * RATE + 8192])
