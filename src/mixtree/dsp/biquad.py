@@ -13,7 +13,7 @@ import numpy as np
 from numba.typed import List
 
 from mixtree.dsp.denormals import STATE_FLOOR
-from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, STEADY, advance, begin_row, value_at
+from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, STEADY, advance, automate, begin_row, value_at
 
 KINDS = ("lowpass", "highpass", "bandpass", "notch", "peak", "lowshelf", "highshelf")
 LOWPASS, HIGHPASS, BANDPASS, NOTCH, PEAK, LOWSHELF, HIGHSHELF = range(7)
@@ -136,8 +136,8 @@ def _step(
 
 
 @nb.njit(cache=True, inline="always")
-def _static_sections(buf: np.ndarray, frames: int, s: int, st: np.ndarray, sections: int) -> None:
-    # The steady state: coefficients and memory in locals for the whole block, both
+def _static_sections(buf: np.ndarray, i0: int, i1: int, s: int, st: np.ndarray, sections: int) -> None:
+    # The steady state: coefficients and memory in locals for frames i0..i1, both
     # channels in one pass (two independent recursions keep the CPU's pipelines busy),
     # up to three sections.
     n = sections
@@ -153,7 +153,7 @@ def _static_sections(buf: np.ndarray, frames: int, s: int, st: np.ndarray, secti
         k = 2 * SECTION
         e0, e1, e2, f1, f2 = st[k], st[k + 1], st[k + 2], st[k + 3], st[k + 4]
         v1, v2, x1, x2 = st[k + 5], st[k + 6], st[k + 7], st[k + 8]
-    for i in range(frames):
+    for i in range(i0, i1):
         yl, p1, p2 = _step(b0, b1, b2, a1, a2, float(buf[s, i, 0]), p1, p2)
         yr, q1, q2 = _step(b0, b1, b2, a1, a2, float(buf[s, i, 1]), q1, q2)
         if n > 1:
@@ -197,6 +197,41 @@ def _static_pair(buf: np.ndarray, frames: int, s: int, st: np.ndarray, u: int, s
     _flush(su, 1)
 
 
+#: Frames between two designs of an automated filter's coefficients (its parameters are
+#: read there, counted in its state so that block boundaries do not move them).
+REDESIGN = 16
+
+
+@nb.njit(cache=True, inline="always")
+def _automated_sections(
+    buf: np.ndarray,
+    frames: int,
+    s: int,
+    pr: np.ndarray,
+    auto: np.ndarray,
+    st: np.ndarray,
+    rate: float,
+    sections: int,
+    eq3: bool,
+) -> None:
+    # Steady but automated: the coefficients are designed afresh from the automation
+    # every `REDESIGN` frames and held in between; the last state slot counts the frames.
+    count = int(st[st.shape[0] - 1])
+    i = 0
+    while i < frames:
+        if count == 0:
+            automate(pr, auto, i)
+            if eq3:
+                _eq3_design(pr, st, rate)
+            else:
+                _filter_design(pr, st, rate)
+        n = min(frames - i, REDESIGN - count)
+        _static_sections(buf, i, i + n, s, st, sections)
+        count = (count + n) % REDESIGN
+        i += n
+    st[st.shape[0] - 1] = count
+
+
 @nb.njit(cache=True)
 def filter_kernel(
     buf: np.ndarray,
@@ -211,12 +246,13 @@ def filter_kernel(
 ) -> None:
     """Run one `Filter` per row over its track buffer, in place. Audio-thread safe.
 
-    Steady rows run two at a time (`_static_pair`); the others on their own.
+    Steady rows run two at a time (`_static_pair`); the others on their own. Automated
+    rows redesign their coefficients every `REDESIGN` frames.
     """
     waiting = -1  # a steady row waiting for a partner
     for r in range(slots.shape[0]):
         mode = begin_row(params[r], ramps[r], autos[r])
-        if mode != STEADY:
+        if mode != STEADY or autos[r].shape[0]:  # pairs are for rows that hold still
             _run_sections(buf, frames, slots[r], params[r], autos[r], states[r], rate, mode, 1, False)
         elif waiting < 0:
             waiting = r
@@ -224,7 +260,7 @@ def filter_kernel(
             _static_pair(buf, frames, slots[waiting], states[waiting], slots[r], states[r])
             waiting = -1
     if waiting >= 0:
-        _static_sections(buf, frames, slots[waiting], states[waiting], 1)
+        _static_sections(buf, 0, frames, slots[waiting], states[waiting], 1)
 
 
 @nb.njit(cache=True)
@@ -264,7 +300,10 @@ def _run_sections(
     if mode == BYPASSED:
         return  # fully bypassed
     if mode == STEADY:
-        _static_sections(buf, frames, s, st, sections)
+        if auto.shape[0]:
+            _automated_sections(buf, frames, s, pr, auto, st, rate, sections, eq3)
+        else:
+            _static_sections(buf, 0, frames, s, st, sections)
         return
     for i in range(frames):
         if moving:

@@ -7,7 +7,7 @@ import numpy as np
 from numba.typed import List
 
 from mixtree.dsp.denormals import LINE_FLOOR
-from mixtree.dsp.smoothing import BYPASSED, CUR, STEADY, advance, begin_row, value_at
+from mixtree.dsp.smoothing import BYPASSED, CUR, STEADY, advance, automate, begin_row, value_at
 
 #: The longest delay, seconds; each delay allocates this much line at prepare time.
 MAX_DELAY = 4.0
@@ -50,9 +50,11 @@ def delay_kernel(
             continue
         w = int(st[WRITE])
         steady = mode == STEADY
+        auto = autos[r]
         for i in range(frames):
             if steady:
                 wet_amount = 1.0
+                automate(pr, auto, i)  # automation, per frame
             else:
                 for p in range(active_row):
                     value_at(pr, autos[r], p, i)

@@ -9,7 +9,7 @@ import numpy as np
 from numba.typed import List
 
 from mixtree.dsp.denormals import STATE_FLOOR
-from mixtree.dsp.smoothing import BYPASSED, CUR, STEADY, advance, begin_row, value_at
+from mixtree.dsp.smoothing import BYPASSED, CUR, STEADY, advance, automate, begin_row, value_at
 
 #: Averaging time of the RMS detector, seconds.
 RMS_WINDOW = 0.010
@@ -86,8 +86,9 @@ def compressor_kernel(
     (0 peak, 1 RMS), then the active amount. The detector runs every frame; the gain
     computer (static curve, then one-pole attack and release on the gain reduction in
     dB) runs once per `GROUP` frames, and the gain glides linearly between its results,
-    so the costly logarithms and exponentials are paid once per group. The envelope and
-    the mean square are flushed below `STATE_FLOOR` at each group's end.
+    so the costly logarithms and exponentials are paid once per group. Automation is read
+    there too, at each group's last frame. The envelope and the mean square are flushed
+    below `STATE_FLOOR` at each group's end.
     """
     rms_coef = math.exp(-1.0 / (RMS_WINDOW * rate))
     for r in range(slots.shape[0]):
@@ -95,7 +96,8 @@ def compressor_kernel(
         pr = params[r]
         st = states[r]
         active_row = pr.shape[0] - 1
-        mode = begin_row(pr, ramps[r], autos[r])
+        auto = autos[r]
+        mode = begin_row(pr, ramps[r], auto)
         if mode == BYPASSED:
             continue
         env = st[ENVELOPE]
@@ -127,7 +129,7 @@ def compressor_kernel(
             else:
                 for j in range(i, end):
                     for p in range(active_row):
-                        value_at(pr, autos[r], p, j)
+                        value_at(pr, auto, p, j)
                     wet_amount = advance(pr, active_row)
                     left = float(buf[s, j, 0])
                     right = float(buf[s, j, 1])
@@ -140,6 +142,9 @@ def compressor_kernel(
                 threshold, slope, knee, att, rel = _gain_computer(pr, rate)
             i = end
             if count == GROUP:
+                if auto.shape[0]:  # automation, once a group: the gain computer reads it here
+                    automate(pr, auto, end - 1)
+                    threshold, slope, knee, att, rel = _gain_computer(pr, rate)
                 if rms:
                     level = _POWER_TO_DB * math.log(max(ms, 1e-24))
                 else:
@@ -157,6 +162,7 @@ def compressor_kernel(
                 g_to = math.exp((env + pr[MAKEUP_DB, CUR]) * _DB_TO_LN)
                 count = 0
                 peak = 0.0
+                rms = pr[DETECTION, CUR] >= 0.5
         st[ENVELOPE] = env
         st[MEAN_SQUARE] = ms
         st[COUNT] = count

@@ -6,7 +6,7 @@ import numba as nb
 import numpy as np
 from numba.typed import List
 
-from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, STEADY, advance, begin_row, value_at
+from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, STEADY, advance, automate, begin_row, value_at
 from mixtree.units import pan_gains
 
 # parameters, in the order of Gain.PARAMETERS and of Pan.PARAMETERS
@@ -34,6 +34,14 @@ def gain_kernel(
         mode = begin_row(pr, ramps[r], autos[r])
         moving = mode == MOVING
         if mode == BYPASSED:
+            continue
+        auto = autos[r]
+        if mode == STEADY and auto.shape[0]:  # automated: per frame
+            for i in range(frames):
+                automate(pr, auto, i)
+                gf = np.float32(10.0 ** (pr[DB, CUR] / 20.0))
+                buf[s, i, 0] *= gf
+                buf[s, i, 1] *= gf
             continue
         g = 10.0 ** (pr[DB, CUR] / 20.0)
         if mode == STEADY:
@@ -74,6 +82,14 @@ def pan_kernel(
         mode = begin_row(pr, ramps[r], autos[r])
         moving = mode == MOVING
         if mode == BYPASSED:
+            continue
+        auto = autos[r]
+        if mode == STEADY and auto.shape[0]:  # automated: per frame
+            for i in range(frames):
+                automate(pr, auto, i)
+                gl, gr = pan_gains(pr[PAN, CUR], False)
+                buf[s, i, 0] *= np.float32(gl)
+                buf[s, i, 1] *= np.float32(gr)
             continue
         gl, gr = pan_gains(pr[PAN, CUR], False)
         if mode == STEADY:

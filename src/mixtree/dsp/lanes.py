@@ -40,8 +40,9 @@ def empty_lanes() -> LaneTable:
 
 @nb.njit(cache=True)
 def fill_lane(lanes: LaneTable, k: int, first: int, frames: int, out: np.ndarray) -> None:
-    """Write lane ``k``'s value at output frames ``first .. first + frames - 1`` into
-    ``out[:frames]``. Audio-thread safe: no allocation."""
+    """Write lane ``k``'s exact value at output frames ``first .. first + frames - 1`` into
+    ``out[:frames]``. Every frame's value depends on its position alone, so block sizes
+    do not change it. Audio-thread safe: no allocation."""
     at, value, shape, tension = lanes.at, lanes.value, lanes.shape, lanes.tension
     lo = lanes.lo[k]
     hi = lanes.hi[k]
@@ -52,8 +53,9 @@ def fill_lane(lanes: LaneTable, k: int, first: int, frames: int, out: np.ndarray
         while j + 1 < hi and at[j + 1] <= x:
             j += 1
         if j < lo:
-            v = value[lo]
-        elif j >= hi - 1:
+            out[i] = value[lo]
+            continue
+        if j >= hi - 1:
             v = value[hi - 1]
         else:
             v = segment_value(value[j], value[j + 1], shape[j], tension[j], (x - at[j]) / (at[j + 1] - at[j]))

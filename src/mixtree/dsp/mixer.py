@@ -125,9 +125,13 @@ def fader_targets(
                 step[s, ch] = ramp_step(gain[s, ch], t, ramp_frames)
 
 
+#: Natural log of 10 over 20: a dB value times this, through exp, is a gain (faster than 10**).
+_DB_LN = math.log(10.0) / 20.0
+
+
 @nb.njit(cache=True, inline="always")
 def _db_gain(db: float) -> float:
-    return 0.0 if db <= SILENCE_DB else 10.0 ** (db / 20.0)
+    return 0.0 if db <= SILENCE_DB else math.exp(db * _DB_LN)
 
 
 @nb.njit(cache=True)
@@ -167,10 +171,16 @@ def fader_gains(
             for i in range(frames):
                 opens[s, i] = o
             continue
+        kv, kp, km = fader_lanes.volume[s], fader_lanes.pan[s], fader_lanes.mute[s]
         vol, pn, mt = scratch[0], scratch[1], scratch[2]
-        _lane_or(lanes, fader_lanes.volume[s], position, frames, vol, 20.0 * math.log10(max(volume[s], 1e-300)))
-        _lane_or(lanes, fader_lanes.pan[s], position, frames, pn, pan[s])
-        _lane_or(lanes, fader_lanes.mute[s], position, frames, mt, 0.0)
+        if kv >= 0:
+            fill_lane(lanes, kv, position, frames, vol)
+        if kp >= 0:
+            fill_lane(lanes, kp, position, frames, pn)
+        if km >= 0:
+            fill_lane(lanes, km, position, frames, mt)
+        fixed_gain = volume[s]
+        fixed_left, fixed_right = pan_gains(pan[s], mono[s])
         a = faders.gain[s, 0]
         tgt = faders.target[s, 0]
         st = faders.step[s, 0]
@@ -178,23 +188,16 @@ def fader_gains(
         for i in range(frames):
             if a != tgt:
                 a = step_toward(a, tgt, st)
-            open_ = a * (1.0 - mt[i])
-            left, right = pan_gains(pn[i], mono[s])
-            g = open_ * _db_gain(vol[i])
+            open_ = a if km < 0 else a * (1.0 - mt[i])
+            g = open_ * (_db_gain(vol[i]) if kv >= 0 else fixed_gain)
+            if kp >= 0:
+                left, right = pan_gains(pn[i], mono[s])
+            else:
+                left, right = fixed_left, fixed_right
             gains[s, i, 0] = g * left
             gains[s, i, 1] = g * right
             opens[s, i] = open_
         faders.gain[s, 0] = faders.gain[s, 1] = a
-
-
-@nb.njit(cache=True, inline="always")
-def _lane_or(lanes: LaneTable, k: int, position: int, frames: int, out: np.ndarray, manual: float) -> None:
-    # lane k's values, or the manual value where there is no lane
-    if k >= 0:
-        fill_lane(lanes, k, position, frames, out)
-    else:
-        for i in range(frames):
-            out[i] = manual
 
 
 @nb.njit(cache=True)

@@ -7,7 +7,7 @@ import numpy as np
 from numba.typed import List
 
 from mixtree.dsp.denormals import LINE_FLOOR
-from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, advance, begin_row, value_at
+from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, advance, automate, begin_row, value_at
 
 COMBS = (1116, 1188, 1277, 1356, 1422, 1491, 1557, 1617)  # at 44.1 kHz
 ALLPASSES = (556, 441, 341, 225)
@@ -85,10 +85,13 @@ def reverb_kernel(
         moving = mode == MOVING
         if mode == BYPASSED:
             continue
+        auto = autos[r]
         for i in range(frames):
             if moving:
                 for p in range(active_row):
-                    value_at(pr, autos[r], p, i)
+                    value_at(pr, auto, p, i)
+            else:
+                automate(pr, auto, i)  # automation, per frame
             wet_amount = advance(pr, active_row)
             feedback = pr[ROOM_SIZE, CUR] * 0.28 + 0.7
             damp = pr[DAMPING, CUR] * 0.4

@@ -34,11 +34,12 @@ def step_toward(value: float, target: float, step: float) -> float:
 
 @nb.njit(cache=True, inline="always")
 def begin_block(params: np.ndarray, ramps: np.ndarray) -> bool:
-    """Set up ramps for targets that changed; return True if any parameter is moving."""
+    """Set up ramps for targets that changed (or that a value left by automation is away
+    from, with no ramp under way); return True if any parameter is moving."""
     moving = False
     for p in range(params.shape[0]):
         tgt = params[p, TGT]
-        if tgt != params[p, LAST]:
+        if tgt != params[p, LAST] or (params[p, STEP] == 0.0 and params[p, CUR] != tgt):
             params[p, LAST] = tgt
             if ramps[p] <= 0:
                 params[p, CUR] = tgt
@@ -72,16 +73,17 @@ def begin_row(params: np.ndarray, ramps: np.ndarray, auto: np.ndarray) -> int:
     `MOVING` (a parameter or the bypass cross-fade glides: `value_at` per frame). The last
     row of an effect's table is its active amount (1 on, 0 bypassed).
 
-    ``auto`` holds the row's automation for the block (see `value_at`); an automated
-    effect always runs `MOVING`, whatever the block size, so its results do not depend
-    on where blocks fall."""
+    ``auto`` holds the row's automation for the block (see `automate`): a kernel applies
+    it in every mode, each at the granularity it documents, counted from frame 0 of the
+    timeline or from state, so results do not depend on where blocks fall."""
     moving = begin_block(params, ramps)
     active = params[params.shape[0] - 1, CUR]
-    if auto.shape[0]:
-        for p in range(auto.shape[0]):
-            if auto[p, 0] == auto[p, 0]:
-                params[p, LAST] = np.nan  # after the automation, a manual value glides in
-        return MOVING
+    if moving and auto.shape[0]:  # an automated parameter's value is the lane's, not a glide
+        moving = False
+        for p in range(params.shape[0]):
+            automated = p < auto.shape[0] and auto[p, 0] == auto[p, 0]
+            if not automated and params[p, CUR] != params[p, TGT]:
+                moving = True
     if moving:
         return MOVING
     if active == 0.0:
@@ -100,3 +102,13 @@ def value_at(params: np.ndarray, auto: np.ndarray, p: int, i: int) -> float:
             params[p, CUR] = v
             return v
     return advance(params, p)
+
+
+@nb.njit(cache=True, inline="always")
+def automate(params: np.ndarray, auto: np.ndarray, i: int) -> None:
+    """Set every automated parameter to its value at frame ``i`` of the block (``auto``:
+    see `value_at`)."""
+    for p in range(auto.shape[0]):
+        v = auto[p, i]
+        if v == v:
+            params[p, CUR] = v

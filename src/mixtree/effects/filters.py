@@ -27,7 +27,7 @@ class Filter(Effect):
         Parameter("gain_db", "Gain", -24.0, 24.0, 0.0, "dB", "db"),
     )
     kernel = staticmethod(filter_kernel)
-    state_size = SECTION
+    state_size = SECTION + 1  # the sections, then frames since an automated redesign
 
     def __init__(self, kind: str = "lowpass", freq: float = 1000.0, q: float = _SHELF_Q, gain_db: float = 0.0) -> None:
         super().__init__(kind=kind, freq=freq, q=q, gain_db=gain_db)
@@ -50,7 +50,7 @@ class EQ3(Effect):
         Parameter("high_freq", "High frequency", 1000.0, 20000.0, 4000.0, "Hz", "log"),
     )
     kernel = staticmethod(eq3_kernel)
-    state_size = 3 * SECTION
+    state_size = 3 * SECTION + 1
 
     def __init__(
         self,
