@@ -192,3 +192,30 @@ def test_an_offline_source_may_not_claim_more_than_a_source_may_hold(saved):
     doc["sources"][0]["frames"] = 2**40
     with pytest.raises(mt.ProjectFileError, match=r"sources\[0\]\.frames: an offline source's length must be"):
         _load(path, doc)
+
+
+@pytest.mark.parametrize(
+    ("tempo_map", "where", "message"),
+    [
+        ({"tempo": [[0, 90], [4, 60, "ramped"]]}, r"tempo_map.tempo\[1\]", r'\[beat, bpm\] or \[beat, bpm, "ramp"\]'),
+        ({"tempo": [[0, 90, "ramp"]]}, r"tempo_map.tempo\[0\]", "cannot start at beat 0"),
+        ({"tempo": [[0, 2000]]}, r"tempo_map.tempo\[0\]", "within 1..1000 bpm"),
+        ({"meters": [[0, 4, 3]]}, r"tempo_map.meters\[0\]", "power of two"),
+        ({"tempi": []}, "tempo_map", "a tempo map has no field 'tempi'"),
+        ([120], "tempo_map", "expected an object"),
+    ],
+)
+def test_a_broken_metatrack_tempo_map_names_its_place(saved, tempo_map, where, message):
+    path, doc = saved
+    doc["tracks"][0]["tempo_map"] = tempo_map
+    with pytest.raises(mt.ProjectFileError, match=rf"tracks\[0\]\.{where}: .*{message}"):
+        _load(path, doc)
+
+
+def test_a_speed_lane_beside_a_pitch_is_refused_on_load(saved):
+    path, doc = saved
+    doc["tracks"][0]["pitch"] = 2.0
+    points = [[0.0, 1.0, "linear", 0.0], [1.0, 0.5, "hold", 0.0]]
+    doc["tracks"][0]["automation"] = {"speed": {"id": 900, "mode": "read", "time_base": "seconds", "points": points}}
+    with pytest.raises(mt.ProjectFileError, match=r"tracks\[0\]\.automation\.speed: .*plays as tape"):
+        _load(path, doc)

@@ -176,3 +176,31 @@ def test_an_automated_filter_redesigned_every_16_frames_stays_within_its_error_b
     err = out - ref
     assert np.abs(err).max() < 1e-3  # measured 2.7e-4 (-71 dBFS)
     assert np.sqrt((err**2).mean()) < 1e-3 * np.sqrt((ref**2).mean()) * 10  # rms 67 dB under the signal
+
+
+def test_a_beats_lane_follows_a_tempo_ramp(project, dc):
+    project.tempo_map.set_tempo(at_beat=1, bpm=120.0)
+    project.tempo_map.set_tempo(at_beat=3, bpm=60.0, ramp=True)  # beat 2.5 falls inside the ramp
+    lane = dc.automate("mute")
+    lane.time_base = "beats"
+    lane.set_points([(0.0, "off", "hold", 0.0), (2.5, "on", "hold", 0.0)])
+    out = project.render(0.0, 2.0)[:, 0]
+    first = int(np.ceil(project.tempo_map.seconds_at(2.5) * RATE))
+    ramp = 120.0 * 2 / (120 + 60)  # seconds the two ramped beats take
+    k = (60 - 120) / ramp  # bpm a second
+    assert first == int(np.ceil((0.5 + (-120 + np.sqrt(120**2 + 2 * k * 60 * 1.5)) / k) * RATE))
+    assert out[first - 1] == C and out[first] < C
+
+
+def test_a_beats_lane_inside_a_metatrack_counts_through_its_own_tempo_map(project, dc):
+    lane = dc.automate("mute")
+    lane.time_base = "beats"
+    lane.set_points([(0.0, "off", "hold", 0.0), (3.0, "on", "hold", 0.0)])
+    m = project.create_metatrack([dc.id])
+    m.offset = 0.25
+    m.tempo_map = mt.TempoMap(90.0)  # beat 3 is 2 s of the children's time: project time 2.25
+    delay = dc.add_effect(fx.Delay(beats=1.0, mix=0.0))
+    out = project.render(0.0, 2.5)[:, 0]
+    first = int(2.25 * RATE)
+    assert out[first - 1] == C and out[first] < C
+    assert delay.tempo_bpm == 90.0  # a beat-synced delay follows the tempo where it is

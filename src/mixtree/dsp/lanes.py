@@ -17,9 +17,15 @@ class LaneTable(NamedTuple):
     ``at`` holds each point's position in output frames (fractional: the frame a point
     takes effect on is the first at or after it), ``value``/``shape``/``tension`` the
     point itself; ``ramp`` is each lane's de-click length in frames: where its value jumps
-    (after a ``hold``, or at two points on one position) it glides there linearly over
+    (after a ``hold``, or at two points on one position) the step fades out linearly over
     that many frames, the first of them the point's own, as the parameter's own
-    smoothing would.
+    smoothing would; the curve that starts there keeps its shape under it.
+
+    A lane on a track inside a metatrack with automated speed runs on that warp's child
+    time (`mixtree.dsp.warp`): ``warp[k]`` names it (-1: none), and the lane's time of
+    the block's frame ``i`` is ``scale[k] × times[warp[k], i] + shift[k]``; its points
+    are found and shaped by that time, ``pos`` (seconds), while ``at`` still holds the
+    (first) output frame each is reached on, for the de-click glide.
     """
 
     at: np.ndarray  # float64
@@ -29,13 +35,18 @@ class LaneTable(NamedTuple):
     lo: np.ndarray  # int64
     hi: np.ndarray  # int64
     ramp: np.ndarray  # float64
+    pos: np.ndarray  # float64 each point's time on a warped lane's own timeline, s
+    warp: np.ndarray  # int64 per lane
+    scale: np.ndarray  # float64 per lane
+    shift: np.ndarray  # float64 per lane
+    times: np.ndarray  # float64 (warps, max_block): the plan's `WarpTable.times`
 
 
 def empty_lanes() -> LaneTable:
     """Return a table of no lanes."""
     z = np.zeros(0)
     i = np.zeros(0, np.int64)
-    return LaneTable(z, z, i, z, i, i, z)
+    return LaneTable(z, z, i, z, i, i, z, z, i, z, z, np.zeros((0, 0)))
 
 
 @nb.njit(cache=True)
@@ -47,6 +58,9 @@ def fill_lane(lanes: LaneTable, k: int, first: int, frames: int, out: np.ndarray
     lo = lanes.lo[k]
     hi = lanes.hi[k]
     ramp = lanes.ramp[k]
+    if lanes.warp[k] >= 0:
+        _fill_warped(lanes, k, first, frames, out)
+        return
     j = point_at(at, lo, hi, float(first))
     for i in range(frames):
         x = float(first + i)
@@ -61,8 +75,36 @@ def fill_lane(lanes: LaneTable, k: int, first: int, frames: int, out: np.ndarray
             v = segment_value(value[j], value[j + 1], shape[j], tension[j], (x - at[j]) / (at[j + 1] - at[j]))
         d = x - at[j] + 1.0  # the glide's first frame is the point's own
         if ramp > 0.0 and j > lo and d < ramp and (shape[j - 1] == HOLD or at[j - 1] == at[j]):
-            held = value[j - 1]  # the value it jumps from
-            v = held + (v - held) * d / ramp
+            # the jump (from the value held before) fades out linearly; the curve keeps its shape
+            v += (value[j - 1] - value[j]) * (1.0 - d / ramp)
+        out[i] = v
+
+
+@nb.njit(cache=True)
+def _fill_warped(lanes: LaneTable, k: int, first: int, frames: int, out: np.ndarray) -> None:
+    # as `fill_lane`, with each frame's position on the lane's timeline read from its warp
+    pos, value, shape, tension, at = lanes.pos, lanes.value, lanes.shape, lanes.tension, lanes.at
+    lo = lanes.lo[k]
+    hi = lanes.hi[k]
+    ramp = lanes.ramp[k]
+    times = lanes.times[lanes.warp[k]]
+    scale = lanes.scale[k]
+    shift = lanes.shift[k]
+    j = point_at(pos, lo, hi, scale * times[0] + shift)
+    for i in range(frames):
+        x = scale * times[i] + shift
+        while j + 1 < hi and pos[j + 1] <= x:  # the child time never runs backwards
+            j += 1
+        if j < lo:
+            out[i] = value[lo]
+            continue
+        if j >= hi - 1:
+            v = value[hi - 1]
+        else:
+            v = segment_value(value[j], value[j + 1], shape[j], tension[j], (x - pos[j]) / (pos[j + 1] - pos[j]))
+        d = max(1.0, first + i - at[j] + 1.0)
+        if ramp > 0.0 and j > lo and d < ramp and (shape[j - 1] == HOLD or pos[j - 1] == pos[j]):
+            v += (value[j - 1] - value[j]) * (1.0 - d / ramp)
         out[i] = v
 
 

@@ -37,8 +37,11 @@ TABLE = _table()
 
 @nb.njit(cache=True)
 def taps_scale(rate: float) -> float:
-    """Return the kernel's time scale for reading at ``rate`` (cutoff × min(1, 1/rate))."""
-    return CUTOFF * min(1.0, 1.0 / rate)
+    """Return the kernel's time scale for reading at ``rate`` (cutoff × min(1, 1/rate);
+    a rate of 0, a tape standing still, reads at the source's bandwidth)."""
+    if rate <= 1.0:
+        return CUTOFF
+    return CUTOFF * (1.0 / rate)
 
 
 @nb.njit(cache=True, inline="always")

@@ -2,6 +2,9 @@
 
 Each row maps output frames to its clip's own timeline linearly, so a clip nested under
 any number of metatracks is read with one bandlimited interpolation (`resample.read`).
+Under a metatrack whose speed is automated, the map is linear in that warp's child time
+instead (`mixtree.dsp.warp`): the rate changes from frame to frame, and so does the
+bandlimit.
 """
 
 from __future__ import annotations
@@ -14,10 +17,14 @@ from numba.typed import List
 
 from mixtree.dsp.fades import fade_gain
 from mixtree.dsp.resample import TABLE, read, taps_scale
+from mixtree.dsp.warp import WarpTable
 
 
 class VarispeedTable(NamedTuple):
-    """Every clip of a plan whose source plays at a rate other than 1, one row each."""
+    """Every clip of a plan whose source plays at a rate other than 1, one row each.
+
+    A row under a warp (``warp`` >= 0) counts ``t0`` and ``a`` in frames of that warp's
+    child time instead of output frames."""
 
     track: np.ndarray  # int32 slot the clip sounds on
     t0: np.ndarray  # float64 output frame (fractional) of the clip's start
@@ -33,12 +40,16 @@ class VarispeedTable(NamedTuple):
     reversed: np.ndarray  # bool
     upmix: np.ndarray  # float64 gain of a mono source on each side
     window: np.ndarray  # int64 (rows, 2) output frames the row may sound in (aliases)
+    warp: np.ndarray  # int32 the warp whose child time the row counts in, -1: output time
 
 
 @nb.njit(cache=True)
-def read_varispeed(track_buf: np.ndarray, frames: int, block_start: int, rows: VarispeedTable, sources: List) -> None:
+def read_varispeed(
+    track_buf: np.ndarray, frames: int, block_start: int, rows: VarispeedTable, sources: List, warps: WarpTable
+) -> None:
     """Add every varispeed clip of ``rows`` overlapping the block into ``track_buf``,
-    resampled once (`resample.read`). Audio-thread safe: no allocation."""
+    resampled once (`resample.read`); ``warps`` holds the block's warped times
+    (`mixtree.dsp.warp.fill_warps`). Audio-thread safe: no allocation."""
     row_track, row_t0, row_a, row_length, row_speed, row_source, row_offset = (
         rows.track, rows.t0, rows.a, rows.length, rows.speed, rows.source, rows.offset
     )  # fmt: skip
@@ -48,6 +59,9 @@ def read_varispeed(track_buf: np.ndarray, frames: int, block_start: int, rows: V
     table = TABLE
     block_end = block_start + frames
     for r in range(row_track.shape[0]):
+        if rows.warp[r] >= 0:
+            _read_warped(track_buf, frames, block_start, rows, r, sources, warps)
+            continue
         a = row_a[r]
         t0 = row_t0[r]
         length = row_length[r]
@@ -84,3 +98,51 @@ def read_varispeed(track_buf: np.ndarray, frames: int, block_start: int, rows: V
                 v = g * row_upmix[r] * read(src, 0, s, scale, table)
                 track_buf[slot, o, 0] += v
                 track_buf[slot, o, 1] += v
+
+
+@nb.njit(cache=True)
+def _read_warped(
+    track_buf: np.ndarray, frames: int, block_start: int, rows: VarispeedTable, r: int, sources: List, warps: WarpTable
+) -> None:
+    # row r under a warp: its timeline position and rate come from the warp, per frame
+    w = rows.warp[r]
+    times = warps.times[w]
+    rates = warps.rates[w]
+    a = rows.a[r]
+    t0 = rows.t0[r]
+    length = rows.length[r]
+    # the child time never runs backwards: a row outside the block's span is silent
+    if a * (times[frames - 1] - t0) < 0.0 or a * (times[0] - t0) >= length:
+        return
+    lo = max(block_start, rows.window[r, 0])
+    hi = min(block_start + frames, rows.window[r, 1])
+    slot = rows.track[r]
+    src = sources[rows.source[r]]
+    stereo = src.shape[1] > 1
+    speed = rows.speed[r]
+    fin = rows.fade_in[r]
+    fout = rows.fade_out[r]
+    table = TABLE
+    for t in range(lo, hi):
+        i = t - block_start
+        j = a * (times[i] - t0)
+        if j < 0.0 or j >= length:
+            continue
+        g = rows.gain[r]
+        if j < fin:
+            g *= fade_gain(j / fin, rows.curve[r])
+        k = length - j
+        if k < fout:
+            g *= fade_gain(k / fout, rows.curve[r])
+        if rows.reversed[r]:
+            s = rows.offset[r] + (length - j) * speed - 1.0
+        else:
+            s = rows.offset[r] + j * speed
+        scale = taps_scale(a * speed * rates[i])
+        if stereo:
+            track_buf[slot, i, 0] += g * read(src, 0, s, scale, table)
+            track_buf[slot, i, 1] += g * read(src, 1, s, scale, table)
+        else:
+            v = g * rows.upmix[r] * read(src, 0, s, scale, table)
+            track_buf[slot, i, 0] += v
+            track_buf[slot, i, 1] += v

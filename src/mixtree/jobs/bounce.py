@@ -12,7 +12,7 @@ from mixtree.model.clip import Clip
 from mixtree.model.operations import AddClip, AddSource, AddTrack, Batch, SetAttribute, SetFrozen
 from mixtree.model.pool import decode_source
 from mixtree.model.project import Project
-from mixtree.model.structure import time_map, walk
+from mixtree.model.structure import ancestors, speed_curve, time_map, walk
 from mixtree.model.tracks import AudioTrack, Metatrack, Track
 from mixtree.render.tap import render_track
 
@@ -55,6 +55,12 @@ def bounce(project: Project, track: Track) -> AudioTrack:
 
     The new track takes the original's fader and pan, so the mix sounds the same.
     """
+    warped = [m.name for m in ancestors(project, track) if speed_curve(project, m) is not None]
+    if warped:
+        raise ValueError(
+            f"cannot bounce {track.name!r} in place: the speed of {warped[0]!r} is automated, and a bounce plays "
+            "at one constant speed (bounce the metatrack above it, or flatten the automation first)"
+        )
     audio = render_track(project, track, pre_effects=False)
     if isinstance(track, AudioTrack) and track.clips and all(c.source.channels == 1 for c in track.clips):
         audio = np.ascontiguousarray(audio[:, :1])  # a mono track's buffer holds L = R
@@ -62,10 +68,11 @@ def bounce(project: Project, track: Track) -> AudioTrack:
     new = AudioTrack(
         project.registry.new_id(), None, f"{track.name} (bounce)", volume_db=track.volume_db, pan=track.pan
     )
-    # The render is in project time; the new track sits where the original does, on a
-    # timeline τ = a·t + b. Played at speed 1/a from τ = b (its part before τ = 0 can hold
-    # nothing but silence), it sounds exactly where the original did: composed rate 1.
-    a, b = time_map(project, track)
+    # The render is in project time; the new track sits beside the original, on the
+    # timeline τ = a·t + b its parent gives its children. Played at speed 1/a from τ = b
+    # (its part before τ = 0 can hold nothing but silence), it sounds exactly where the
+    # original did: composed rate 1.
+    a, b = time_map(project, project.track(track.parent_id)) if track.parent_id is not None else (1.0, 0.0)
     lead = max(0.0, -b) / a
     clip = Clip(
         project.registry.new_id(),

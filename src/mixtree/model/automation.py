@@ -36,7 +36,7 @@ TRACK_PARAMETERS = {
     "pan": Parameter("pan", "Pan", -1.0, 1.0, 0.0, ramp=0.010),
     "mute": Parameter("mute", "Mute", 0, 1, 0, choices=("off", "on"), ramp=0.010),
 }
-SPEED = Parameter("speed", "Speed", 1 / 64, 64.0, 1.0, "x", "log", ramp=0.0)
+SPEED = Parameter("speed", "Speed", 0.0, 64.0, 1.0, "x", ramp=0.0)  # 0: the tape stands still
 SEND_PARAMETERS = {"level_db": Parameter("level_db", "Send level", SILENCE_DB, 12.0, 0.0, "dB", "db", ramp=0.010)}
 
 
@@ -168,8 +168,11 @@ class AutomationLane(Record):
             self.project.apply(SetLanePoints(self.id, points))
 
     def validate(self) -> None:
-        """Raise ``ValueError`` if the points do not suit the time base."""
+        """Raise ``ValueError`` if the points do not suit the time base, or the owner
+        refuses the lane as it now plays (a metatrack's speed, see `Metatrack.validate`)."""
         self.checked(self._points)
+        if self.parameter == "speed" and self.project is not None:
+            self.project.track(self.owner).validate()
 
     def value_at(self, time: float) -> float | None:
         """Return what the lane plays at ``time`` (its time base's unit), or None without

@@ -29,15 +29,14 @@ from mixtree.model.operations import (
     AddMidiClip,
     AddSend,
     SetFrozen,
-    SetMeter,
     SetProjectAttribute,
-    SetTempo,
+    SetTrackTempoMap,
 )
 from mixtree.model.pool import Source, decode_source, offline_source
 from mixtree.model.project import Project
 from mixtree.model.registry import MAX_ID
 from mixtree.model.structure import check
-from mixtree.model.tempo import check_bar, check_beat, check_bpm, check_meter
+from mixtree.model.tempo import TempoMap
 from mixtree.model.tracks import AudioTrack, BusTrack, MasterTrack, Metatrack, MidiTrack, Send, Track
 
 #: The document format this version writes, and the newest it reads (older ones migrate).
@@ -123,6 +122,8 @@ def track_document(t: Track, base: Path) -> dict[str, Any]:
     if isinstance(t, Metatrack):
         doc["children"] = [track_document(c, base) for c in t.children]
         doc["frozen"] = t.frozen.id if t.frozen is not None else None
+        if t.tempo_map is not None:
+            doc["tempo_map"] = tempo_document(t.tempo_map)
     return doc
 
 
@@ -140,6 +141,14 @@ def source_document(s: Source, base: Path) -> dict[str, Any]:
     return doc
 
 
+def tempo_document(tm: TempoMap) -> dict[str, Any]:
+    """Return a tempo map as plain data: changes as [beat, bpm] (or [beat, bpm, "ramp"])."""
+    return {
+        "tempo": [[c.beat, c.bpm, "ramp"] if c.ramp else [c.beat, c.bpm] for c in tm.tempos],
+        "meters": [[m.bar, m.numerator, m.denominator] for m in tm.meters],
+    }
+
+
 def to_document(project: Project, base: Path) -> dict[str, Any]:
     """Return ``project`` as plain data, media paths relative to the folder ``base``."""
     return {
@@ -147,8 +156,7 @@ def to_document(project: Project, base: Path) -> dict[str, Any]:
         "version": VERSION,
         "sample_rate": project.sample_rate,
         "max_nesting": project.max_nesting,
-        "tempo": [[c.beat, c.bpm] for c in project.tempo_map.tempos],
-        "meters": [[m.bar, m.numerator, m.denominator] for m in project.tempo_map.meters],
+        **tempo_document(project.tempo_map),
         "next_id": project.registry.next_id,
         "sources": [source_document(s, base) for s in project.pool],
         "master": track_document(project.master, base),
@@ -163,7 +171,7 @@ _FIELDS: dict[type[Track], set[str]] = {
     AudioTrack: _COMMON | set(AudioTrack.edited_names()) | {"clips", "aliases"},
     MidiTrack: _COMMON | set(MidiTrack.edited_names()) | {"instrument", "midi_clips"},
     BusTrack: _COMMON | set(BusTrack.edited_names()),
-    Metatrack: _COMMON | set(Metatrack.edited_names()) | {"children", "frozen"},
+    Metatrack: _COMMON | set(Metatrack.edited_names()) | {"children", "frozen", "tempo_map"},
 }
 _TOP = {"format", "version", "sample_rate", "max_nesting", "tempo", "meters", "next_id", "sources", "master", "tracks"}
 _SOURCE = {"id", "path", "sha256", "frames", "channels", "rendered"}
@@ -283,7 +291,9 @@ class _Reader:
         self.loaded = Loaded(project)
         nesting = doc.get("max_nesting", project.max_nesting)
         SetProjectAttribute("max_nesting", _whole(nesting, "max_nesting", "max_nesting", 1, MAX_DEPTH)).apply(project)
-        self._tempo_map(doc)
+        own = self._tempo_map(doc, "")
+        self.project.tempo_map.tempos, self.project.tempo_map.meters = own.tempos, own.meters
+        self.project.tempo_map._rebuild()
         for i, s in enumerate(_list(doc, "sources", "")):
             self._source(_object(s, f"sources[{i}]"), f"sources[{i}]")
         master = _object(_get(doc, "master", ""), "master")
@@ -300,23 +310,27 @@ class _Reader:
         project.registry.next_id = _whole(_get(doc, "next_id", ""), "next_id", "next_id", used + 1, MAX_ID + 1)
         return self.loaded
 
-    def _tempo_map(self, doc: dict[str, Any]) -> None:
-        for i, change in enumerate(_list(doc, "tempo", "")):
-            where = f"tempo[{i}]"
-            if not isinstance(change, list) or len(change) != 2:
-                raise DocumentError(where, f"a tempo change is [beat, bpm], not {_show(change)}")
+    def _tempo_map(self, doc: dict[str, Any], where: str) -> TempoMap:
+        """Return the tempo map ``doc`` holds (its ``tempo`` and ``meters``), detached."""
+        tm = TempoMap()
+        for i, change in enumerate(_list(doc, "tempo", where)):
+            here = _at(where, f"tempo[{i}]")
+            ramped = isinstance(change, list) and len(change) == 3 and change[2] == "ramp"
+            if not isinstance(change, list) or not (len(change) == 2 or ramped):
+                raise DocumentError(here, f'a tempo change is [beat, bpm] or [beat, bpm, "ramp"], not {_show(change)}')
             try:
-                SetTempo(check_beat(change[0]), check_bpm(change[1])).apply(self.project)
+                tm.set_tempo(change[0], change[1], ramped)
             except ValueError as exc:
-                raise DocumentError(where, str(exc)) from exc
-        for i, change in enumerate(_list(doc, "meters", "")):
-            where = f"meters[{i}]"
+                raise DocumentError(here, str(exc)) from exc
+        for i, change in enumerate(_list(doc, "meters", where)):
+            here = _at(where, f"meters[{i}]")
             if not isinstance(change, list) or len(change) != 3:
-                raise DocumentError(where, f"a meter change is [bar, numerator, denominator], not {_show(change)}")
+                raise DocumentError(here, f"a meter change is [bar, numerator, denominator], not {_show(change)}")
             try:
-                SetMeter(check_bar(change[0]), *check_meter(change[1], change[2])).apply(self.project)
+                tm.set_meter(change[0], change[1], change[2])
             except ValueError as exc:
-                raise DocumentError(where, str(exc)) from exc
+                raise DocumentError(here, str(exc)) from exc
+        return tm
 
     def _id(self, obj: dict[str, Any], where: str) -> int:
         ident = _whole(_get(obj, "id", where), _at(where, "id"), "an id", 1, MAX_ID)
@@ -409,6 +423,11 @@ class _Reader:
                 if not _names(frozen, self.sources):
                     raise DocumentError(_at(where, "frozen"), f"no source with id {_show(frozen)}")
                 SetFrozen(track.id, self.sources[frozen]).apply(self.project)
+            if doc.get("tempo_map") is not None:
+                tempo = _object(doc["tempo_map"], _at(where, "tempo_map"))
+                _only(tempo, {"tempo", "meters"}, _at(where, "tempo_map"), "a tempo map")
+                own = self._tempo_map(tempo, _at(where, "tempo_map"))
+                SetTrackTempoMap(track.id, own).apply(self.project)
 
     def _fields(self, record: Any, doc: dict[str, Any], where: str) -> None:
         for name in record.edited_names():

@@ -102,13 +102,15 @@ class MidiClip(Record):
         self, pitch: int, velocity: int = 100, start: float = 0.0, duration: float = 0.5, in_beats: bool = False
     ) -> MidiNote:
         """Add a note and return it; times are seconds on the clip's timeline, or with
-        ``in_beats`` beats from the clip's time 0 (converted with the project's tempo map)."""
+        ``in_beats`` beats from the clip's time 0 (through the tempo map of the clip's track, `tempo_map_of`)."""
         from mixtree.model.operations import AddMidiItem
 
         if in_beats:
             if self.project is None:
                 raise ValueError("a note placed in beats needs the clip to be in a project")
-            tm = self.project.tempo_map
+            from mixtree.model.structure import tempo_map_of
+
+            tm = tempo_map_of(self.project, self.project.track(self.track_id))
             zero = self._start - self._offset
             beat = tm.beat_at(zero) + start
             start, duration = tm.seconds_at(beat) - zero, tm.seconds_at(beat + duration) - tm.seconds_at(beat)

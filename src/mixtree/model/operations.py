@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from mixtree.model.midi import MidiClip, MidiEvent, MidiNote
     from mixtree.model.pool import Source
     from mixtree.model.project import Project
+    from mixtree.model.tempo import TempoMap
     from mixtree.model.tracks import Send, Track
 
 
@@ -581,48 +582,98 @@ class AddMidiItem(Operation):
         return f"add {type(self.item).__name__} to clip #{self.clip_id}"
 
 
-class SetTempo(Operation):
-    """Set the tempo from ``beat`` on (replacing a change at that beat)."""
+def _tempo_map(project: Project, owner: int | None) -> TempoMap:
+    """Return the project's tempo map (``owner`` None) or metatrack ``owner``'s own."""
+    if owner is None:
+        return project.tempo_map
+    tm = project.track(owner).tempo_map  # type: ignore[attr-defined]
+    if tm is None:
+        raise ValueError(f"metatrack #{owner} follows its parent's tempo: it has no tempo map of its own")
+    return tm
 
-    def __init__(self, beat: float, bpm: float) -> None:
+
+class SetTempo(Operation):
+    """Set the tempo at ``beat`` (replacing a change there), ramped or held, in the
+    project's tempo map or (``owner``) a metatrack's own."""
+
+    def __init__(self, beat: float, bpm: float, ramp: bool = False, owner: int | None = None) -> None:
         self.beat = beat
         self.bpm = bpm
+        self.ramp = ramp
+        self.owner = owner
         self.old: list[Any] = []
 
     def apply(self, project: Project) -> None:
         """Insert the change."""
         from mixtree.model.tempo import TempoChange
 
-        tm = project.tempo_map
+        tm = _tempo_map(project, self.owner)
         self.old = list(tm.tempos)
-        tm.tempos = [c for c in tm.tempos if c.beat != self.beat] + [TempoChange(self.beat, self.bpm)]
+        tm.tempos = [c for c in tm.tempos if c.beat != self.beat] + [TempoChange(self.beat, self.bpm, self.ramp)]
         tm._rebuild()
 
     def revert(self, project: Project) -> None:
         """Restore the old changes."""
-        project.tempo_map.tempos = self.old
-        project.tempo_map._rebuild()
+        tm = _tempo_map(project, self.owner)
+        tm.tempos = self.old
+        tm._rebuild()
 
     @property
     def description(self) -> str:
         """Return the change."""
-        return f"tempo {self.bpm:g} bpm at beat {self.beat:g}"
+        how = "ramp to" if self.ramp else "tempo"
+        return f"{how} {self.bpm:g} bpm at beat {self.beat:g}"
+
+
+class SetTrackTempoMap(Operation):
+    """Give a metatrack its own tempo map, or (None) let it follow its parent's again."""
+
+    def __init__(self, ident: int, tempo_map: TempoMap | None) -> None:
+        self.ident = ident
+        self.tempo_map = tempo_map
+        self.old: TempoMap | None = None
+
+    def apply(self, project: Project) -> None:
+        """Bind the map to the metatrack, so its edits are the project's operations."""
+        track = project.track(self.ident)
+        self.old = track._tempo_map  # type: ignore[attr-defined]
+        self._bind(project, self.old, None)
+        self._bind(project, self.tempo_map, self.ident)
+        track._tempo_map = self.tempo_map  # type: ignore[attr-defined]
+
+    def revert(self, project: Project) -> None:
+        """Put the old map back."""
+        self._bind(project, self.tempo_map, None)
+        self._bind(project, self.old, self.ident)
+        project.track(self.ident)._tempo_map = self.old  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _bind(project: Project, tempo_map: TempoMap | None, owner: int | None) -> None:
+        if tempo_map is not None:
+            tempo_map.owner = owner
+            tempo_map._apply = project.apply if owner is not None else None
+
+    @property
+    def description(self) -> str:
+        """Return what changed."""
+        return f"{'own tempo map' if self.tempo_map else 'parent tempo'} for #{self.ident}"
 
 
 class SetMeter(Operation):
     """Set the time signature from ``bar`` on (replacing a change at that bar)."""
 
-    def __init__(self, bar: int, numerator: int, denominator: int) -> None:
+    def __init__(self, bar: int, numerator: int, denominator: int, owner: int | None = None) -> None:
         self.bar = bar
         self.numerator = numerator
         self.denominator = denominator
+        self.owner = owner
         self.old: list[Any] = []
 
     def apply(self, project: Project) -> None:
         """Insert the change."""
         from mixtree.model.tempo import MeterChange
 
-        tm = project.tempo_map
+        tm = _tempo_map(project, self.owner)
         self.old = list(tm.meters)
         tm.meters = [m for m in tm.meters if m.bar != self.bar]
         tm.meters.append(MeterChange(self.bar, self.numerator, self.denominator))
@@ -630,8 +681,9 @@ class SetMeter(Operation):
 
     def revert(self, project: Project) -> None:
         """Restore the old changes."""
-        project.tempo_map.meters = self.old
-        project.tempo_map._rebuild()
+        tm = _tempo_map(project, self.owner)
+        tm.meters = self.old
+        tm._rebuild()
 
     @property
     def description(self) -> str:
@@ -684,8 +736,13 @@ class AddLane(Operation):
         self.lane = lane
 
     def apply(self, project: Project) -> None:
-        """Attach the lane to its owner."""
+        """Attach the lane to its owner (refused, and left off, if the owner refuses it)."""
         project.registry.attach_lane(self.lane)
+        try:
+            self.lane.validate()
+        except ValueError:
+            project.registry.detach_lane(self.lane.id)
+            raise
 
     def revert(self, project: Project) -> None:
         """Take it away again."""
@@ -732,6 +789,11 @@ class SetLanePoints(Operation):
         lane = project.record(self.ident)
         self.old = lane._points  # type: ignore[attr-defined]
         lane._points = self.points  # type: ignore[attr-defined]
+        try:
+            lane.validate()
+        except ValueError:
+            lane._points = self.old  # type: ignore[attr-defined]
+            raise
 
     def revert(self, project: Project) -> None:
         """Restore the old points."""

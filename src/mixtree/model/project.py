@@ -334,7 +334,9 @@ class Project:
         if isinstance(track, Metatrack):
             return max(
                 (
-                    c.to_parent_time(self.content_end(c)) if isinstance(c, Metatrack) else self.content_end(c)
+                    structure.parent_time(self, c, self.content_end(c))
+                    if isinstance(c, Metatrack)
+                    else self.content_end(c)
                     for c in track.children
                 ),
                 default=0.0,
@@ -347,7 +349,7 @@ class Project:
         ends = []
         for t in self.registry.root:
             end = self.content_end(t)
-            ends.append(t.to_parent_time(end) if isinstance(t, Metatrack) else end)
+            ends.append(structure.parent_time(self, t, end) if isinstance(t, Metatrack) else end)
         return max(ends, default=0.0)
 
     # -- render and files ----------------------------------------------------------------

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
+import numpy as np
+
+from mixtree.dsp.warp import areas, integral_inverse, speed_integral
 from mixtree.model.tracks import AudioTrack, Metatrack, Track
 
 if TYPE_CHECKING:
     from mixtree.model.project import Project
+    from mixtree.model.tempo import TempoMap
 
 
 def walk(tracks: list[Track]) -> Iterator[Track]:
@@ -43,6 +47,77 @@ def time_map(project: Project, track: Track) -> tuple[float, float]:
     for m in chain:
         a, b = a * m.speed, (b - m.offset) * m.speed
     return a, b
+
+
+def tempo_map_of(project: Project, track: Track) -> TempoMap:
+    """Return the tempo map beats on ``track``'s timeline count through: the innermost own
+    map of the metatracks containing it, else the project's. (A metatrack's own map is
+    for its children: it sits on its parent's timeline.)"""
+    for m in ancestors(project, track):
+        if m.tempo_map is not None:
+            return m.tempo_map
+    return project.tempo_map
+
+
+def children_tempo_map(project: Project, m: Metatrack) -> TempoMap:
+    """Return the tempo map beats on ``m``'s children's timeline count through."""
+    return m.tempo_map if m.tempo_map is not None else tempo_map_of(project, m)
+
+
+class SpeedCurve(NamedTuple):
+    """A metatrack's automated speed: its points in seconds of the timeline it sits on,
+    and the integral of the speed from its ``offset`` to each (`mixtree.dsp.warp`)."""
+
+    at: np.ndarray
+    value: np.ndarray
+    shape: np.ndarray
+    tension: np.ndarray
+    area: np.ndarray
+
+
+def speed_curve(project: Project, m: Metatrack) -> SpeedCurve | None:
+    """Return ``m``'s automated speed, or None when its speed is the constant `speed`."""
+    lane = m.lanes.get("speed")
+    if lane is None or not lane.plays:
+        return None
+    at, value, shape, tension = lane.arrays()
+    if lane.time_base == "beats":
+        tm = tempo_map_of(project, m)
+        at = np.array([tm.seconds_at(x) for x in at])
+    return SpeedCurve(at, value, shape, tension, areas(at, value, shape, tension, m.offset))
+
+
+def child_time(project: Project, m: Metatrack, t: float) -> float:
+    """Return the time on ``m``'s children's timeline at ``t`` on its own: (t − offset) ×
+    speed, or under automated speed the speed's integral from ``offset`` to ``t``."""
+    curve = speed_curve(project, m)
+    if curve is None:
+        return m.to_child_time(t)
+    return float(speed_integral(*curve[:4], curve.area, 0, len(curve.at), float(t)))
+
+
+def parent_time(project: Project, m: Metatrack, t: float) -> float:
+    """Return the first time on ``m``'s timeline whose child time is ``t`` (the inverse of
+    `child_time`). A time its children never reach (the speed drops to 0 for good
+    before it) maps to where they stop."""
+    curve = speed_curve(project, m)
+    if curve is None:
+        return m.to_parent_time(t)
+    x = float(integral_inverse(*curve[:4], curve.area, 0, len(curve.at), float(t)))
+    if x == np.inf:
+        return float(curve.at[-1])
+    return x
+
+
+def project_time(project: Project, track: Track, t: float) -> float:
+    """Return the project time of time ``t`` on ``track``'s content timeline (a
+    metatrack's: its children's), through every offset and speed above, automated or not."""
+    chain = ancestors(project, track)
+    if isinstance(track, Metatrack):
+        chain.insert(0, track)
+    for m in chain:
+        t = parent_time(project, m, t)
+    return t
 
 
 def levels(track: Track) -> int:

@@ -1,9 +1,14 @@
 """The tempo map: tempo and time-signature changes, and exact conversions between
 seconds, beats, ticks and bars.
 
-Tempo is piecewise constant between changes placed on beats, so beats ↔ seconds is
-piecewise linear and exactly invertible. A beat is a quarter note; ticks count
-``PPQ`` per beat (the resolution of imported MIDI files is kept in their ticks).
+Changes sit on beats. Between two changes the tempo holds, or, where the later change
+is a ramp, moves linearly *in time* from the earlier tempo to the later one. Over a
+ramp of T seconds from b0 to b1 bpm, k = (b1 − b0)/T bpm a second and, t seconds in,
+the tempo is b0 + k·t and the beats passed are β = (b0·t + k·t²/2)/60; the inverse is
+t = 120·β / (b0 + √(b0² + 120·k·β)) (the form without cancellation as k → 0), and
+T = 120·L/(b0 + b1) for a ramp L beats long. So beats ↔ seconds is exact in closed form
+everywhere. A beat is a quarter note; ticks count ``PPQ`` per beat (the resolution of
+imported MIDI files is kept in their ticks).
 """
 
 from __future__ import annotations
@@ -25,10 +30,12 @@ PPQ = 960
 
 @dataclass(frozen=True, slots=True)
 class TempoChange:
-    """From ``beat`` on, the tempo is ``bpm`` quarter notes a minute."""
+    """At ``beat`` the tempo is ``bpm`` quarter notes a minute and holds; with ``ramp``, it
+    got there moving linearly in time from the change before."""
 
     beat: float
     bpm: float
+    ramp: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,25 +48,40 @@ class MeterChange:
 
 
 class TempoMap:
-    """Tempo and meter of a project. Edit it with the project's operations (`set_tempo`)."""
+    """Tempo and meter of a project, or of a metatrack's own timeline (``owner``, its id).
+    Edit it with `set_tempo` and `set_meter`: undoable edits of the project it is in."""
 
     def __init__(self, bpm: float = 120.0, apply: Callable[[Operation], object] | None = None) -> None:
         self.tempos: list[TempoChange] = [TempoChange(0.0, check_bpm(bpm))]
         self.meters: list[MeterChange] = [MeterChange(0, 4, 4)]
         self._apply = apply
+        self.owner: int | None = None
         self._rebuild()
 
-    def set_tempo(self, at_beat: float = 0.0, bpm: float = 120.0) -> None:
-        """Set the tempo from ``at_beat`` on (an undoable edit of the project)."""
+    def set_tempo(self, at_beat: float = 0.0, bpm: float = 120.0, ramp: bool = False) -> None:
+        """Set the tempo at ``at_beat`` (an undoable edit of the project); with ``ramp``,
+        the tempo moves there linearly in time from the change before."""
         from mixtree.model.operations import SetTempo
 
-        self._run(SetTempo(check_beat(at_beat), check_bpm(bpm)))
+        beat = check_beat(at_beat)
+        if not isinstance(ramp, bool):
+            raise ValueError(f"ramp is True or False, not {ramp!r}")
+        if ramp and beat == 0.0:
+            raise ValueError("a tempo ramp needs a change before it: it cannot start at beat 0")
+        self._run(SetTempo(beat, check_bpm(bpm), ramp, self.owner))
 
     def set_meter(self, at_bar: int = 0, numerator: int = 4, denominator: int = 4) -> None:
         """Set the time signature from bar ``at_bar`` (0-based) on (an undoable edit)."""
         from mixtree.model.operations import SetMeter
 
-        self._run(SetMeter(check_bar(at_bar), *check_meter(numerator, denominator)))
+        self._run(SetMeter(check_bar(at_bar), *check_meter(numerator, denominator), self.owner))
+
+    def copy(self) -> TempoMap:
+        """Return a detached copy (same changes, in no project)."""
+        out = TempoMap()
+        out.tempos, out.meters = list(self.tempos), list(self.meters)
+        out._rebuild()
+        return out
 
     def _run(self, op: Operation) -> None:
         if self._apply is not None:
@@ -70,25 +92,46 @@ class TempoMap:
     def _rebuild(self) -> None:
         self.tempos.sort(key=lambda c: c.beat)
         self.meters.sort(key=lambda m: m.bar)
+        if self.tempos[0].ramp:  # nothing to ramp from
+            self.tempos[0] = TempoChange(self.tempos[0].beat, self.tempos[0].bpm)
         self._beats = [c.beat for c in self.tempos]
         self._seconds = [0.0]
+        # per segment (from change i to i + 1): bpm a second it ramps by (0: it holds)
+        self._slopes: list[float] = []
         for prev, nxt in zip(self.tempos, self.tempos[1:], strict=False):
-            self._seconds.append(self._seconds[-1] + (nxt.beat - prev.beat) * 60.0 / prev.bpm)
+            length = nxt.beat - prev.beat
+            if nxt.ramp:
+                duration = 120.0 * length / (prev.bpm + nxt.bpm)
+                self._slopes.append((nxt.bpm - prev.bpm) / duration)
+            else:
+                duration = length * 60.0 / prev.bpm
+                self._slopes.append(0.0)
+            self._seconds.append(self._seconds[-1] + duration)
+        self._slopes.append(0.0)
 
     # -- conversions ---------------------------------------------------------------------
     def seconds_at(self, beat: float) -> float:
         """Return the time in seconds of ``beat``."""
-        i = max(0, bisect.bisect_right(self._beats, beat) - 1)
-        return self._seconds[i] + (beat - self._beats[i]) * 60.0 / self.tempos[i].bpm
+        if beat < 0.0:  # before the map: its first tempo
+            return beat * 60.0 / self.tempos[0].bpm
+        i = bisect.bisect_right(self._beats, beat) - 1
+        return self._seconds[i] + _ramp_seconds(self.tempos[i].bpm, self._slopes[i], beat - self._beats[i])
 
     def beat_at(self, seconds: float) -> float:
         """Return the beat at ``seconds`` (the inverse of `seconds_at`)."""
-        i = max(0, bisect.bisect_right(self._seconds, seconds) - 1)
-        return self._beats[i] + (seconds - self._seconds[i]) * self.tempos[i].bpm / 60.0
+        if seconds < 0.0:
+            return seconds * self.tempos[0].bpm / 60.0
+        i = bisect.bisect_right(self._seconds, seconds) - 1
+        t = seconds - self._seconds[i]
+        return self._beats[i] + (self.tempos[i].bpm + 0.5 * self._slopes[i] * t) * t / 60.0
 
     def bpm_at(self, beat: float) -> float:
-        """Return the tempo in force at ``beat``."""
-        return self.tempos[max(0, bisect.bisect_right(self._beats, beat) - 1)].bpm
+        """Return the tempo at ``beat`` (inside a ramp, the ramp's tempo there)."""
+        if beat < 0.0:
+            return self.tempos[0].bpm
+        i = bisect.bisect_right(self._beats, beat) - 1
+        b0, k = self.tempos[i].bpm, self._slopes[i]
+        return b0 + k * _ramp_seconds(b0, k, beat - self._beats[i]) if k else b0
 
     @staticmethod
     def ticks_to_beats(ticks: int, ppq: int = PPQ) -> float:
@@ -124,8 +167,17 @@ class TempoMap:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def __repr__(self) -> str:
-        tempos = ", ".join(f"{c.bpm:g} bpm at beat {c.beat:g}" for c in self.tempos)
+        tempos = ", ".join(f"{c.bpm:g} bpm {'ramped to' if c.ramp else 'at'} beat {c.beat:g}" for c in self.tempos)
         return f"TempoMap({tempos})"
+
+
+def _ramp_seconds(bpm: float, slope: float, beats: float) -> float:
+    """Return the seconds ``beats`` take from a tempo of ``bpm`` changing by ``slope`` bpm
+    a second (the module's closed form; exact for a held tempo too)."""
+    if slope == 0.0:
+        return beats * 60.0 / bpm
+    # past a decelerating ramp's end the root would go negative: the caller's segment ends first
+    return 120.0 * beats / (bpm + math.sqrt(max(bpm * bpm + 120.0 * slope * beats, 0.0)))
 
 
 def check_bpm(bpm: float) -> float:

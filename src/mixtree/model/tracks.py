@@ -22,6 +22,7 @@ from mixtree.model.operations import (
     RemoveSend,
 )
 from mixtree.model.record import Edited, Record
+from mixtree.model.tempo import TempoMap
 
 if TYPE_CHECKING:
     from mixtree.model.pool import Source
@@ -237,7 +238,9 @@ class AudioTrack(Track):
         if not isinstance(target, Metatrack):
             raise ValueError(f"an alias plays a metatrack; #{metatrack_id} is {target!r}")
         if duration is None:  # to the end of its content, on the timeline it sits on
-            duration = max(target.to_parent_time(project.content_end(target)) - offset, 0.0)
+            from mixtree.model.structure import parent_time
+
+            duration = max(parent_time(project, target, project.content_end(target)) - offset, 0.0)
         alias = AliasClip(project.registry.new_id(), metatrack_id, start, duration, offset)
         project.apply(AddAlias(self.id, alias))
         return alias
@@ -272,7 +275,9 @@ class MidiTrack(Track):
         """Add an empty MIDI clip and return it; with ``in_beats``, times are beats."""
         project = self._attached()
         if in_beats:
-            tm = project.tempo_map
+            from mixtree.model.structure import tempo_map_of
+
+            tm = tempo_map_of(project, self)
             end = tm.seconds_at(start + duration)
             start = tm.seconds_at(start)
             duration = end - start
@@ -291,7 +296,7 @@ class Metatrack(Track):
     otherwise the pitch follows the speed, like tape.
     """
 
-    __slots__ = ("children", "_offset", "_speed", "_pitch", "_preserve_pitch", "frozen")
+    __slots__ = ("children", "_offset", "_speed", "_pitch", "_preserve_pitch", "frozen", "_tempo_map")
 
     offset = Edited(checks.number("offset", -86400.0, 86400.0), "Timeline shift of the children, s.")
     speed = Edited(checks.number("speed", 1 / 64, 64.0), "Playback rate of the children (0.5 = half).")
@@ -306,6 +311,38 @@ class Metatrack(Track):
         self._pitch = 0.0
         self._preserve_pitch = False
         self.frozen: Source | None = None
+        self._tempo_map: TempoMap | None = None
+
+    @property
+    def tempo_map(self) -> TempoMap | None:
+        """Return the metatrack's own tempo map (beats inside it count on its children's
+        timeline through it), or None: it follows its parent's."""
+        return self._tempo_map
+
+    @tempo_map.setter
+    def tempo_map(self, tempo_map: TempoMap | None) -> None:
+        from mixtree.model.operations import SetTrackTempoMap
+
+        if tempo_map is not None and not isinstance(tempo_map, TempoMap):
+            raise ValueError(f"a metatrack's tempo map is a TempoMap or None, not {tempo_map!r}")
+        if tempo_map is not None and tempo_map.owner is not None:
+            raise ValueError("that tempo map belongs to another metatrack: give this one a copy()")
+        if tempo_map is not None and self.project is not None and tempo_map is self.project.tempo_map:
+            raise ValueError("the project's tempo map cannot be a metatrack's own: give it a copy()")
+        if self.project is None:
+            self._tempo_map = tempo_map
+        else:
+            self.project.apply(SetTrackTempoMap(self.id, tempo_map))
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` if an automated speed meets pitch or preserve_pitch (an
+        automated speed plays as tape: Rubber Band renders one constant speed)."""
+        lane = self.lanes.get("speed")
+        if lane is not None and lane.plays and (self._pitch != 0.0 or self._preserve_pitch):
+            raise ValueError(
+                f"{self._name!r}: an automated speed plays as tape, so the metatrack keeps pitch 0 and "
+                "preserve_pitch off while its speed lane plays"
+            )
 
     @property
     def has_transform(self) -> bool:
@@ -313,11 +350,13 @@ class Metatrack(Track):
         return (self._offset, self._speed, self._pitch, self._preserve_pitch) != (0.0, 1.0, 0.0, False)
 
     def to_child_time(self, t: float) -> float:
-        """Map a time of this track's timeline to its children's."""
+        """Map a time of this track's timeline to its children's at the constant ``speed``
+        (`mixtree.model.structure.child_time` follows automated speed too)."""
         return (t - self._offset) * self._speed
 
     def to_parent_time(self, t: float) -> float:
-        """Map a time of the children's timeline to this track's."""
+        """Map a time of the children's timeline to this track's at the constant ``speed``
+        (`mixtree.model.structure.parent_time` follows automated speed too)."""
         return t / self._speed + self._offset
 
 

@@ -4,26 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
 from mixtree.dsp.clips import ClipTable, source_list
-from mixtree.dsp.curves import SHAPES
 from mixtree.dsp.fades import curve_code
-from mixtree.dsp.lanes import LaneTable, ParameterLanes
 from mixtree.dsp.mixer import FaderLanes, Faders, SendRows
 from mixtree.dsp.typed import typed_list
 from mixtree.dsp.varispeed import VarispeedTable
 from mixtree.effects.base import Effect
-from mixtree.model.automation import AutomationLane
 from mixtree.model.clip import Clip
 from mixtree.model.pool import Source
 from mixtree.model.project import Project
-from mixtree.model.structure import ancestors, walk
+from mixtree.model.structure import ancestors, speed_curve, tempo_map_of, walk
 from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, MidiTrack, Send, Track
+from mixtree.render.lanes import LaneBuilder, ParameterAutomation, TimeMap
 from mixtree.render.midi_events import midi_table
 from mixtree.render.plan import ALWAYS, MAX_BLOCK, MIN_BLOCK, RenderPlan, SendTable
-from mixtree.render.stages import NO_AUTOMATION, chain_stages
+from mixtree.render.stages import chain_stages
+from mixtree.render.warps import Warps
 from mixtree.units import db_to_gain
 
 #: A mono clip on a stereo track sits at the constant-power centre on both sides.
@@ -48,7 +48,9 @@ def instance_id(instance: tuple[int, ...], track_id: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Placed:
-    """A track the plan runs, with the map of its content time: τ = a × project time + b."""
+    """A track the plan runs, with the map of its content time: τ = a·x + b, where x is
+    project time, or the child time of ``warp`` (a metatrack with automated speed above
+    it, see `Warps`)."""
 
     track: Track
     a: float
@@ -60,6 +62,7 @@ class Placed:
     # aliases of frozen or stretched metatracks it hosts: (metatrack, a, b, window frames),
     # played from that metatrack's render
     rendered: list[tuple[Metatrack, float, float, tuple[int, int]]] = field(default_factory=list)
+    warp: int = -1
 
     @property
     def id(self) -> int:
@@ -91,10 +94,14 @@ def _plays_a_render(project: Project, m: Metatrack) -> bool:
     # frozen render, which is in project time: usable where m's timeline is project time.
     if needs_stretch(m):
         return True
-    return m.frozen is not None and all(x.speed == 1.0 and x.offset == 0.0 for x in ancestors(project, m))
+    return m.frozen is not None and all(
+        x.speed == 1.0 and x.offset == 0.0 and speed_curve(project, x) is None for x in ancestors(project, m)
+    )
 
 
-def playing_tracks(project: Project, root: Metatrack | None = None, keep: int | None = None) -> list[Placed]:
+def playing_tracks(
+    project: Project, root: Metatrack | None = None, keep: int | None = None, warps: Warps | None = None
+) -> list[Placed]:
     """Return the tracks a plan runs, in tree order, with their time maps.
 
     A frozen metatrack, and one played through Rubber Band, stands for its subtree. A
@@ -105,15 +112,21 @@ def playing_tracks(project: Project, root: Metatrack | None = None, keep: int | 
     alias's host inside the alias's span; an alias of a frozen or stretched metatrack
     plays its render instead (a frozen one only where its timeline is project time).
     Inside an instance, metatracks play live (their transform as varispeed, pitch over
-    MIDI only).
+    MIDI only). Metatracks with automated speed are added to ``warps``.
     """
     out: list[Placed] = []
-    rate = project.sample_rate
+    warps = warps if warps is not None else Warps(project, MIN_BLOCK)
+
+    def inside(m: Metatrack, a: float, b: float, warp: int) -> tuple[float, float, int]:
+        """Return the map of ``m``'s children's time, ``m`` sitting at (a, b, warp)."""
+        w = warps.add(m, warp, a, b)
+        return (1.0, 0.0, w) if w >= 0 else (a * m.speed, (b - m.offset) * m.speed, warp)
 
     def visit(
         tracks: list[Track],
         a: float,
         b: float,
+        warp: int,
         parent: int | None,
         transpose: float,
         instance: tuple[int, ...],
@@ -121,22 +134,22 @@ def playing_tracks(project: Project, root: Metatrack | None = None, keep: int | 
     ) -> None:
         for t in tracks:
             elide = t is not root and t.id != keep and passes_through(t)
-            here = Placed(t, a, b, parent, transpose, instance, window_frames)
+            here = Placed(t, a, b, parent, transpose, instance, window_frames, warp=warp)
             if not elide:
                 out.append(here)
             if isinstance(t, AudioTrack):
                 for alias in t.aliases:
                     m = project.track(alias.metatrack_id)
                     assert isinstance(m, Metatrack)
-                    w0 = max(window_frames[0], int(round((alias.start - b) / a * rate)))
-                    w1 = min(window_frames[1], int(round((alias.end - b) / a * rate)))
+                    w0 = max(window_frames[0], int(round(warps.frame(warp, a, b, alias.start))))
+                    w1 = min(window_frames[1], int(round(warps.frame(warp, a, b, alias.end))))
                     if w0 < w1:
                         # m's own timeline runs at alias.offset when the host is at alias.start
                         bm = b + alias.offset - alias.start
                         if _plays_a_render(project, m):
                             here.rendered.append((m, a, bm, (w0, w1)))
                         else:
-                            visit(m.children, a * m.speed, (bm - m.offset) * m.speed, here.id, transpose + m.pitch,
+                            visit(m.children, *inside(m, a, bm, warp), here.id, transpose + m.pitch,
                                   (*instance, alias.id), (w0, w1))  # fmt: skip
                 continue
             if not isinstance(t, Metatrack):
@@ -146,12 +159,11 @@ def playing_tracks(project: Project, root: Metatrack | None = None, keep: int | 
                 continue
             inner_parent = parent if elide else here.id
             if t is root:
-                visit(t.children, a, b, inner_parent, transpose, instance, window_frames)
+                visit(t.children, a, b, warp, inner_parent, transpose, instance, window_frames)
             else:
-                visit(t.children, a * t.speed, (b - t.offset) * t.speed, inner_parent, transpose + t.pitch, instance,
-                      window_frames)  # fmt: skip
+                visit(t.children, *inside(t, a, b, warp), inner_parent, transpose + t.pitch, instance, window_frames)
 
-    visit([root] if root is not None else project.top_tracks, 1.0, 0.0, None, 0.0, (), ALWAYS)
+    visit([root] if root is not None else project.top_tracks, 1.0, 0.0, -1, None, 0.0, (), ALWAYS)
     return out
 
 
@@ -184,7 +196,8 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
         options.max_block, options.previous, options.fresh, options.root, options.keep
     )  # fmt: skip
     max_block = check_block(max_block)
-    placed = playing_tracks(project, root, keep)
+    warps = Warps(project, max_block)
+    placed = playing_tracks(project, root, keep, warps)
     tracks: list[Track] = [project.master, *(p.track for p in placed)]
     n = len(tracks)
     slot = {project.master.id: 0} | {p.id: i for i, p in enumerate(placed, start=1)}
@@ -203,12 +216,14 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
     for k, (send, ident, _, _) in enumerate(routes):
         if ident != send.id:
             send_copies.setdefault(send.id, []).append(k)
-    lanes = _Lanes(project)
-    maps = {0: (1.0, 0.0)} | {i: (p.a, p.b) for i, p in enumerate(placed, start=1)}
+    lanes = LaneBuilder(project, warps)
+    maps = {0: TimeMap(1.0, 0.0, -1, project.tempo_map)} | {
+        i: TimeMap(p.a, p.b, p.warp, tempo_map_of(project, p.track)) for i, p in enumerate(placed, start=1)
+    }
     send_table = SendTable(
         ids=np.array([ident for _, ident, _, _ in routes], np.int64),
         rows=SendRows(
-            lane=np.array([lanes.add(send.lanes.get("level_db"), *maps[src]) for send, _, src, _ in routes], np.int32),
+            lane=np.array([lanes.add(send.lanes.get("level_db"), maps[src]) for send, _, src, _ in routes], np.int32),
             src=np.array([src for _, _, src, _ in routes], np.int32),
             dst=np.array([dst for _, _, _, dst in routes], np.int32),
             pre=np.array([send.pre_fader for send, _, _, _ in routes], np.bool_),
@@ -227,7 +242,7 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
     stretch = options.stretch
     if stretch is None:  # imported here: a stretched render is made through a plan of its own
         from mixtree.render.stretch import stretched as stretch
-    rows = _Rows(project.sample_rate, stretch, project_time=root is None)
+    rows = _Rows(project.sample_rate, stretch, warps, project_time=root is None)
     for i, p in enumerate(placed, start=1):
         _collect(project, p, i, rows, p.track is root)
     mono = np.zeros(n, dtype=np.bool_)
@@ -237,19 +252,19 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
     rows.finish_upmix(mono)
 
     rate = project.sample_rate
-    bpm = project.tempo_map.bpm_at(0.0)
-    for t in tracks:
+    for i, t in enumerate(tracks):
+        bpm = maps[i].tempo.bpm_at(0.0)
         for effect in t.effects:
             if hasattr(effect, "set_tempo") and effect.tempo_bpm != bpm:
-                effect.set_tempo(bpm)  # beat-synced delays follow the project's tempo
+                effect.set_tempo(bpm)  # beat-synced delays follow the tempo where they are
     fader_lanes = FaderLanes(
         *(
-            np.array([lanes.add(t.lanes.get(name), *maps[i]) for i, t in enumerate(tracks)], np.int32)
+            np.array([lanes.add(t.lanes.get(name), maps[i]) for i, t in enumerate(tracks)], np.int32)
             for name in ("volume_db", "pan", "mute")
         )
     )
     mute = np.array([t.mute and fader_lanes.mute[i] < 0 for i, t in enumerate(tracks)], dtype=np.bool_)
-    automation = _ParameterAutomation(lanes, maps, max_block)
+    automation = ParameterAutomation(lanes, maps, max_block)
     plan = RenderPlan(
         sample_rate=rate,
         max_block=max_block,
@@ -271,9 +286,10 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
         clips=rows.clip_table(),
         varispeed=rows.varispeed_table(),
         sources=source_list(rows.sources),
+        warps=warps.table(),
         midi=midi_table(
             [
-                (i, p.track, p.a, p.b, p.transpose, p.window_frames, p.instance)
+                (i, p.track, partial(warps.frame, p.warp, p.a, p.b), p.transpose, p.window_frames, p.instance)
                 for i, p in enumerate(placed, 1)
                 if isinstance(p.track, MidiTrack)
             ],
@@ -394,83 +410,13 @@ def _ranks(tracks: list[Track], parent: np.ndarray, send_edges: list[tuple[int, 
     return rank
 
 
-class _Lanes:
-    """The automation lanes a plan plays, gathered into one `LaneTable`: point times
-    become output frames through each lane's time map (τ = a × project time + b)."""
-
-    def __init__(self, project: Project) -> None:
-        self.project = project
-        self.rate = project.sample_rate
-        self.rows: list[tuple[float, float, int, float]] = []
-        self.bounds: list[tuple[int, int]] = []
-        self.ramps: list[float] = []
-
-    def add(self, lane: AutomationLane | None, a: float, b: float) -> int:
-        """Add ``lane`` seen through the map (a, b) and return its index, or -1 if it does
-        not play (no lane, no points, or ``off``)."""
-        if lane is None or not lane.plays:
-            return -1
-        tempo = self.project.tempo_map
-        lo = len(self.rows)
-        for p in lane.points:
-            seconds = tempo.seconds_at(p.time) if lane.time_base == "beats" else p.time
-            at = (seconds - b) / a * self.rate
-            if abs(at - round(at)) < 1e-6:  # on a frame but for rounding (0.7 s × 48 kHz)
-                at = float(round(at))
-            self.rows.append((at, p.value, SHAPES.index(p.shape), p.tension))
-        self.bounds.append((lo, len(self.rows)))
-        self.ramps.append(lane.spec.ramp * self.rate)
-        return len(self.bounds) - 1
-
-    def table(self) -> LaneTable:
-        """Return the lanes gathered so far as arrays."""
-        cols = list(zip(*self.rows, strict=True)) if self.rows else [(), (), (), ()]
-        return LaneTable(
-            at=np.array(cols[0], np.float64),
-            value=np.array(cols[1], np.float64),
-            shape=np.array(cols[2], np.int64),
-            tension=np.array(cols[3], np.float64),
-            lo=np.array([lo for lo, _ in self.bounds], np.int64),
-            hi=np.array([hi for _, hi in self.bounds], np.int64),
-            ramp=np.array(self.ramps, np.float64),
-        )
-
-
-class _ParameterAutomation:
-    """The per-frame arrays automated effects read (one per stage row), and which lane
-    fills which of their rows: what `chain_stages` asks for as its ``automation``."""
-
-    def __init__(self, lanes: _Lanes, maps: dict[int, tuple[float, float]], max_block: int) -> None:
-        self.lanes = lanes
-        self.maps = maps
-        self.max_block = max_block
-        self.arrays: list[np.ndarray] = []
-        self.rows: list[tuple[int, int, int]] = []
-
-    def __call__(self, slot: int, effect: Effect) -> np.ndarray:
-        playing = {p: lane for p, lane in effect.lanes.items() if lane.plays}
-        if not playing:
-            return NO_AUTOMATION
-        ids = [p.id for p in effect.PARAMETERS]
-        array = np.full((len(ids), self.max_block), np.nan)
-        self.arrays.append(array)
-        for parameter, lane in playing.items():
-            k = self.lanes.add(lane, *self.maps[slot])
-            self.rows.append((k, len(self.arrays) - 1, ids.index(parameter)))
-        return array
-
-    def entries(self) -> ParameterLanes:
-        """Return which lane fills which row, as arrays."""
-        cols = list(zip(*self.rows, strict=True)) if self.rows else [(), (), ()]
-        return ParameterLanes(*(np.array(c, np.int64) for c in cols))
-
-
 @dataclass
 class _Rows:
     """Clip rows gathered while walking the tree, split into whole-frame and varispeed."""
 
     rate: int
     stretch: Callable[[Project, Metatrack], Source]
+    warps: Warps
     project_time: bool = True
     sources: list[np.ndarray] = field(default_factory=list)
     source_index: dict[int, int] = field(default_factory=dict)
@@ -484,15 +430,16 @@ class _Rows:
             self.sources.append(clip.source.data)
         return self.source_index[clip.source.id]
 
-    def add(self, slot: int, clip: Clip, a: float, b: float, window: tuple[int, int]) -> None:
-        """Add ``clip`` on ``slot`` whose timeline maps to output time as t = (τ − b) / a."""
+    def add(self, slot: int, clip: Clip, a: float, b: float, window: tuple[int, int], warp: int = -1) -> None:
+        """Add ``clip`` on ``slot`` whose timeline maps to time x as x = (τ − b) / a (x: output
+        time, or the child time of ``warp``)."""
         if clip.muted or clip.gain_db == -np.inf:
             return
         rate = self.rate
         self.channels.setdefault(slot, set()).add(clip.source.channels)
         common = (self.source(clip), db_to_gain(clip.gain_db), curve_code(clip.fade_curve), clip.reversed)
         t0 = (clip.start - b) / a * rate
-        if abs(a * clip.speed - 1.0) < 1e-12 and abs(t0 - round(t0)) < 1e-6:
+        if warp < 0 and abs(a * clip.speed - 1.0) < 1e-12 and abs(t0 - round(t0)) < 1e-6:
             # composed rate 1 on a whole frame (a bounce inside a half-speed group plays at
             # speed 2, say): whole-frame copies, no resampling
             start = int(round(t0))
@@ -522,6 +469,7 @@ class _Rows:
                     clip.fade_in * rate,
                     clip.fade_out * rate,
                     *window,
+                    warp,
                 )
             )
 
@@ -548,9 +496,8 @@ class _Rows:
         )
 
     def varispeed_table(self) -> VarispeedTable:
-        cols = list(zip(*self.vari, strict=True)) if self.vari else [()] * 13
-        slot, t0, a, length, speed, offset, src, gain, curve, rev, fin, fout, w0 = cols[:13]
-        w1 = cols[13] if self.vari else ()
+        cols = list(zip(*self.vari, strict=True)) if self.vari else [()] * 15
+        slot, t0, a, length, speed, offset, src, gain, curve, rev, fin, fout, w0, w1, warp = cols
         return VarispeedTable(
             track=np.array(slot, np.int32),
             t0=np.array(t0, np.float64),
@@ -566,30 +513,38 @@ class _Rows:
             reversed=np.array(rev, np.bool_),
             upmix=np.array(self.vari_upmix, np.float64),
             window=np.array(list(zip(w0, w1, strict=True)), np.int64).reshape(-1, 2),
+            warp=np.array(warp, np.int32),
         )
 
 
 def _collect(project: Project, placed: Placed, slot: int, rows: _Rows, is_root: bool) -> None:
     """Add the clip rows that sound on ``slot``: its own clips, the render that stands for
     a frozen or stretched metatrack's subtree, and those of the aliases it hosts."""
-    track, a, b = placed.track, placed.a, placed.b
+    track, a, b, warp = placed.track, placed.a, placed.b, placed.warp
     if isinstance(track, Metatrack) and not is_root and not placed.instance:
         if needs_stretch(track):
-            _add_render(project, track, slot, a, b, ALWAYS, rows)
+            _add_render(project, track, slot, a, b, ALWAYS, rows, warp)
         elif track.frozen is not None and rows.project_time:
-            _add_render(project, track, slot, 1.0, 0.0, ALWAYS, rows)
+            _add_render(project, track, slot, 1.0, 0.0, ALWAYS, rows, -1)
     if isinstance(track, AudioTrack):
         for clip in track.clips:
-            rows.add(slot, clip, a, b, placed.window_frames)
+            rows.add(slot, clip, a, b, placed.window_frames, warp)
     for m, ma, mb, window_frames in placed.rendered:
-        _add_render(project, m, slot, ma, mb, window_frames, rows)
+        _add_render(project, m, slot, ma, mb, window_frames, rows, warp)
 
 
 def _add_render(
-    project: Project, m: Metatrack, slot: int, a: float, b: float, window_frames: tuple[int, int], rows: _Rows
+    project: Project,
+    m: Metatrack,
+    slot: int,
+    a: float,
+    b: float,
+    window_frames: tuple[int, int],
+    rows: _Rows,
+    warp: int,
 ) -> None:
-    """Add the render standing for ``m``'s subtree on ``slot``; τ = a·t + b is the time of
-    the timeline ``m`` sits on (for a frozen render, project time)."""
+    """Add the render standing for ``m``'s subtree on ``slot``; τ = a·x + b is the time of
+    the timeline ``m`` sits on, x that of ``warp`` (for a frozen render, project time)."""
     if needs_stretch(m):
         # the stretched sound starts where the children's time 0 falls on the parent's
         source = rows.stretch(project, m)
@@ -597,8 +552,8 @@ def _add_render(
         length = source.duration - lead
         if length * rows.rate >= 1:
             clip = Clip(0, None, source, start=max(0.0, m.offset), duration=length, offset=lead)
-            rows.add(slot, clip, a, b, window_frames)
+            rows.add(slot, clip, a, b, window_frames, warp)
     elif m.frozen is not None:
         # the frozen render is the metatrack's submix in project time, from 0
         frozen = Clip(0, None, m.frozen, start=0.0, duration=m.frozen.duration)
-        rows.add(slot, frozen, a, b, window_frames)
+        rows.add(slot, frozen, a, b, window_frames, warp)

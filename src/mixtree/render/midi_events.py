@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from mixtree.dsp.synth import BEND_EVENT, CC, NOTE_OFF, NOTE_ON, PROGRAM
 from mixtree.model.tracks import MidiTrack
 from mixtree.render.midi import MidiTable
@@ -12,13 +14,13 @@ _KIND = {"cc": CC, "pitch_bend": BEND_EVENT, "program": PROGRAM}
 
 
 def clip_events(
-    track: MidiTrack, a: float, b: float, transpose: float, rate: int, window_frames: tuple[int, int] = ALWAYS
+    track: MidiTrack, frame_of: Callable[[float], float], transpose: float, window_frames: tuple[int, int] = ALWAYS
 ) -> list[tuple[int, int, int, int]]:
     """Return ``track``'s events as (frame, kind, data1, data2), sorted for playback.
 
     A clip plays its own timeline from ``offset`` for ``duration``; notes that start
     inside that window sound and are released at the latest at the clip's end. Content
-    time τ maps to project time as t = (τ − b) / a. Notes move by ``transpose``
+    time τ sounds at output frame ``frame_of(τ)`` (rounded). Notes move by ``transpose``
     semitones (notes pushed outside 0..127 are dropped). Only notes that start within the
     output frames ``window_frames`` play (an alias's span), and end by its end; the last
     value each controller took before it is set at its start, and the sustain pedal
@@ -29,7 +31,7 @@ def clip_events(
     earlier: dict[tuple[int, int], tuple[int, int]] = {}  # (kind, number): (frame, value)
 
     def frame(tau: float) -> int:
-        return int(round((tau - b) / a * rate))
+        return int(round(frame_of(tau)))
 
     shift = int(round(transpose))
     for clip in track.midi_clips:
@@ -67,12 +69,14 @@ def clip_events(
 
 
 def midi_table(
-    tracks: list[tuple[int, MidiTrack, float, float, float, tuple[int, int], tuple[int, ...]]], rate: int, fresh: bool
+    tracks: list[tuple[int, MidiTrack, Callable[[float], float], float, tuple[int, int], tuple[int, ...]]],
+    rate: int,
+    fresh: bool,
 ) -> MidiTable:
-    """Return the MIDI table for (slot, track, a, b, transpose, window frames, alias
-    instance) rows."""
+    """Return the MIDI table for (slot, track, frame of content time, transpose, window
+    frames, alias instance) rows."""
     rows = [
-        (slot, t.instrument, clip_events(t, a, b, transpose, rate, window_frames), instance)
-        for slot, t, a, b, transpose, window_frames, instance in tracks
+        (slot, t.instrument, clip_events(t, frame_of, transpose, window_frames), instance)
+        for slot, t, frame_of, transpose, window_frames, instance in tracks
     ]
     return MidiTable(rows, rate, fresh)

@@ -33,6 +33,7 @@ from mixtree.dsp.mixer import (
 )
 from mixtree.dsp.smoothing import ramp_step
 from mixtree.dsp.varispeed import VarispeedTable, read_varispeed
+from mixtree.dsp.warp import WarpTable, fill_warps
 from mixtree.render.audibility import audibility
 from mixtree.render.midi import MidiTable
 from mixtree.render.stages import Stage
@@ -109,6 +110,7 @@ class RenderPlan:
     clips: ClipTable
     varispeed: VarispeedTable
     sources: List
+    warps: WarpTable
     midi: MidiTable
     volume: np.ndarray
     pan: np.ndarray
@@ -297,13 +299,16 @@ class RenderPlan:
         write_output(buf, frames, 0, mix, self.faders, failed, out)
 
     def read_sources(self, buf: np.ndarray, frames: int, position: int) -> None:
-        """Clear ``buf`` and add every clip sounding in the block. Audio-thread safe."""
+        """Clear ``buf`` and add every clip sounding in the block (first working out the
+        block's warped times, which lanes read too). Audio-thread safe."""
         c = self.clips
         v = self.varispeed
+        if self.warps.parent.shape[0]:
+            fill_warps(self.warps, position, frames, float(self.sample_rate))
         clear(buf, frames)
         read_clips(buf, frames, position, c, self.sources)
         if v.track.shape[0]:
-            read_varispeed(buf, frames, position, v, self.sources)
+            read_varispeed(buf, frames, position, v, self.sources, self.warps)
 
     def chase(self, position: int) -> None:
         """Set the instruments up for playback starting at ``position`` (note chase).

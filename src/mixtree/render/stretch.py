@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 import pedalboard
 
-from mixtree.model.document import track_document
+from mixtree.model.document import tempo_document, track_document
 from mixtree.model.pool import Source
 from mixtree.model.project import Project
-from mixtree.model.structure import walk
+from mixtree.model.structure import children_tempo_map, walk
 from mixtree.model.tracks import AudioTrack, Metatrack
 from mixtree.render.plan import RenderPlan
 from mixtree.render.tap import subtree_plan, tap
@@ -93,7 +93,7 @@ def signature(project: Project, m: Metatrack) -> str:
         "rate": project.sample_rate,
         "transform": [m.speed, m.pitch, m.preserve_pitch],
         "tracks": shaping,
-        "tempo": [[c.beat, c.bpm] for c in project.tempo_map.tempos],
+        "tempo": [tempo_document(children_tempo_map(project, project.track(i))) for i in shaping],  # type: ignore[arg-type]
         "sources": sorted(sources.items()),
     }
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()

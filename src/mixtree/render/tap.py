@@ -11,7 +11,7 @@ import numpy as np
 
 from mixtree.model.pool import Source
 from mixtree.model.project import Project
-from mixtree.model.structure import time_map
+from mixtree.model.structure import project_time
 from mixtree.model.tracks import Metatrack, Track
 from mixtree.render.compile import CompileOptions, compile_plan
 from mixtree.render.offline import check_size
@@ -26,8 +26,7 @@ SILENCE = 1e-7
 
 def track_end(project: Project, track: Track) -> float:
     """Return when ``track``'s content ends, in project seconds."""
-    a, b = time_map(project, track)
-    return max(0.0, (project.content_end(track) - b) / a)
+    return max(0.0, project_time(project, track, project.content_end(track)))
 
 
 def render_track(project: Project, track: Track, pre_effects: bool, blocksize: int = 512) -> np.ndarray:

@@ -1,0 +1,105 @@
+"""The automation lanes of a plan, gathered while it is compiled (compile side)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from mixtree.dsp.curves import SHAPES
+from mixtree.dsp.lanes import LaneTable, ParameterLanes
+from mixtree.effects.base import Effect
+from mixtree.model.automation import AutomationLane
+from mixtree.model.project import Project
+from mixtree.model.tempo import TempoMap
+from mixtree.render.stages import NO_AUTOMATION
+from mixtree.render.warps import Warps
+
+
+class TimeMap(NamedTuple):
+    """The timeline a slot's lanes run on: τ = a·x + b, x the child time of ``warp`` (-1:
+    project time), in seconds; ``tempo`` converts its beats."""
+
+    a: float
+    b: float
+    warp: int
+    tempo: TempoMap
+
+
+class LaneBuilder:
+    """The automation lanes a plan plays, gathered into one `LaneTable`: each point's time
+    becomes the output frame it is first reached on; a lane under a warp also keeps its
+    times for the warp's per-frame clock."""
+
+    def __init__(self, project: Project, warps: Warps) -> None:
+        self.warps = warps
+        self.rate = project.sample_rate
+        self.rows: list[tuple[float, float, int, float, float]] = []
+        self.lanes: list[tuple[int, int, float, int, float, float]] = []  # lo, hi, ramp, warp, scale, shift
+
+    def add(self, lane: AutomationLane | None, where: TimeMap) -> int:
+        """Add ``lane`` running on ``where`` and return its index, or -1 if it does not
+        play (no lane, no points, or ``off``)."""
+        if lane is None or not lane.plays:
+            return -1
+        a, b, warp, tempo = where
+        lo = len(self.rows)
+        for p in lane.points:
+            seconds = tempo.seconds_at(p.time) if lane.time_base == "beats" else p.time
+            at = self.warps.frame(warp, a, b, seconds)
+            if abs(at - round(at)) < 1e-6:  # on a frame but for rounding (0.7 s × 48 kHz)
+                at = float(round(at))
+            self.rows.append((at, p.value, SHAPES.index(p.shape), p.tension, seconds))
+        # a warped lane's time is a × (the warp's child time, in frames) / rate + b
+        self.lanes.append((lo, len(self.rows), lane.spec.ramp * self.rate, warp, a / self.rate, b))
+        return len(self.lanes) - 1
+
+    def table(self) -> LaneTable:
+        """Return the lanes gathered so far as arrays (call once the warps are all in)."""
+        cols = list(zip(*self.rows, strict=True)) if self.rows else [()] * 5
+        per_lane = list(zip(*self.lanes, strict=True)) if self.lanes else [()] * 6
+        return LaneTable(
+            at=np.array(cols[0], np.float64),
+            value=np.array(cols[1], np.float64),
+            shape=np.array(cols[2], np.int64),
+            tension=np.array(cols[3], np.float64),
+            lo=np.array(per_lane[0], np.int64),
+            hi=np.array(per_lane[1], np.int64),
+            ramp=np.array(per_lane[2], np.float64),
+            pos=np.array(cols[4], np.float64),
+            warp=np.array(per_lane[3], np.int64),
+            scale=np.array(per_lane[4], np.float64),
+            shift=np.array(per_lane[5], np.float64),
+            times=self.warps.table().times,
+        )
+
+
+class ParameterAutomation:
+    """The per-frame arrays automated effects read (one per stage row), and which lane
+    fills which of their rows: what `chain_stages` asks for as its ``automation``."""
+
+    def __init__(self, lanes: LaneBuilder, maps: dict[int, TimeMap], max_block: int) -> None:
+        self.lanes = lanes
+        self.maps = maps
+        self.max_block = max_block
+        self.arrays: list[np.ndarray] = []
+        self.rows: list[tuple[int, int, int]] = []
+
+    def __call__(self, slot: int, effect: Effect) -> np.ndarray:
+        """Return the array ``effect`` on ``slot`` reads its lanes from (`NO_AUTOMATION`
+        if none plays)."""
+        playing = {p: lane for p, lane in effect.lanes.items() if lane.plays}
+        if not playing:
+            return NO_AUTOMATION
+        ids = [p.id for p in effect.PARAMETERS]
+        array = np.full((len(ids), self.max_block), np.nan)
+        self.arrays.append(array)
+        for parameter, lane in playing.items():
+            k = self.lanes.add(lane, self.maps[slot])
+            self.rows.append((k, len(self.arrays) - 1, ids.index(parameter)))
+        return array
+
+    def entries(self) -> ParameterLanes:
+        """Return which lane fills which row, as arrays."""
+        cols = list(zip(*self.rows, strict=True)) if self.rows else [(), (), ()]
+        return ParameterLanes(*(np.array(c, np.int64) for c in cols))
