@@ -9,6 +9,7 @@ import numpy as np
 from numba.typed import List
 
 from mixtree.dsp.curves import HOLD, point_at, segment_value
+from mixtree.dsp.smoothing import ramp_step, step_toward
 
 
 class LaneTable(NamedTuple):
@@ -26,6 +27,12 @@ class LaneTable(NamedTuple):
     the block's frame ``i`` is ``scale[k] × times[warp[k], i] + shift[k]``; its points
     are found and shaped by that time, ``pos`` (seconds), while ``at`` still holds the
     (first) output frame each is reached on, for the de-click glide.
+
+    While the engine records a move (`touch_lane`), lane ``k`` plays the manual value
+    instead: ``state[k]`` is `MANUAL`, and ``live[k]`` glides to ``target[k]`` by
+    ``step[k]`` a frame; on release (`release_lane`) it is `RETURNING` for ``left[k]``
+    frames, crossfading from the manual value back to the drawn curve. ``last[k]`` is
+    the value the lane's last frame played. Offline plans never leave `DRAWN`.
     """
 
     at: np.ndarray  # float64
@@ -40,27 +47,79 @@ class LaneTable(NamedTuple):
     scale: np.ndarray  # float64 per lane
     shift: np.ndarray  # float64 per lane
     times: np.ndarray  # float64 (warps, max_block): the plan's `WarpTable.times`
+    state: np.ndarray  # int8 per lane: DRAWN, MANUAL or RETURNING
+    live: np.ndarray  # float64 per lane
+    target: np.ndarray  # float64 per lane
+    step: np.ndarray  # float64 per lane
+    left: np.ndarray  # float64 per lane
+    last: np.ndarray  # float64 per lane
 
 
-def empty_lanes() -> LaneTable:
-    """Return a table of no lanes."""
-    z = np.zeros(0)
-    i = np.zeros(0, np.int64)
-    return LaneTable(z, z, i, z, i, i, z, z, i, z, z, np.zeros((0, 0)))
+#: What a lane plays: its drawn curve, a manual value being recorded, or the way back.
+DRAWN, MANUAL, RETURNING = 0, 1, 2
 
 
 @nb.njit(cache=True)
 def fill_lane(lanes: LaneTable, k: int, first: int, frames: int, out: np.ndarray) -> None:
-    """Write lane ``k``'s exact value at output frames ``first .. first + frames - 1`` into
-    ``out[:frames]``. Every frame's value depends on its position alone, so block sizes
-    do not change it. Audio-thread safe: no allocation."""
+    """Write lane ``k``'s value at output frames ``first .. first + frames - 1`` into
+    ``out[:frames]``: the drawn curve exactly (every frame's value depends on its
+    position alone, so block sizes do not change it), or while a move is recorded the
+    manual value (see `LaneTable`). Audio-thread safe: no allocation."""
+    state = lanes.state[k]
+    if state == MANUAL:
+        value = lanes.live[k]
+        target = lanes.target[k]
+        step = lanes.step[k]
+        for i in range(frames):
+            if value != target:
+                value = step_toward(value, target, step)
+            out[i] = value
+        lanes.live[k] = value
+    else:
+        if lanes.warp[k] >= 0:
+            _fill_warped(lanes, k, first, frames, out)
+        else:
+            _fill_drawn(lanes, k, first, frames, out)
+        if state == RETURNING:
+            ramp = max(lanes.ramp[k], 1.0)
+            left = lanes.left[k]
+            manual = lanes.live[k]
+            for i in range(min(frames, int(left))):
+                out[i] += (manual - out[i]) * (left - i) / ramp
+            lanes.left[k] = max(0.0, left - frames)
+            if lanes.left[k] == 0.0:
+                lanes.state[k] = DRAWN
+    lanes.last[k] = out[frames - 1]
+
+
+def touch_lane(lanes: LaneTable, k: int, value: float, glide: bool = True) -> None:
+    """Let lane ``k`` play ``value`` from the next block, gliding there from what it
+    played last over its de-click length (or at once: a new plan taking a move over).
+    Audio-thread safe: scalar stores."""
+    if not glide:
+        lanes.live[k] = value
+    elif lanes.state[k] != MANUAL:
+        lanes.live[k] = lanes.last[k]
+    lanes.state[k] = MANUAL
+    lanes.target[k] = value
+    lanes.step[k] = ramp_step(lanes.live[k], value, max(1, int(lanes.ramp[k])))
+
+
+def release_lane(lanes: LaneTable, k: int) -> None:
+    """Let lane ``k`` return to its drawn curve, crossfading over its de-click length."""
+    if lanes.state[k] == MANUAL:
+        lanes.live[k] = lanes.last[k]
+        lanes.left[k] = max(lanes.ramp[k], 1.0)
+        lanes.state[k] = RETURNING
+
+
+@nb.njit(cache=True)
+def _fill_drawn(lanes: LaneTable, k: int, first: int, frames: int, out: np.ndarray) -> None:
+    # the drawn curve at output frames (see `LaneTable`)
     at, value, shape, tension = lanes.at, lanes.value, lanes.shape, lanes.tension
     lo = lanes.lo[k]
     hi = lanes.hi[k]
     ramp = lanes.ramp[k]
-    if lanes.warp[k] >= 0:
-        _fill_warped(lanes, k, first, frames, out)
-        return
     j = point_at(at, lo, hi, float(first))
     for i in range(frames):
         x = float(first + i)

@@ -18,13 +18,32 @@ class Faders(NamedTuple):
     """Every slot's fader: float64 ``(slots, 2)`` left/right gains (volume, pan and
     audibility folded together) now, where they head and how far they move per frame;
     float32 ``(slots, 2)`` post-fader peak and RMS of the last block. An automated slot's
-    gains are its audibility only (0 or 1, gliding), its lanes give the rest per frame."""
+    gains are its audibility only (0 or 1, gliding), its lanes give the rest per frame.
+
+    ``last`` holds the gains each slot's last frame played (NaN before its first block);
+    a new plan takes them over (`RenderPlan.adopt`): a slot without lanes glides on from
+    there, an automated one crossfades from them to its lanes over ``handover_left``
+    frames (of ``handover_frames``), so switching lanes or modes while playing does not
+    click."""
 
     gain: np.ndarray
     target: np.ndarray
     step: np.ndarray
     peak: np.ndarray
     rms: np.ndarray
+    last: np.ndarray
+    handover: np.ndarray
+    handover_left: np.ndarray
+    handover_frames: np.ndarray
+
+
+def faders_for(slots: int) -> Faders:
+    """Return the fader state of a plan of ``slots`` slots, at rest (control side)."""
+    z = np.zeros((slots, 2))
+    return Faders(
+        z, z.copy(), z.copy(), np.zeros((slots, 2), np.float32), np.zeros((slots, 2), np.float32),
+        np.full((slots, 2), np.nan), z.copy(), np.zeros(slots), np.ones(slots),
+    )  # fmt: skip
 
 
 class SendRows(NamedTuple):
@@ -167,6 +186,7 @@ def fader_gains(
                         g = step_toward(g, tgt, st)
                     gains[s, i, ch] = g
                 faders.gain[s, ch] = g
+                faders.last[s, ch] = g
             o = 1.0 if audible[s] else 0.0
             for i in range(frames):
                 opens[s, i] = o
@@ -198,6 +218,21 @@ def fader_gains(
             gains[s, i, 1] = g * right
             opens[s, i] = open_
         faders.gain[s, 0] = faders.gain[s, 1] = a
+        left_over = faders.handover_left[s]
+        if left_over > 0.0:
+            _hand_over(gains, s, frames, faders.handover, left_over, faders.handover_frames[s])
+            faders.handover_left[s] = max(0.0, left_over - frames)
+        faders.last[s, 0] = gains[s, frames - 1, 0]
+        faders.last[s, 1] = gains[s, frames - 1, 1]
+
+
+@nb.njit(cache=True, inline="always")
+def _hand_over(gains: np.ndarray, s: int, frames: int, start: np.ndarray, left: float, length: float) -> None:
+    # crossfade from the gains the previous plan played to this plan's, linearly
+    for i in range(min(frames, int(left))):
+        w = (left - i) / length
+        for ch in range(2):
+            gains[s, i, ch] += (start[s, ch] - gains[s, i, ch]) * w
 
 
 @nb.njit(cache=True)

@@ -131,3 +131,18 @@ def integral_inverse(
         else:
             u1 = u
     return at[k] + u1 * span
+
+
+def child_seconds(table: WarpTable, w: int, frame: int, rate: float) -> float:
+    """Return warp ``w``'s child time at output ``frame``, in seconds (what `fill_warps`
+    works out per block, for one frame: control side)."""
+    chain = []
+    while w >= 0:
+        chain.append(w)
+        w = int(table.parent[w])
+    x = frame / rate
+    for w in reversed(chain):
+        tau = table.a[w] * x + table.b[w]
+        lo, hi = int(table.lo[w]), int(table.hi[w])
+        x = float(speed_integral(table.at, table.value, table.shape, table.tension, table.area, lo, hi, tau))
+    return x

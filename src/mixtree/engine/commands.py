@@ -13,11 +13,13 @@ SEEK = 4  # (SEEK, frame)
 LOOP = 5  # (LOOP, on, start_frame, end_frame)
 MUTE = 6  # (MUTE, track_id, flag)
 SOLO = 7  # (SOLO, track_id, flag)
+RELEASE = 8  # (RELEASE, lane_id): a touched lane returns to its curve
 
 # Continuous parameters go to latest-value slots keyed ``(code, track_id)``.
 VOLUME = 10  # value: (linear gain, ramp frames)
 PAN = 11  # value: (pan -1..1, ramp frames)
 SEND_LEVEL = 12  # keyed (SEND_LEVEL, send_id); value: (linear gain, ramp frames)
+TOUCH = 13  # keyed (TOUCH, lane_id); value: (the parameter's value in its unit, 1 at once / 0 gliding): a move
 
 # Raw events the audio thread posts, as tuples ``(code, ...)``.
 EV_POSITION = 1  # (EV_POSITION, frame, playing)

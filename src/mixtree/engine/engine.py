@@ -22,14 +22,16 @@ from mixtree.engine import commands as cmd
 from mixtree.engine.commands import Event
 from mixtree.engine.drivers import Driver, open_driver
 from mixtree.engine.player import Player
+from mixtree.engine.recording import Passes
 from mixtree.errors import QueueFullError
 from mixtree.model import checks
+from mixtree.model.automation import AutomationLane, manual_value
 from mixtree.model.history import Inverse
 from mixtree.model.operations import AddSource, Operation, SetAttribute, SetEffectParameter
 from mixtree.model.pool import Source
 from mixtree.model.project import Project
 from mixtree.model.structure import ancestors
-from mixtree.model.tracks import Track
+from mixtree.model.tracks import Metatrack, Track
 from mixtree.render.compile import CompileOptions, compile_plan, needs_stretch
 from mixtree.render.plan import RenderPlan
 from mixtree.render.stretch import StretchWorker
@@ -108,6 +110,7 @@ class Engine:
         self.autosave_interval = autosave
         self._last_autosave = time.monotonic()
         self._last_collect = time.monotonic()
+        self._passes = Passes()
         project.subscribe(self._on_edit)
 
     # -- life cycle ----------------------------------------------------------------------
@@ -180,8 +183,12 @@ class Engine:
 
     # -- transport -----------------------------------------------------------------------
     def play(self) -> None:
-        """Start playing from the current position (no fade: the first block is exact)."""
+        """Start playing from the current position (no fade: the first block is exact).
+        Lanes in ``write`` start recording their parameter's manual value at once."""
         self._send((cmd.PLAY,))
+        for lane in self.project.lanes:
+            if lane.mode == "write":
+                self._player.params[(cmd.TOUCH, lane.id)] = (manual_value(self.project, lane), 1)
 
     def pause(self) -> None:
         """Stop playing where the playhead is, fading out over a few milliseconds."""
@@ -221,16 +228,57 @@ class Engine:
 
     # -- mixer ---------------------------------------------------------------------------
     def set_volume(self, track_id: int, volume_db: float, ramp: float = FADER_RAMP) -> None:
-        """Set a track's fader (an undoable edit) and glide there over ``ramp`` s (10 ms)."""
-        self._with_ramp(ramp, self.project.track(track_id), "volume_db", volume_db)
+        """Set a track's fader (an undoable edit) and glide there over ``ramp`` s (10 ms).
+        While playing, on a volume lane that records, the move is recorded instead."""
+        track = self.project.track(track_id)
+        if not self._recorded(track.lanes.get("volume_db"), volume_db):
+            self._with_ramp(ramp, track, "volume_db", volume_db)
 
     def set_pan(self, track_id: int, pan: float, ramp: float = FADER_RAMP) -> None:
-        """Set a track's pan (an undoable edit) and glide there over ``ramp`` s (10 ms)."""
-        self._with_ramp(ramp, self.project.track(track_id), "pan", pan)
+        """Set a track's pan (an undoable edit) and glide there over ``ramp`` s (10 ms).
+        While playing, on a pan lane that records, the move is recorded instead."""
+        track = self.project.track(track_id)
+        if not self._recorded(track.lanes.get("pan"), pan):
+            self._with_ramp(ramp, track, "pan", pan)
 
     def set_mute(self, track_id: int, mute: bool) -> None:
-        """Mute or unmute a track (an undoable edit; fades over 10 ms)."""
-        self.project.track(track_id).mute = mute
+        """Mute or unmute a track (an undoable edit; fades over 10 ms). While playing, on a
+        mute lane that records, the move is recorded instead."""
+        track = self.project.track(track_id)
+        if not self._recorded(track.lanes.get("mute"), float(checks.flag("mute")(mute))):
+            track.mute = mute
+
+    def set_parameter(self, effect_id: int, parameter: str, value: float | str) -> None:
+        """Set an effect parameter (by id or name; an undoable edit that glides over the
+        parameter's ramp). While playing, on a lane that records, the move is recorded."""
+        effect = self.project.effect(effect_id)
+        spec = effect._spec(parameter)
+        if not self._recorded(effect.lanes.get(spec.id), spec.check(value)):
+            effect.set_parameter(parameter, value)
+
+    def set_speed(self, metatrack_id: int, speed: float) -> None:
+        """Set a metatrack's speed (an undoable edit). While playing, on a speed lane that
+        records, the move is recorded (heard once the pass ends: speed moves are not
+        played live)."""
+        m = self.project.track(metatrack_id)
+        if not isinstance(m, Metatrack):
+            raise ValueError(f"{m!r} is not a metatrack: only metatracks have a speed")
+        if not self._recorded(m.lanes.get("speed"), speed):
+            m.speed = speed
+
+    def release(self, lane: AutomationLane) -> None:
+        """End a ``touch`` move on ``lane``: it returns to its curve (``latch`` and
+        ``write`` moves go on until the transport stops)."""
+        if lane.mode == "touch":
+            self._send((cmd.RELEASE, lane.id))
+
+    def _recorded(self, lane: AutomationLane | None, value: float) -> bool:
+        # a move on a lane that records, while playing: sent as a TOUCH, not an edit
+        if lane is None or not lane.records or not self._player.playing:
+            return False
+        value = lane.spec.check(value)
+        self._player.params[(cmd.TOUCH, lane.id)] = (float(value), 0)
+        return True
 
     def set_solo(self, track_id: int, solo: bool) -> None:
         """Solo or unsolo a track (an undoable edit; fades over 10 ms)."""
@@ -263,6 +311,9 @@ class Engine:
         if self.autosave_interval is not None and now - self._last_autosave >= self.autosave_interval:
             self._last_autosave = now
             self.project.autosave()
+        self._passes.take(self._player.recorder.read())
+        if not self._player.playing and self._passes.finished:
+            self._passes.commit(self.project, self._published)  # one undo step: publishes
         out = []
         while self._stretch.failures:  # renders the worker could not make
             out.append(Event("error", message=self._stretch.failures.pop(0)))
@@ -353,19 +404,23 @@ class Engine:
         inner = op.op if isinstance(op, Inverse) else op
         if isinstance(inner, SetEffectParameter):
             # the live effect's targets are where the audio thread reads them already;
-            # inside a metatrack played through Rubber Band, the render must be made again
+            # inside a metatrack played through Rubber Band, the render must be made again,
+            # and a lane that records plays the manual value from the plan
             track = self.project.effect_track(inner.effect_id)
-            if any(needs_stretch(m) for m in ancestors(self.project, track)):
+            lane = self.project.effect(inner.effect_id).lanes.get(inner.parameter)
+            if any(needs_stretch(m) for m in ancestors(self.project, track)) or (lane is not None and lane.records):
                 self.publish()
             return
         if isinstance(inner, SetAttribute):
             value = inner.old if undo else inner.value
-            if inner.name in _FAST_ATTRIBUTES:
-                track = self.project.record(inner.ident)
-                if isinstance(track, Track):
-                    self._send_fast(track, inner.name, value)
-                    return
-            if inner.name == "level_db":
+            record = self.project.record(inner.ident)
+            lane = getattr(record, "lanes", {}).get(inner.name)
+            if lane is not None and lane.records:
+                pass  # its lane plays the manual value from the plan: compile it again
+            elif inner.name in _FAST_ATTRIBUTES and isinstance(record, Track):
+                self._send_fast(record, inner.name, value)
+                return
+            elif inner.name == "level_db":
                 self._player.params[(cmd.SEND_LEVEL, inner.ident)] = (db_to_gain(value), self._ramp)
                 return
         self.publish()

@@ -13,10 +13,13 @@ import numpy as np
 from mixtree.dsp.mixer import crossfade
 from mixtree.engine import commands as cmd
 from mixtree.engine.queues import CommandQueue, EventQueue
+from mixtree.engine.recorder import END, MOVE, SET, Recorder
 from mixtree.render.plan import RenderPlan
 
 #: How many recent callbacks the load statistics cover.
 LOAD_HISTORY = 8192
+#: How many lanes can be touched at once.
+MAX_TOUCHED = 1024
 
 
 class Player:
@@ -25,7 +28,9 @@ class Player:
     ``pending_plan`` is where the control side publishes a new plan (one attribute store);
     the player takes it at the next block boundary. ``params`` holds the latest value of
     each continuous parameter (a fader storm coalesces there); ``commands`` the FIFO of
-    discrete commands.
+    discrete commands. Automation moves arrive as ``TOUCH`` values: the lane plays them
+    and, while the transport plays, they go into ``recorder`` with their frame, as does
+    the end of each move (a release, a stop, a jump).
     """
 
     def __init__(self, plan: RenderPlan, xfade_frames: int, ramp_frames: int) -> None:
@@ -48,6 +53,11 @@ class Player:
         self._xf_left = 0
         self._xf_pos = 0
         self._old = np.zeros((plan.max_block, 2), dtype=np.float32)
+        # automation moves: the lanes playing a manual value, and that value
+        self.recorder = Recorder()
+        self.touched = np.zeros(MAX_TOUCHED, np.int64)
+        self.touched_value = np.zeros(MAX_TOUCHED, np.float64)
+        self.n_touched = 0
         # statistics, written here, read by the control side
         self.blocks = 0
         self.swap_block = 0
@@ -101,6 +111,8 @@ class Player:
         new = self.pending_plan
         if new is not self.plan:
             new.adopt(self.plan, self.ramp_frames, self.xfade_frames)
+            for j in range(self.n_touched):  # moves under way carry over
+                new.touch_lane(int(self.touched[j]), float(self.touched_value[j]), glide=False)
             self.plan = new
             self.swap_block = self.blocks
 
@@ -124,14 +136,17 @@ class Player:
                 self._start_crossfade()
                 self.playing = False
                 self.plan.all_notes_off()
+                self._end_moves()
             if code == cmd.STOP:
                 self.position = self.play_start
         elif code == cmd.SEEK:
             if self.playing:
                 self._start_crossfade()
             self.plan.all_notes_off()
-            self.position = item[1]
+            self._jump(item[1])
             self._chase = True
+        elif code == cmd.RELEASE:
+            self._release(item[1])
         elif code == cmd.LOOP:
             self.loop_on, self.loop_start, self.loop_end = item[1], item[2], item[3]
         elif code == cmd.MUTE or code == cmd.SOLO:
@@ -151,10 +166,61 @@ class Player:
                 plan.set_send_level(ident, value, ramp)
                 self.commands_applied += 1
                 continue
+            if code == cmd.TOUCH:
+                self._touch(ident, value, at_once=ramp != 0)
+                self.commands_applied += 1
+                continue
             if not plan.set_fader(ident, plan.volume if code == cmd.VOLUME else plan.pan, value):
                 continue
             plan.update_faders(ramp)
             self.commands_applied += 1
+
+    # -- automation moves ----------------------------------------------------------------
+    def _touch(self, lane: int, value: float, at_once: bool = False) -> None:
+        # a move: the lane plays it from this block (gliding there, or at once), and it is
+        # recorded at this frame
+        if not self.playing:
+            return  # the transport stopped after the move was sent: the pass is over
+        j = self._touched_at(lane)
+        if j < 0:
+            if self.n_touched == MAX_TOUCHED:
+                return
+            j = self.n_touched
+            self.touched[j] = lane
+            self.n_touched += 1
+        self.touched_value[j] = value
+        self.plan.touch_lane(lane, value, glide=not at_once)
+        self.recorder.write(SET if at_once else MOVE, lane, self.position, value)
+
+    def _release(self, lane: int) -> None:
+        j = self._touched_at(lane)
+        if j < 0:
+            return
+        self.plan.release_lane(lane)
+        self.recorder.write(END, lane, self.position, 0.0)
+        last = self.n_touched - 1
+        self.touched[j] = self.touched[last]
+        self.touched_value[j] = self.touched_value[last]
+        self.n_touched = last
+
+    def _end_moves(self) -> None:
+        # the transport stops: every move ends here and its lane returns to its curve
+        while self.n_touched:
+            self._release(int(self.touched[0]))
+
+    def _jump(self, frame: int) -> None:
+        # a seek or loop jump: moves under way end here and go on from ``frame``
+        if self.playing:
+            for j in range(self.n_touched):
+                self.recorder.write(END, int(self.touched[j]), self.position, 0.0)
+                self.recorder.write(MOVE, int(self.touched[j]), frame, float(self.touched_value[j]))
+        self.position = frame
+
+    def _touched_at(self, lane: int) -> int:
+        for j in range(self.n_touched):
+            if self.touched[j] == lane:
+                return j
+        return -1
 
     def _start_crossfade(self) -> None:
         self._xf_pos = self.position
@@ -189,5 +255,5 @@ class Player:
             if looping and self.position >= self.loop_end:
                 self._start_crossfade()
                 plan.all_notes_off()
-                self.position = self.loop_start
+                self._jump(self.loop_start)
                 self._chase = True

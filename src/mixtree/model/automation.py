@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 #: What a lane does while playing: ``off`` leaves the parameter to manual moves; ``read``
 #: plays the lane; ``touch``, ``latch`` and ``write`` play it and record live moves.
 MODES = ("off", "read", "touch", "latch", "write")
+#: The modes that record live moves while the transport plays.
+RECORDING = ("touch", "latch", "write")
 #: What a lane's point times count: seconds, or beats through the tempo map.
 TIME_BASES = ("seconds", "beats")
 
@@ -198,6 +200,12 @@ class AutomationLane(Record):
         """Return True if the lane decides the value (it has points and is not ``off``)."""
         return bool(self._points) and self._mode != "off"
 
+    @property
+    def records(self) -> bool:
+        """Return True if live moves of the parameter are recorded into the lane (``touch``,
+        ``latch`` or ``write``)."""
+        return self._mode in RECORDING
+
     def __repr__(self) -> str:
         return f"AutomationLane({self.label!r}, points={len(self._points)}, mode={self._mode!r})"
 
@@ -207,6 +215,14 @@ def _show(point: Any) -> str:
         return f"({', '.join(repr(x) for x in point)})"
     except TypeError:
         return repr(point)
+
+
+def manual_value(project: Project, lane: AutomationLane) -> float:
+    """Return the value ``lane``'s parameter has without automation (its fader, its knob)."""
+    owner = project.registry.lane_owner(lane.owner)
+    if lane.parameter in TRACK_PARAMETERS or lane.parameter in ("speed", "level_db"):
+        return float(getattr(owner, lane.parameter))
+    return float(owner._values[lane.parameter])
 
 
 def spec_for(project: Project, owner: Any, name: str) -> tuple[Parameter, str]:

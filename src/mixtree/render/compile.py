@@ -10,7 +10,7 @@ import numpy as np
 
 from mixtree.dsp.clips import ClipTable, source_list
 from mixtree.dsp.fades import curve_code
-from mixtree.dsp.mixer import FaderLanes, Faders, SendRows
+from mixtree.dsp.mixer import FaderLanes, SendRows, faders_for
 from mixtree.dsp.typed import typed_list
 from mixtree.dsp.varispeed import VarispeedTable
 from mixtree.effects.base import Effect
@@ -85,7 +85,7 @@ def passes_through(t: Track) -> bool:
     return (
         isinstance(t, Metatrack) and not t.effects and not t.sends and not t.mute and not t.solo
         and t.volume_db == 0.0 and t.pan == 0.0 and t.frozen is None and not needs_stretch(t)
-        and not any(lane.plays for lane in t.lanes.values())
+        and not any(lane.plays or lane.records for lane in t.lanes.values())
     )  # fmt: skip
 
 
@@ -302,14 +302,10 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
         solo=np.array([t.solo for t in tracks], dtype=np.bool_),
         solo_safe=np.array([isinstance(t, BusTrack) and t.solo_safe for t in tracks], dtype=np.bool_),
         audible=np.zeros(n, dtype=np.bool_),
-        faders=Faders(
-            gain=np.zeros((n, 2), dtype=np.float64),
-            target=np.zeros((n, 2), dtype=np.float64),
-            step=np.zeros((n, 2), dtype=np.float64),
-            peak=np.zeros((n, 2), dtype=np.float32),
-            rms=np.zeros((n, 2), dtype=np.float32),
-        ),
+        faders=faders_for(n),
         lanes=lanes.table(),
+        lane_index=lanes.index(),
+        clocks=_clocks(project, tracks, maps),
         fader_lanes=fader_lanes,
         parameter_lanes=automation.entries(),
         parameter_arrays=typed_list(automation.arrays),
@@ -321,6 +317,18 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
     if not fresh and root is None:
         _forget_instances(placed)
     return plan
+
+
+def _clocks(project: Project, tracks: list[Track], maps: dict[int, TimeMap]) -> dict[int, TimeMap]:
+    """Return, by lane id, the timeline each lane of the plan's tracks, sends and effects
+    runs on (its slot's; the first instance's for a track inside aliases)."""
+    out: dict[int, TimeMap] = {}
+    for i, t in enumerate(tracks):
+        owners = [t, *t.sends, *t.effects]
+        for owner in owners:
+            for lane in owner.lanes.values():
+                out.setdefault(lane.id, maps[i])
+    return out
 
 
 def _send_routes(project: Project, placed: list[Placed], slot: dict[int, int]) -> list[tuple[Send, int, int, int]]:

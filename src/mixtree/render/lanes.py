@@ -9,7 +9,7 @@ import numpy as np
 from mixtree.dsp.curves import SHAPES
 from mixtree.dsp.lanes import LaneTable, ParameterLanes
 from mixtree.effects.base import Effect
-from mixtree.model.automation import AutomationLane
+from mixtree.model.automation import AutomationLane, manual_value
 from mixtree.model.project import Project
 from mixtree.model.tempo import TempoMap
 from mixtree.render.stages import NO_AUTOMATION
@@ -29,21 +29,29 @@ class TimeMap(NamedTuple):
 class LaneBuilder:
     """The automation lanes a plan plays, gathered into one `LaneTable`: each point's time
     becomes the output frame it is first reached on; a lane under a warp also keeps its
-    times for the warp's per-frame clock."""
+    times for the warp's per-frame clock.
+
+    A lane that records (``touch``, ``latch``, ``write``) is in the table even without
+    points (it then plays its parameter's manual value), so a live move can be heard
+    through it; ``ids`` holds each entry's lane id."""
 
     def __init__(self, project: Project, warps: Warps) -> None:
+        self.project = project
         self.warps = warps
         self.rate = project.sample_rate
         self.rows: list[tuple[float, float, int, float, float]] = []
         self.lanes: list[tuple[int, int, float, int, float, float]] = []  # lo, hi, ramp, warp, scale, shift
+        self.ids: list[int] = []
 
     def add(self, lane: AutomationLane | None, where: TimeMap) -> int:
-        """Add ``lane`` running on ``where`` and return its index, or -1 if it does not
-        play (no lane, no points, or ``off``)."""
-        if lane is None or not lane.plays:
+        """Add ``lane`` running on ``where`` and return its index, or -1 if it neither
+        plays (points, and not ``off``) nor records."""
+        if lane is None or not (lane.plays or lane.records):
             return -1
         a, b, warp, tempo = where
         lo = len(self.rows)
+        if not lane.points:
+            self.rows.append((0.0, manual_value(self.project, lane), 0, 0.0, 0.0))
         for p in lane.points:
             seconds = tempo.seconds_at(p.time) if lane.time_base == "beats" else p.time
             at = self.warps.frame(warp, a, b, seconds)
@@ -52,7 +60,15 @@ class LaneBuilder:
             self.rows.append((at, p.value, SHAPES.index(p.shape), p.tension, seconds))
         # a warped lane's time is a × (the warp's child time, in frames) / rate + b
         self.lanes.append((lo, len(self.rows), lane.spec.ramp * self.rate, warp, a / self.rate, b))
+        self.ids.append(lane.id)
         return len(self.lanes) - 1
+
+    def index(self) -> dict[int, tuple[int, ...]]:
+        """Return, by lane id, its entries in the table."""
+        out: dict[int, tuple[int, ...]] = {}
+        for k, ident in enumerate(self.ids):
+            out[ident] = (*out.get(ident, ()), k)
+        return out
 
     def table(self) -> LaneTable:
         """Return the lanes gathered so far as arrays (call once the warps are all in)."""
@@ -71,6 +87,8 @@ class LaneBuilder:
             scale=np.array(per_lane[4], np.float64),
             shift=np.array(per_lane[5], np.float64),
             times=self.warps.table().times,
+            state=np.zeros(len(self.lanes), np.int8),
+            **{name: np.zeros(len(self.lanes)) for name in ("live", "target", "step", "left", "last")},
         )
 
 
@@ -88,7 +106,7 @@ class ParameterAutomation:
     def __call__(self, slot: int, effect: Effect) -> np.ndarray:
         """Return the array ``effect`` on ``slot`` reads its lanes from (`NO_AUTOMATION`
         if none plays)."""
-        playing = {p: lane for p, lane in effect.lanes.items() if lane.plays}
+        playing = {p: lane for p, lane in effect.lanes.items() if lane.plays or lane.records}
         if not playing:
             return NO_AUTOMATION
         ids = [p.id for p in effect.PARAMETERS]

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from typing import Any
 
 import numba as nb
 import numpy as np
 from numba.typed import List
 
 from mixtree.dsp.clips import ClipTable, read_clips
-from mixtree.dsp.lanes import LaneTable, ParameterLanes, fill_parameters
+from mixtree.dsp.lanes import MANUAL, LaneTable, ParameterLanes, fill_parameters, release_lane, touch_lane
 from mixtree.dsp.mixer import (
     FaderLanes,
     Faders,
@@ -77,7 +78,9 @@ class RenderPlan:
 
     Per slot: ``volume`` (linear), ``pan``, ``mute``, ``solo``, ``solo_safe`` and the
     derived ``audible``; ``faders`` their smoothed left/right gains and meters. ``lanes``
-    holds every automation lane, ``fader_lanes`` each slot's volume, pan and mute lanes
+    holds every automation lane (``lane_index``: by lane id, its entries there, one per
+    alias instance; ``clocks``: by lane id, the timeline it runs on, for recording),
+    ``fader_lanes`` each slot's volume, pan and mute lanes
     among them (a send's is in its row), ``parameter_lanes`` which lanes fill which rows of
     the automated effects' per-frame ``parameter_arrays``; ``mix`` the per-frame gains
     and levels the fader stage works out each block. The
@@ -120,6 +123,8 @@ class RenderPlan:
     audible: np.ndarray
     faders: Faders
     lanes: LaneTable
+    lane_index: dict[int, tuple[int, ...]]
+    clocks: dict[int, Any]  # `mixtree.render.lanes.TimeMap` by lane id (read by the control side only)
     fader_lanes: FaderLanes
     parameter_lanes: ParameterLanes
     parameter_arrays: List
@@ -202,7 +207,7 @@ class RenderPlan:
         older one than this plan was compiled against.
         """
         _match_ids(self.ids, previous.ids, self.carry_map)
-        _adopt_gains(self.carry_map, previous.faders.gain, self.faders, ramp_frames)
+        _adopt_gains(self.carry_map, previous.faders, self.faders, self.fader_lanes, ramp_frames)
         _adopt_sends(self.sends.ids, previous.sends.ids, previous.sends.rows.gain, self.sends.rows, ramp_frames)
         if self.crossfade and xfade_frames > 0 and self._old_buf.shape[0] >= previous.slots:
             self._old = previous
@@ -244,6 +249,22 @@ class RenderPlan:
         self.tap_level = next(i for i, level in enumerate(self.mix_levels) if slot in level)
         self.tap_after_mix = slot not in self.levels[self.tap_level]  # a plain group: no chain
         self.tap_pre = pre_effects
+
+    def touch_lane(self, lane_id: int, value: float, glide: bool = True) -> None:
+        """Play ``value`` on lane ``lane_id`` (every instance of it) instead of its curve,
+        from the next block (gliding there, or at once). Audio-thread safe."""
+        for k in self.lane_index.get(lane_id, ()):
+            touch_lane(self.lanes, k, value, glide)
+
+    def release_lane(self, lane_id: int) -> None:
+        """Let lane ``lane_id`` return to its curve. Audio-thread safe."""
+        for k in self.lane_index.get(lane_id, ()):
+            release_lane(self.lanes, k)
+
+    def lane_touched(self, lane_id: int) -> bool:
+        """Return True while lane ``lane_id`` plays a manual value."""
+        entries = self.lane_index.get(lane_id, ())
+        return len(entries) > 0 and self.lanes.state[entries[0]] == MANUAL
 
     def release_previous(self) -> None:
         """Drop the reference to the previous plan once the crossfade is over (control side)."""
@@ -325,14 +346,21 @@ class RenderPlan:
 
 
 @nb.njit(cache=True)
-def _adopt_gains(carry_map: np.ndarray, old_gain: np.ndarray, faders: Faders, ramp_frames: int) -> None:
+def _adopt_gains(carry_map: np.ndarray, old: Faders, faders: Faders, lanes: FaderLanes, ramp_frames: int) -> None:
     gain, target, step = faders.gain, faders.target, faders.step
     for s in range(carry_map.shape[0]):
         o = carry_map[s]
         if o < 0:
             continue
+        played = not np.isnan(old.last[o, 0])  # the old plan ran this slot: its true gains
+        if lanes.volume[s] >= 0 or lanes.pan[s] >= 0 or lanes.mute[s] >= 0:
+            if played:  # automated: crossfade from what played to the lanes
+                faders.handover[s, 0] = old.last[o, 0]
+                faders.handover[s, 1] = old.last[o, 1]
+                faders.handover_left[s] = faders.handover_frames[s] = max(1, ramp_frames)
+            continue
         for ch in range(2):
-            gain[s, ch] = old_gain[o, ch]
+            gain[s, ch] = old.last[o, ch] if played else old.gain[o, ch]
             step[s, ch] = ramp_step(gain[s, ch], target[s, ch], max(1, ramp_frames))
 
 
