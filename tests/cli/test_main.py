@@ -94,6 +94,7 @@ def test_info_lists_tracks_and_sources(tmp_path, capsys):
     assert main(["info", str(tmp_path / "demo.json")]) == 0
     out = capsys.readouterr().out
     assert "48000 Hz" in out and "Kick" in out and "pad.wav" in out and "44100 Hz" in out
+    assert "speed of 'Drums': read, 2 points, 20..21 s" in out and "freq of Filter on 'Pad'" in out
 
 
 def test_errors_are_one_line_and_a_nonzero_exit(tmp_path):

@@ -184,3 +184,11 @@ def test_format_2_files_migrate(tmp_path):
 def test_points_are_plain_tuples(project, bass):
     point = bass.automate("pan").add_point(1.0, 0.5, "smooth")
     assert point == Point(1.0, 0.5, "smooth", 0.0) == (1.0, 0.5, "smooth", 0.0)
+
+
+def test_a_lane_is_named_as_its_owner_is_now(project):
+    t = project.add_audio_track("Bass")
+    lane = t.automate("volume_db")
+    t.name = "Sub"
+    with pytest.raises(ValueError, match="volume_db of 'Sub': point 0"):
+        lane.add_point(0.0, float("nan"))

@@ -28,7 +28,7 @@ SECTIONS = (
     (2 * BAR, 6 * BAR, "groove", "Drums, Bass, Pad and Arp"),
     (6 * BAR, 8 * BAR, "breakdown", "the Drums' first bar at half speed, under Pad and Arp"),
     (8 * BAR, 10 * BAR, "drop", "everything at full speed again"),
-    (10 * BAR, 11.5 * BAR, "ending", "a last kick; the Am chord rings out"),
+    (10 * BAR, 11.5 * BAR, "ending", "a last kick, stopped like tape; the Am chord rings out"),
 )
 
 
@@ -122,6 +122,8 @@ def _drums(p: Project, src: dict[str, Source]) -> tuple[Metatrack, AudioTrack]:
     drums = p.create_metatrack([kick_t.id, snare_t.id, hat_t.id], name="Drums")
     drums.offset = 2 * BAR
     drums.add_effect(Compressor(threshold_db=-14.0, ratio=3.0, attack=0.01, release=0.12, makeup_db=1.0))
+    # the last kick slows to a stop over two beats: the speed's integral is the drums' time
+    drums.automate("speed").set_points([(10 * BAR, 1.0, "linear", 0.0), (10 * BAR + 2 * BEAT, 0.0, "hold", 0.0)])
     return drums, snare_t
 
 
@@ -155,7 +157,10 @@ def build(directory: Path) -> tuple[Project, list[tuple[str, str]]]:
     for at, bars in ((0.0, 4), (4 * BAR, 4), (8 * BAR, 2)):
         pad_t.add_clip(src["pad"], start=at, duration=bars * BAR, fade_in=0.02, fade_out=0.02)
     pad_t.add_clip(src["pad"], start=10 * BAR, offset=4 * BAR, fade_in=0.02)  # the held last chord
-    pad_t.add_effect(Filter("highpass", freq=180.0))
+    # the intro opens up: the high-pass cutoff sweeps down, evenly in pitch (geometric)
+    pad_t.add_effect(Filter("highpass", freq=180.0)).automate("freq").set_points(
+        [(0.0, 1500.0, "geometric", 0.0), (2 * BAR, 180.0, "hold", 0.0)]
+    )
 
     arp = p.add_midi_track(
         "Arp",
@@ -174,6 +179,7 @@ def build(directory: Path) -> tuple[Project, list[tuple[str, str]]]:
     for m in (69, 76, 81):
         clip.add_note(m, 70, 40.0, 3.0, in_beats=True)
     arp.add_effect(Delay(beats=0.75, feedback=0.4, mix=0.3))
+    arp.automate("volume_db").set_points([(0.0, -24.0, "bend", 0.5), (2 * BAR, -6.0, "hold", 0.0)])
 
     half = p.add_metatrack("Half-time")
     again = p.add_audio_track("Drums again", volume_db=-5.0, parent_id=half.id)
@@ -189,11 +195,11 @@ def build(directory: Path) -> tuple[Project, list[tuple[str, str]]]:
         track.add_send(verb.id, level_db=level)
 
     parts = [
-        ("Drums", "a metatrack of Kick, Snare and Hats: its offset and Compressor act on all three"),
+        ("Drums", "a metatrack of Kick, Snare and Hats: its offset, Compressor and speed lane act on all three"),
         ("Half-time", "a metatrack at speed 0.5 from 12 s: an alias in it plays the Drums at half speed"),
-        ("Arp", "a MIDI track: notes played by the built-in PolySynth, then a Delay of 3/4 beat"),
+        ("Arp", "a MIDI track: the built-in PolySynth, a Delay of 3/4 beat, a volume lane fading it in"),
         ("Bass", "an audio track through EQ3 and a Compressor"),
-        ("Pad", "a stereo 44.1 kHz file, resampled once, through a high-pass Filter"),
+        ("Pad", "a stereo 44.1 kHz file, resampled once, through a high-pass Filter its lane sweeps"),
         ("Reverb", "a bus with a Reverb, fed by sends from Snare, Pad, Arp and Drums again"),
     ]
     return p, parts

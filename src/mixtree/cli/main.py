@@ -303,6 +303,15 @@ def cmd_info(args: argparse.Namespace, console: Console) -> None:
     for s in project.pool:
         state = f"OFFLINE ({s.offline})" if s.offline else f"file at {s.original_rate} Hz"
         console.print(f"  source #{s.id} {s.path}: {s.duration:.3f} s, {s.channels} ch, {state}")
+    for lane in sorted(project.lanes, key=lambda lane: lane.id):
+        unit = "s" if lane.time_base == "seconds" else "beats"
+        times = lane.points
+        span = f", {times[0].time:g}..{times[-1].time:g} {unit}" if times else ""
+        console.print(f"  lane #{lane.id} {lane.label}: {lane.mode}, {len(times)} points{span}")
+    tempo = project.tempo_map
+    if len(tempo.tempos) > 1:
+        ramps = sum(c.ramp for c in tempo.tempos)
+        console.print(f"  tempo: {len(tempo.tempos)} changes ({ramps} ramps), {tempo.bpm_at(0):g} bpm at the start")
 
 
 def _describe(project: Project, console: Console) -> None:

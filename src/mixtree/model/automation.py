@@ -76,7 +76,7 @@ class AutomationLane(Record):
     edit that leaves the lane unchanged when it raises ``ValueError``.
     """
 
-    __slots__ = ("owner", "parameter", "spec", "label", "_points", "_mode", "_time_base")
+    __slots__ = ("owner", "parameter", "spec", "_label", "_points", "_mode", "_time_base")
 
     mode = Edited(_choice(MODES, "mode"), "off, read, touch, latch or write.")
     time_base = Edited(_choice(TIME_BASES, "time_base"), "What point times count: seconds or beats.")
@@ -96,11 +96,21 @@ class AutomationLane(Record):
         self.owner = owner
         self.parameter = parameter
         self.spec = spec
-        self.label = label
+        self._label = label
         self._mode = AutomationLane.mode.check(mode)
         self._time_base = AutomationLane.time_base.check(time_base)
         self._points: tuple[Point, ...] = ()
         self._points = self.checked(points)
+
+    @property
+    def label(self) -> str:
+        """Return what messages call the lane (``volume_db of 'Bass'``), as its owner is named now."""
+        if self.project is not None:
+            try:
+                self._label = spec_for(self.project, self.project.registry.lane_owner(self.owner), self.parameter)[1]
+            except (KeyError, ValueError):
+                pass  # its owner is being taken away: the last name stands
+        return self._label
 
     @property
     def address(self) -> Address:
