@@ -9,7 +9,7 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
-from mixtree.dsp.lanes import LaneTable, fill_lane
+from mixtree.dsp.lanes import DRAWN, KNOT, LaneTable, drawn_at, drawn_value, fill_lane, piece
 from mixtree.dsp.smoothing import ramp_step, step_toward
 from mixtree.units import SILENCE_DB, pan_gains
 
@@ -169,11 +169,13 @@ def fader_gains(
     """Work out every slot's gain for each frame of the block starting at ``position``.
 
     A slot without lanes glides its gains toward their targets, a step a frame, so the
-    result does not depend on block size. An automated slot evaluates its volume (dB),
-    pan and mute lanes at each frame (the manual value where it has no lane) and takes
-    its gliding audibility times them. Audio-thread safe: no allocation.
+    result does not depend on block size. An automated slot takes its volume (dB), pan
+    and mute lanes (the manual value where it has no lane) times its gliding
+    audibility: exactly at the ends of their shared pieces and linear between
+    (`_pieces`), or frame by frame while a move is recorded (`_per_frame`). Audio-thread
+    safe: no allocation.
     """
-    gains, opens, live, scratch = mix.gains, mix.opens, mix.live, mix.scratch
+    gains, opens, live = mix.gains, mix.opens, mix.live
     for s in range(volume.shape[0]):
         if not _automated(fader_lanes, s):
             for ch in range(2):
@@ -192,31 +194,11 @@ def fader_gains(
                 opens[s, i] = o
             continue
         kv, kp, km = fader_lanes.volume[s], fader_lanes.pan[s], fader_lanes.mute[s]
-        vol, pn, mt = scratch[0], scratch[1], scratch[2]
-        if kv >= 0:
-            fill_lane(lanes, kv, position, frames, vol)
-        if kp >= 0:
-            fill_lane(lanes, kp, position, frames, pn)
-        if km >= 0:
-            fill_lane(lanes, km, position, frames, mt)
-        fixed_gain = volume[s]
-        fixed_left, fixed_right = pan_gains(pan[s], mono[s])
-        a = faders.gain[s, 0]
-        tgt = faders.target[s, 0]
-        st = faders.step[s, 0]
         live[s, 0] = live[s, 1] = True
-        for i in range(frames):
-            if a != tgt:
-                a = step_toward(a, tgt, st)
-            open_ = a if km < 0 else a * (1.0 - mt[i])
-            g = open_ * (_db_gain(vol[i]) if kv >= 0 else fixed_gain)
-            if kp >= 0:
-                left, right = pan_gains(pn[i], mono[s])
-            else:
-                left, right = fixed_left, fixed_right
-            gains[s, i, 0] = g * left
-            gains[s, i, 1] = g * right
-            opens[s, i] = open_
+        if _drawn(lanes, kv) and _drawn(lanes, kp) and _drawn(lanes, km):
+            a = _pieces(s, frames, position, volume[s], pan[s], mono[s], faders, lanes, kv, kp, km, mix)
+        else:
+            a = _per_frame(s, frames, position, volume[s], pan[s], mono[s], faders, lanes, kv, kp, km, mix)
         faders.gain[s, 0] = faders.gain[s, 1] = a
         left_over = faders.handover_left[s]
         if left_over > 0.0:
@@ -224,6 +206,126 @@ def fader_gains(
             faders.handover_left[s] = max(0.0, left_over - frames)
         faders.last[s, 0] = gains[s, frames - 1, 0]
         faders.last[s, 1] = gains[s, frames - 1, 1]
+
+
+@nb.njit(cache=True, inline="always")
+def _drawn(lanes: LaneTable, k: int) -> bool:
+    # no lane, or one playing its drawn curve on output time: `_pieces` can run it
+    return k < 0 or (lanes.state[k] == DRAWN and lanes.warp[k] < 0)
+
+
+@nb.njit(cache=True)
+def _pieces(
+    s: int, frames: int, position: int, volume: float, pan: float, mono: bool, faders: Faders, lanes: LaneTable,
+    kv: int, kp: int, km: int, mix: Mix,
+) -> float:  # fmt: skip
+    """Work out automated slot ``s``'s gains piece by piece (`mixtree.dsp.lanes.piece`):
+    volume, pan and mute are worked out exactly, and turned into left/right gains, at the
+    ends of the pieces all three share; the gains are linear between. Returns the
+    audibility the slot glided to."""
+    gains, opens = mix.gains, mix.opens
+    at, value, shape, tension = lanes.at, lanes.value, lanes.shape, lanes.tension
+    lo, hi, ramp = lanes.lo, lanes.hi, lanes.ramp
+    a = faders.gain[s, 0]
+    tgt = faders.target[s, 0]
+    st = faders.step[s, 0]
+    fixed_left, fixed_right = pan_gains(pan, mono)
+    last_end, last_key = -1, (-1, False, -1, False, -1, False)
+    l1 = r1 = m1 = 0.0
+    i = 0
+    while i < frames:
+        n = position + i
+        start, end = n - KNOT, n + KNOT  # wider than any piece: narrowed by each lane's
+        jv = jp = jm = -1
+        gv = gp = gm = False
+        if kv >= 0:
+            a0, b0, jv, gv = piece(at, shape, lo[kv], hi[kv], ramp[kv], n)
+            start, end = max(start, a0), min(end, b0)
+        if kp >= 0:
+            a0, b0, jp, gp = piece(at, shape, lo[kp], hi[kp], ramp[kp], n)
+            start, end = max(start, a0), min(end, b0)
+        if km >= 0:
+            a0, b0, jm, gm = piece(at, shape, lo[km], hi[km], ramp[km], n)
+            start, end = max(start, a0), min(end, b0)
+        x0, x1 = float(start), float(end)
+        if start == last_end and (jv, gv, jp, gp, jm, gm) == last_key:
+            l0, r0, m0 = l1, r1, m1  # the last piece ended where this one starts, on the same curves
+        else:
+            l0, r0, m0 = _gains_at(at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm, x0,
+                                   volume, fixed_left, fixed_right, mono)  # fmt: skip
+        l1, r1, m1 = _gains_at(at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm, x1,
+                               volume, fixed_left, fixed_right, mono)  # fmt: skip
+        last_end, last_key = end, (jv, gv, jp, gp, jm, gm)
+        span = x1 - x0
+        dl, dr, dm = (l1 - l0) / span, (r1 - r0) / span, (m1 - m0) / span
+        stop = min(end - position, frames)
+        for m in range(i, stop):
+            if a != tgt:
+                a = step_toward(a, tgt, st)
+            u = position + m - start
+            open_ = a * (1.0 - (m0 + dm * u))
+            gains[s, m, 0] = open_ * (l0 + dl * u)
+            gains[s, m, 1] = open_ * (r0 + dr * u)
+            opens[s, m] = open_
+        i = stop
+    for k in (kv, kp, km):
+        if k >= 0:  # what a move recorded next starts from
+            lanes.last[k] = drawn_at(lanes, k, position + frames - 1)
+    return a
+
+
+@nb.njit(cache=True, inline="always")
+def _gains_at(
+    at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+    ramp: np.ndarray, kv: int, jv: int, gv: bool, kp: int, jp: int, gp: bool, km: int, jm: int, gm: bool, x: float,
+    volume: float, fixed_left: float, fixed_right: float, mono: bool,
+) -> tuple[float, float, float]:  # fmt: skip
+    # the left and right fader gains and the mute at frame x of a piece (`_pieces`)
+    g = volume
+    if kv >= 0:
+        g = _db_gain(drawn_value(at, value, shape, tension, lo[kv], hi[kv], ramp[kv], jv, gv, x))
+    left, right = fixed_left, fixed_right
+    if kp >= 0:
+        left, right = pan_gains(drawn_value(at, value, shape, tension, lo[kp], hi[kp], ramp[kp], jp, gp, x), mono)
+    mute = 0.0
+    if km >= 0:
+        mute = drawn_value(at, value, shape, tension, lo[km], hi[km], ramp[km], jm, gm, x)
+    return g * left, g * right, mute
+
+
+@nb.njit(cache=True)
+def _per_frame(
+    s: int, frames: int, position: int, fixed_volume: float, fixed_pan: float, mono: bool, faders: Faders,
+    lanes: LaneTable, kv: int, kp: int, km: int, mix: Mix,
+) -> float:  # fmt: skip
+    """Work out automated slot ``s``'s gains frame by frame, from lanes that are recording
+    a move or run on a warped time. Returns the audibility the slot glided to."""
+    gains, opens, scratch = mix.gains, mix.opens, mix.scratch
+    vol, pn, mt = scratch[0], scratch[1], scratch[2]
+    if kv >= 0:
+        fill_lane(lanes, kv, position, frames, vol)
+    if kp >= 0:
+        fill_lane(lanes, kp, position, frames, pn)
+    if km >= 0:
+        fill_lane(lanes, km, position, frames, mt)
+    fixed_gain = fixed_volume
+    fixed_left, fixed_right = pan_gains(fixed_pan, mono)
+    a = faders.gain[s, 0]
+    tgt = faders.target[s, 0]
+    st = faders.step[s, 0]
+    for i in range(frames):
+        if a != tgt:
+            a = step_toward(a, tgt, st)
+        open_ = a if km < 0 else a * (1.0 - mt[i])
+        g = open_ * (_db_gain(vol[i]) if kv >= 0 else fixed_gain)
+        if kp >= 0:
+            left, right = pan_gains(pn[i], mono)
+        else:
+            left, right = fixed_left, fixed_right
+        gains[s, i, 0] = g * left
+        gains[s, i, 1] = g * right
+        opens[s, i] = open_
+    return a
 
 
 @nb.njit(cache=True, inline="always")

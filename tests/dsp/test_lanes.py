@@ -1,0 +1,65 @@
+"""Drawn lanes in a plan: exact at their knots, linear between, within a stated bound."""
+
+import numpy as np
+import pytest
+
+from mixtree.dsp.curves import SHAPES
+from mixtree.dsp.lanes import KNOT, LaneTable, drawn_value, fill_lane, point_at
+
+
+def table(points, ramp=480.0):
+    """A one-lane table of (frame, value, shape, tension) points."""
+    at = np.array([p[0] for p in points], np.float64)
+    n = len(points)
+    one = np.zeros(1)
+    return LaneTable(
+        at, np.array([p[1] for p in points], np.float64), np.array([SHAPES.index(p[2]) for p in points], np.int64),
+        np.array([p[3] for p in points], np.float64), np.array([0]), np.array([n]), np.array([ramp]), at.copy(),
+        np.array([-1]), one, one, np.zeros((0, 0)), np.zeros(1, np.int8), *(one.copy() for _ in range(5)),
+    )  # fmt: skip
+
+
+def exact(lanes, frames):
+    """Every frame's value, straight from the formulas."""
+    at, value, shape, tension = lanes.at, lanes.value, lanes.shape, lanes.tension
+    out = []
+    for n in frames:
+        j = point_at(at, 0, len(at), float(n))
+        jumps = j > 0 and (shape[j - 1] == 0 or at[j - 1] == at[j])
+        glide = bool(jumps and n - at[j] + 1 < lanes.ramp[0])
+        out.append(drawn_value(at, value, shape, tension, 0, len(at), lanes.ramp[0], j, glide, float(n)))
+    return np.array(out)
+
+
+def fill(lanes, first, frames, block):
+    out = np.zeros(frames)
+    for b in range(0, frames, block):
+        n = min(block, frames - b)
+        buf = np.zeros(n)
+        fill_lane(lanes, 0, first + b, n, buf)
+        out[b : b + n] = buf
+    return out
+
+
+@pytest.mark.parametrize("shape", ["linear", "smooth", "s_curve", "fast_start", "fast_end", "bend", "geometric"])
+@pytest.mark.parametrize(("span", "bound"), [(48000, 1e-6), (480, 3e-3)])
+def test_between_knots_a_lane_stays_within_its_bound(shape, span, bound):
+    # K²/8 × the curve's second derivative: about 1e-7 of the range for a one-second
+    # segment (5e-7 for a bend of tension 0.6), 1e-3 for ten milliseconds (3e-3)
+    lanes = table([(1000.3, 20.0, shape, 0.6), (1000.3 + span, 2.0, "hold", 0.0)])
+    frames = np.arange(900, 1100 + span)
+    got = fill(lanes, 900, frames.size, 256)
+    want = exact(lanes, frames)
+    assert np.abs(got - want).max() <= bound * 18.0
+    knots = (frames % KNOT == 0) | (frames == 1001) | (frames == 1001 + span)
+    np.testing.assert_array_equal(got[knots], want[knots])  # exact on the knots and landings
+
+
+def test_jumps_land_on_their_frame_and_glide_out_exactly_at_any_block_size():
+    lanes = table([(0.0, 0.0, "hold", 0.0), (100.5, -10.0, "linear", 0.0), (2000.0, 0.0, "hold", 0.0)], ramp=64.0)
+    frames = np.arange(0, 3000)
+    reference = fill(lanes, 0, frames.size, 4096)
+    for block in (32, 100, 256):
+        assert np.array_equal(fill(lanes, 0, frames.size, block), reference)
+    assert reference[100] == 0.0 and reference[101] != 0.0  # the first frame at or after 100.5
+    np.testing.assert_allclose(reference, exact(lanes, frames), atol=1e-9)  # the glide is linear: exact
