@@ -10,7 +10,7 @@ import numpy as np
 from numba.typed import List
 
 from mixtree.dsp.curves import HOLD, point_at, segment_value
-from mixtree.dsp.smoothing import ramp_step, step_toward
+from mixtree.dsp.smoothing import glide_into, ramp_step
 
 
 class LaneTable(NamedTuple):
@@ -73,14 +73,7 @@ def fill_lane(lanes: LaneTable, k: int, first: int, frames: int, out: np.ndarray
     manual value (see `LaneTable`). Audio-thread safe: no allocation."""
     state = lanes.state[k]
     if state == MANUAL:
-        value = lanes.live[k]
-        target = lanes.target[k]
-        step = lanes.step[k]
-        for i in range(frames):
-            if value != target:
-                value = step_toward(value, target, step)
-            out[i] = value
-        lanes.live[k] = value
+        lanes.live[k] = glide_into(out, frames, lanes.live[k], lanes.target[k], lanes.step[k])
     else:
         if lanes.warp[k] >= 0:
             _fill_warped(lanes, k, first, frames, out)

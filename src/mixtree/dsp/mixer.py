@@ -10,7 +10,7 @@ import numba as nb
 import numpy as np
 
 from mixtree.dsp.lanes import DRAWN, KNOT, LaneTable, drawn_at, drawn_value, fill_lane, piece
-from mixtree.dsp.smoothing import ramp_step, step_toward
+from mixtree.dsp.smoothing import glide_into, ramp_step, step_toward
 from mixtree.units import SILENCE_DB, pan_gains
 
 
@@ -349,14 +349,7 @@ def send_levels(frames: int, position: int, sends: SendRows, lanes: LaneTable, m
             for i in range(frames):
                 levels[k, i] = _db_gain(levels[k, i])
             continue
-        lv = sends.gain[k]
-        tgt = sends.target[k]
-        st = sends.step[k]
-        for i in range(frames):
-            if lv != tgt:
-                lv = step_toward(lv, tgt, st)
-            levels[k, i] = lv
-        sends.gain[k] = lv
+        sends.gain[k] = glide_into(levels[k], frames, sends.gain[k], sends.target[k], sends.step[k])
 
 
 @nb.njit(cache=True)

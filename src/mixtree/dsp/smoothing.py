@@ -33,6 +33,17 @@ def step_toward(value: float, target: float, step: float) -> float:
 
 
 @nb.njit(cache=True, inline="always")
+def glide_into(out: np.ndarray, frames: int, value: float, target: float, step: float) -> float:
+    """Write ``value`` moving a `step_toward` ``target`` each frame into ``out[:frames]``;
+    return where it got to."""
+    for i in range(frames):
+        if value != target:
+            value = step_toward(value, target, step)
+        out[i] = value
+    return value
+
+
+@nb.njit(cache=True, inline="always")
 def begin_block(params: np.ndarray, ramps: np.ndarray) -> bool:
     """Set up ramps for targets that changed (or that a value left by automation is away
     from, with no ramp under way); return True if any parameter is moving."""
