@@ -55,6 +55,15 @@ def test_between_knots_a_lane_stays_within_its_bound(shape, span, bound):
     np.testing.assert_array_equal(got[knots], want[knots])  # exact on the knots and landings
 
 
+@pytest.mark.parametrize("tension", [-1.0, -0.61, 0.9, 1.0])
+def test_a_steep_bend_is_worked_out_at_every_frame_to_its_cusp(tension):
+    lanes = table([(1000.3, 20.0, "bend", tension), (1480.3, 2.0, "hold", 0.0)])
+    frames = np.arange(900, 1600)
+    got = fill(lanes, 900, frames.size, 100)
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, exact(lanes, frames), rtol=0, atol=1e-12)
+
+
 def test_jumps_land_on_their_frame_and_glide_out_exactly_at_any_block_size():
     lanes = table([(0.0, 0.0, "hold", 0.0), (100.5, -10.0, "linear", 0.0), (2000.0, 0.0, "hold", 0.0)], ramp=64.0)
     frames = np.arange(0, 3000)

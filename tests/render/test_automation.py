@@ -31,6 +31,20 @@ def test_a_volume_ramp_plays_the_analytic_gain(project, dc):
     assert np.abs(out - expected).max() < 1e-6
 
 
+@pytest.mark.parametrize("tension", [1.0, -1.0])
+def test_a_steep_bend_of_volume_plays_its_formula_to_the_cusp(project, dc, tension):
+    lane = dc.automate("volume_db")
+    lane.set_points([(0.5, 0.0, "bend", tension), (0.5 + 3001 / RATE, -40.0, "hold", 0.0)])
+    out = project.render(0.0, 1.0)[:, 0].astype(np.float64)
+    u = np.clip((np.arange(RATE) / RATE - 0.5) * RATE / 3001, 0.0, 1.0)
+    a = (1.0 + tension) / 2.0
+    root = a + np.sqrt(np.maximum(a * a + (1.0 - 2.0 * a) * u, 0.0))
+    s = np.divide(u, root, out=np.zeros_like(u), where=root > 0)
+    f = 2.0 * s * (1.0 - s) * (1.0 - a) + s * s
+    expected = 10 ** (-40.0 * f / 20.0) * np.sqrt(0.5)
+    assert np.abs(out - expected)[: int(0.5 * RATE) + 3001].max() < 1e-6
+
+
 @pytest.mark.parametrize("rate", [44100, 48000, 96000])
 def test_a_point_takes_effect_on_the_first_frame_at_or_after_its_time(rate, wav):
     p = mt.Project(sample_rate=rate)

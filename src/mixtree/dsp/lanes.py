@@ -9,7 +9,7 @@ import numba as nb
 import numpy as np
 from numba.typed import List
 
-from mixtree.dsp.curves import HOLD, point_at, segment_value
+from mixtree.dsp.curves import BEND, HOLD, point_at, segment_value
 from mixtree.dsp.smoothing import glide_into, ramp_step
 
 
@@ -59,9 +59,12 @@ class LaneTable(NamedTuple):
 #: What a lane plays: its drawn curve, a manual value being recorded, or the way back.
 DRAWN, MANUAL, RETURNING = 0, 1, 2
 #: Frames between the knots where a drawn lane is worked out exactly (`piece`); between
-#: them it is linear, within K²/8 × its curvature (a few 1e-7 of its range for segments
-#: of a second, see the tests).
+#: them it is linear, within K²/8 × its curvature (below 1e-6 of its range for segments
+#: of a second, 3e-3 for ten milliseconds: see the tests).
 KNOT = 16
+#: Bends steeper than this tension end in a square-root cusp that no line follows: they
+#: are worked out at every frame.
+STEEP = 0.6
 
 
 @nb.njit(cache=True)
@@ -114,15 +117,16 @@ def release_lane(lanes: LaneTable, k: int) -> None:
 
 @nb.njit(cache=True, inline="always")
 def piece(
-    at: np.ndarray, shape: np.ndarray, lo: int, hi: int, ramp: float, n: int
+    at: np.ndarray, shape: np.ndarray, tension: np.ndarray, lo: int, hi: int, ramp: float, n: int
 ) -> tuple[int, int, int, bool]:  # fmt: skip
-    """Return the piece of the drawn lane (points ``lo:hi`` of ``at`` and ``shape``, glide
-    ``ramp`` frames) holding output frame ``n``: its first frame, the frame after its
+    """Return the piece of the drawn lane (points ``lo:hi`` of ``at``, ``shape`` and
+    ``tension``, glide ``ramp`` frames) holding output frame ``n``: its first frame, the frame after its
     last, the point whose segment plays there (`point_at`), and whether that point's
     de-click glide runs there.
 
     Pieces end every `KNOT` frames (counted from frame 0, so they do not depend on the
     blocks), where a point lands and where a glide ends; within one the lane is smooth.
+    On a bend steeper than `STEEP` every frame is a piece.
     (It takes arrays, not the `LaneTable`: inlined into loops without reference counting.)
     """
     j = point_at(at, lo, hi, float(n))
@@ -140,7 +144,19 @@ def piece(
                 start = max(start, stop)
     if j + 1 < hi:
         end = min(end, int(math.ceil(at[j + 1])))
+        if j >= lo and shape[j] == BEND and abs(tension[j]) > STEEP:
+            start, end = max(start, n), min(end, n + 1)
     return start, end, j, glide
+
+
+@nb.njit(cache=True, inline="always")
+def piece_right(at: np.ndarray, lo: int, hi: int, j: int, end: int) -> float:
+    """Return where the line across a piece ending before frame ``end`` on point ``j``'s
+    segment is anchored on the right: ``end``, or the next point if that comes first (a
+    curve is not evaluated past its segment, where a bend is not defined)."""
+    if j < lo or j + 1 >= hi:
+        return float(end)
+    return min(float(end), at[j + 1])
 
 
 @nb.njit(cache=True, inline="always")
@@ -167,10 +183,11 @@ def drawn_at(lanes: LaneTable, k: int, n: int) -> float:
     """Return what drawn lane ``k`` plays at output frame ``n`` (as `fill_lane` does)."""
     at, value, shape, tension = lanes.at, lanes.value, lanes.shape, lanes.tension
     lo, hi, ramp = lanes.lo[k], lanes.hi[k], lanes.ramp[k]
-    start, end, j, glide = piece(at, shape, lo, hi, ramp, n)
+    start, end, j, glide = piece(at, shape, tension, lo, hi, ramp, n)
+    right = piece_right(at, lo, hi, j, end)
     v0 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, float(start))
-    v1 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, float(end))
-    return v0 + (v1 - v0) / (end - start) * (n - start)
+    v1 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, right)
+    return v0 + (v1 - v0) / (right - start) * (n - start)
 
 
 @nb.njit(cache=True)
@@ -182,9 +199,10 @@ def _fill_drawn(lanes: LaneTable, k: int, first: int, frames: int, out: np.ndarr
     ramp = lanes.ramp[k]
     i = 0
     while i < frames:
-        start, end, j, glide = piece(at, shape, lo, hi, ramp, first + i)
+        start, end, j, glide = piece(at, shape, tension, lo, hi, ramp, first + i)
+        right = piece_right(at, lo, hi, j, end)
         v0 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, float(start))
-        slope = (drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, float(end)) - v0) / (end - start)
+        slope = (drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, right) - v0) / (right - start)
         stop = min(end - first, frames)
         for m in range(i, stop):
             out[m] = v0 + slope * (first + m - start)

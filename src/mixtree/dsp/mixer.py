@@ -9,7 +9,7 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
-from mixtree.dsp.lanes import DRAWN, KNOT, LaneTable, drawn_at, drawn_value, fill_lane, piece
+from mixtree.dsp.lanes import DRAWN, KNOT, LaneTable, drawn_at, drawn_value, fill_lane, piece, piece_right
 from mixtree.dsp.smoothing import glide_into, ramp_step, step_toward
 from mixtree.units import SILENCE_DB, pan_gains
 
@@ -230,7 +230,7 @@ def _pieces(
     tgt = faders.target[s, 0]
     st = faders.step[s, 0]
     fixed_left, fixed_right = pan_gains(pan, mono)
-    last_end, last_key = -1, (-1, False, -1, False, -1, False)
+    last_right, last_key = -1.0, (-1, False, -1, False, -1, False)
     l1 = r1 = m1 = 0.0
     i = 0
     while i < frames:
@@ -238,24 +238,28 @@ def _pieces(
         start, end = n - KNOT, n + KNOT  # wider than any piece: narrowed by each lane's
         jv = jp = jm = -1
         gv = gp = gm = False
+        x1 = float(end)
         if kv >= 0:
-            a0, b0, jv, gv = piece(at, shape, lo[kv], hi[kv], ramp[kv], n)
+            a0, b0, jv, gv = piece(at, shape, tension, lo[kv], hi[kv], ramp[kv], n)
             start, end = max(start, a0), min(end, b0)
+            x1 = min(x1, piece_right(at, lo[kv], hi[kv], jv, end))
         if kp >= 0:
-            a0, b0, jp, gp = piece(at, shape, lo[kp], hi[kp], ramp[kp], n)
+            a0, b0, jp, gp = piece(at, shape, tension, lo[kp], hi[kp], ramp[kp], n)
             start, end = max(start, a0), min(end, b0)
+            x1 = min(x1, piece_right(at, lo[kp], hi[kp], jp, end))
         if km >= 0:
-            a0, b0, jm, gm = piece(at, shape, lo[km], hi[km], ramp[km], n)
+            a0, b0, jm, gm = piece(at, shape, tension, lo[km], hi[km], ramp[km], n)
             start, end = max(start, a0), min(end, b0)
-        x0, x1 = float(start), float(end)
-        if start == last_end and (jv, gv, jp, gp, jm, gm) == last_key:
+            x1 = min(x1, piece_right(at, lo[km], hi[km], jm, end))
+        x0, x1 = float(start), min(x1, float(end))
+        if x0 == last_right and (jv, gv, jp, gp, jm, gm) == last_key:
             l0, r0, m0 = l1, r1, m1  # the last piece ended where this one starts, on the same curves
         else:
             l0, r0, m0 = _gains_at(at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm, x0,
                                    volume, fixed_left, fixed_right, mono)  # fmt: skip
         l1, r1, m1 = _gains_at(at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm, x1,
                                volume, fixed_left, fixed_right, mono)  # fmt: skip
-        last_end, last_key = end, (jv, gv, jp, gp, jm, gm)
+        last_right, last_key = x1, (jv, gv, jp, gp, jm, gm)
         span = x1 - x0
         dl, dr, dm = (l1 - l0) / span, (r1 - r0) / span, (m1 - m0) / span
         stop = min(end - position, frames)
