@@ -217,3 +217,56 @@ def test_thinning_keeps_every_point_a_straight_line_would_miss():
     bump = [*line[:25], (line[25][0], line[25][1] + 0.5), *line[26:]]
     kept = thin(bump, 0.01)
     assert (line[25][0], line[25][1] + 0.5) in kept and len(kept) <= 5
+
+
+def test_a_move_and_its_release_in_one_block_end_the_move(project, dc):
+    lane = dc.automate("volume_db")
+    lane.mode = "touch"
+    eng = Engine(project, driver="null", blocksize=BLOCK)
+    eng.play()
+    run(eng, 10)
+    eng.set_volume(dc.id, -12.0)
+    eng.release(lane)  # before the audio thread saw the move
+    heard = run(eng, 20)[:, 0]
+    assert heard[-1] == C  # back on the lane, not stuck at the move
+    stop(eng)
+    assert lane.points  # and the move was recorded
+
+
+def test_a_move_held_across_a_seek_records_no_glide_after_it(project, dc):
+    lane = dc.automate("volume_db")
+    lane.mode = "touch"
+    eng = Engine(project, driver="null", blocksize=BLOCK)
+    eng.play()
+
+    def moves(i):
+        if i == 5:
+            eng.set_volume(dc.id, -12.0)
+        if i == 20:
+            eng.seek(2.0)
+        if i == 40:
+            eng.release(lane)
+
+    run(eng, 50, moves)
+    stop(eng)
+    after_seek = project.render(2.0, 0.05)[:, 0]
+    assert np.abs(db(after_seek) + 12.0).max() < 0.06  # held, as heard: no glide from 0 dB
+
+
+def test_a_seek_during_a_move_does_not_hurry_its_glide(project, dc):
+    lane = dc.automate("volume_db")
+    lane.mode = "touch"
+    heard = []
+    for seek in (False, True):
+        eng = Engine(project, driver="null", blocksize=64)  # the glide spans 7.5 blocks
+        eng.play()
+
+        def moves(i, eng=eng, seek=seek):
+            if i == 5:
+                eng.set_volume(dc.id, -12.0)
+            if i == 6 and seek:
+                eng.seek(1.0)  # the same DC there: only the glide can differ
+
+        heard.append(run(eng, 16, moves))
+        eng.close()
+    np.testing.assert_array_equal(heard[0][10 * 64 :], heard[1][10 * 64 :])  # after the crossfade

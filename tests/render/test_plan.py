@@ -69,3 +69,47 @@ def test_adopt_matches_tracks_by_id_even_across_skipped_plans(project, ones):
     c.adopt(a, 480, 0)
     assert c.carry_map.tolist() == [0, -1, 1]
     assert np.array_equal(c.faders.gain[2], a.faders.gain[1]) and (c.faders.step[2] > 0).all()
+
+
+def test_a_tail_leaves_faders_lanes_and_sends_where_the_block_left_them(project, ones):
+    t = project.add_audio_track("A")
+    t.add_clip(project.pool.load(ones))
+    t.automate("pan").set_points([(0.0, -1.0, "linear", 0.0), (1.0, 1.0, "linear", 0.0)])
+    t.add_send(project.add_bus("Bus").id, level_db=-6.0)
+    plan = compile_plan(project, CompileOptions(max_block=256))
+    lane = plan.lane_index[t.lanes["pan"].id][0]
+    out = np.zeros((256, 2), np.float32)
+    plan.process(out, 0)
+    t_slot = plan.slot_of(t.id)
+    plan.faders.target[t_slot] = 0.0  # a fader on its way down
+    plan.faders.step[t_slot] = plan.faders.gain[t_slot] / 1000
+    plan.touch_lane(t.lanes["pan"].id, 0.5)  # and a move gliding in
+    plan.process(out, 256)
+    before = [a.copy() for a in (plan.faders.gain, plan.faders.last, plan.lanes.live, plan.lanes.last)]
+    plan.process(out, 20000, tail=True)
+    after = (plan.faders.gain, plan.faders.last, plan.lanes.live, plan.lanes.last)
+    assert all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+    assert plan.lanes.state[lane] == 1  # still the move
+
+
+def test_a_new_plan_goes_on_with_moves_under_way_and_lanes_returning_from_them(project, ones):
+    t = project.add_audio_track("A")
+    t.add_clip(project.pool.load(ones))
+    pan = t.automate("pan")
+    vol = t.automate("volume_db")
+    pan.mode = vol.mode = "touch"
+    old = compile_plan(project, CompileOptions(max_block=256))
+    out = np.zeros((256, 2), np.float32)
+    old.touch_lane(pan.id, 0.5)
+    old.touch_lane(vol.id, -12.0)
+    old.process(out, 0)
+    old.release_lane(vol.id)
+    old.process(out, 256)
+    project.add_audio_track("B")
+    new = compile_plan(project, CompileOptions(max_block=256, previous=old))
+    new.adopt(old, 480, 0)
+    for lane in (pan, vol):
+        ko, kn = old.lane_index[lane.id][0], new.lane_index[lane.id][0]
+        for name in ("state", "live", "target", "step", "left", "last"):
+            assert getattr(new.lanes, name)[kn] == getattr(old.lanes, name)[ko], name
+    assert new.lanes.state[new.lane_index[vol.id][0]] == 2  # returning

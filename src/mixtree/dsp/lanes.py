@@ -96,7 +96,7 @@ def fill_lane(lanes: LaneTable, k: int, first: int, frames: int, out: np.ndarray
 
 def touch_lane(lanes: LaneTable, k: int, value: float, glide: bool = True) -> None:
     """Let lane ``k`` play ``value`` from the next block, gliding there from what it
-    played last over its de-click length (or at once: a new plan taking a move over).
+    played last over its de-click length (or at once: the first value of a `write` pass).
     Audio-thread safe: scalar stores."""
     if not glide:
         lanes.live[k] = value

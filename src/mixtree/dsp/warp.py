@@ -46,14 +46,6 @@ class WarpTable(NamedTuple):
     rates: np.ndarray  # float64 (warps, max_block) child seconds per output second
 
 
-def no_warps(max_block: int) -> WarpTable:
-    """Return a table of no warps."""
-    z = np.zeros(0)
-    i = np.zeros(0, np.int64)
-    buffers = np.zeros((0, max_block))
-    return WarpTable(i, z, z, z, i, i, z, z, i, z, z, buffers, buffers.copy())
-
-
 @nb.njit(cache=True)
 def speed_integral(
     at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray, area: np.ndarray, lo: int, hi: int,

@@ -110,9 +110,7 @@ class Player:
     def _take_plan(self) -> None:
         new = self.pending_plan
         if new is not self.plan:
-            new.adopt(self.plan, self.ramp_frames, self.xfade_frames)
-            for j in range(self.n_touched):  # moves under way carry over
-                new.touch_lane(int(self.touched[j]), float(self.touched_value[j]), glide=False)
+            new.adopt(self.plan, self.ramp_frames, self.xfade_frames)  # moves under way carry over
             self.plan = new
             self.swap_block = self.blocks
 
@@ -146,6 +144,9 @@ class Player:
             self._jump(item[1])
             self._chase = True
         elif code == cmd.RELEASE:
+            pending = self.params.pop((cmd.TOUCH, item[1]), None)
+            if pending is not None:  # the move before the release, waiting in ``params``
+                self._touch(item[1], pending[0], at_once=pending[1] != 0)
             self._release(item[1])
         elif code == cmd.LOOP:
             self.loop_on, self.loop_start, self.loop_end = item[1], item[2], item[3]
@@ -213,7 +214,7 @@ class Player:
         if self.playing:
             for j in range(self.n_touched):
                 self.recorder.write(END, int(self.touched[j]), self.position, 0.0)
-                self.recorder.write(MOVE, int(self.touched[j]), frame, float(self.touched_value[j]))
+                self.recorder.write(SET, int(self.touched[j]), frame, float(self.touched_value[j]))
         self.position = frame
 
     def _touched_at(self, lane: int) -> int:

@@ -16,7 +16,7 @@ import numpy as np
 from numba.typed import List
 
 from mixtree.dsp.clips import ClipTable, read_clips
-from mixtree.dsp.lanes import MANUAL, LaneTable, ParameterLanes, fill_parameters, release_lane, touch_lane
+from mixtree.dsp.lanes import DRAWN, LaneTable, ParameterLanes, fill_parameters, release_lane, touch_lane
 from mixtree.dsp.mixer import (
     FaderLanes,
     Faders,
@@ -146,10 +146,16 @@ class RenderPlan:
     tap_after_mix: bool = field(init=False, repr=False, default=False)
     tap_buf: np.ndarray = field(init=False, repr=False)
     mix: Mix = field(init=False, repr=False)
+    _moving: tuple[np.ndarray, ...] = field(init=False, repr=False)
+    _held: tuple[np.ndarray, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         n = self.ids.shape[0]
         self.mix = mix_buffers(n, self.sends.ids.shape[0], self.max_block)
+        f, lanes = self.faders, self.lanes
+        self._moving = (f.gain, f.step, f.last, f.handover, f.handover_left, f.peak, f.rms, lanes.state, lanes.live,
+                        lanes.step, lanes.left, lanes.last, self.sends.rows.gain)  # fmt: skip
+        self._held = tuple(np.empty_like(a) for a in self._moving)
         self.track_buf = np.zeros((n, self.max_block, 2), dtype=np.float32)
         self._old_buf = np.zeros((0, self.max_block, 2), dtype=np.float32)
         self.tap_buf = np.zeros((self.max_block, 2), dtype=np.float32)
@@ -201,18 +207,34 @@ class RenderPlan:
         """Take over from ``previous`` (the plan playing until now), on the audio thread.
 
         Tracks and sends both plans share keep their current gain and ramp to this plan's
-        targets over ``ramp_frames``; for the first ``xfade_frames`` the clips of both
-        plans are read and crossfaded, so moving clips or retiming a metatrack while
-        playing glides. Slots are matched by track id here, so the plan playing may be an
-        older one than this plan was compiled against.
+        targets over ``ramp_frames``, lanes playing a recorded move go on with it; for the
+        first ``xfade_frames`` the clips of both plans are read and crossfaded, so moving
+        clips or retiming a metatrack while playing glides. Slots are matched by track id
+        here, so the plan playing may be an older one than this plan was compiled against.
         """
         _match_ids(self.ids, previous.ids, self.carry_map)
         _adopt_gains(self.carry_map, previous.faders, self.faders, self.fader_lanes, ramp_frames)
         _adopt_sends(self.sends.ids, previous.sends.ids, previous.sends.rows.gain, self.sends.rows, ramp_frames)
+        self._adopt_moves(previous)
         if self.crossfade and xfade_frames > 0 and self._old_buf.shape[0] >= previous.slots:
             self._old = previous
             self._xf_done = 0
             self._xf_length = xfade_frames
+
+    def _adopt_moves(self, previous: RenderPlan) -> None:
+        # lanes playing a recorded move, or returning from one, go on exactly where they are
+        old, new = previous.lanes, self.lanes
+        for ident, entries in previous.lane_index.items():
+            ko = entries[0]
+            if old.state[ko] == DRAWN:
+                continue
+            for kn in self.lane_index.get(ident, ()):
+                new.state[kn] = old.state[ko]
+                new.live[kn] = old.live[ko]
+                new.target[kn] = old.target[ko]
+                new.step[kn] = old.step[ko]
+                new.left[kn] = old.left[ko]
+                new.last[kn] = old.last[ko]
 
     @property
     def crossfading(self) -> bool:
@@ -261,11 +283,6 @@ class RenderPlan:
         for k in self.lane_index.get(lane_id, ()):
             release_lane(self.lanes, k)
 
-    def lane_touched(self, lane_id: int) -> bool:
-        """Return True while lane ``lane_id`` plays a manual value."""
-        entries = self.lane_index.get(lane_id, ())
-        return len(entries) > 0 and self.lanes.state[entries[0]] == MANUAL
-
     def release_previous(self) -> None:
         """Drop the reference to the previous plan once the crossfade is over (control side)."""
         if not self.crossfading:
@@ -275,11 +292,25 @@ class RenderPlan:
         """Render ``out.shape[0]`` frames starting at absolute frame ``position`` into ``out``.
 
         ``out`` is float32 ``(frames, 2)`` with ``frames <= max_block``; it is overwritten.
-        A ``tail`` is the fade-out after a jump or a stop: it plays no MIDI events, so no
-        note starts there that nothing would end (the released voices sound on, their
-        envelopes running a second time for those few milliseconds). Audio-thread safe:
-        a fixed number of compiled calls, no allocation.
+        A ``tail`` is the fade-out after a jump or a stop, rendered after the block at the
+        new position: it plays no MIDI events, so no note starts there that nothing would
+        end (the released voices sound on, their envelopes running a second time for those
+        few milliseconds), and the faders, lanes and send levels move on from where the
+        block left them, not from where the tail leaves them. Audio-thread safe: a fixed
+        number of compiled calls, no allocation.
         """
+        if not tail:
+            self._process(out, position, True)
+            return
+        for live, held in zip(self._moving, self._held):  # noqa: B905 - same length
+            held[...] = live
+        xf_done = self._xf_done
+        self._process(out, position, False)
+        for live, held in zip(self._moving, self._held):  # noqa: B905 - same length
+            live[...] = held
+        self._xf_done = xf_done
+
+    def _process(self, out: np.ndarray, position: int, events: bool) -> None:
         frames = out.shape[0]
         buf = self.track_buf
         self.read_sources(buf, frames, position)
@@ -288,7 +319,7 @@ class RenderPlan:
             old.read_sources(self._old_buf, frames, position)
             blend_slots(buf, self._old_buf, frames, self.carry_map, self._xf_done, self._xf_length)
             self._xf_done += frames
-        self.midi.run(buf, frames, position, events=not tail)
+        self.midi.run(buf, frames, position, events=events)
         mix = self.mix
         lanes = self.lanes
         fader_gains(
