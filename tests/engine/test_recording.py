@@ -270,3 +270,27 @@ def test_a_seek_during_a_move_does_not_hurry_its_glide(project, dc):
         heard.append(run(eng, 16, moves))
         eng.close()
     np.testing.assert_array_equal(heard[0][10 * 64 :], heard[1][10 * 64 :])  # after the crossfade
+
+
+def test_a_move_inside_an_alias_is_written_on_that_instance_s_timeline(project, wav):
+    m = project.add_metatrack("M")
+    inner = project.add_audio_track("In", parent_id=m.id)
+    inner.add_clip(project.pool.load(wav(np.ones((RATE, 1), np.float32), name="one.wav")))
+    host = project.add_audio_track("Host")
+    host.add_alias(m.id, start=2.0, duration=1.0)
+    lane = inner.automate("volume_db")
+    lane.mode = "touch"
+    eng = Engine(project, driver="null", blocksize=BLOCK)
+    eng.seek(2.0)
+    eng.play()
+
+    def moves(i):
+        if i == 40:  # 2.21 s: 0.21 s into the alias
+            eng.set_volume(inner.id, -12.0)
+        if i == 90:
+            eng.release(lane)
+
+    run(eng, 120, moves)
+    stop(eng)
+    assert lane.value_at(0.4) == pytest.approx(-12.0, abs=0.05)  # the instance's time
+    assert lane.value_at(0.1) == pytest.approx(0.0, abs=0.05) and lane.value_at(2.4) == pytest.approx(0.0, abs=0.05)

@@ -98,11 +98,17 @@ class Passes:
 def _recorded(
     project: Project, plan: RenderPlan, lane: AutomationLane, moves: list[tuple[int, int, float]]
 ) -> list[tuple[float, float, str, float]]:
-    """Return ``lane``'s points with every stretch of ``moves`` written over them."""
-    a, b, warp, tempo = plan.clocks[lane.id]
+    """Return ``lane``'s points with every stretch of ``moves`` written over them.
+
+    A lane inside an alias plays once per copy, each on its own timeline: a stretch is
+    written on the timeline of the alias instance playing where it starts, or of the
+    track itself where none does."""
+    clocks = plan.clocks[lane.id]
     rate = plan.sample_rate
+    clock = clocks[0][1]
 
     def lane_time(frame: float) -> float:
+        a, b, warp, tempo = clock
         x = child_seconds(plan.warps, warp, frame, rate) if warp >= 0 else frame / rate
         seconds = a * x + b
         return tempo.beat_at(seconds) if lane.time_base == "beats" else seconds
@@ -117,6 +123,7 @@ def _recorded(
             continue
         if stretch:
             first = stretch[0][0] - 1  # a move glides from what the frame before it played
+            clock = next((c for (lo, hi), c in reversed(clocks) if lo <= first + 1 < hi), clocks[0][1])
             start = _old(project, lane, points, lane_time(first))
             heard = [(lane_time(f), v) for f, v in _heard(stretch, frame, ramp, start, steps)]
             points = _write_over(project, lane, points, heard, lane_time(frame + ramp), steps)

@@ -305,7 +305,7 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
         faders=faders_for(n),
         lanes=lanes.table(),
         lane_index=lanes.index(),
-        clocks=_clocks(project, tracks, maps),
+        clocks=_clocks(tracks, maps, [ALWAYS] + [p.window_frames for p in placed]),
         fader_lanes=fader_lanes,
         parameter_lanes=automation.entries(),
         parameter_arrays=typed_list(automation.arrays),
@@ -319,15 +319,17 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
     return plan
 
 
-def _clocks(project: Project, tracks: list[Track], maps: dict[int, TimeMap]) -> dict[int, TimeMap]:
-    """Return, by lane id, the timeline each lane of the plan's tracks, sends and effects
-    runs on (its slot's; the first instance's for a track inside aliases)."""
-    out: dict[int, TimeMap] = {}
+def _clocks(
+    tracks: list[Track], maps: dict[int, TimeMap], windows: list[tuple[int, int]]
+) -> dict[int, list[tuple[tuple[int, int], TimeMap]]]:  # fmt: skip
+    """Return, by lane id, the timelines each lane of the plan's tracks, sends and effects
+    runs on: (output frames where that copy plays, its slot's map), the track's own first,
+    then one per alias instance."""
+    out: dict[int, list[tuple[tuple[int, int], TimeMap]]] = {}
     for i, t in enumerate(tracks):
-        owners = [t, *t.sends, *t.effects]
-        for owner in owners:
+        for owner in (t, *t.sends, *t.effects):
             for lane in owner.lanes.values():
-                out.setdefault(lane.id, maps[i])
+                out.setdefault(lane.id, []).append((windows[i], maps[i]))
     return out
 
 

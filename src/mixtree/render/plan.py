@@ -79,7 +79,7 @@ class RenderPlan:
     Per slot: ``volume`` (linear), ``pan``, ``mute``, ``solo``, ``solo_safe`` and the
     derived ``audible``; ``faders`` their smoothed left/right gains and meters. ``lanes``
     holds every automation lane (``lane_index``: by lane id, its entries there, one per
-    alias instance; ``clocks``: by lane id, the timeline it runs on, for recording),
+    alias instance; ``clocks``: by lane id, the timelines those run on, for recording),
     ``fader_lanes`` each slot's volume, pan and mute lanes
     among them (a send's is in its row), ``parameter_lanes`` which lanes fill which rows of
     the automated effects' per-frame ``parameter_arrays``; ``mix`` the per-frame gains
@@ -124,7 +124,7 @@ class RenderPlan:
     faders: Faders
     lanes: LaneTable
     lane_index: dict[int, tuple[int, ...]]
-    clocks: dict[int, Any]  # `mixtree.render.lanes.TimeMap` by lane id (read by the control side only)
+    clocks: dict[int, list[Any]]  # by lane id: (output frames, `TimeMap`) per copy (control side only)
     fader_lanes: FaderLanes
     parameter_lanes: ParameterLanes
     parameter_arrays: List
