@@ -7,6 +7,7 @@ import pytest
 
 from mixtree import effects as fx
 from mixtree.engine.engine import Engine
+from mixtree.engine.recorder import END, MOVE, RESERVED
 from mixtree.engine.recording import thin
 from tests.conftest import RATE
 from tests.quality.measure import CLICK_THRESHOLD, clicks
@@ -294,3 +295,48 @@ def test_a_move_inside_an_alias_is_written_on_that_instance_s_timeline(project, 
     stop(eng)
     assert lane.value_at(0.4) == pytest.approx(-12.0, abs=0.05)  # the instance's time
     assert lane.value_at(0.1) == pytest.approx(0.0, abs=0.05) and lane.value_at(2.4) == pytest.approx(0.0, abs=0.05)
+
+
+def test_closing_while_playing_keeps_the_pass(project, dc):
+    lane = dc.automate("volume_db")
+    lane.mode = "latch"
+    eng = Engine(project, driver="null", blocksize=BLOCK)
+    eng.play()
+    run(eng, 10, lambda i: eng.set_volume(dc.id, -9.0) if i == 3 else None)
+    steps = len(project.history)
+    eng.close()
+    assert len(project.history) == steps + 1
+    assert lane.value_at(0.04) == pytest.approx(-9.0, abs=0.05)
+
+
+def test_two_passes_read_at_once_are_two_undo_steps(project, dc):
+    lane = dc.automate("volume_db")
+    lane.mode = "touch"
+    eng = Engine(project, driver="null", blocksize=BLOCK)
+    steps = len(project.history)
+    for value in (-6.0, -12.0):
+        eng.play()
+        eng.process()
+        eng.set_volume(dc.id, value)
+        eng.process()
+        eng.process()
+        eng.stop()
+        eng.process()
+    eng.events()  # both passes at once
+    assert len(project.history) == steps + 2
+    project.undo()
+    assert lane.value_at(0.0155) == pytest.approx(-6.0, abs=0.05)  # the glide done, before the stop
+
+
+def test_a_full_ring_drops_moves_keeps_their_ends_and_says_so(project, dc):
+    lane = dc.automate("volume_db")
+    lane.mode = "touch"
+    eng = Engine(project, driver="null", blocksize=BLOCK)
+    recorder = eng._player.recorder
+    for n in range(recorder.capacity):
+        recorder.write(MOVE, lane.id, n, -1.0)
+    assert recorder.written == recorder.capacity - RESERVED and recorder.dropped == RESERVED
+    recorder.write(END, lane.id, recorder.capacity, 0.0)
+    assert recorder.written == recorder.capacity - RESERVED + 1  # the end still fits
+    messages = [e.message for e in eng.events() if e.kind == "error"]
+    assert any(f"{RESERVED} recorded automation moves were lost" in m for m in messages)

@@ -111,6 +111,7 @@ class Engine:
         self._last_autosave = time.monotonic()
         self._last_collect = time.monotonic()
         self._passes = Passes()
+        self._dropped = 0  # recorded moves lost to a full ring, reported so far
         project.subscribe(self._on_edit)
 
     # -- life cycle ----------------------------------------------------------------------
@@ -139,7 +140,8 @@ class Engine:
         return self
 
     def close(self) -> None:
-        """Stop the driver, restore the GIL switch interval and stop following the project."""
+        """Stop the driver, restore the GIL switch interval and stop following the project;
+        automation recorded until now becomes an edit."""
         if self._driver is not None:
             self._driver.stop()
             self._driver = None
@@ -151,6 +153,8 @@ class Engine:
                 gc.enable()
         self._stretch.close()
         self.project.unsubscribe(self._on_edit)
+        self._player.end_pass()  # no callback runs any more: what was recorded is kept
+        self._commit_passes()
 
     def __enter__(self) -> Engine:
         return self.start()
@@ -311,10 +315,7 @@ class Engine:
         if self.autosave_interval is not None and now - self._last_autosave >= self.autosave_interval:
             self._last_autosave = now
             self.project.autosave()
-        self._passes.take(self._player.recorder.read())
-        if not self._player.playing and self._passes.finished:
-            self._passes.commit(self.project, self._published)  # one undo step: publishes
-        out = []
+        out = self._commit_passes()
         while self._stretch.failures:  # renders the worker could not make
             out.append(Event("error", message=self._stretch.failures.pop(0)))
         for raw in self._player.events.drain():
@@ -329,6 +330,23 @@ class Engine:
                 out.append(Event("error", track=raw[1], message=self._recover(raw[1], raw[2], raw[3])))
             else:
                 out.append(Event("error", message=raw[1]))
+        return out
+
+    def _commit_passes(self) -> list[Event]:
+        # every recording pass that ended becomes one undo step (and publishes a plan)
+        recorder = self._player.recorder
+        self._passes.take(recorder.read())
+        self._passes.commit(self.project, self._published)
+        out = []
+        if recorder.dropped > self._dropped:
+            lost = recorder.dropped - self._dropped
+            self._dropped = recorder.dropped
+            out.append(
+                Event(
+                    "error",
+                    message=f"{lost} recorded automation moves were lost: events() was not called often enough",
+                )
+            )
         return out
 
     def _recover(self, track_id: int, reason: str, slot_id: int) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 from mixtree.dsp.mixer import crossfade
 from mixtree.engine import commands as cmd
 from mixtree.engine.queues import CommandQueue, EventQueue
-from mixtree.engine.recorder import END, MOVE, SET, Recorder
+from mixtree.engine.recorder import END, MOVE, PASS, SET, Recorder
 from mixtree.render.plan import RenderPlan
 
 #: How many recent callbacks the load statistics cover.
@@ -30,7 +30,7 @@ class Player:
     each continuous parameter (a fader storm coalesces there); ``commands`` the FIFO of
     discrete commands. Automation moves arrive as ``TOUCH`` values: the lane plays them
     and, while the transport plays, they go into ``recorder`` with their frame, as does
-    the end of each move (a release, a stop, a jump).
+    the end of each move (a release, a stop, a jump) and of each pass (a stop).
     """
 
     def __init__(self, plan: RenderPlan, xfade_frames: int, ramp_frames: int) -> None:
@@ -134,7 +134,7 @@ class Player:
                 self._start_crossfade()
                 self.playing = False
                 self.plan.all_notes_off()
-                self._end_moves()
+                self.end_pass()
             if code == cmd.STOP:
                 self.position = self.play_start
         elif code == cmd.SEEK:
@@ -204,10 +204,12 @@ class Player:
         self.touched_value[j] = self.touched_value[last]
         self.n_touched = last
 
-    def _end_moves(self) -> None:
-        # the transport stops: every move ends here and its lane returns to its curve
+    def end_pass(self) -> None:
+        """End every move under way, their lanes returning to their curves, and the pass
+        (the transport stopped, or the engine closes). Audio-thread safe."""
         while self.n_touched:
             self._release(int(self.touched[0]))
+        self.recorder.write(PASS, -1, self.position, 0.0)
 
     def _jump(self, frame: int) -> None:
         # a seek or loop jump: moves under way end here and go on from ``frame``

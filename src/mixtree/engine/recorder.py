@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 #: What an entry says: the lane glides to ``value`` from ``frame`` on, takes it at once
-#: there, or its move ends there.
-MOVE, SET, END = 0, 1, 2
+#: there, or its move ends there; or the pass (play to stop) ends there (lane -1).
+MOVE, SET, END, PASS = 0, 1, 2, 3
+#: Entries kept free for the ends of moves and passes: a full ring drops moves, not ends.
+RESERVED = 2048
 
 
 class Recorder:
@@ -15,7 +17,8 @@ class Recorder:
 
     The audio thread `write`\\ s (scalar stores into preallocated arrays, then one counter
     store); the control side `read`\\ s everything written since its last read. Entries
-    that would overwrite unread ones are dropped and counted in ``dropped``.
+    that would overwrite unread ones are dropped and counted in ``dropped``; moves are
+    dropped while fewer than `RESERVED` entries are free, so every end still fits.
     """
 
     def __init__(self, capacity: int = 65536) -> None:
@@ -30,7 +33,8 @@ class Recorder:
 
     def write(self, kind: int, lane: int, frame: int, value: float) -> None:
         """Append one entry. Audio-thread safe: no allocation, no lock."""
-        if self.written - self.taken >= self.capacity:
+        room = self.capacity - (self.written - self.taken)
+        if room <= 0 or (room <= RESERVED and kind <= SET):
             self.dropped += 1
             return
         i = self.written % self.capacity

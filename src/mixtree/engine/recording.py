@@ -16,7 +16,7 @@ import numpy as np
 
 from mixtree.dsp.curves import SHAPES, lane_value
 from mixtree.dsp.warp import child_seconds
-from mixtree.engine.recorder import END, SET
+from mixtree.engine.recorder import END, PASS, SET
 from mixtree.model.automation import AutomationLane, Point, manual_value
 from mixtree.model.operations import Batch, Operation, SetAttribute, SetLanePoints
 from mixtree.model.project import Project
@@ -60,39 +60,50 @@ def thin(points: list[tuple[float, float]], tol: float) -> list[tuple[float, flo
 
 
 class Passes:
-    """The moves recorded since the transport started, by lane id (control side)."""
+    """The moves recorded since the transport started, by lane id, and the passes that
+    ended and wait to be committed (control side)."""
 
     def __init__(self) -> None:
         self.moves: dict[int, list[tuple[int, int, float]]] = {}  # lane: (kind, frame, value)
+        self.ended: list[dict[int, list[tuple[int, int, float]]]] = []
 
     def take(self, entries: list[tuple[int, int, int, float]]) -> None:
         """Add entries read from the `Recorder`."""
         for kind, lane, frame, value in entries:
+            if kind == PASS:
+                if self.moves:
+                    self.ended.append(self.moves)
+                    self.moves = {}
+                continue
             self.moves.setdefault(lane, []).append((kind, frame, value))
 
-    @property
-    def finished(self) -> bool:
-        """Return True if moves were recorded and every one of them has ended."""
-        return bool(self.moves) and all(m[-1][0] == END for m in self.moves.values())
+    def commit(self, project: Project, plan: RenderPlan) -> list[Operation]:
+        """Turn every pass that ended into one edit of every lane it moved (applied to
+        ``project``, one undo step each), with ``write`` lanes becoming ``touch``; return
+        them."""
+        done = []
+        while self.ended:
+            op = _commit(project, plan, self.ended.pop(0))
+            if op is not None:
+                done.append(op)
+        return done
 
-    def commit(self, project: Project, plan: RenderPlan) -> Operation | None:
-        """Turn the pass into one edit of every lane it moved (applied to ``project``, one
-        undo step), with ``write`` lanes becoming ``touch``; return it (None if nothing)."""
-        ops: list[Operation] = []
-        for ident, moves in self.moves.items():
-            lane = project.registry.records.get(ident)
-            if not isinstance(lane, AutomationLane) or ident not in plan.clocks:
-                continue  # the lane went away during the pass
-            points = _recorded(project, plan, lane, moves)
-            ops.append(SetLanePoints(lane.id, lane.checked(points)))
-            if lane.mode == "write":
-                ops.append(SetAttribute(lane.id, "mode", "touch"))
-        self.moves.clear()
-        if not ops:
-            return None
-        op = Batch("record automation", ops)
-        project.apply(op)
-        return op
+
+def _commit(project: Project, plan: RenderPlan, moves: dict[int, list[tuple[int, int, float]]]) -> Operation | None:
+    ops: list[Operation] = []
+    for ident, lane_moves in moves.items():
+        lane = project.registry.records.get(ident)
+        if not isinstance(lane, AutomationLane) or ident not in plan.clocks:
+            continue  # the lane went away during the pass
+        points = _recorded(project, plan, lane, lane_moves)
+        ops.append(SetLanePoints(lane.id, lane.checked(points)))
+        if lane.mode == "write":
+            ops.append(SetAttribute(lane.id, "mode", "touch"))
+    if not ops:
+        return None
+    op = Batch("record automation", ops)
+    project.apply(op)
+    return op
 
 
 def _recorded(
