@@ -5,6 +5,7 @@ from scipy.integrate import quad
 import mixtree as mt
 from mixtree.model.structure import tempo_map_of
 from mixtree.model.tempo import TempoMap
+from mixtree.model.tracks import Metatrack
 
 
 def test_seconds_and_beats_convert_exactly_across_tempo_changes():
@@ -121,3 +122,30 @@ def test_ramps_and_metatrack_tempo_maps_survive_save_and_load(project, tmp_path)
     loaded.tempo_map.set_tempo(at_beat=1, bpm=75.0)
     q.undo()  # the loaded map's edits are the loaded project's
     assert loaded.tempo_map.tempos == m.tempo_map.tempos
+
+
+def test_a_removed_metatrack_s_tempo_map_edits_alone_and_rejoins_on_undo(project):
+    m = project.add_metatrack("poly")
+    m.tempo_map = TempoMap(90.0)
+    project.remove_track(m.id)
+    assert m.tempo_map.owner is None  # no longer an edit of the project
+    steps = len(project.history)
+    m.tempo_map.set_tempo(at_beat=4, bpm=100.0)
+    assert len(project.history) == steps and m.tempo_map.bpm_at(4) == 100.0
+    project.undo()  # the metatrack is back, and its map is its own again
+    assert m.tempo_map.owner == m.id
+    m.tempo_map.set_tempo(at_beat=8, bpm=150.0)
+    assert len(project.history) == steps  # the removal was undone, this is one step
+    project.undo()
+    assert m.tempo_map.bpm_at(8) == 100.0
+
+
+def test_a_tempo_map_given_to_a_metatrack_outside_a_project_binds_when_it_joins(project):
+    m = Metatrack(project.registry.new_id(), None, "outside")
+    m.tempo_map = TempoMap(90.0)
+    assert m.tempo_map.owner is None
+    project.registry.insert_track(m, None, None)
+    assert m.tempo_map.owner == m.id
+    steps = len(project.history)
+    m.tempo_map.set_tempo(at_beat=2, bpm=60.0)  # an undoable edit of the project
+    assert len(project.history) == steps + 1

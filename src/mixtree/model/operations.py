@@ -650,8 +650,7 @@ class SetTrackTempoMap(Operation):
     @staticmethod
     def _bind(project: Project, tempo_map: TempoMap | None, owner: int | None) -> None:
         if tempo_map is not None:
-            tempo_map.owner = owner
-            tempo_map._apply = project.apply if owner is not None else None
+            tempo_map.bind(owner, project.apply if owner is not None else None)
 
     @property
     def description(self) -> str:

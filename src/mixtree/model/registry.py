@@ -128,6 +128,8 @@ class Registry:
         """Enter ``track`` and what it owns (clips, sends, aliases, effects) under their ids."""
         track.project = self.project
         self.records[track.id] = track
+        if isinstance(track, Metatrack) and track.tempo_map is not None:  # given while detached
+            track.tempo_map.bind(track.id, self.project.apply)
         for rec in _owned(track):
             rec.project = self.project
             self.records[rec.id] = rec
@@ -137,6 +139,8 @@ class Registry:
     def unregister_track(self, track: Track) -> None:
         """Forget ``track`` and what it owns."""
         del self.records[track.id]
+        if isinstance(track, Metatrack) and track.tempo_map is not None:
+            track.tempo_map.bind(None, None)
         for rec in _owned(track):
             del self.records[rec.id]
         for effect in self._processors(track):

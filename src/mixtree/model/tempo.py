@@ -76,6 +76,12 @@ class TempoMap:
 
         self._run(SetMeter(check_bar(at_bar), *check_meter(numerator, denominator), self.owner))
 
+    def bind(self, owner: int | None, apply: Callable[[Operation], object] | None) -> None:
+        """Make this the own map of metatrack ``owner`` whose edits run through ``apply``
+        (a project's), or (None, None) a detached one again."""
+        self.owner = owner
+        self._apply = apply
+
     def copy(self) -> TempoMap:
         """Return a detached copy (same changes, in no project)."""
         out = TempoMap()
