@@ -71,7 +71,8 @@ STEEP = 0.6
 def fill_lane(lanes: LaneTable, k: int, first: int, frames: int, out: np.ndarray) -> None:
     """Write lane ``k``'s value at output frames ``first .. first + frames - 1`` into
     ``out[:frames]``: the drawn curve (exact every `KNOT` frames, where points
-    land and where glides end, linear between; every frame's value depends on its
+    land and where glides end, linear between; on a warped lane, exact at every frame
+    of its time as the block's warp gives it; every frame's value depends on its
     position alone, so block sizes do not change it), or while a move is recorded the
     manual value (see `LaneTable`). Audio-thread safe: no allocation."""
     state = lanes.state[k]

@@ -256,7 +256,9 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
         bpm = maps[i].tempo.bpm_at(0.0)
         for effect in t.effects:
             if hasattr(effect, "set_tempo") and effect.tempo_bpm != bpm:
-                effect.set_tempo(bpm)  # beat-synced delays follow the tempo where they are
+                # beat-synced delays follow the tempo where they are: the one at beat 0
+                # (a delay line is not retimed by later changes or ramps)
+                effect.set_tempo(bpm)
     fader_lanes = FaderLanes(
         *(
             np.array([lanes.add(t.lanes.get(name), maps[i]) for i, t in enumerate(tracks)], np.int32)
