@@ -76,3 +76,16 @@ class QueueFullError(MixtreeError, RuntimeError):
 
     The edit that needed the command was not made.
     """
+
+
+class PluginError(MixtreeError, OSError):
+    """A plugin cannot be found, loaded, run or restored: the message names the plugin
+    (its path, URI or id) and the problem; ``plugin`` keeps that name."""
+
+    def __init__(self, plugin: str, reason: str) -> None:
+        self.plugin = str(plugin)
+        self.reason = reason
+        super().__init__(f"plugin '{self.plugin}': {reason}")
+
+    def __str__(self) -> str:
+        return f"plugin '{self.plugin}': {self.reason}"
