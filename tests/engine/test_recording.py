@@ -1,5 +1,6 @@
 """Recording automation from live moves: touch, latch and write passes, one undo step each."""
 
+import math
 import tracemalloc
 
 import numpy as np
@@ -340,3 +341,31 @@ def test_a_full_ring_drops_moves_keeps_their_ends_and_says_so(project, dc):
     assert recorder.written == recorder.capacity - RESERVED + 1  # the end still fits
     messages = [e.message for e in eng.events() if e.kind == "error"]
     assert any(f"{RESERVED} recorded automation moves were lost" in m for m in messages)
+
+
+def test_send_levels_record_and_play_the_move_as_it_is_made(project, dc):
+    bus = project.add_bus("Bus")
+    send = dc.add_send(bus.id, level_db=0.0, pre_fader=True)
+    dc.volume_db = -math.inf  # only the send is heard
+    lane = send.automate("level_db")
+    lane.mode = "touch"
+    eng = Engine(project, driver="null", blocksize=BLOCK)
+    eng.play()
+
+    def moves(i):
+        if i == 10:
+            eng.set_send_level(send.id, -12.0)
+        if i == 40:
+            eng.release(lane)
+
+    heard = run(eng, 60, moves)[:, 0]
+    stop(eng)
+    assert send.level_db == 0.0  # recorded, not an edit
+    assert db(heard[30 * BLOCK]) - db(heard[5 * BLOCK]) == pytest.approx(-12.0, abs=0.01)  # heard as made
+    assert lane.value_at(30 * BLOCK / RATE) == pytest.approx(-12.0, abs=0.05)
+    rendered = project.render(0.0, heard.shape[0] / RATE)[:, 0]
+    assert np.abs(db(rendered[BLOCK:]) - db(heard[BLOCK:])).max() < 0.06
+    eng.set_send_level(send.id, -3.0)  # stopped: an edit
+    assert send.level_db == -3.0
+    with pytest.raises(ValueError, match="not a send"):
+        eng.set_send_level(dc.id, 0.0)

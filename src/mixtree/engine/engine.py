@@ -31,7 +31,7 @@ from mixtree.model.operations import AddSource, Operation, SetAttribute, SetEffe
 from mixtree.model.pool import Source
 from mixtree.model.project import Project
 from mixtree.model.structure import ancestors
-from mixtree.model.tracks import Metatrack, Track
+from mixtree.model.tracks import Metatrack, Send, Track
 from mixtree.render.compile import CompileOptions, compile_plan, needs_stretch
 from mixtree.render.plan import RenderPlan
 from mixtree.render.stretch import StretchWorker
@@ -269,6 +269,15 @@ class Engine:
             raise ValueError(f"{m!r} is not a metatrack: only metatracks have a speed")
         if not self._recorded(m.lanes.get("speed"), speed):
             m.speed = speed
+
+    def set_send_level(self, send_id: int, level_db: float) -> None:
+        """Set a send's level (an undoable edit that glides over 10 ms). While playing, on
+        a level lane that records, the move is recorded instead."""
+        send = self.project.record(send_id)
+        if not isinstance(send, Send):
+            raise ValueError(f"#{send_id} is not a send")
+        if not self._recorded(send.lanes.get("level_db"), level_db):
+            send.level_db = level_db
 
     def release(self, lane: AutomationLane) -> None:
         """End a ``touch`` move on ``lane``: it returns to its curve (``latch`` and
