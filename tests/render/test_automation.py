@@ -218,3 +218,35 @@ def test_a_beats_lane_inside_a_metatrack_counts_through_its_own_tempo_map(projec
     first = int(2.25 * RATE)
     assert out[first - 1] == C and out[first] < C
     assert delay.tempo_bpm == 90.0  # a beat-synced delay follows the tempo where it is
+
+
+def test_an_instrument_parameter_lane_takes_its_value_on_every_16th_frame(project):
+    synth = project.add_midi_track("Synth")
+    synth.add_midi_clip(0.0, 1.0).add_note(57, 100, 0.0, 1.0)
+    reference = project.render(0.0, 0.5).astype(np.float64)
+    lane = synth.instrument.automate("gain_db")
+    lane.set_points([(0.0, -12.0, "hold", 0.0), (12004.8 / RATE, 0.0, "hold", 0.0)])
+    out = project.render(0.0, 0.5).astype(np.float64)
+    knot = 12016  # the first knot after the point's frame (12005)
+    assert np.array_equal(out[:knot], reference[:knot])
+    np.testing.assert_allclose(out[knot:], reference[knot:] * 10 ** (12 / 20), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("blocksize", [32, 100, 4096])
+def test_instrument_lanes_are_bit_identical_at_every_block_size(project, blocksize):
+    synth = project.add_midi_track("Synth")
+    synth.add_midi_clip(0.0, 1.0).add_note(57, 100, 0.1, 0.8)
+    synth.instrument.automate("cutoff").set_points([(0.0, 200.0, "geometric", 0.0), (1.0, 8000.0, "hold", 0.0)])
+    reference = project.render(0.0, 1.0, blocksize=256)
+    assert np.array_equal(project.render(0.0, 1.0, blocksize=blocksize), reference)
+    synth.instrument.lanes["cutoff"].mode = "off"
+    assert not np.array_equal(project.render(0.0, 1.0), reference)  # the sweep was heard
+
+
+def test_an_instrument_lane_survives_save_and_load(project, tmp_path):
+    synth = project.add_midi_track("Synth")
+    synth.instrument.automate("cutoff").set_points([(0.0, 200.0, "linear", 0.0), (1.0, 8000.0, "hold", 0.0)])
+    project.save(tmp_path / "song.json")
+    again = mt.Project.load(tmp_path / "song.json")
+    lane = again.track(synth.id).instrument.lanes["cutoff"]
+    assert lane.points == synth.instrument.lanes["cutoff"].points

@@ -297,7 +297,7 @@ def test_beat_synced_delays_follow_the_project_tempo(project, ones):
 
 
 @nb.njit(cache=False)
-def _organ_kernel(buf, frames, block_start, slots, params, states, ramps, rate, events):
+def _organ_kernel(buf, frames, block_start, slots, params, states, ramps, autos, rate, events):
     # a test instrument: while any note is held it outputs a constant 0.25 per note
     ev_time, ev_kind, _, _, lo, hi = events
     for r in range(slots.shape[0]):

@@ -14,7 +14,8 @@ import numba as nb
 import numpy as np
 from numba.typed import List
 
-from mixtree.dsp.smoothing import CUR, advance, begin_block
+from mixtree.dsp.lanes import KNOT
+from mixtree.dsp.smoothing import CUR, advance, automate, begin_block
 
 VOICES = 32
 FIELDS = 19
@@ -261,6 +262,7 @@ def synth_kernel(
     params: List,
     states: List,
     ramps: List,
+    autos: List,
     rate: float,
     events: MidiEvents,
 ) -> None:
@@ -268,7 +270,10 @@ def synth_kernel(
 
     Each row's events (see `MidiEvents`) are applied on their frames, the voices rendered
     between events, so timing is exact to the sample and independent of the block size.
-    Audio-thread safe: no allocation.
+    An automated row (``autos[r]``: float64 ``(parameters, KNOT + frames)`` from the
+    `KNOT` at or before the block's first frame, NaN rows for parameters without a lane)
+    takes each lane's value on every knot and holds it to the next: parameters step
+    every 16 frames, wherever the blocks fall. Audio-thread safe: no allocation.
     """
     ev_time, ev_kind, ev_d1, ev_d2, row_lo, row_hi = events
     block_end = block_start + frames
@@ -290,14 +295,21 @@ def synth_kernel(
             else:
                 b = m
         e = a
+        auto = autos[r]
+        held = auto.shape[0] > 0
+        skew = block_start % KNOT  # frame 0 of the block is column skew of ``auto``
         i = 0
         while i < frames:
+            if held:
+                automate(pr, auto, (skew + i) // KNOT * KNOT)
             while e < hi and ev_time[e] <= block_start + i:
                 _event(st, pr, ev_kind[e], ev_d1[e], ev_d2[e], rate)
                 e += 1
             nxt = frames
             if e < hi and ev_time[e] < block_end:
                 nxt = ev_time[e] - block_start
+            if held:
+                nxt = min(nxt, (skew + i) // KNOT * KNOT + KNOT - skew)
             _render(buf, s, i, nxt, block_start, pr, st, rate)
             i = nxt
 

@@ -242,8 +242,6 @@ def spec_for(project: Project, owner: Any, name: str) -> tuple[Parameter, str]:
     from mixtree.model.tracks import Metatrack, Send, Track
 
     if isinstance(owner, Effect):
-        if getattr(owner, "is_instrument", False):
-            raise ValueError(f"{owner!r}: an instrument's parameters are not automatable yet")
         if type(owner).kernel is None:
             raise ValueError(f"{owner!r} runs on its own, without a batched kernel: it cannot be automated")
         known = {p.id: p for p in owner.parameters}

@@ -109,7 +109,7 @@ def track_document(t: Track, base: Path) -> dict[str, Any]:
         doc["clips"] = [{"id": c.id, "source": c.source.id, **_finite(c.edited_fields())} for c in t.clips]
         doc["aliases"] = [{"id": a.id, "metatrack": a.metatrack_id, **a.edited_fields()} for a in t.aliases]
     if isinstance(t, MidiTrack):
-        doc["instrument"] = {"id": t.instrument.id, **t.instrument.get_state()}
+        doc["instrument"] = _with_lanes({"id": t.instrument.id, **t.instrument.get_state()}, t.instrument.lanes)
         doc["midi_clips"] = [
             {
                 "id": c.id,
@@ -410,6 +410,8 @@ class _Reader:
             aliases = _list(doc, "aliases", where)
             self.links += [("alias", f"{where}.aliases[{k}]", track, a) for k, a in enumerate(aliases)]
         if isinstance(track, MidiTrack):
+            if not track.instrument.offline:  # an offline instrument keeps its lanes in its saved state
+                self._lanes(track.instrument, doc["instrument"], _at(where, "instrument"))
             for j, c in enumerate(_list(doc, "midi_clips", where)):
                 self._midi_clip(track, _object(c, f"{where}.midi_clips[{j}]"), f"{where}.midi_clips[{j}]")
         if isinstance(track, Metatrack):

@@ -297,6 +297,7 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
             ],
             rate,
             fresh,
+            automation.held,
         ),
         volume=np.array([db_to_gain(t.volume_db) for t in tracks], dtype=np.float64),
         pan=np.array([t.pan for t in tracks], dtype=np.float64),
@@ -311,6 +312,8 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
         fader_lanes=fader_lanes,
         parameter_lanes=automation.entries(),
         parameter_arrays=typed_list(automation.arrays),
+        instrument_lanes=automation.entries(held=True),
+        instrument_arrays=typed_list(automation.held_arrays),
         carry_map=np.full(n, -1, dtype=np.int32),
         crossfade=previous is not None,
     )
@@ -329,7 +332,8 @@ def _clocks(
     then one per alias instance."""
     out: dict[int, list[tuple[tuple[int, int], TimeMap]]] = {}
     for i, t in enumerate(tracks):
-        for owner in (t, *t.sends, *t.effects):
+        instrument = (t.instrument,) if isinstance(t, MidiTrack) else ()
+        for owner in (t, *t.sends, *t.effects, *instrument):
             for lane in owner.lanes.values():
                 out.setdefault(lane.id, []).append((windows[i], maps[i]))
     return out

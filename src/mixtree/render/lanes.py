@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from mixtree.dsp.curves import SHAPES
-from mixtree.dsp.lanes import LaneTable, ParameterLanes
+from mixtree.dsp.lanes import KNOT, LaneTable, ParameterLanes
 from mixtree.effects.base import Effect
 from mixtree.model.automation import AutomationLane, manual_value
 from mixtree.model.project import Project
@@ -102,22 +102,36 @@ class ParameterAutomation:
         self.max_block = max_block
         self.arrays: list[np.ndarray] = []
         self.rows: list[tuple[int, int, int]] = []
+        self.held_arrays: list[np.ndarray] = []
+        self.held_rows: list[tuple[int, int, int]] = []
 
     def __call__(self, slot: int, effect: Effect) -> np.ndarray:
         """Return the array ``effect`` on ``slot`` reads its lanes from (`NO_AUTOMATION`
-        if none plays)."""
+        if none plays), one column per frame of the block."""
+        return self._array(slot, effect, self.arrays, self.rows, self.max_block)
+
+    def held(self, slot: int, effect: Effect) -> np.ndarray:
+        """Return the array instrument ``effect`` on ``slot`` reads its lanes from: the
+        block's frames from the `KNOT` at or before its first (instruments hold each
+        value from one knot to the next, see `mixtree.dsp.synth`)."""
+        return self._array(slot, effect, self.held_arrays, self.held_rows, self.max_block + KNOT)
+
+    def _array(
+        self, slot: int, effect: Effect, arrays: list[np.ndarray], rows: list[tuple[int, int, int]], width: int
+    ) -> np.ndarray:  # fmt: skip
         playing = {p: lane for p, lane in effect.lanes.items() if lane.plays or lane.records}
         if not playing:
             return NO_AUTOMATION
         ids = [p.id for p in effect.PARAMETERS]
-        array = np.full((len(ids), self.max_block), np.nan)
-        self.arrays.append(array)
+        array = np.full((len(ids), width), np.nan)
+        arrays.append(array)
         for parameter, lane in playing.items():
             k = self.lanes.add(lane, self.maps[slot])
-            self.rows.append((k, len(self.arrays) - 1, ids.index(parameter)))
+            rows.append((k, len(arrays) - 1, ids.index(parameter)))
         return array
 
-    def entries(self) -> ParameterLanes:
-        """Return which lane fills which row, as arrays."""
-        cols = list(zip(*self.rows, strict=True)) if self.rows else [(), (), ()]
+    def entries(self, held: bool = False) -> ParameterLanes:
+        """Return which lane fills which row (of the instruments' arrays: ``held``), as arrays."""
+        rows = self.held_rows if held else self.rows
+        cols = list(zip(*rows, strict=True)) if rows else [(), (), ()]
         return ParameterLanes(*(np.array(c, np.int64) for c in cols))

@@ -9,6 +9,7 @@ import numpy as np
 from mixtree.dsp.synth import MidiEvents
 from mixtree.dsp.typed import typed_list
 from mixtree.effects.base import Effect
+from mixtree.render.stages import NO_AUTOMATION, Automation
 
 #: A MIDI row: (slot, instrument, events as (frame, kind, data1, data2), alias instance key).
 Row = tuple[int, Effect, list[tuple[int, int, int, int]], tuple[int, ...]]
@@ -18,10 +19,11 @@ class InstrumentGroup:
     """The MIDI tracks whose instruments share one type: slots, memory, events by row.
 
     The type gives three kernels (see `Effect`): ``kernel(buf, frames, position, slots,
-    params, states, ramps, rate, events)`` renders the rows' voices with their events
-    (`MidiEvents`), ``chase_kernel(position, params, states, rate, events, held)`` sets
-    them up for playback from a position, and ``release_kernel(state, params, rate)``
-    releases one row's voices.
+    params, states, ramps, autos, rate, events)`` renders the rows' voices with their
+    events (`MidiEvents`) and automation (``autos``: per row, the array
+    `ParameterAutomation.held` gives, or an empty one), ``chase_kernel(position, params,
+    states, rate, events, held)`` sets them up for playback from a position, and
+    ``release_kernel(state, params, rate)`` releases one row's voices.
     """
 
     __slots__ = (
@@ -30,6 +32,7 @@ class InstrumentGroup:
         "params",
         "states",
         "ramps",
+        "autos",
         "rate",
         "events",
         "no_events",
@@ -39,7 +42,9 @@ class InstrumentGroup:
         "release_kernel",
     )
 
-    def __init__(self, kind: type[Effect], rows: list[Row], rate: int, fresh: bool) -> None:
+    def __init__(
+        self, kind: type[Effect], rows: list[Row], rate: int, fresh: bool, automation: Automation | None = None
+    ) -> None:  # fmt: skip
         self.kernel = kind.kernel
         self.chase_kernel = kind.chase_kernel
         self.release_kernel = kind.release_kernel
@@ -49,6 +54,7 @@ class InstrumentGroup:
         self.params = typed_list([m[0] for m in memories])
         self.states = typed_list([m[1] for m in memories])
         self.ramps = typed_list([m[3] for m in memories])
+        self.autos = typed_list([automation(r[0], r[1]) if automation else NO_AUTOMATION for r in rows])
         self.rate = float(rate)
         events = [ev for r in rows for ev in r[2]]
         bounds = np.cumsum([0] + [len(r[2]) for r in rows])
@@ -67,7 +73,7 @@ class InstrumentGroup:
     def run(self, buf: np.ndarray, frames: int, position: int, events: bool) -> None:
         """Add the rows' output for the block (see `MidiTable.run`). Audio-thread safe."""
         self.kernel(  # type: ignore[misc]
-            buf, frames, position, self.slots, self.params, self.states, self.ramps, self.rate,
+            buf, frames, position, self.slots, self.params, self.states, self.ramps, self.autos, self.rate,
             self.events if events else self.no_events
         )  # fmt: skip
 
@@ -91,12 +97,14 @@ class MidiTable:
 
     __slots__ = ("groups",)
 
-    def __init__(self, rows: list[Row], rate: int, fresh: bool) -> None:
+    def __init__(self, rows: list[Row], rate: int, fresh: bool, automation: Automation | None = None) -> None:
         by_type: dict[type[Effect], list[Row]] = {}
         for row in rows:
             by_type.setdefault(type(row[1]), []).append(row)
         self.groups = tuple(
-            InstrumentGroup(kind, group, rate, fresh) for kind, group in by_type.items() if kind.kernel is not None
+            InstrumentGroup(kind, group, rate, fresh, automation)
+            for kind, group in by_type.items()
+            if kind.kernel is not None
         )
 
     def run(self, buf: np.ndarray, frames: int, position: int, events: bool = True) -> None:

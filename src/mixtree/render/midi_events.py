@@ -8,6 +8,7 @@ from mixtree.dsp.synth import BEND_EVENT, CC, NOTE_OFF, NOTE_ON, PROGRAM
 from mixtree.model.tracks import MidiTrack
 from mixtree.render.midi import MidiTable
 from mixtree.render.plan import ALWAYS
+from mixtree.render.stages import Automation
 
 _ORDER = {NOTE_OFF: 0, CC: 1, BEND_EVENT: 1, PROGRAM: 1, NOTE_ON: 2}  # at one frame: offs first
 _KIND = {"cc": CC, "pitch_bend": BEND_EVENT, "program": PROGRAM}
@@ -72,11 +73,12 @@ def midi_table(
     tracks: list[tuple[int, MidiTrack, Callable[[float], float], float, tuple[int, int], tuple[int, ...]]],
     rate: int,
     fresh: bool,
+    automation: Automation | None = None,
 ) -> MidiTable:
     """Return the MIDI table for (slot, track, frame of content time, transpose, window
-    frames, alias instance) rows."""
+    frames, alias instance) rows; ``automation`` gives each instrument its lanes' array."""
     rows = [
         (slot, t.instrument, clip_events(t, frame_of, transpose, window_frames), instance)
         for slot, t, frame_of, transpose, window_frames, instance in tracks
     ]
-    return MidiTable(rows, rate, fresh)
+    return MidiTable(rows, rate, fresh, automation)

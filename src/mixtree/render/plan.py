@@ -16,7 +16,7 @@ import numpy as np
 from numba.typed import List
 
 from mixtree.dsp.clips import ClipTable, read_clips
-from mixtree.dsp.lanes import DRAWN, LaneTable, ParameterLanes, fill_parameters, release_lane, touch_lane
+from mixtree.dsp.lanes import DRAWN, KNOT, LaneTable, ParameterLanes, fill_parameters, release_lane, touch_lane
 from mixtree.dsp.mixer import (
     FaderLanes,
     Faders,
@@ -82,7 +82,8 @@ class RenderPlan:
     alias instance; ``clocks``: by lane id, the timelines those run on, for recording),
     ``fader_lanes`` each slot's volume, pan and mute lanes
     among them (a send's is in its row), ``parameter_lanes`` which lanes fill which rows of
-    the automated effects' per-frame ``parameter_arrays``; ``mix`` the per-frame gains
+    the automated effects' per-frame ``parameter_arrays`` (``instrument_lanes`` and
+    ``instrument_arrays`` the same for instruments, from the block's first knot on); ``mix`` the per-frame gains
     and levels the fader stage works out each block. The
     non-master slots run in segments, in order: ``levels`` holds each segment's head (the
     slots whose chains and sends run there), ``mix_levels`` every slot it mixes into its
@@ -128,6 +129,8 @@ class RenderPlan:
     fader_lanes: FaderLanes
     parameter_lanes: ParameterLanes
     parameter_arrays: List
+    instrument_lanes: ParameterLanes
+    instrument_arrays: List
     carry_map: np.ndarray
     crossfade: bool = False
     serial: int = field(default_factory=next_serial)
@@ -319,6 +322,9 @@ class RenderPlan:
             old.read_sources(self._old_buf, frames, position)
             blend_slots(buf, self._old_buf, frames, self.carry_map, self._xf_done, self._xf_length)
             self._xf_done += frames
+        if self.instrument_lanes.lane.shape[0]:
+            knot = position - position % KNOT
+            fill_parameters(self.lanes, self.instrument_lanes, self.instrument_arrays, knot, position + frames - knot)
         self.midi.run(buf, frames, position, events=events)
         mix = self.mix
         lanes = self.lanes
