@@ -250,3 +250,26 @@ def test_an_instrument_lane_survives_save_and_load(project, tmp_path):
     again = mt.Project.load(tmp_path / "song.json")
     lane = again.track(synth.id).instrument.lanes["cutoff"]
     assert lane.points == synth.instrument.lanes["cutoff"].points
+
+
+class _Scale(fx.Effect):
+    """A user effect without a kernel: multiplies by ``amount`` as it plays."""
+
+    PARAMETERS = (fx.Parameter("amount", "Amount", 0.0, 1.0, 1.0),)
+
+    def process_block(self, block, sample_rate):
+        block *= self.value("amount")
+
+
+@pytest.mark.parametrize("blocksize", [32, 100, 4096])
+def test_an_effect_without_a_kernel_plays_its_lane_held_from_knot_to_knot(project, dc, blocksize):
+    scale = dc.add_effect(_Scale())
+    lane = scale.automate("amount")
+    lane.set_points([(0.0, 1.0, "linear", 0.0), (1.0, 0.0, "hold", 0.0)])
+    out = project.render(0.0, 1.5, blocksize=blocksize)[:, 0]
+    knots = np.arange(int(1.5 * RATE)) // 16 * 16
+    expected = np.clip(1.0 - knots / RATE, 0.0, 1.0) * C
+    np.testing.assert_allclose(out, expected, rtol=0, atol=2e-7)
+    assert scale.get_parameter("amount") == 1.0  # its own value is untouched
+    lane.mode = "off"
+    assert np.array_equal(project.render(0.0, 0.5, blocksize=blocksize)[:, 0], np.full(RATE // 2, C))

@@ -59,7 +59,7 @@ def test_a_batched_stage_equals_each_effect_alone(make: Callable[[], list[Effect
     failed, reasons = np.zeros(len(batched), bool), [""] * len(batched)
     for at in range(0, x.shape[1], BLOCK):
         block = np.ascontiguousarray(buf[:, at : at + BLOCK])
-        stage.run(block, block.shape[1], failed, reasons)
+        stage.run(block, block.shape[1], at, failed, reasons)
         buf[:, at : at + BLOCK] = block
     for row, effect in enumerate(alone):
         expected = x[row].copy()

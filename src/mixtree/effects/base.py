@@ -76,6 +76,7 @@ class Effect:
         self.lanes: dict[str, Any] = {}
         self._values = {p.id: p.default for p in self.PARAMETERS}
         self._bypass = False
+        self._playing: dict[str, float] = {}  # automated values of a kernel-less effect
         for key, value in values.items():
             spec = self._spec(key)
             self._values[spec.id] = spec.check(value)
@@ -101,6 +102,24 @@ class Effect:
                 return p
         names = ", ".join(p.id for p in self.PARAMETERS)
         raise ValueError(f"{type(self).__name__} has no parameter {key!r} (it has {names})")
+
+    def value(self, key: str) -> float:
+        """Return the value parameter ``key`` plays now, a choice as its index: its lane's
+        while one plays (what `automation_value` was last given), else its own. Effects
+        without a kernel read their parameters with it in `process_block`."""
+        pid = self._spec(key).id
+        return self._playing.get(pid, self._values[pid])
+
+    def automation_value(self, pid: str, value: float) -> None:
+        """Take ``value`` of automated parameter ``pid`` for the frames processed next
+        (effects without a kernel; called on the audio thread before each piece of a
+        block, see `mixtree.render.stages.SoloStage`). Override to hand it on."""
+        self._playing[pid] = value
+
+    def automation_ended(self) -> None:
+        """Let every parameter play its own value again (audio thread; a new plan's first
+        block). Override to hand that on."""
+        self._playing.clear()
 
     def get_parameter(self, key: str) -> float | str:
         """Return a parameter's value by id or name (a choice by its name)."""

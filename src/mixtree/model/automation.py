@@ -242,8 +242,6 @@ def spec_for(project: Project, owner: Any, name: str) -> tuple[Parameter, str]:
     from mixtree.model.tracks import Metatrack, Send, Track
 
     if isinstance(owner, Effect):
-        if type(owner).kernel is None:
-            raise ValueError(f"{owner!r} runs on its own, without a batched kernel: it cannot be automated")
         known = {p.id: p for p in owner.parameters}
         track = project.effect_track(owner.id) if owner.id is not None else None
         where = f"{type(owner).__name__} on {track.name!r}" if track is not None else type(owner).__name__

@@ -280,10 +280,12 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
         levels=levels,
         mix_levels=mixes,
         level_stages=tuple(
-            chain_stages({int(s): tracks[s].effects for s in level}, rate, fresh, instances, automation)
+            chain_stages(
+                {int(s): tracks[s].effects for s in level}, rate, fresh, instances, automation, automation.held
+            )
             for level in levels
         ),
-        master_stages=chain_stages({0: project.master.effects}, rate, fresh, None, automation),
+        master_stages=chain_stages({0: project.master.effects}, rate, fresh, None, automation, automation.held),
         sends=send_table,
         clips=rows.clip_table(),
         varispeed=rows.varispeed_table(),
@@ -312,8 +314,8 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
         fader_lanes=fader_lanes,
         parameter_lanes=automation.entries(),
         parameter_arrays=typed_list(automation.arrays),
-        instrument_lanes=automation.entries(held=True),
-        instrument_arrays=typed_list(automation.held_arrays),
+        held_lanes=automation.entries(held=True),
+        held_arrays=typed_list(automation.held_arrays),
         carry_map=np.full(n, -1, dtype=np.int32),
         crossfade=previous is not None,
     )

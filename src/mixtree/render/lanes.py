@@ -111,9 +111,9 @@ class ParameterAutomation:
         return self._array(slot, effect, self.arrays, self.rows, self.max_block)
 
     def held(self, slot: int, effect: Effect) -> np.ndarray:
-        """Return the array instrument ``effect`` on ``slot`` reads its lanes from: the
-        block's frames from the `KNOT` at or before its first (instruments hold each
-        value from one knot to the next, see `mixtree.dsp.synth`)."""
+        """Return the array instrument or kernel-less ``effect`` on ``slot`` reads its
+        lanes from: the block's frames from the `KNOT` at or before its first (they hold
+        each value from one knot to the next: `mixtree.dsp.synth`, `SoloStage`)."""
         return self._array(slot, effect, self.held_arrays, self.held_rows, self.max_block + KNOT)
 
     def _array(
@@ -128,6 +128,7 @@ class ParameterAutomation:
         for parameter, lane in playing.items():
             k = self.lanes.add(lane, self.maps[slot])
             rows.append((k, len(arrays) - 1, ids.index(parameter)))
+            array[ids.index(parameter)] = 0.0  # a number: automated (the block's fill writes it)
         return array
 
     def entries(self, held: bool = False) -> ParameterLanes:

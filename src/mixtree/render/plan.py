@@ -82,8 +82,9 @@ class RenderPlan:
     alias instance; ``clocks``: by lane id, the timelines those run on, for recording),
     ``fader_lanes`` each slot's volume, pan and mute lanes
     among them (a send's is in its row), ``parameter_lanes`` which lanes fill which rows of
-    the automated effects' per-frame ``parameter_arrays`` (``instrument_lanes`` and
-    ``instrument_arrays`` the same for instruments, from the block's first knot on); ``mix`` the per-frame gains
+    the automated effects' per-frame ``parameter_arrays`` (``held_lanes`` and
+    ``held_arrays`` the same for instruments and effects without kernels, from the
+    block's first knot on); ``mix`` the per-frame gains
     and levels the fader stage works out each block. The
     non-master slots run in segments, in order: ``levels`` holds each segment's head (the
     slots whose chains and sends run there), ``mix_levels`` every slot it mixes into its
@@ -129,8 +130,8 @@ class RenderPlan:
     fader_lanes: FaderLanes
     parameter_lanes: ParameterLanes
     parameter_arrays: List
-    instrument_lanes: ParameterLanes
-    instrument_arrays: List
+    held_lanes: ParameterLanes
+    held_arrays: List
     carry_map: np.ndarray
     crossfade: bool = False
     serial: int = field(default_factory=next_serial)
@@ -322,9 +323,9 @@ class RenderPlan:
             old.read_sources(self._old_buf, frames, position)
             blend_slots(buf, self._old_buf, frames, self.carry_map, self._xf_done, self._xf_length)
             self._xf_done += frames
-        if self.instrument_lanes.lane.shape[0]:
+        if self.held_lanes.lane.shape[0]:
             knot = position - position % KNOT
-            fill_parameters(self.lanes, self.instrument_lanes, self.instrument_arrays, knot, position + frames - knot)
+            fill_parameters(self.lanes, self.held_lanes, self.held_arrays, knot, position + frames - knot)
         self.midi.run(buf, frames, position, events=events)
         mix = self.mix
         lanes = self.lanes
@@ -344,7 +345,7 @@ class RenderPlan:
             if li == tap and self.tap_pre and not after_mix:
                 self.tap_buf[:frames] = buf[self.tap_slot, :frames]
             for stage in stages:
-                stage.run(buf, frames, failed, reasons)
+                stage.run(buf, frames, position, failed, reasons)
             if li == tap and not self.tap_pre and not after_mix:
                 self.tap_buf[:frames] = buf[self.tap_slot, :frames]
             if level_sends.shape[0]:
@@ -353,7 +354,7 @@ class RenderPlan:
             if li == tap and after_mix:
                 self.tap_buf[:frames] = buf[self.tap_slot, :frames]
         for stage in self.master_stages:
-            stage.run(buf, frames, failed, reasons)
+            stage.run(buf, frames, position, failed, reasons)
         write_output(buf, frames, 0, mix, self.faders, failed, out)
 
     def read_sources(self, buf: np.ndarray, frames: int, position: int) -> None:

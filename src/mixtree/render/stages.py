@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from mixtree.dsp.lanes import KNOT
 from mixtree.dsp.typed import typed_list
 from mixtree.effects.base import Effect
 
@@ -43,32 +44,54 @@ class BatchStage:
         self.autos = typed_list([automation(s, e) if automation else NO_AUTOMATION for s, e in rows])
         self.rate = float(rate)
 
-    def run(self, buf: np.ndarray, frames: int, failed: np.ndarray, reasons: list[str]) -> None:
+    def run(self, buf: np.ndarray, frames: int, position: int, failed: np.ndarray, reasons: list[str]) -> None:
         """Process the rows' track buffers in place. Audio-thread safe: one compiled call."""
         self.kernel(buf, frames, self.slots, self.params, self.states, self.buffers, self.ramps, self.autos, self.rate)
 
 
 class SoloStage:
-    """One effect without a kernel (a user effect, a hosted plugin), on its own.
+    r"""One effect without a kernel (a user effect, a hosted plugin), on its own.
 
     If it raises (anything but ``KeyboardInterrupt``), its track is silenced for the
-    block, flagged in ``failed`` with the reason, and the stream goes on.
+    block, flagged in ``failed`` with the reason, and the stream goes on. Under
+    automation (``auto``: see `ParameterAutomation.held`) the block is processed in
+    pieces between the timeline's `KNOT`\ s, each automated parameter handed its lane's
+    value at the knot before each piece (`Effect.automation_value`).
     """
 
-    __slots__ = ("slot", "effect", "rate")
+    __slots__ = ("slot", "effect", "rate", "auto", "automated", "started")
 
-    def __init__(self, slot: int, effect: Effect, rate: int) -> None:
+    def __init__(self, slot: int, effect: Effect, rate: int, auto: np.ndarray = NO_AUTOMATION) -> None:
         self.slot = slot
         self.effect = effect
         self.rate = rate
+        self.auto = auto
+        ids = [p.id for p in effect.parameters]
+        self.automated = tuple((row, ids[row]) for row in range(auto.shape[0]) if not np.isnan(auto[row, 0]))
+        self.started = False
 
-    def run(self, buf: np.ndarray, frames: int, failed: np.ndarray, reasons: list[str]) -> None:
+    def run(self, buf: np.ndarray, frames: int, position: int, failed: np.ndarray, reasons: list[str]) -> None:
         """Process the track's buffer in place; never raises."""
         if failed[self.slot]:
             return
         block = buf[self.slot, :frames]
+        effect = self.effect
         try:
-            self.effect.process_block(block, self.rate)
+            if not self.started:  # lanes the plan before played may have stopped
+                self.started = True
+                effect.automation_ended()
+            if not self.automated:
+                effect.process_block(block, self.rate)
+                return
+            skew = position % KNOT  # frame 0 of the block is this column of ``auto``
+            i = 0
+            while i < frames:
+                knot = (skew + i) // KNOT * KNOT
+                for row, pid in self.automated:
+                    effect.automation_value(pid, float(self.auto[row, knot]))
+                end = min(frames, knot + KNOT - skew)
+                effect.process_block(block[i:end], self.rate)
+                i = end
         except KeyboardInterrupt:
             raise
         except BaseException as exc:  # SystemExit from a user's effect silences its track too
@@ -86,6 +109,7 @@ def chain_stages(
     fresh: bool = False,
     instances: dict[int, tuple[int, ...]] | None = None,
     automation: Automation | None = None,
+    held: Automation | None = None,
 ) -> tuple[Stage, ...]:
     """Return the stages running ``chains`` (slot → effects in order), position by position.
 
@@ -96,7 +120,8 @@ def chain_stages(
     ``instances`` names the slots that play an alias instance of a track (slot → instance
     key): their built-in effects run on the instance's memory; an effect without a
     kernel is one object with one state, so it is not applied there. ``automation``
-    gives each batched row the array its automation is written to (see `BatchStage`).
+    gives each batched row the array its automation is written to (see `BatchStage`),
+    ``held`` each effect without a kernel (see `SoloStage`).
     """
     keys = instances or {}
     stages: list[Stage] = []
@@ -111,7 +136,7 @@ def chain_stages(
                 continue  # an offline placeholder passes the audio through: no stage at all
             if type(effect).kernel is None:
                 if slot not in keys:
-                    stages.append(SoloStage(slot, effect, rate))
+                    stages.append(SoloStage(slot, effect, rate, held(slot, effect) if held else NO_AUTOMATION))
             else:
                 groups.setdefault(type(effect), []).append((slot, effect))
         for kind, rows in groups.items():
