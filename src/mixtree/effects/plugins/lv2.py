@@ -506,7 +506,7 @@ class Lv2Plugin:
             if self._active:
                 self.deactivate()
             if int(sample_rate) != self._rate or int(max_block) > self._max_block:
-                state = self._state_string()
+                state = self._state_bytes()
                 self._free_instance()
                 self._instantiate(int(sample_rate), max(int(max_block), 1))
                 self._restore(state)
@@ -604,7 +604,7 @@ class Lv2Plugin:
         if reader is not None and size >= ctypes.sizeof(reader):
             self._controls[index] = reader.from_address(value).value
 
-    def _state_string(self) -> str:
+    def _state_bytes(self) -> bytes:
         """Return the instance's state with its control values as Turtle (world lock held)."""
         w, lib = self._w, self._w.lib
         get_value = lilv.GetPortValueFunc(self._get_port_value)
@@ -622,14 +622,14 @@ class Lv2Plugin:
             lib.lilv_state_free(state)
         if not raw:
             raise PluginError(self._name, "its state could not be written")
-        text = ctypes.string_at(raw).decode()
+        text = ctypes.string_at(raw)  # UTF-8, unless a plugin saved a string that is not
         lib.lilv_free(raw)
         return text
 
-    def _restore(self, text: str) -> None:
-        """Restore a state `_state_string` wrote (world lock held)."""
+    def _restore(self, text: bytes) -> None:
+        """Restore a state `_state_bytes` wrote (world lock held)."""
         w, lib = self._w, self._w.lib
-        state = lib.lilv_state_new_from_string(w.world, byref(w.urid_map), text.encode())
+        state = lib.lilv_state_new_from_string(w.world, byref(w.urid_map), text)
         if not state:
             raise PluginError(self._name, "refused the state: it is not an LV2 state")
         try:
@@ -645,15 +645,17 @@ class Lv2Plugin:
         """Return the plugin's state and control values (an LV2 state in Turtle, UTF-8)."""
         with self._w.lock:
             self._require_open()
-            return self._state_string().encode()
+            return self._state_bytes()
 
     def load_state(self, state: bytes) -> None:
         """Restore a state `save_state` returned; raise `PluginError` if it is not one of
         this plugin's. Not while `process` runs."""
         try:
-            text = bytes(state).decode()
-        except (UnicodeDecodeError, TypeError) as e:
-            raise PluginError(self._name, "refused the state: it is not UTF-8 Turtle") from e
+            text = bytes(state)
+        except TypeError as e:
+            raise PluginError(self._name, f"refused the state: {type(state).__name__} is not bytes") from e
+        if b"\0" in text:
+            raise PluginError(self._name, "refused the state: it is not Turtle text")
         with self._w.lock:
             self._require_open()
             self._restore(text)
