@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tracemalloc
 
 import numpy as np
@@ -237,3 +239,14 @@ def test_repeated_create_and_close_is_clean(installed):
         amp.close()  # twice is harmless
     with pytest.raises(PluginError, match="closed"):
         amp.save_state()
+
+
+def test_the_world_reads_lv2_path_when_first_used(installed, tmp_path):
+    if AMP not in installed:
+        pytest.skip("lv2-examples is not installed")
+    bundle = next(info.path for info in list_lv2() if info.uri == AMP)
+    (tmp_path / "eg-amp.lv2").symlink_to(bundle)
+    code = "from mixtree.effects.plugins.lv2 import list_lv2; print(*[i.uri for i in list_lv2()])"
+    env = {**os.environ, "LV2_PATH": str(tmp_path), "PYTHONPATH": os.pathsep.join(sys.path)}
+    found = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert found.stdout.split() == [AMP]

@@ -306,10 +306,16 @@ def _scale_points(w: _World, plugin: int, port: int) -> list[tuple[float, str]]:
     return sorted(points)
 
 
-def _parameter(w: _World, plugin: int, index: int, symbol: str) -> tuple[Parameter, tuple[float, ...], float]:
+def _parameter(
+    w: _World, plugin: int, index: int, symbol: str, sample_rate: int
+) -> tuple[Parameter, tuple[float, ...], float]:
     """Describe a control input: the parameter, its choices' port values and its port default."""
     lib = w.lib
     port = lib.lilv_plugin_get_port_by_index(plugin, index)
+
+    def has(prop: str) -> bool:
+        return bool(lib.lilv_port_has_property(plugin, port, w.node(prop)))
+
     name = w.string(lib.lilv_port_get_name(plugin, port), free=True) or symbol
     default, lo, hi = c_void_p(), c_void_p(), c_void_p()
     lib.lilv_port_get_range(plugin, port, byref(default), byref(lo), byref(hi))
@@ -317,9 +323,8 @@ def _parameter(w: _World, plugin: int, index: int, symbol: str) -> tuple[Paramet
     hi_v = w.number(hi.value, 1.0)
     lo_v, hi_v = min(lo_v, hi_v), max(lo_v, hi_v)
     def_v = min(max(w.number(default.value, lo_v), lo_v), hi_v)
-
-    def has(prop: str) -> bool:
-        return bool(lib.lilv_port_has_property(plugin, port, w.node(prop)))
+    if has(lilv.LV2 + "sampleRate"):  # the range is in fractions of the sample rate
+        lo_v, hi_v, def_v = lo_v * sample_rate, hi_v * sample_rate, def_v * sample_rate
 
     stepped = has(lilv.LV2 + "integer") or has(lilv.LV2 + "toggled")
     points = _scale_points(w, plugin, port) if stepped or has(lilv.LV2 + "enumeration") else []
@@ -348,8 +353,8 @@ class Lv2Plugin:
     plugin : str
         The plugin's URI, or the path of a bundle directory holding exactly one plugin.
     sample_rate : int
-        The rate to instantiate at; `activate` at another rate instantiates again,
-        carrying the state over.
+        The rate to instantiate at (and to scale ``lv2:sampleRate`` port ranges by);
+        `activate` at another rate instantiates again, carrying the state over.
     max_block : int
         The longest block to expect, frames (a longer one at `activate` re-instantiates).
 
@@ -374,7 +379,7 @@ class Lv2Plugin:
             params, self._choices = [], {}
             for p in self._ports:
                 if p.kind == "control" and not p.output:
-                    param, values, port_default = _parameter(w, self._plugin, p.index, p.symbol)
+                    param, values, port_default = _parameter(w, self._plugin, p.index, p.symbol, int(sample_rate))
                     params.append(param)
                     self._choices[p.symbol] = values
                     self._controls[p.index] = port_default
