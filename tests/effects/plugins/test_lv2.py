@@ -117,11 +117,14 @@ def test_a_zam_compressor_lists_ranged_parameters_and_processes_stereo(load):
     assert comp.get_parameter("gr") > 0  # the meter reads the gain it took off
 
 
-def test_dpl_reports_its_lookahead_as_latency(load):
+def test_dpl_reports_its_lookahead_as_latency_and_delays_by_it(load):
     dpl = load(DPL, 512)
-    assert dpl.latency == 64
-    out = run(dpl, noise(4096, 2), 512, 512)
-    assert np.isfinite(out).all() and dpl.latency == 64
+    assert dpl.latency == 64  # 1.33 ms at 48 kHz: known before the first block
+    impulse = np.zeros((2048, 2), np.float32)
+    impulse[10] = 0.5  # below the threshold: passes untouched
+    out = run(dpl, impulse, 512, 512)
+    assert np.argmax(np.abs(out[:, 0])) == 10 + 64 and dpl.latency == 64
+    np.testing.assert_allclose(out[74], [0.5, 0.5], atol=1e-6)
     assert "latency" in dpl.readouts and "latency" not in {p.id for p in dpl.parameters}
 
 

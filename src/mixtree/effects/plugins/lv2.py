@@ -432,7 +432,8 @@ class Lv2Plugin:
         """Make the instance and its buffers and connect every port (world lock held)."""
         w, lib = self._w, self._w.lib
         ints = lilv.ATOM + "Int"
-        self._option_values = (c_int32 * 4)(1, max_block, max_block, ATOM_CAPACITY)
+        # No shortest block: activate runs 0 frames to read the latency port.
+        self._option_values = (c_int32 * 4)(0, max_block, max_block, ATOM_CAPACITY)
         self._rate_value = c_float(sample_rate)
         options = [
             (lilv.BUF_SIZE + "minBlockLength", ints, ctypes.addressof(self._option_values)),
@@ -468,7 +469,7 @@ class Lv2Plugin:
         self._scratch = np.zeros(max_block, np.float32)  # side-chain and CV outputs nobody reads
         self._atoms: list[np.ndarray] = []
         self._atom_outputs: list[tuple[np.ndarray, int]] = []
-        self._midi: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._midi: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         self._chunk, self._sequence = w.map(lilv.ATOM + "Chunk"), w.map(lilv.ATOM + "Sequence")
         for p in self._ports:
             if p.kind == "audio" and not p.sidechain:
@@ -494,7 +495,7 @@ class Lv2Plugin:
                         table = events[:count].view(_EVENT)
                         table["size"] = 3
                         table["type"] = w.map(lilv.MIDI_EVENT)
-                        self._midi = (header, table["frames"], table["size"], table["data"][:, :3], table)
+                        self._midi = (header, table["frames"], table["size"], table["data"][:, :3])
                 where = buffer.ctypes.data
             else:
                 where = None
@@ -565,7 +566,7 @@ class Lv2Plugin:
         if self._in.shape[0]:
             self._in_t[:frames] = inputs[:frames]
         if self._midi is not None:
-            header, at, size, data, _ = self._midi
+            header, at, size, data = self._midi
             n = 0
             if midi is not None:
                 n = min(int(midi.count[0]), len(at))
