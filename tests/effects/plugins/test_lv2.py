@@ -9,6 +9,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 from mixtree.effects.plugins import lilv
 from mixtree.effects.plugins.base import midi_block
@@ -24,6 +25,7 @@ from mixtree.effects.plugins.lv2 import Lv2Plugin, list_lv2  # noqa: E402
 AMP = "http://lv2plug.in/plugins/eg-amp"
 DPL = "http://gareus.org/oss/lv2/dpl#stereo"
 JX10 = "http://drobilla.net/plugins/mda/JX10"
+SAMPLER = "http://lv2plug.in/plugins/eg-sampler"
 ZAMCOMP = "urn:zamaudio:ZamCompX2"
 RATE = 48000
 
@@ -153,6 +155,29 @@ def test_jx10_is_an_instrument_that_sounds_from_the_note_on_frame(load):
     assert np.abs(out).max() < 1e-4
 
 
+def test_eg_sampler_loads_its_default_sample_through_the_worker_and_plays_it(load):
+    sampler = load(SAMPLER, 512)  # requires worker:schedule and state:loadDefaultState
+    midi, out = midi_block(), np.zeros((512, 1), np.float32)
+    midi.frame[0], midi.data[0], midi.size[0], midi.count[0] = 100, (0x90, 60, 100), 3, 1
+    sampler.process(np.zeros((512, 0), np.float32), out, 512, midi)
+    assert not out[:100].any() and np.abs(out[100:]).max() > 0.1
+    assert b"click.wav" in sampler.save_state()
+
+
+def test_a_state_restored_while_active_loads_its_sample_through_the_worker(load, tmp_path):
+    sampler = load(SAMPLER, 512)
+    ramp = np.linspace(0, 0.5, 4800, endpoint=False, dtype=np.float32)
+    sf.write(tmp_path / "ramp.wav", ramp, RATE, subtype="FLOAT")
+    state = sampler.save_state()
+    default = next(word for word in state.split() if word.endswith(b"click.wav>"))
+    sampler.load_state(state.replace(default, f"<{(tmp_path / 'ramp.wav').as_uri()}>".encode()))  # work scheduled
+    midi, out, nothing = midi_block(), np.zeros((512, 1), np.float32), np.zeros((512, 0), np.float32)
+    sampler.process(nothing, out, 512, midi)  # the worker's response (the new sample) reaches the plugin
+    midi.frame[0], midi.data[0], midi.size[0], midi.count[0] = 100, (0x90, 60, 127), 3, 1
+    sampler.process(nothing, out, 512, midi)
+    np.testing.assert_array_equal(out[100:, 0], ramp[:412])
+
+
 def test_state_round_trip_restores_parameters_and_sound(load):
     first = load(ZAMCOMP, 256)
     for ident, value in (("thr", -24.0), ("rat", 8.0), ("mak", 6.0), ("stereodet", 1.0)):
@@ -210,7 +235,7 @@ def test_out_of_range_or_unknown_parameters_are_value_errors(load):
 
 
 def test_steady_state_processing_allocates_nothing(load):
-    synth, amp = load(JX10, 256), load(AMP, 256)
+    synth, amp, sampler = load(JX10, 256), load(AMP, 256), load(SAMPLER, 256)
     midi = midi_block()
     silence, mono = np.zeros((256, 0), np.float32), np.zeros((256, 1), np.float32)
     out2, out1 = np.zeros((256, 2), np.float32), np.zeros((256, 1), np.float32)
@@ -223,6 +248,7 @@ def test_steady_state_processing_allocates_nothing(load):
             midi.count[0] = 1 if k % 50 == 0 else 0
             midi.frame[0], midi.data[0], midi.size[0] = k % 256, (0x90 if k % 100 == 0 else 0x80, 60, 90), 3
             synth.process(silence, out2, 256, midi)
+            sampler.process(silence, out1, 256, midi)
             amp.process(mono, out1, 1 + k % 256, None)
     after = tracemalloc.take_snapshot().filter_traces(mine)
     tracemalloc.stop()

@@ -35,6 +35,9 @@ BUF_SIZE = "http://lv2plug.in/ns/ext/buf-size#"
 BOUNDED_BLOCK = BUF_SIZE + "boundedBlockLength"
 STATE_MAP_PATH = "http://lv2plug.in/ns/ext/state#mapPath"
 STATE_FREE_PATH = "http://lv2plug.in/ns/ext/state#freePath"
+LOAD_DEFAULT_STATE = "http://lv2plug.in/ns/ext/state#loadDefaultState"
+WORKER_SCHEDULE = "http://lv2plug.in/ns/ext/worker#schedule"
+WORKER_INTERFACE = "http://lv2plug.in/ns/ext/worker#interface"
 SAMPLE_RATE = "http://lv2plug.in/ns/ext/parameters#sampleRate"
 MIDI_EVENT = "http://lv2plug.in/ns/ext/midi#MidiEvent"
 UNITS = "http://lv2plug.in/ns/extensions/units#"
@@ -59,6 +62,11 @@ FreePathFunc = CFUNCTYPE(None, c_void_p, c_void_p)
 GetPortValueFunc = CFUNCTYPE(c_void_p, c_char_p, c_void_p, POINTER(c_uint32), POINTER(c_uint32))
 SetPortValueFunc = CFUNCTYPE(None, c_char_p, c_void_p, c_void_p, c_uint32, c_uint32)
 
+ScheduleFunc = CFUNCTYPE(c_uint32, c_void_p, c_uint32, c_void_p)  # also a worker's respond function
+WorkFunc = CFUNCTYPE(c_uint32, c_void_p, ScheduleFunc, c_void_p, c_uint32, c_void_p)
+WorkResponseFunc = CFUNCTYPE(c_uint32, c_void_p, c_uint32, c_void_p)
+EndRunFunc = CFUNCTYPE(c_uint32, c_void_p)
+ExtensionDataFunc = CFUNCTYPE(c_void_p, c_char_p)
 ConnectPortFunc = CFUNCTYPE(None, c_void_p, c_uint32, c_void_p)
 HandleFunc = CFUNCTYPE(None, c_void_p)
 RunFunc = CFUNCTYPE(None, c_void_p, c_uint32)
@@ -88,6 +96,18 @@ class StateFreePath(Structure):
     _fields_ = [("handle", c_void_p), ("free_path", FreePathFunc)]
 
 
+class WorkerSchedule(Structure):
+    """``LV2_Worker_Schedule``."""
+
+    _fields_ = [("handle", c_void_p), ("schedule_work", ScheduleFunc)]
+
+
+class WorkerInterface(Structure):
+    """``LV2_Worker_Interface`` (``end_run`` may be NULL)."""
+
+    _fields_ = [("work", WorkFunc), ("work_response", WorkResponseFunc), ("end_run", EndRunFunc)]
+
+
 class OptionsOption(Structure):
     """``LV2_Options_Option`` (context 0: the instance itself)."""
 
@@ -112,7 +132,7 @@ class LV2Descriptor(Structure):
         ("run", RunFunc),
         ("deactivate", HandleFunc),
         ("cleanup", HandleFunc),
-        ("extension_data", c_void_p),
+        ("extension_data", ExtensionDataFunc),
     ]
 
 
@@ -168,6 +188,7 @@ _PROTOTYPES: dict[str, tuple[object, tuple[object, ...]]] = {
     "lilv_plugin_get_project": (_p, (_p,)),
     "lilv_plugin_get_value": (_p, (_p, _p)),
     "lilv_plugin_get_required_features": (_p, (_p,)),
+    "lilv_plugin_has_feature": (c_bool, (_p, _p)),
     "lilv_plugin_get_num_ports": (_u, (_p,)),
     "lilv_plugin_get_port_by_index": (_p, (_p, _u)),
     "lilv_plugin_instantiate": (POINTER(LilvInstance), (_p, c_double, _p)),
@@ -192,6 +213,7 @@ _PROTOTYPES: dict[str, tuple[object, tuple[object, ...]]] = {
         (_p, POINTER(LilvInstance), POINTER(URIDMap), _s, _s, _s, _s, GetPortValueFunc, _p, _u, _p),
     ),
     "lilv_state_new_from_string": (_p, (_p, POINTER(URIDMap), _s)),
+    "lilv_state_new_from_world": (_p, (_p, POINTER(URIDMap), _p)),
     "lilv_state_to_string": (_p, (_p, POINTER(URIDMap), POINTER(URIDUnmap), _p, _s, _s)),
     "lilv_state_get_plugin_uri": (_p, (_p,)),
     "lilv_state_restore": (None, (_p, POINTER(LilvInstance), SetPortValueFunc, _p, _u, _p)),

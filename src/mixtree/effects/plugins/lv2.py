@@ -4,9 +4,10 @@ One lilv world serves the process: it is made on first use and loads every bundl
 ``LV2_PATH`` (lilv's default path when unset) once; `Lv2Plugin` also takes a bundle
 directory, which it loads on demand. One URID map serves every instance, so saved states
 mean the same everywhere. The host offers ``urid:map``/``urid:unmap``, ``options:options``
-(block lengths, sample rate), ``buf-size:boundedBlockLength`` and
-``state:mapPath``/``state:freePath``; ports may be audio (side-chain inputs get silence),
-control, CV (silence) or atom (MIDI in, sequences out).
+(block lengths, sample rate), ``buf-size:boundedBlockLength``,
+``state:mapPath``/``state:freePath``/``state:loadDefaultState`` and ``worker:schedule``
+(the work is done at once, inside the call that schedules it); ports may be audio
+(side-chain inputs get silence), control, CV (silence) or atom (MIDI in, sequences out).
 
 Threads: the constructor, `activate`, `deactivate`, `save_state`, `load_state` and `close`
 are control-side and serialise on the world's lock; `process`, `set_parameter` and
@@ -19,6 +20,7 @@ import ctypes
 import math
 import os
 import threading
+from collections import deque
 from ctypes import POINTER, byref, c_float, c_int32, c_void_p
 from dataclasses import dataclass
 
@@ -46,6 +48,7 @@ _UNITS = {
 }  # fmt: skip
 # lv2core properties a plugin may require that ask the host for nothing.
 _HARMLESS = {lilv.LV2 + "hardRTCapable", lilv.LV2 + "inPlaceBroken", lilv.LV2 + "isLive"}
+_PER_INSTANCE = {lilv.OPTIONS, lilv.WORKER_SCHEDULE}
 
 
 class _World:
@@ -83,6 +86,7 @@ class _World:
             lilv.STATE_MAP_PATH: ctypes.addressof(self.map_path),
             lilv.STATE_FREE_PATH: ctypes.addressof(self.free_path),
             lilv.BOUNDED_BLOCK: None,
+            lilv.LOAD_DEFAULT_STATE: None,
         }
 
     def map(self, uri: str) -> int:
@@ -366,8 +370,12 @@ class Lv2Plugin:
 
     def __init__(self, plugin: str, sample_rate: int = 48000, max_block: int = 4096) -> None:
         self._w = w = _world()
+        lib = w.lib
         self._instance: ctypes._Pointer | None = None
         self._active = False
+        self._responses: deque[bytes] = deque()
+        self._schedule_cb = lilv.ScheduleFunc(self._schedule_work)
+        self._respond_cb = lilv.ScheduleFunc(self._respond)
         with w.lock:
             self._plugin = _find(w, plugin)
             self._ports = _ports(w, self._plugin)
@@ -388,6 +396,9 @@ class Lv2Plugin:
             self._readouts = tuple(p.symbol for p in self._ports if p.kind == "control" and p.output)
             self._latency_port = self._find_latency_port()
             self._instantiate(int(sample_rate), int(max_block))
+            if lib.lilv_plugin_has_feature(self._plugin, w.node(lilv.LOAD_DEFAULT_STATE)):
+                uri = lib.lilv_plugin_get_uri(self._plugin)
+                self._apply(lib.lilv_state_new_from_world(w.world, byref(w.urid_map), uri), "its default state")
 
     def __repr__(self) -> str:
         return f"Lv2Plugin({self.info.uri!r})"
@@ -405,7 +416,7 @@ class Lv2Plugin:
             it = lib.lilv_nodes_begin(required)
             while not lib.lilv_nodes_is_end(required, it):
                 uri = w.string(lib.lilv_nodes_get(required, it))
-                if uri not in w.features and uri != lilv.OPTIONS and uri not in _HARMLESS:
+                if uri not in w.features and uri not in _PER_INSTANCE and uri not in _HARMLESS:
                     missing.append(uri)
                 it = lib.lilv_nodes_next(required, it)
             lib.lilv_nodes_free(required)
@@ -445,7 +456,12 @@ class Lv2Plugin:
         self._options = (lilv.OptionsOption * (len(options) + 1))(
             *[lilv.OptionsOption(0, 0, w.map(key), 4, w.map(kind), value) for key, kind, value in options]
         )
-        features = {**w.features, lilv.OPTIONS: ctypes.addressof(self._options)}
+        self._schedule = lilv.WorkerSchedule(None, self._schedule_cb)
+        features = {
+            **w.features,
+            lilv.OPTIONS: ctypes.addressof(self._options),
+            lilv.WORKER_SCHEDULE: ctypes.addressof(self._schedule),
+        }
         self._feature_structs = [lilv.LV2Feature(uri.encode(), data) for uri, data in features.items()]
         self._features = (POINTER(lilv.LV2Feature) * (len(features) + 1))(
             *[ctypes.pointer(f) for f in self._feature_structs]
@@ -460,6 +476,9 @@ class Lv2Plugin:
         self._run = descriptor.run
         self._activate_fn, self._deactivate_fn = descriptor.activate, descriptor.deactivate
         connect = descriptor.connect_port
+        worker = descriptor.extension_data(lilv.WORKER_INTERFACE.encode()) if descriptor.extension_data else None
+        self._worker = lilv.WorkerInterface.from_address(worker) if worker else None
+        self._responses.clear()
 
         ins, outs = _main_audio(self._ports, False), _main_audio(self._ports, True)
         self._in = np.zeros((len(ins), max_block), np.float32)
@@ -578,8 +597,31 @@ class Lv2Plugin:
             header[0] = capacity
             header[1] = self._chunk
         self._run(self._handle, frames)
+        if self._worker is not None:
+            self._end_run()
         if self._out.shape[0]:
             outputs[:frames] = self._out_t[:frames]
+
+    def _schedule_work(self, _handle: int, size: int, data: int) -> int:
+        # The work is done at once, inside run(): rendering stays deterministic, at the
+        # cost of real-time safety for the (few) plugins that schedule work while playing.
+        worker = self._worker
+        if worker is None:
+            return 1  # LV2_WORKER_ERR_UNKNOWN: scheduled during instantiate
+        return worker.work(self._handle, self._respond_cb, None, size, data)
+
+    def _respond(self, _handle: int, size: int, data: int) -> int:
+        self._responses.append(ctypes.string_at(data, size))
+        return 0
+
+    def _end_run(self) -> None:
+        """Hand the worker's responses to the plugin and end its run (audio thread)."""
+        worker = self._worker
+        while self._responses:
+            body = self._responses.popleft()
+            worker.work_response(self._handle, len(body), body)
+        if worker.end_run:
+            worker.end_run(self._handle)
 
     @property
     def latency(self) -> int:
@@ -635,13 +677,17 @@ class Lv2Plugin:
     def _restore(self, text: bytes) -> None:
         """Restore a state `_state_bytes` wrote (world lock held)."""
         w, lib = self._w, self._w.lib
-        state = lib.lilv_state_new_from_string(w.world, byref(w.urid_map), text)
+        self._apply(lib.lilv_state_new_from_string(w.world, byref(w.urid_map), text), "the state")
+
+    def _apply(self, state: int | None, what: str) -> None:
+        """Restore a lilv state, then free it (world lock held)."""
+        w, lib = self._w, self._w.lib
         if not state:
-            raise PluginError(self._name, "refused the state: it is not an LV2 state")
+            raise PluginError(self._name, f"refused {what}: it is not an LV2 state")
         try:
             uri = w.string(lib.lilv_state_get_plugin_uri(state))
             if uri != self.info.uri:
-                raise PluginError(self._name, f"refused the state: it belongs to {uri or 'no plugin'}")
+                raise PluginError(self._name, f"refused {what}: it belongs to {uri or 'no plugin'}")
             set_value = lilv.SetPortValueFunc(self._set_port_value)
             lib.lilv_state_restore(state, self._instance, set_value, None, _STATE_FLAGS, self._features)
         finally:
