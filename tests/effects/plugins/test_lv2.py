@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tracemalloc
@@ -103,6 +104,27 @@ def test_a_bundle_path_with_one_plugin_loads_it(installed):
         assert amp.info.uri == AMP
     finally:
         amp.close()
+
+
+def test_a_bundle_path_with_many_plugins_is_refused(installed):
+    if JX10 not in installed:
+        pytest.skip("mda-lv2 is not installed")
+    path = next(info.path for info in list_lv2() if info.uri == JX10)
+    with pytest.raises(PluginError, match="holds .* LV2 plugins, not one"):
+        Lv2Plugin(path)
+
+
+def test_an_enumeration_is_a_choice_whose_index_picks_the_ports_value(load):
+    tone = load("http://drobilla.net/plugins/mda/TestTone")
+    mode = next(p for p in tone.parameters if p.id == "mode")
+    assert mode.choices[:5] == ("MIDI #", "Impulse", "White", "Pink", "Sine")
+    assert (mode.min, mode.max, mode.ramp) == (0, len(mode.choices) - 1, 0)
+    tone.set_parameter("mode", "Sine")
+    assert tone.get_parameter("mode") == 4.0
+    saved = re.search(rb'"mode" ;\s*pset:value ([-0-9.e]+)', tone.save_state())
+    assert saved and float(saved[1]) == pytest.approx(0.57)  # the plugin's own value for "Sine"
+    with pytest.raises(ValueError, match="one of"):
+        tone.set_parameter("mode", "Square")
 
 
 def test_a_zam_compressor_lists_ranged_parameters_and_processes_stereo(load):
