@@ -478,6 +478,9 @@ class Lv2Plugin:
         connect = descriptor.connect_port
         worker = descriptor.extension_data(lilv.WORKER_INTERFACE.encode()) if descriptor.extension_data else None
         self._worker = lilv.WorkerInterface.from_address(worker) if worker else None
+        if self._worker is not None:  # each read of a struct's function pointer makes an object
+            self._work = self._worker.work
+            self._work_response, self._work_end_run = self._worker.work_response, self._worker.end_run
         self._responses.clear()
 
         ins, outs = _main_audio(self._ports, False), _main_audio(self._ports, True)
@@ -605,10 +608,9 @@ class Lv2Plugin:
     def _schedule_work(self, _handle: int, size: int, data: int) -> int:
         # The work is done at once, inside run(): rendering stays deterministic, at the
         # cost of real-time safety for the (few) plugins that schedule work while playing.
-        worker = self._worker
-        if worker is None:
+        if self._worker is None:
             return 1  # LV2_WORKER_ERR_UNKNOWN: scheduled during instantiate
-        return worker.work(self._handle, self._respond_cb, None, size, data)
+        return self._work(self._handle, self._respond_cb, None, size, data)
 
     def _respond(self, _handle: int, size: int, data: int) -> int:
         self._responses.append(ctypes.string_at(data, size))
@@ -616,12 +618,11 @@ class Lv2Plugin:
 
     def _end_run(self) -> None:
         """Hand the worker's responses to the plugin and end its run (audio thread)."""
-        worker = self._worker
         while self._responses:
             body = self._responses.popleft()
-            worker.work_response(self._handle, len(body), body)
-        if worker.end_run:
-            worker.end_run(self._handle)
+            self._work_response(self._handle, len(body), body)
+        if self._work_end_run:
+            self._work_end_run(self._handle)
 
     @property
     def latency(self) -> int:
