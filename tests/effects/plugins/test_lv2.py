@@ -301,3 +301,14 @@ def test_the_world_reads_lv2_path_when_first_used(installed, tmp_path):
     env = {**os.environ, "LV2_PATH": str(tmp_path), "PYTHONPATH": os.pathsep.join(sys.path)}
     found = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert found.stdout.split() == [AMP]
+
+
+def test_the_urid_map_gives_one_id_per_uri_across_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mixtree.effects.plugins.lv2 import _world
+
+    uris = [f"urn:mixtree:test-urid:{i}" for i in range(500)]
+    with ThreadPoolExecutor(8) as pool:
+        rounds = list(pool.map(lambda _: [_world().map(u) for u in uris], range(8)))
+    assert all(r == rounds[0] for r in rounds) and len(set(rounds[0])) == len(uris) and 0 not in rounds[0]
