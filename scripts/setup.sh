@@ -9,9 +9,13 @@ cd "$(dirname "$0")/.."
 test_mode=0
 [ "${1:-}" = "--test" ] && test_mode=1
 
-# PortAudio for playback, JACK for the real-audio tests, sox for the benchmarks, and a
-# sound theme whose Ogg files are real-world decoder test material.
-packages=(libportaudio2 jackd2 sox sound-theme-freedesktop)
+# PortAudio for playback, lilv for hosting LV2 plugins, JACK for the real-audio tests,
+# sox for the benchmarks, and a sound theme whose Ogg files are real-world decoder test
+# material; the tests also host Debian's LV2 and CLAP plugins and build their own with DPF.
+packages=(libportaudio2 liblilv-0-0 jackd2 sox sound-theme-freedesktop)
+if [ $test_mode -eq 1 ]; then
+    packages+=(lv2-examples zam-plugins x42-plugins mda-lv2 dpf-source g++ make pkg-config)
+fi
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
