@@ -1,4 +1,4 @@
-"""Effects: the protocol and the built-ins (``from mixtree import effects as fx``)."""
+"""Effects: the protocol, the built-ins and hosted plugins (``from mixtree import effects as fx``)."""
 
 from mixtree.effects.base import Effect
 from mixtree.effects.compressor import Compressor
@@ -6,6 +6,7 @@ from mixtree.effects.delay import Delay
 from mixtree.effects.filters import EQ3, Filter
 from mixtree.effects.gain import Gain, Pan
 from mixtree.effects.parameters import Parameter
+from mixtree.effects.plugin import Plugin
 from mixtree.effects.reverb import Reverb
 from mixtree.effects.synth import PolySynth
 
@@ -18,6 +19,7 @@ __all__ = [
     "Gain",
     "Pan",
     "Parameter",
+    "Plugin",
     "PolySynth",
     "Reverb",
 ]

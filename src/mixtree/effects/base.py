@@ -320,10 +320,17 @@ class Effect:
         if not Effect.known_type(kind):
             known = ", ".join(sorted(Effect._types))
             raise ValueError(f"unknown effect type {kind!r} (known: {known})")
+        return Effect._types[kind].restore(state)
+
+    @classmethod
+    def restore(cls, state: dict[str, Any]) -> Effect:
+        """Return a new effect of this class with the settings of ``state`` (`from_state`);
+        a class whose constructor needs more than its settings overrides this."""
         try:
-            effect = Effect._types[kind]()
+            effect = cls()
         except TypeError as exc:  # a user's class whose constructor wants arguments
-            raise ValueError(f"{kind!r} cannot be made from its saved state (it wants arguments): {exc}") from exc
+            what = f"{cls.effect_type!r} cannot be made from its saved state (it wants arguments)"
+            raise ValueError(f"{what}: {exc}") from exc
         effect.set_state(state)
         return effect
 

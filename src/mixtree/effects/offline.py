@@ -1,7 +1,7 @@
 """Offline effects: stand-ins for effects a project file names but this process cannot make.
 
-A user's `Effect` subclass whose module is not imported, or (later) a plugin that is not
-installed, opens as an `OfflineEffect`: it passes audio through (an offline instrument
+A user's `Effect` subclass whose module is not imported, or a plugin that does not load
+here, opens as an `OfflineEffect`: it passes audio through (an offline instrument
 is silent), keeps the settings the file held and writes them back unchanged, like a
 missing medium opens as a silent offline source.
 """
@@ -21,16 +21,17 @@ class EffectWarning(UserWarning):
 class OfflineEffect(Effect):
     """Holds the saved ``state`` of an effect of an unknown type; passes audio through.
 
-    ``missing_type`` names the type. Its parameters can be read (`get_parameter`) but not
-    changed; `bypass` can be. With ``instrument``, it stands in for a MIDI track's
-    instrument and plays nothing.
+    ``missing_type`` names the type (``reason``, if given, why it is offline instead).
+    Its parameters can be read (`get_parameter`) but not changed; `bypass` can be. With
+    ``instrument``, it stands in for a MIDI track's instrument and plays nothing.
     """
 
     effect_type = "offline"
     loadable = False
 
-    def __init__(self, state: dict[str, Any], instrument: bool = False) -> None:
+    def __init__(self, state: dict[str, Any], instrument: bool = False, reason: str | None = None) -> None:
         super().__init__()
+        self.reason = reason
         self.saved = copy.deepcopy({k: v for k, v in state.items() if k != "id"})
         self.missing_type = str(state.get("type"))
         self.is_instrument = instrument
@@ -39,6 +40,8 @@ class OfflineEffect(Effect):
     @property
     def offline(self) -> str:
         """Return why the effect does not run."""
+        if self.reason is not None:
+            return self.reason
         kind = "instrument" if self.is_instrument else "effect"
         return f"unknown {kind} type {self.missing_type!r}: not installed or not imported"
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from mixtree.effects.base import Effect
 from mixtree.effects.offline import OfflineEffect
-from mixtree.errors import MediaError
+from mixtree.errors import MediaError, PluginError
 from mixtree.io.audio_file import MAX_DECODED_BYTES
 from mixtree.model.automation import AutomationLane, spec_for
 from mixtree.model.clip import AliasClip, Clip
@@ -180,6 +180,7 @@ _ALIAS = {"id", "metatrack", *AliasClip.edited_names()}
 _SEND = {"id", "bus", "automation", *Send.edited_names()}
 _MIDI_CLIP = {"id", "notes", "events", *MidiClip.edited_names()}
 _EFFECT = {"id", "type", "parameters", "bypass", "automation"}
+_PLUGIN = _EFFECT | {"format", "uri", "path", "name", "version", "state"}
 _LANE = {"id", "mode", "time_base", "points"}
 
 
@@ -504,9 +505,15 @@ class _Reader:
         if not isinstance(kind, str):
             raise DocumentError(_at(where, "type"), f"expected an effect type name, not {_show(kind)}")
         if Effect.known_type(kind):
-            _only(state, _EFFECT, where, f"a {kind!r} effect")
+            _only(state, _PLUGIN if kind == "plugin" else _EFFECT, where, f"a {kind!r} effect")
             try:
                 effect = Effect.from_state(state)
+            except PluginError as exc:  # not installed here: kept as it was saved
+                _plain(state, where)
+                effect = OfflineEffect(state, instrument=instrument, reason=str(exc))
+                effect.id = ident
+                self.loaded.offline_effects.append(f"{where} {exc} on {track.get('name', '?')!r}")
+                return effect
             except ValueError as exc:
                 raise DocumentError(where, str(exc)) from exc
             if instrument != bool(getattr(effect, "is_instrument", False)):

@@ -227,7 +227,7 @@ def load(path: str | Path, recover: bool = False) -> Project:
         )
     if loaded.offline_effects:
         warnings.warn(
-            f"'{path}': effects of unknown types play as offline placeholders (audio passes through, "
+            f"'{path}': effects that cannot run here play as offline placeholders (audio passes through, "
             f"settings kept): {'; '.join(loaded.offline_effects)}",
             EffectWarning,
             stacklevel=3,
