@@ -133,6 +133,20 @@ def test_velocity_scales_the_sine(load):
 
 
 @pytest.mark.skipif(not ZAM.is_file(), reason="zam-plugins' CLAP builds are not installed")
+def test_a_plugin_without_the_state_extension_saves_its_parameter_values():
+    a, b = ClapPlugin(ZAM), ClapPlugin(ZAM)
+    try:
+        a.set_parameter("ratio", 8.0)
+        a.set_parameter("threshold", -30.0)
+        b.load_state(a.save_state())
+        assert [b.get_parameter(p.id) for p in b.parameters] == [a.get_parameter(p.id) for p in a.parameters]
+        assert b.get_parameter("ratio") == 8.0
+    finally:
+        a.close()
+        b.close()
+
+
+@pytest.mark.skipif(not ZAM.is_file(), reason="zam-plugins' CLAP builds are not installed")
 def test_a_zam_plugin_loads_lists_parameters_and_processes_stereo():
     plugin = ClapPlugin(ZAM)
     try:
@@ -163,7 +177,17 @@ def test_state_round_trips_to_a_new_instance_with_the_same_values_and_output(loa
     np.testing.assert_array_equal(run(b, x, 256)[321:], x[:-321])
 
 
-@pytest.mark.parametrize("garbage", [b"", b"garbage", b"mixtree-clap-state\x00org.mixtree.test.mtgain\x00"])
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        b"",
+        b"garbage",
+        b"mixtree-clap-state\x00org.mixtree.test.mtgain\x00s__dpf_parameters_begin__",
+        b"mixtree-clap-state\x00org.mixtree.test.mtdelay\x00x",
+        b"mixtree-clap-state\x00org.mixtree.test.mtdelay\x00p[1, 2]",
+        b'mixtree-clap-state\x00org.mixtree.test.mtdelay\x00p{"delay": 1e9}',
+    ],
+)
 def test_a_state_not_saved_from_this_plugin_is_refused(load, garbage):
     delay = load("mtdelay", active=False)
     with pytest.raises(PluginError, match="org.mixtree.test.mtdelay") as caught:

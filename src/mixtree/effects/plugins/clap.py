@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import ctypes
+import json
 import re
 from ctypes import POINTER, byref, c_double, c_float
 from importlib import metadata
@@ -32,6 +33,7 @@ MIDI_CAPACITY = 1024
 MAX_CHOICES = 32
 
 _STATE_MAGIC = b"mixtree-clap-state\x00"
+_PLUGIN, _PARAMS = b"s", b"p"  # what follows the stamp: the plugin's own state, or our parameter values
 _STRIDE = 64  # bytes per event slot: the largest event mixtree sends (param value, 56) rounded up
 
 # One event slot seen as any of the three events mixtree sends; fields overlap on purpose.
@@ -202,7 +204,8 @@ class ClapPlugin:
     ids are the plugin's parameter names in lower snake case (``"Gain dB"`` →
     ``gain_db``), numbered on collision; `native_ids` maps them to CLAP ids. `process`,
     `set_parameter` and `latency` may run on an audio thread; the rest on one control
-    thread. State saved by `save_state` names the plugin it belongs to.
+    thread. State saved by `save_state` names the plugin it belongs to; for a plugin
+    without the state extension it holds the parameter values.
     """
 
     def __init__(self, path: str | Path, plugin_id: str | None = None) -> None:
@@ -528,9 +531,13 @@ class ClapPlugin:
         return _STATE_MAGIC + self._name.encode() + b"\x00"
 
     def save_state(self) -> bytes:
-        """Return the plugin's complete state, stamped with the plugin's id."""
+        """Return the plugin's complete state, stamped with the plugin's id.
+
+        A plugin without the CLAP state extension is saved as its parameter values.
+        """
         if self._state is None:
-            raise PluginError(self._name, "cannot save its state (no state extension)")
+            values = {p.id: self.get_parameter(p.id) for p in self.parameters}
+            return self._stamp() + _PARAMS + json.dumps(values).encode()
         chunks = bytearray()
 
         def write(stream: object, buffer: int, size: int) -> int:
@@ -541,33 +548,50 @@ class ClapPlugin:
         stream = abi.clap_ostream(None, callback)
         if not self._state.save(self._ptr, byref(stream)):
             raise PluginError(self._name, "failed to save its state")
-        return self._stamp() + bytes(chunks)
+        return self._stamp() + _PLUGIN + bytes(chunks)
 
     def load_state(self, state: bytes) -> None:
         """Restore a state `save_state` returned; raise `PluginError` if it is not this plugin's
         or the plugin refuses it."""
-        if self._state is None:
-            raise PluginError(self._name, "cannot load a state (no state extension)")
         stamp = self._stamp()
-        if not bytes(state[: len(stamp)]) == stamp:
+        kind = bytes(state[len(stamp) : len(stamp) + 1])
+        if bytes(state[: len(stamp)]) != stamp or kind not in (_PLUGIN, _PARAMS):
             raise PluginError(self._name, "the state given is not a saved state of this plugin")
-        payload = ctypes.create_string_buffer(bytes(state[len(stamp) :]), len(state) - len(stamp))
+        body = bytes(state[len(stamp) + 1 :])
+        for k in range(self._pending):  # values queued before the state would undo it
+            self._pending_flag[self._pending_order[k]] = False
+        self._pending = 0
+        if kind == _PARAMS:
+            self._load_values(body)
+            return
+        if self._state is None:
+            raise PluginError(self._name, "cannot load a state saved by the plugin (no state extension)")
+        payload = ctypes.create_string_buffer(body, len(body))
         pos = 0
 
         def read(stream: object, buffer: int, size: int) -> int:
             nonlocal pos
-            n = min(size, len(payload) - pos)
+            n = min(size, len(body) - pos)
             ctypes.memmove(buffer, ctypes.addressof(payload) + pos, n)
             pos += n
             return n
 
         callback = abi.istream_read(read)
         stream = abi.clap_istream(None, callback)
-        for k in range(self._pending):  # values queued before the state would undo it
-            self._pending_flag[self._pending_order[k]] = False
-        self._pending = 0
         if not self._state.load(self._ptr, byref(stream)):
             raise PluginError(self._name, "refused the state given")
+
+    def _load_values(self, body: bytes) -> None:
+        try:
+            values = json.loads(body)
+            if not isinstance(values, dict):
+                raise ValueError("not an object")
+            listed = {p.id for p in self.parameters}
+            for ident, value in values.items():
+                if ident in listed:  # a parameter a newer or older version lacks is skipped
+                    self.set_parameter(ident, value)
+        except ValueError as e:
+            raise PluginError(self._name, f"the parameter values saved are unreadable: {e}") from e
 
     # --- the end -------------------------------------------------------------------------------
 
