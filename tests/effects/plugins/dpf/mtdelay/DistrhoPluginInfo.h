@@ -7,6 +7,7 @@
 #define DISTRHO_PLUGIN_CLAP_ID "org.mixtree.test.mtdelay"
 #define DISTRHO_PLUGIN_CLAP_FEATURES "audio-effect", "delay", "stereo"
 #define DISTRHO_PLUGIN_VST3_CATEGORIES "Fx|Delay"
+#define DISTRHO_PLUGIN_LV2_CATEGORY "lv2:DelayPlugin"
 #define DISTRHO_PLUGIN_NUM_INPUTS 2
 #define DISTRHO_PLUGIN_NUM_OUTPUTS 2
 #define DISTRHO_PLUGIN_WANT_LATENCY 1

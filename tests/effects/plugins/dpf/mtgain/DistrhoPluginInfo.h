@@ -7,6 +7,7 @@
 #define DISTRHO_PLUGIN_CLAP_ID "org.mixtree.test.mtgain"
 #define DISTRHO_PLUGIN_CLAP_FEATURES "audio-effect", "utility", "stereo"
 #define DISTRHO_PLUGIN_VST3_CATEGORIES "Fx|Tools"
+#define DISTRHO_PLUGIN_LV2_CATEGORY "lv2:AmplifierPlugin"
 #define DISTRHO_PLUGIN_NUM_INPUTS 2
 #define DISTRHO_PLUGIN_NUM_OUTPUTS 2
 #define DISTRHO_PLUGIN_IS_RT_SAFE 1
