@@ -1,3 +1,4 @@
+import ctypes
 import tracemalloc
 from pathlib import Path
 
@@ -106,6 +107,18 @@ def test_a_new_delay_changes_the_latency_after_one_process_call(load):
     delay.set_parameter("delay", 100)
     delay.process(noise(256), np.zeros((256, 2), np.float32), 256, None)
     assert delay.latency == 100
+    assert delay.restart_requested  # CLAP's way to say the host should re-activate it
+    delay.activate(RATE, 256)
+    assert not delay.restart_requested and delay.latency == 100
+
+
+def test_idle_runs_the_main_thread_callback_a_plugin_asked_for(load):
+    delay = load("mtdelay", active=False)
+    host = delay._host.struct
+    host.request_callback(ctypes.byref(host))  # as the plugin would, from any thread
+    assert delay._host.callback_requested
+    delay.idle()
+    assert not delay._host.callback_requested
 
 
 def test_sine_sounds_from_the_exact_frame_of_its_note_on_until_its_note_off(load):

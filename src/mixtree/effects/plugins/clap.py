@@ -134,6 +134,8 @@ class _Host:
 
     def __init__(self) -> None:
         self.restart_requested = False
+        self.callback_requested = False
+        self.flush_requested = False
         self.latency_changed = False
         self.dirty = False
         self.log: collections.deque[tuple[int, str]] = collections.deque(maxlen=64)
@@ -141,7 +143,7 @@ class _Host:
         self.params = abi.clap_host_params(
             abi.host_params_rescan(lambda host, flags: None),
             abi.host_params_clear(lambda host, param, flags: None),
-            request(lambda host: None),
+            request(self._request_flush),
         )
         self.latency = abi.clap_host_latency(request(self._latency_changed))
         self.state = abi.clap_host_state(request(self._mark_dirty))
@@ -155,7 +157,7 @@ class _Host:
         self.struct = abi.clap_host(
             abi.clap_version(*abi.CLAP_VERSION), None, b"mixtree", b"mixtree", b"", _host_version(),
             abi.host_get_extension(self._get_extension), request(self._request_restart),
-            request(lambda host: None), request(lambda host: None),
+            request(lambda host: None), request(self._request_callback),
         )  # fmt: skip
 
     def _get_extension(self, host: object, ident: bytes | None) -> int | None:
@@ -163,6 +165,12 @@ class _Host:
 
     def _request_restart(self, host: object) -> None:
         self.restart_requested = True
+
+    def _request_callback(self, host: object) -> None:
+        self.callback_requested = True
+
+    def _request_flush(self, host: object) -> None:
+        self.flush_requested = True
 
     def _latency_changed(self, host: object) -> None:
         self.latency_changed = True
@@ -329,10 +337,12 @@ class ClapPlugin:
         n = len(params)
         self._native = np.array(native, np.uint32)
         self._cookies = np.array(cookies, np.uint64)
+        # Values set but not yet sent: a single-producer single-consumer ring of parameter
+        # indexes, each queued at most once (flagged) and sent with its latest value.
         self._pending_value = np.zeros(n, np.float64)
         self._pending_flag = np.zeros(n, np.bool_)
-        self._pending_order = np.zeros(n, np.int64)
-        self._pending = 0
+        self._ring = np.zeros(max(n, 1), np.int64)
+        self._head = self._tail = 0
 
     def _build_events(self) -> None:
         capacity = len(self._all_params) + MIDI_CAPACITY
@@ -371,18 +381,18 @@ class ClapPlugin:
         self._pending_value[i] = v
         if not self._pending_flag[i]:
             self._pending_flag[i] = True
-            self._pending_order[self._pending] = i
-            self._pending += 1
+            self._ring[self._head % len(self._ring)] = i
+            self._head += 1
         if not self._active:
             self._flush()
 
     def _take_pending(self) -> int:
         """Write the pending parameter values as events at frame 0; return how many."""
         ev = self._ev
-        n = self._pending
-        for k in range(n):
-            i = self._pending_order[k]
-            self._pending_flag[i] = False
+        k = 0
+        while self._tail != self._head:
+            i = self._ring[self._tail % len(self._ring)]
+            self._pending_flag[i] = False  # before reading the value: a newer one queues again
             ev["size"][k] = _P_SIZE
             ev["time"][k] = 0
             ev["space_id"][k] = 0
@@ -395,8 +405,9 @@ class ClapPlugin:
             ev["p_channel"][k] = -1
             ev["p_key"][k] = -1
             ev["value"][k] = self._pending_value[i]
-        self._pending = 0
-        return n
+            self._tail += 1
+            k += 1
+        return k
 
     def _flush(self) -> None:
         if self._params is None or not self._params.flush:
@@ -426,6 +437,7 @@ class ClapPlugin:
             self._fn.deactivate(self._ptr)
             raise PluginError(self._name, "refused to start processing")
         self._active = True
+        self._host.restart_requested = False
         self._max_block = max_block
         self._steady = 0
 
@@ -459,22 +471,43 @@ class ClapPlugin:
         self._process_fn = self._fn.process
         self.errors = 0
 
+    @property
+    def restart_requested(self) -> bool:
+        """Return whether the plugin asked to be deactivated and activated again (its latency
+        or ports changed); `activate` clears it."""
+        return self._host.restart_requested
+
+    def idle(self) -> None:
+        """Do what the plugin asked of the main thread: run its main-thread callback, and
+        deliver queued parameter values while inactive. Call it from the control thread now
+        and then (a few times a second)."""
+        host = self._host
+        if host.callback_requested:
+            host.callback_requested = False
+            self._fn.on_main_thread(self._ptr)
+        if host.flush_requested:
+            host.flush_requested = False
+            if not self._active:
+                self._flush()
+
     def deactivate(self) -> None:
         """Stop processing; the plugin may drop its tails."""
         if self._active:
             self._active = False
             self._fn.stop_processing(self._ptr)
             self._fn.deactivate(self._ptr)
-            if self._pending:
+            if self._tail != self._head:
                 self._flush()
 
     def process(self, inputs: np.ndarray, outputs: np.ndarray, frames: int, midi: MidiBlock | None) -> None:
         """Run ``frames`` frames: float32 ``inputs[:frames]`` in, ``outputs[:frames]`` out, ``midi``
         on its frames. Audio-thread code: writes into preallocated buffers only; a plugin
         reporting an error yields silence and counts in ``errors``."""
+        if frames <= 0:
+            return
         if self._in_main.shape[0]:
             self._in_main[:, :frames] = inputs[:frames].T
-        n = self._take_pending() if self._pending else 0
+        n = self._take_pending() if self._tail != self._head else 0
         if midi is not None and self._note_dialect:
             n = self._midi_events(midi, n, frames)
         self._event_count = n
@@ -558,9 +591,9 @@ class ClapPlugin:
         if bytes(state[: len(stamp)]) != stamp or kind not in (_PLUGIN, _PARAMS):
             raise PluginError(self._name, "the state given is not a saved state of this plugin")
         body = bytes(state[len(stamp) + 1 :])
-        for k in range(self._pending):  # values queued before the state would undo it
-            self._pending_flag[self._pending_order[k]] = False
-        self._pending = 0
+        while self._tail != self._head:  # values queued before the state would undo it
+            self._pending_flag[self._ring[self._tail % len(self._ring)]] = False
+            self._tail += 1
         if kind == _PARAMS:
             self._load_values(body)
             return
