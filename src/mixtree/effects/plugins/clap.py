@@ -29,7 +29,7 @@ __all__ = ["ClapPlugin", "list_clap"]
 #: How many MIDI events one process call passes on (more are dropped).
 MIDI_CAPACITY = 1024
 
-#: Smallest choice list worth naming: stepped parameters with more values stay continuous.
+#: Most values a stepped parameter (from 0) may have to be offered as named choices.
 MAX_CHOICES = 32
 
 _STATE_MAGIC = b"mixtree-clap-state\x00"
@@ -438,7 +438,6 @@ class ClapPlugin:
             raise PluginError(self._name, "refused to start processing")
         self._active = True
         self._host.restart_requested = False
-        self._max_block = max_block
         self._steady = 0
 
     def _build_audio(self, max_block: int) -> None:
