@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mixtree.effects.plugins import clap_abi as abi
 from mixtree.effects.plugins.base import midi_block
 from mixtree.effects.plugins.clap import ClapPlugin, list_clap
 from mixtree.errors import PluginError
@@ -134,6 +135,22 @@ def test_sine_sounds_from_the_exact_frame_of_its_note_on_until_its_note_off(load
     assert (y[100:300] != 0).all(axis=0).any() and y[100, 0] != 0
     assert np.abs(y[100:300]).max() == pytest.approx(0.25, abs=1e-3)
     assert not y[300:].any()
+
+
+def test_notes_reach_a_plugin_the_same_as_clap_note_events(load):
+    midi = midi_block()
+    midi.frame[:3] = 7, 50, 90
+    midi.data[:3] = (0x90, 60, 100), (0x91, 64, 90), (0x90, 60, 0)  # the last: note-on at velocity 0 = off
+    midi.size[:3] = 3
+    midi.count[0] = 3
+    silent, out = np.zeros((128, 0), np.float32), []
+    for dialect in (abi.CLAP_NOTE_DIALECT_MIDI, abi.CLAP_NOTE_DIALECT_CLAP):
+        sine = load("mtsine", max_block=128)
+        sine._note_dialect = dialect  # DPF accepts both; force the translation to CLAP notes
+        out.append(np.zeros((128, 2), np.float32))
+        sine.process(silent, out[-1], 128, midi)
+    np.testing.assert_array_equal(out[0], out[1])
+    assert not out[1][:7].any() and out[1][7].any()
 
 
 def test_velocity_scales_the_sine(load):
