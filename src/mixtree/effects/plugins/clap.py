@@ -467,6 +467,8 @@ class ClapPlugin:
             ctypes.pointer(self._in_events), ctypes.pointer(self._out_events),
         )  # fmt: skip
         self._proc_addr = ctypes.addressof(self._proc)
+        self._block = max_block
+        self._out_main_t = self._out_main.T
         self._process_fn = self._fn.process
         self.errors = 0
 
@@ -504,7 +506,12 @@ class ClapPlugin:
         reporting an error yields silence and counts in ``errors``."""
         if frames <= 0:
             return
-        if self._in_main.shape[0]:
+        whole = frames == self._block and inputs.shape[0] == outputs.shape[0] == frames
+        if not self._in_main.shape[0]:
+            pass
+        elif whole:  # the usual case: skip slicing, a third of the copying's cost
+            np.copyto(self._in_main, inputs.T)
+        else:
             self._in_main[:, :frames] = inputs[:frames].T
         n = self._take_pending() if self._tail != self._head else 0
         if midi is not None and self._note_dialect:
@@ -519,6 +526,8 @@ class ClapPlugin:
         if status == abi.CLAP_PROCESS_ERROR:
             self.errors += 1
             outputs[:frames] = 0.0
+        elif whole:
+            np.copyto(outputs, self._out_main_t)
         else:
             outputs[:frames] = self._out_main[:, :frames].T
 
