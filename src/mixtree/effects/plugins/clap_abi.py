@@ -55,7 +55,7 @@ CLAP_EVENT_MIDI = 10
 CLAP_PROCESS_ERROR = 0
 
 
-class clap_version(Structure):  # noqa: N801
+class clap_version(Structure):
     """``clap_version_t``: the CLAP version a struct was built against."""
 
     _fields_ = [("major", c_uint32), ("minor", c_uint32), ("revision", c_uint32)]
@@ -65,7 +65,7 @@ class clap_version(Structure):  # noqa: N801
 CLAP_VERSION = (1, 1, 1)
 
 
-class clap_plugin_descriptor(Structure):  # noqa: N801
+class clap_plugin_descriptor(Structure):
     """``clap_plugin_descriptor_t``: who a plugin is."""
 
     _fields_ = [
@@ -82,15 +82,15 @@ class clap_plugin_descriptor(Structure):  # noqa: N801
     ]
 
 
-class clap_host(Structure):  # noqa: N801
+class clap_host(Structure):
     """``clap_host_t``: what the host tells a plugin about itself."""
 
 
-class clap_plugin(Structure):  # noqa: N801
+class clap_plugin(Structure):
     """``clap_plugin_t``: one plugin instance's function table."""
 
 
-class clap_event_header(Structure):  # noqa: N801
+class clap_event_header(Structure):
     """``clap_event_header_t``: the head every event starts with."""
 
     _fields_ = [
@@ -102,7 +102,7 @@ class clap_event_header(Structure):  # noqa: N801
     ]
 
 
-class clap_event_note(Structure):  # noqa: N801
+class clap_event_note(Structure):
     """``clap_event_note_t``: a note on or off in CLAP's own dialect."""
 
     _fields_ = [
@@ -115,7 +115,7 @@ class clap_event_note(Structure):  # noqa: N801
     ]
 
 
-class clap_event_param_value(Structure):  # noqa: N801
+class clap_event_param_value(Structure):
     """``clap_event_param_value_t``: a parameter's new plain value."""
 
     _fields_ = [
@@ -130,17 +130,17 @@ class clap_event_param_value(Structure):  # noqa: N801
     ]
 
 
-class clap_event_midi(Structure):  # noqa: N801
+class clap_event_midi(Structure):
     """``clap_event_midi_t``: a raw three-byte MIDI message."""
 
     _fields_ = [("header", clap_event_header), ("port_index", c_uint16), ("data", c_uint8 * 3)]
 
 
-class clap_input_events(Structure):  # noqa: N801
+class clap_input_events(Structure):
     """``clap_input_events_t``: the events a plugin reads during one process call."""
 
 
-class clap_output_events(Structure):  # noqa: N801
+class clap_output_events(Structure):
     """``clap_output_events_t``: where a plugin pushes the events it emits."""
 
 
@@ -151,7 +151,7 @@ clap_input_events._fields_ = [("ctx", c_void_p), ("size", input_events_size), ("
 clap_output_events._fields_ = [("ctx", c_void_p), ("try_push", output_events_try_push)]
 
 
-class clap_audio_buffer(Structure):  # noqa: N801
+class clap_audio_buffer(Structure):
     """``clap_audio_buffer_t``: one audio port's channels for one process call."""
 
     _fields_ = [
@@ -163,7 +163,7 @@ class clap_audio_buffer(Structure):  # noqa: N801
     ]
 
 
-class clap_process(Structure):  # noqa: N801
+class clap_process(Structure):
     """``clap_process_t``: everything one process call reads and writes."""
 
     _fields_ = [
@@ -222,7 +222,7 @@ clap_host._fields_ = [
 ]
 
 
-class clap_plugin_factory(Structure):  # noqa: N801
+class clap_plugin_factory(Structure):
     """``clap_plugin_factory_t``: lists a file's plugins and creates instances."""
 
 
@@ -236,7 +236,7 @@ clap_plugin_factory._fields_ = [
 ]
 
 
-class clap_plugin_entry(Structure):  # noqa: N801
+class clap_plugin_entry(Structure):
     """``clap_plugin_entry_t``: the ``clap_entry`` symbol every CLAP file exports."""
 
     _fields_ = [
@@ -247,7 +247,7 @@ class clap_plugin_entry(Structure):  # noqa: N801
     ]
 
 
-class clap_audio_port_info(Structure):  # noqa: N801
+class clap_audio_port_info(Structure):
     """``clap_audio_port_info_t``: one audio port's channels and role."""
 
     _fields_ = [
@@ -260,7 +260,7 @@ class clap_audio_port_info(Structure):  # noqa: N801
     ]
 
 
-class clap_plugin_audio_ports(Structure):  # noqa: N801
+class clap_plugin_audio_ports(Structure):
     """``clap_plugin_audio_ports_t``: the plugin's audio-ports extension."""
 
     _fields_ = [
@@ -269,7 +269,7 @@ class clap_plugin_audio_ports(Structure):  # noqa: N801
     ]
 
 
-class clap_note_port_info(Structure):  # noqa: N801
+class clap_note_port_info(Structure):
     """``clap_note_port_info_t``: one note port's dialects."""
 
     _fields_ = [
@@ -280,7 +280,7 @@ class clap_note_port_info(Structure):  # noqa: N801
     ]
 
 
-class clap_plugin_note_ports(Structure):  # noqa: N801
+class clap_plugin_note_ports(Structure):
     """``clap_plugin_note_ports_t``: the plugin's note-ports extension."""
 
     _fields_ = [
@@ -289,7 +289,7 @@ class clap_plugin_note_ports(Structure):  # noqa: N801
     ]
 
 
-class clap_param_info(Structure):  # noqa: N801
+class clap_param_info(Structure):
     """``clap_param_info_t``: one parameter's id, flags, name and range."""
 
     _fields_ = [
@@ -304,7 +304,7 @@ class clap_param_info(Structure):  # noqa: N801
     ]
 
 
-class clap_plugin_params(Structure):  # noqa: N801
+class clap_plugin_params(Structure):
     """``clap_plugin_params_t``: the plugin's params extension."""
 
     _fields_ = [
@@ -317,17 +317,17 @@ class clap_plugin_params(Structure):  # noqa: N801
     ]
 
 
-class clap_plugin_latency(Structure):  # noqa: N801
+class clap_plugin_latency(Structure):
     """``clap_plugin_latency_t``: the plugin's latency extension."""
 
     _fields_ = [("get", CFUNCTYPE(c_uint32, _plugin_p))]
 
 
-class clap_istream(Structure):  # noqa: N801
+class clap_istream(Structure):
     """``clap_istream_t``: a stream the plugin reads its state from."""
 
 
-class clap_ostream(Structure):  # noqa: N801
+class clap_ostream(Structure):
     """``clap_ostream_t``: a stream the plugin writes its state to."""
 
 
@@ -337,7 +337,7 @@ clap_istream._fields_ = [("ctx", c_void_p), ("read", istream_read)]
 clap_ostream._fields_ = [("ctx", c_void_p), ("write", ostream_write)]
 
 
-class clap_plugin_state(Structure):  # noqa: N801
+class clap_plugin_state(Structure):
     """``clap_plugin_state_t``: the plugin's state extension."""
 
     _fields_ = [
@@ -351,25 +351,25 @@ host_params_clear = CFUNCTYPE(None, _host_p, c_uint32, c_uint32)
 host_log = CFUNCTYPE(None, _host_p, c_int32, c_char_p)
 
 
-class clap_host_params(Structure):  # noqa: N801
+class clap_host_params(Structure):
     """``clap_host_params_t``: what a plugin may ask the host about its parameters."""
 
     _fields_ = [("rescan", host_params_rescan), ("clear", host_params_clear), ("request_flush", host_request)]
 
 
-class clap_host_latency(Structure):  # noqa: N801
+class clap_host_latency(Structure):
     """``clap_host_latency_t``: how a plugin tells the host its latency changed."""
 
     _fields_ = [("changed", host_request)]
 
 
-class clap_host_state(Structure):  # noqa: N801
+class clap_host_state(Structure):
     """``clap_host_state_t``: how a plugin tells the host its state changed."""
 
     _fields_ = [("mark_dirty", host_request)]
 
 
-class clap_host_log(Structure):  # noqa: N801
+class clap_host_log(Structure):
     """``clap_host_log_t``: where a plugin logs to."""
 
     _fields_ = [("log", host_log)]
