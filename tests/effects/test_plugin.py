@@ -111,3 +111,20 @@ def test_a_plugin_reports_its_latency(project, dc):
         pytest.skip("x42-plugins is not installed")
     dc.add_effect(dpl)
     assert dpl.latency == 64
+
+
+def test_a_clap_plugin_plays_and_reopens_from_its_saved_state(project, dc, tmp_path):
+    path = "/usr/lib/clap/ZamComp.clap"
+    try:
+        comp = fx.Plugin(path, threshold=-30.0, ratio=4.0)
+    except PluginError:
+        pytest.skip("zam-plugins is not installed")
+    dc.add_effect(comp)
+    assert comp.info.format == "clap" and comp.info.uri == "com.zamaudio.ZamComp"
+    before = project.render(0.0, 0.5)
+    assert np.isfinite(before).all() and not np.allclose(before, C)  # it compresses
+    project.save(tmp_path / "song.json")
+    again = mt.Project.load(tmp_path / "song.json")
+    loaded = again.effect(comp.id)
+    assert loaded.info.format == "clap" and loaded.threshold == -30.0 and loaded.ratio == 4.0
+    assert np.array_equal(again.render(0.0, 0.5), before)

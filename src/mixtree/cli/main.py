@@ -1,4 +1,4 @@
-"""The ``mixtree`` command: demo, render, stems, bounce, info, play, import-midi, collect."""
+"""The ``mixtree`` command: demo, render, stems, bounce, info, play, import-midi, collect, plugins."""
 
 from __future__ import annotations
 
@@ -87,6 +87,13 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("midi", type=Path, metavar="SONG.mid")
     imp.add_argument("-o", "--output", type=Path, required=True, metavar="PROJECT", help="project file to write")
     imp.add_argument("--rate", type=int, default=48000, help="sample rate of the project")
+
+    plugins = sub.add_parser("plugins", help="scan for installed LV2, CLAP and VST3 plugins, or list the last scan")
+    plugins.add_argument(
+        "action", choices=["scan", "list"], help="scan: probe every plugin (cached); list: the last scan"
+    )
+    plugins.add_argument("--path", type=Path, action="append", default=[], metavar="DIR", help="another folder to scan")
+    plugins.add_argument("--timeout", type=float, default=20.0, metavar="S", help="seconds a plugin may take to load")
 
     play = sub.add_parser("play", help="play a project with a terminal transport")
     play.add_argument("project", type=Path, metavar="PROJECT")
@@ -314,6 +321,25 @@ def cmd_info(args: argparse.Namespace, console: Console) -> None:
         console.print(f"  tempo: {len(tempo.tempos)} changes ({ramps} ramps), {tempo.bpm_at(0):g} bpm at the start")
 
 
+def cmd_plugins(args: argparse.Namespace, console: Console) -> None:
+    """Scan for plugins (each probed in a child process) or list the last scan."""
+    from mixtree.effects.plugins import scan
+
+    results = scan.scan(args.path, args.timeout) if args.action == "scan" else scan.cached()
+    if not results:
+        console.print("no plugins found" if args.action == "scan" else "no scan yet: run `mixtree plugins scan`")
+        return
+    for r in results:
+        if r.error is not None:
+            console.print(f"  [red]FAILED[/red] {r.format} {r.path}: {r.error}", markup=True, highlight=False)
+        for info in r.plugins:
+            kind = "instrument" if info.instrument else f"{info.inputs} in, {info.outputs} out"
+            console.print(f"  {info.format} {info.name} ({kind}): {info.uri}", markup=False, highlight=False)
+    failed = sum(1 for r in results if r.error is not None)
+    found = sum(len(r.plugins) for r in results)
+    console.print(f"{found} plugins in {len(results) - failed} bundles; {failed} failed to load")
+
+
 def _describe(project: Project, console: Console) -> None:
     clips = sum(len(t.clips) for t in project.tracks if isinstance(t, AudioTrack))
     console.print(f"{len(project.tracks)} tracks, {clips} clips, {len(project.pool)} sources, {project.duration:.3f} s")
@@ -332,6 +358,7 @@ COMMANDS = {
     "info": cmd_info,
     "play": cmd_play,
     "import-midi": cmd_import_midi,
+    "plugins": cmd_plugins,
 }
 
 

@@ -28,11 +28,10 @@ def open_plugin(source: str, sample_rate: int = 48000) -> PluginInstance:
     """
     text = str(source)
     if text.endswith(".clap") or ".clap#" in text:
-        try:
-            from mixtree.effects.plugins.clap import ClapPlugin
-        except ImportError as exc:
-            raise PluginError(text, "CLAP hosting is not built yet") from exc
-        return ClapPlugin(text)  # type: ignore[return-value]
+        from mixtree.effects.plugins.clap import ClapPlugin
+
+        path, _, ident = text.partition(".clap#")
+        return ClapPlugin(path if not ident else path + ".clap", ident or None)  # type: ignore[return-value]
     if text.endswith(".vst3"):
         raise PluginError(text, "VST3 hosting is not built yet: use the plugin's LV2 or CLAP build")
     from mixtree.effects.plugins.lv2 import Lv2Plugin, list_lv2
@@ -184,9 +183,10 @@ class Plugin(Effect):
         ValueError
             The saved state is malformed.
         """
-        source = state.get("uri") or state.get("path")
-        if not isinstance(source, str) or not source:
-            raise ValueError(f"a saved plugin names its uri or path, not {source!r}")
+        uri, path = state.get("uri"), state.get("path")
+        if not isinstance(uri, str) or not uri or not isinstance(path, str):
+            raise ValueError(f"a saved plugin names its uri and path, not {uri!r} and {path!r}")
+        source = f"{path}#{uri}" if state.get("format") == "clap" else uri
         plugin = cls(source)
         blob = state.get("state")
         if blob is not None:
