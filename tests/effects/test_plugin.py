@@ -128,3 +128,66 @@ def test_a_clap_plugin_plays_and_reopens_from_its_saved_state(project, dc, tmp_p
     loaded = again.effect(comp.id)
     assert loaded.info.format == "clap" and loaded.threshold == -30.0 and loaded.ratio == 4.0
     assert np.array_equal(again.render(0.0, 0.5), before)
+
+
+@pytest.fixture
+def sine_synth(project, dpf_plugins):
+    """A MIDI track playing mixtree's test synth (CLAP): a sine per note, no envelope."""
+    keys = project.add_midi_track("Keys", instrument=fx.Plugin(str(dpf_plugins["mtsine.clap"])))
+    return keys
+
+
+def test_a_plugin_instrument_starts_a_note_on_its_exact_frame(project, sine_synth):
+    clip = sine_synth.add_midi_clip(0.0, 1.0)
+    clip.add_note(69, 127, 1000 / RATE, 0.25)
+    for blocksize in (64, 256, 4096):
+        out = project.render(0.0, 0.5, blocksize=blocksize)[:, 0]
+        assert not out[:1000].any() and out[1000] != 0.0, blocksize  # the synth's first sample is non-zero
+        off = 1000 + round(0.25 * RATE)
+        assert out[off - 1] != 0.0 and not out[off:].any()  # the note-off silences it (no envelope)
+
+
+def test_a_plugin_instrument_chases_notes_held_across_the_start(project, sine_synth):
+    sine_synth.add_midi_clip(0.0, 1.0).add_note(60, 100, 0.0, 0.8)
+    out = project.render(0.5, 0.1)[:, 0]
+    assert np.abs(out[:64]).max() > 0.01  # sounding from the first frame
+
+
+def test_a_plugin_instrument_in_the_engine_stops_its_notes_on_stop(project, sine_synth):
+    from mixtree.engine.engine import Engine
+
+    sine_synth.add_midi_clip(0.0, 4.0).add_note(60, 100, 0.0, 4.0)
+    eng = Engine(project, driver="null", blocksize=256)
+    eng.play()
+    assert np.abs(eng.process()).max() > 0.01
+    eng.stop()
+    for _ in range(4):
+        eng.process()
+    assert not eng.process().any()  # after the fade-out, silence: the note was ended
+    eng.close()
+
+
+def test_an_lv2_synth_plays_midi(project):
+    try:
+        jx10 = fx.Plugin("http://drobilla.net/plugins/mda/JX10")
+    except PluginError:
+        pytest.skip("mda-lv2 is not installed")
+    keys = project.add_midi_track("JX10", instrument=jx10)
+    keys.add_midi_clip(0.0, 1.0).add_note(60, 100, 0.2, 0.5)
+    out = project.render(0.0, 1.0)
+    assert np.isfinite(out).all()
+    assert np.abs(out[: int(0.2 * RATE)]).max() == 0.0 and np.abs(out[int(0.3 * RATE) : int(0.6 * RATE)]).max() > 1e-3
+
+
+def test_a_plugin_instrument_s_lane_is_heard_the_same_at_every_block_size(project):
+    try:
+        jx10 = fx.Plugin("http://drobilla.net/plugins/mda/JX10")
+    except PluginError:
+        pytest.skip("mda-lv2 is not installed")
+    keys = project.add_midi_track("JX10", instrument=jx10)
+    keys.add_midi_clip(0.0, 1.0).add_note(48, 100, 0.0, 0.9)
+    plain = project.render(0.0, 1.0)
+    jx10.automate("vcf_freq").set_points([(0.0, 0.1, "linear", 0.0), (1.0, 0.9, "hold", 0.0)])
+    swept = {b: project.render(0.0, 1.0, blocksize=b) for b in (64, 256, 4096)}
+    assert not np.allclose(swept[256], plain, atol=1e-3)  # the sweep is heard
+    assert np.array_equal(swept[64], swept[256]) and np.array_equal(swept[4096], swept[256])

@@ -277,6 +277,12 @@ class Effect:
         block[:] = work[0] if block.shape[1] == 2 else work[0, :, :1]
         return block
 
+    def fresh_copy(self, sample_rate: int) -> Effect:
+        """Return what a fresh (offline) render runs for this effect: built-in kernels get
+        fresh memory (`memory`), so the effect itself; a hosted plugin overrides this with
+        a new instance in the same state, so the render neither disturbs nor inherits it."""
+        return self
+
     def process_block(self, block: np.ndarray, sample_rate: int) -> None:
         """Process a float32 ``(frames, 2)`` block in place; effects without a kernel override this."""
         raise NotImplementedError(f"{type(self).__name__} has neither a kernel nor process_block")

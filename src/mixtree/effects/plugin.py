@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from mixtree.effects.base import Effect
-from mixtree.effects.plugins.base import PluginInfo, PluginInstance
+from mixtree.effects.plugins.base import MidiBlock, PluginInfo, PluginInstance
 from mixtree.errors import PluginError
 
 #: The longest block a plugin is activated for (a plan's longest).
@@ -133,23 +133,11 @@ class Plugin(Effect):
     def process_block(self, block: np.ndarray, sample_rate: int) -> None:
         """Run the plugin on float32 ``(frames, 2)`` ``block`` in place. Audio-thread safe:
         no allocation beyond the host's call."""
-        plugin = self._plugin
-        if self._dirty:
-            self._dirty = False
-            values, playing = self._values, self._playing
-            for p in self.PARAMETERS:
-                if p.id not in playing:
-                    plugin.set_parameter(p.id, values[p.id])
         if self._bypass:
+            self._send_values()
             return
-        n = block.shape[0]
-        inputs, outputs = self._in, self._out
-        if inputs.shape[1] >= 2:
-            inputs[:n, :2] = block
-        elif inputs.shape[1] == 1:
-            np.add(block[:, 0], block[:, 1], out=inputs[:n, 0])
-            inputs[:n, 0] *= 0.5
-        plugin.process(inputs, outputs, n, None)
+        self._run(block, None)
+        outputs, n = self._out, block.shape[0]
         if outputs.shape[1] >= 2:
             block[:] = outputs[:n, :2]
         elif outputs.shape[1] == 1:
@@ -157,6 +145,37 @@ class Plugin(Effect):
             block[:, 1] = outputs[:n, 0]
         else:
             block.fill(0.0)
+
+    def process_midi(self, block: np.ndarray, sample_rate: int, midi: MidiBlock) -> None:
+        """Play ``midi``'s events (an instrument) and add the output to float32 ``(frames,
+        2)`` ``block``. Audio-thread safe: no allocation beyond the host's call."""
+        self._run(block, midi)
+        outputs, n = self._out, block.shape[0]
+        if outputs.shape[1] >= 2:
+            block += outputs[:n, :2]
+        elif outputs.shape[1] == 1:
+            block += outputs[:n, :1]
+
+    def _run(self, block: np.ndarray, midi: MidiBlock | None) -> None:
+        # the plugin's input from ``block`` (a mono one takes the mid), one run into ``_out``
+        self._send_values()
+        n = block.shape[0]
+        inputs = self._in
+        if inputs.shape[1] >= 2:
+            inputs[:n, :2] = block
+        elif inputs.shape[1] == 1:
+            np.add(block[:, 0], block[:, 1], out=inputs[:n, 0])
+            inputs[:n, 0] *= 0.5
+        self._plugin.process(inputs, self._out, n, midi)
+
+    def _send_values(self) -> None:
+        # parameter values set since the last block (not those a lane plays)
+        if self._dirty:
+            self._dirty = False
+            values, playing, plugin = self._values, self._playing, self._plugin
+            for p in self.PARAMETERS:
+                if p.id not in playing:
+                    plugin.set_parameter(p.id, values[p.id])
 
     # -- state ---------------------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
@@ -197,6 +216,13 @@ class Plugin(Effect):
             plugin._plugin.load_state(data)
         plugin.set_state(state)
         return plugin
+
+    def fresh_copy(self, sample_rate: int) -> Plugin:
+        """Return a new instance of the plugin in this one's state, ready at ``sample_rate``
+        (what an offline render runs: see `Effect.fresh_copy`)."""
+        copy = Plugin.restore(self.get_state())
+        copy.prepare(sample_rate)
+        return copy
 
     def close(self) -> None:
         """Free the plugin instance (the effect cannot play after)."""

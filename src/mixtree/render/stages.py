@@ -136,7 +136,8 @@ def chain_stages(
                 continue  # an offline placeholder passes the audio through: no stage at all
             if type(effect).kernel is None:
                 if slot not in keys:
-                    stages.append(SoloStage(slot, effect, rate, held(slot, effect) if held else NO_AUTOMATION))
+                    runs = effect.fresh_copy(rate) if fresh else effect
+                    stages.append(SoloStage(slot, runs, rate, held(slot, effect) if held else NO_AUTOMATION))
             else:
                 groups.setdefault(type(effect), []).append((slot, effect))
         for kind, rows in groups.items():

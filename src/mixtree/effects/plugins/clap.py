@@ -651,6 +651,11 @@ class ClapPlugin:
             self._lib.release()
             self._lib = None
 
+    def __del__(self) -> None:
+        # a dropped instance must not leave the plugin pointing at freed host memory
+        if getattr(self, "_ptr", None) is not None or getattr(self, "_lib", None) is not None:
+            self.close()
+
     def __repr__(self) -> str:
         return f"ClapPlugin({self.info.path!r}, {self._name!r})" if hasattr(self, "info") else "ClapPlugin(...)"
 

@@ -1,4 +1,4 @@
-"""Fixtures for the plugin-host tests: mixtree's own test plugins, built once per source change."""
+"""Fixtures for the effect and plugin tests: mixtree's own test plugins, built once per source change."""
 
 from __future__ import annotations
 
