@@ -1,4 +1,4 @@
-"""Shared fixtures: audio files written on the fly and small projects."""
+"""Shared fixtures: audio files written on the fly, small projects, mixtree's test plugins."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 import soundfile as sf
 
 import mixtree as mt
+from tests.effects.plugins.dpf import build as dpf
 
 RATE = 48000
 
@@ -51,3 +52,16 @@ def ramp(wav: WavWriter) -> Path:
 def project() -> mt.Project:
     """An empty 48 kHz project."""
     return mt.Project(sample_rate=RATE)
+
+
+PLUGIN_CACHE = Path.home() / ".cache" / "mixtree-test-plugins"
+
+
+@pytest.fixture(scope="session")
+def dpf_plugins() -> dict[str, Path]:
+    """Return the built test plugins keyed ``"<plugin>.<format>"`` (``"mtgain.clap"``), building
+    them into ``~/.cache/mixtree-test-plugins/<source hash>`` on first use."""
+    reason = dpf.missing()
+    if reason:
+        pytest.skip(f"cannot build the test plugins: {reason}")
+    return dpf.build(PLUGIN_CACHE / dpf.source_hash())

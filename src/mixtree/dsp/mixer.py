@@ -9,6 +9,7 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
+from mixtree.dsp.delays import DelayLines
 from mixtree.dsp.lanes import DRAWN, KNOT, LaneTable, drawn_at, drawn_value, fill_lane, piece, piece_right
 from mixtree.dsp.smoothing import glide_into, ramp_step, step_toward
 from mixtree.units import SILENCE_DB, pan_gains
@@ -466,11 +467,15 @@ def mix_sends(
     sends: SendRows,
     mix: Mix,
     failed: np.ndarray,
+    line_of: np.ndarray,
+    lines: DelayLines,
 ) -> None:
     """Add the sends whose rows ``which`` lists into their buses, at their per-frame levels
     (`send_levels`): a pre-fader send takes the track's buffer after its effects through
-    its audibility and mute alone, a post-fader one through its per-frame gains too.
-    Sends of failed tracks carry nothing. Call before `mix_into_parents`. Audio-thread safe.
+    its audibility and mute alone, a post-fader one through its per-frame gains too. A
+    send with a delay line (``line_of[k]``, -1: none) carries the track's signal through
+    it (latency compensation). Sends of failed tracks carry nothing. Call before
+    `mix_into_parents`. Audio-thread safe.
     """
     gains, opens, levels = mix.gains, mix.opens, mix.levels
     for j in range(which.shape[0]):
@@ -480,10 +485,26 @@ def mix_sends(
         if failed[s]:
             continue
         pre = sends.pre[k]
-        for ch in range(2):
-            for i in range(frames):
+        line = line_of[k]
+        if line < 0:
+            for ch in range(2):
+                for i in range(frames):
+                    f = opens[s, i] if pre else gains[s, i, ch]
+                    track_buf[d, i, ch] += np.float32(levels[k, i] * f) * track_buf[s, i, ch]
+            continue
+        ring = lines.ring[line]
+        n = ring.shape[0]
+        p = lines.pos[line]
+        for i in range(frames):
+            for ch in range(2):
+                x = ring[p, ch]
+                ring[p, ch] = track_buf[s, i, ch]
                 f = opens[s, i] if pre else gains[s, i, ch]
-                track_buf[d, i, ch] += np.float32(levels[k, i] * f) * track_buf[s, i, ch]
+                track_buf[d, i, ch] += np.float32(levels[k, i] * f) * x
+            p += 1
+            if p == n:
+                p = 0
+        lines.pos[line] = p
 
 
 @nb.njit(cache=True)

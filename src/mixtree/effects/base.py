@@ -244,7 +244,8 @@ class Effect:
 
     @property
     def latency(self) -> int:
-        """Return the delay the effect adds, in samples (built-ins add none)."""
+        """Return the frames the effect delays its output by (built-ins: none; a hosted
+        plugin reports its own), which plans compensate (`mixtree.render.latency`)."""
         return 0
 
     @property

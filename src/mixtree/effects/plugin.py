@@ -107,11 +107,13 @@ class Plugin(Effect):
 
     # -- the audio side ------------------------------------------------------------------
     def prepare(self, sample_rate: int) -> None:
-        """Activate the plugin at ``sample_rate`` (control side)."""
+        """Activate the plugin at ``sample_rate`` and give it its parameter values (control
+        side: its reported latency then counts them)."""
         if sample_rate != self._rate:
+            self._dirty = True
+            self._send_values()  # before activating: an inactive plugin takes them at once
             self._plugin.activate(sample_rate, MAX_BLOCK)
             self._rate = sample_rate
-            self._dirty = True
         super().prepare(sample_rate)
 
     def assign(self, pid: str, value: float) -> None:

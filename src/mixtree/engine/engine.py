@@ -222,8 +222,15 @@ class Engine:
 
     @property
     def position(self) -> float:
-        """Return the playhead in seconds, as of the last block."""
-        return self._player.position / self.sample_rate
+        """Return the playhead in seconds, as of the last block: the time whose audio the
+        engine outputs now (the plugins' compensated latency behind the time it renders)."""
+        return max(0, self._player.position - self._player.plan.latency) / self.sample_rate
+
+    @property
+    def plugin_latency(self) -> float:
+        """Return how far the output lags the timeline through the plugins, seconds
+        (compensated across the tree; `latency` is the device's)."""
+        return self._player.plan.latency / self.sample_rate
 
     @property
     def playing(self) -> bool:

@@ -14,7 +14,7 @@ from mixtree.io.audio_file import format_for, open_for_writing
 from mixtree.io.quantize import Quantizer
 from mixtree.model.project import Project
 from mixtree.render.compile import CompileOptions, check_block, compile_plan
-from mixtree.render.offline import CHUNK_FRAMES, Progress, frame_range, render_plan, warn_failures
+from mixtree.render.offline import CHUNK_FRAMES, Progress, frame_range, pre_roll, render_plan, warn_failures
 
 
 @contextmanager
@@ -48,13 +48,14 @@ def export(
     first, frames = frame_range(project, start, duration)
     plan = compile_plan(project, CompileOptions(max_block=blocksize, fresh=True))
     plan.chase(first)
+    at_output = pre_roll(plan, first, plan.latency, blocksize)  # plugins' latency: aligned to the timeline
     quantizer = Quantizer(sub)
     step = max(blocksize, CHUNK_FRAMES // blocksize * blocksize)
     chunk = np.zeros((step, 2), dtype=np.float32)
     with write_errors(path), open_for_writing(path, project.sample_rate, 2, subtype) as f:
         for at in range(0, frames, step):
             n = min(step, frames - at)
-            render_plan(plan, chunk[:n], first + at, blocksize)
+            render_plan(plan, chunk[:n], at_output + at, blocksize)
             f.write(quantizer(chunk[:n]))
             if progress is not None:
                 progress(at + n, frames)

@@ -13,7 +13,7 @@ from mixtree.io.quantize import Quantizer
 from mixtree.jobs.export import write_errors
 from mixtree.model.project import Project
 from mixtree.render.compile import CompileOptions, check_block, compile_plan, stem_slots
-from mixtree.render.offline import CHUNK_FRAMES, Progress, frame_range, warn_failures
+from mixtree.render.offline import CHUNK_FRAMES, Progress, frame_range, pre_roll, warn_failures
 
 
 def stem_name(index: int, name: str, extension: str) -> str:
@@ -75,6 +75,7 @@ def export_stems(
     first, frames = frame_range(project, start, duration)
     plan = compile_plan(project, CompileOptions(max_block=blocksize, fresh=True))
     plan.chase(first)
+    at_master = pre_roll(plan, first, int(plan.compensation.inputs[0]), blocksize)  # aligned where stems are taken
     owners = stem_slots(project, plan)
     slots = [np.array(owners[ident], np.intp) for ident in chosen]
     mix = np.zeros((blocksize, 2), np.float32)
@@ -88,7 +89,7 @@ def export_stems(
             n = min(step, frames - at)
             for b in range(0, n, blocksize):
                 m = min(blocksize, n - b)
-                plan.process(mix[:m], first + at + b)
+                plan.process(mix[:m], at_master + at + b)
                 # what each slot added to the master this block: its buffer through
                 # its fader's gain at each frame (automation included); a failed slot
                 # added nothing

@@ -344,6 +344,12 @@ class Project:
         return 0.0
 
     @property
+    def latency(self) -> int:
+        """Return how many frames the mix lags the timeline through its plugins' reported
+        latency, compensated across the tree (offline renders are aligned for it)."""
+        return _job("latency")(self)
+
+    @property
     def duration(self) -> float:
         """Return the end of the last clip on the project's timeline, in seconds."""
         ends = []

@@ -9,6 +9,7 @@ from functools import partial
 import numpy as np
 
 from mixtree.dsp.clips import ClipTable, source_list
+from mixtree.dsp.delays import delay_lines
 from mixtree.dsp.fades import curve_code
 from mixtree.dsp.mixer import FaderLanes, SendRows, faders_for
 from mixtree.dsp.typed import typed_list
@@ -20,6 +21,7 @@ from mixtree.model.project import Project
 from mixtree.model.structure import ancestors, speed_curve, tempo_map_of, walk
 from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, MidiTrack, Send, Track
 from mixtree.render.lanes import LaneBuilder, ParameterAutomation, TimeMap
+from mixtree.render.latency import compensate
 from mixtree.render.midi_events import midi_table
 from mixtree.render.plan import ALWAYS, MAX_BLOCK, MIN_BLOCK, RenderPlan, SendTable
 from mixtree.render.stages import chain_stages
@@ -216,6 +218,17 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
     for k, (send, ident, _, _) in enumerate(routes):
         if ident != send.id:
             send_copies.setdefault(send.id, []).append(k)
+    compensation = compensate(
+        np.array([_chain_latency(t, i in instances) for i, t in enumerate(tracks)], np.int64),
+        parent,
+        [(src, dst) for _, _, src, dst in routes],
+    )
+    lines = [("slot", int(ids[s]), int(d)) for s, d in enumerate(compensation.slot_delay) if d > 0]
+    lines += [
+        ("send", ident, int(d)) for (_, ident, _, _), d in zip(routes, compensation.send_delay, strict=True) if d > 0
+    ]
+    line_of = {(kind, ident): k for k, (kind, ident, _) in enumerate(lines)}
+    delays = delay_lines([n for _, _, n in lines])
     lanes = LaneBuilder(project, warps)
     maps = {0: TimeMap(1.0, 0.0, -1, project.tempo_map)} | {
         i: TimeMap(p.a, p.b, p.warp, tempo_map_of(project, p.track)) for i, p in enumerate(placed, start=1)
@@ -316,6 +329,12 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
         parameter_arrays=typed_list(automation.arrays),
         held_lanes=automation.entries(held=True),
         held_arrays=typed_list(automation.held_arrays),
+        compensation=compensation,
+        delays=delays,
+        rings=tuple(delays.ring) if lines else (),
+        slot_line=np.array([line_of.get(("slot", int(i)), -1) for i in ids], np.int64),
+        send_line=np.array([line_of.get(("send", ident), -1) for _, ident, _, _ in routes], np.int64),
+        line_keys=tuple(lines),
         carry_map=np.full(n, -1, dtype=np.int32),
         crossfade=previous is not None,
     )
@@ -324,6 +343,17 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
     if not fresh and root is None:
         _forget_instances(placed)
     return plan
+
+
+def _chain_latency(track: Track, instance: bool) -> int:
+    """Return the frames ``track``'s chain (and hosted instrument) delays it by: its
+    plugins' reported latency (an alias instance plays no plugin, see `chain_stages`)."""
+    if instance:
+        return 0
+    chain = [e for e in track.effects if not e.offline]
+    if isinstance(track, MidiTrack) and type(track.instrument).kernel is None:
+        chain.append(track.instrument)
+    return sum(e.latency for e in chain)
 
 
 def _clocks(

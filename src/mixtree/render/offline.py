@@ -64,6 +64,22 @@ def render_plan(
         plan.process(out[at : at + blocksize], position + at)
 
 
+def latency(project: Project) -> int:
+    """Return how many frames the mix lags the timeline through the project's plugins
+    (compensated across the tree; renders and bounces are aligned for it)."""
+    return compile_plan(project, CompileOptions(fresh=True)).latency
+
+
+def pre_roll(plan: RenderPlan, position: int, frames: int, blocksize: int) -> int:
+    """Run ``plan`` for ``frames`` frames from ``position``, throwing the output away, and
+    return the position after: a plan whose output lags the timeline by ``frames`` (its
+    compensated plugin latency) then gives the timeline's audio from ``position`` on."""
+    scratch = np.zeros((min(max(frames, 1), blocksize), 2), np.float32)
+    for at in range(0, frames, blocksize):
+        plan.process(scratch[: min(blocksize, frames - at)], position + at)
+    return position + frames
+
+
 class RenderWarning(UserWarning):
     """A track was silenced during an offline render (an effect failed or went non-finite)."""
 
@@ -106,10 +122,11 @@ def render(
     check_size(frames, project.sample_rate, "a render", "export() streams a render of any length to a file")
     plan = compile_plan(project, CompileOptions(max_block=blocksize, fresh=True))
     plan.chase(first)
+    at_output = pre_roll(plan, first, plan.latency, blocksize)  # plugins' latency: aligned to the timeline
     out = np.zeros((frames, 2), dtype=np.float32)
     step = max(blocksize, CHUNK_FRAMES // blocksize * blocksize)
     for at in range(0, frames, step):
-        render_plan(plan, out[at : at + step], first + at, blocksize)
+        render_plan(plan, out[at : at + step], at_output + at, blocksize)
         if progress is not None:
             progress(min(frames, at + step), frames)
     warn_failures(project, plan)

@@ -16,6 +16,7 @@ import numpy as np
 from numba.typed import List
 
 from mixtree.dsp.clips import ClipTable, read_clips
+from mixtree.dsp.delays import DelayLines, delay_slots
 from mixtree.dsp.lanes import DRAWN, KNOT, LaneTable, ParameterLanes, fill_parameters, release_lane, touch_lane
 from mixtree.dsp.mixer import (
     FaderLanes,
@@ -36,6 +37,7 @@ from mixtree.dsp.smoothing import ramp_step
 from mixtree.dsp.varispeed import VarispeedTable, read_varispeed
 from mixtree.dsp.warp import WarpTable, fill_warps
 from mixtree.render.audibility import audibility
+from mixtree.render.latency import Compensation
 from mixtree.render.midi import MidiTable
 from mixtree.render.stages import Stage
 
@@ -132,6 +134,12 @@ class RenderPlan:
     parameter_arrays: List
     held_lanes: ParameterLanes
     held_arrays: List
+    compensation: Compensation
+    delays: DelayLines
+    rings: tuple[np.ndarray, ...]  # the arrays of ``delays.ring``, for the control side
+    slot_line: np.ndarray
+    send_line: np.ndarray
+    line_keys: tuple[tuple[str, int, int], ...]
     carry_map: np.ndarray
     crossfade: bool = False
     serial: int = field(default_factory=next_serial)
@@ -158,7 +166,8 @@ class RenderPlan:
         self.mix = mix_buffers(n, self.sends.ids.shape[0], self.max_block)
         f, lanes = self.faders, self.lanes
         self._moving = (f.gain, f.step, f.last, f.handover, f.handover_left, f.peak, f.rms, lanes.state, lanes.live,
-                        lanes.step, lanes.left, lanes.last, self.sends.rows.gain)  # fmt: skip
+                        lanes.step, lanes.left, lanes.last, self.sends.rows.gain, self.delays.pos,
+                        *self.rings)  # fmt: skip
         self._held = tuple(np.empty_like(a) for a in self._moving)
         self.track_buf = np.zeros((n, self.max_block, 2), dtype=np.float32)
         self._old_buf = np.zeros((0, self.max_block, 2), dtype=np.float32)
@@ -168,6 +177,19 @@ class RenderPlan:
         self.fail_reasons = [""] * n
         self._scratch = np.zeros(n, dtype=np.bool_)
         self.update_faders(0)
+
+    @property
+    def latency(self) -> int:
+        """Return how many frames the master's output lags the timeline (plugin latency,
+        compensated across the tree: see `mixtree.render.latency`)."""
+        return self.compensation.latency
+
+    def tap_latency(self) -> int:
+        """Return how many frames the tapped track's signal (`set_tap`) lags the timeline."""
+        s, c = self.tap_slot, self.compensation
+        if self.tap_after_mix:
+            return int(c.arrival[s] + c.slot_delay[s])
+        return int(c.inputs[s] if self.tap_pre else c.arrival[s])
 
     @property
     def slots(self) -> int:
@@ -220,10 +242,22 @@ class RenderPlan:
         _adopt_gains(self.carry_map, previous.faders, self.faders, self.fader_lanes, ramp_frames)
         _adopt_sends(self.sends.ids, previous.sends.ids, previous.sends.rows.gain, self.sends.rows, ramp_frames)
         self._adopt_moves(previous)
+        self._adopt_delays(previous)
         if self.crossfade and xfade_frames > 0 and self._old_buf.shape[0] >= previous.slots:
             self._old = previous
             self._xf_done = 0
             self._xf_length = xfade_frames
+
+    def _adopt_delays(self, previous: RenderPlan) -> None:
+        # delay lines the previous plan had, of the same length, go on with what they hold
+        if not self.line_keys:
+            return
+        old = {key: k for k, key in enumerate(previous.line_keys)}
+        for k, key in enumerate(self.line_keys):
+            o = old.get(key, -1)
+            if o >= 0:
+                self.rings[k][...] = previous.rings[o]
+                self.delays.pos[k] = previous.delays.pos[o]
 
     def _adopt_moves(self, previous: RenderPlan) -> None:
         # lanes playing a recorded move, or returning from one, go on exactly where they are
@@ -337,6 +371,7 @@ class RenderPlan:
             fill_parameters(lanes, self.parameter_lanes, self.parameter_arrays, position, frames)
         failed = self.failed
         reasons = self.fail_reasons
+        delayed = len(self.line_keys) > 0
         sends = self.sends
         tap = self.tap_level
         after_mix = self.tap_after_mix
@@ -349,7 +384,9 @@ class RenderPlan:
             if li == tap and not self.tap_pre and not after_mix:
                 self.tap_buf[:frames] = buf[self.tap_slot, :frames]
             if level_sends.shape[0]:
-                mix_sends(buf, frames, level_sends, sends.rows, mix, failed)
+                mix_sends(buf, frames, level_sends, sends.rows, mix, failed, self.send_line, self.delays)
+            if delayed:
+                delay_slots(buf, frames, level, self.slot_line, self.delays)
             mix_into_parents(buf, frames, level, self.parent, mix, self.faders, failed)
             if li == tap and after_mix:
                 self.tap_buf[:frames] = buf[self.tap_slot, :frames]

@@ -14,7 +14,7 @@ from mixtree.model.project import Project
 from mixtree.model.structure import project_time
 from mixtree.model.tracks import Metatrack, Track
 from mixtree.render.compile import CompileOptions, compile_plan
-from mixtree.render.offline import check_size
+from mixtree.render.offline import check_size, pre_roll
 from mixtree.render.plan import RenderPlan
 from mixtree.units import seconds_to_frames
 
@@ -66,6 +66,7 @@ def tap(plan: RenderPlan, ident: int, pre_effects: bool, frames: int, blocksize:
     limit = frames + int(TAIL_LIMIT * plan.sample_rate)
     check_size(frames, plan.sample_rate, "the track's render", "its content ends too late to hold it in memory")
     plan.set_tap(ident, pre_effects)
+    late = pre_roll(plan, 0, plan.tap_latency(), blocksize)  # plugins' latency: aligned to the timeline
     out = np.zeros((frames + blocksize, 2), dtype=np.float32)
     mix = np.zeros((blocksize, 2), dtype=np.float32)
     at, peak = 0, 0.0
@@ -73,7 +74,7 @@ def tap(plan: RenderPlan, ident: int, pre_effects: bool, frames: int, blocksize:
         if at + blocksize > out.shape[0]:
             out = np.concatenate([out, np.zeros_like(out)])
         n = min(blocksize, frames - at) if at < frames else blocksize
-        plan.process(mix[:n], at)
+        plan.process(mix[:n], late + at)
         out[at : at + n] = plan.tap_buf[:n]
         peak = float(np.abs(plan.tap_buf[:n]).max())
         at += n
