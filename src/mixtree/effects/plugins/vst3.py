@@ -49,6 +49,7 @@ MAX_CHOICES = 32
 
 _STATE_MAGIC = b"mixtree-vst3-state\x00"
 _JUCE_MAGIC = b"VC2!"  # JUCE's binary XML: the magic, then the text's length (uint32 LE)
+_F32 = np.dtype(np.float32)
 _CONTINUOUS = 0x7FFFFFFF  # JUCE's step count for a continuous parameter
 _PROBE = 64  # frames of the call that learns a plugin's channels
 # Parameters that are not the plugin's own, by name, as JUCE hides VST3's hidden and
@@ -270,7 +271,7 @@ class Vst3Plugin:
             raise PluginError(self._name, f"does not load: {e}") from e
         pb = self._pb
         self._render = self._call = pb.process
-        instrument = bool(pb.is_instrument)
+        self._instrument = instrument = bool(pb.is_instrument)
         try:
             self._channels = self._probe_channels(instrument)
         except RuntimeError as e:
@@ -351,7 +352,7 @@ class Vst3Plugin:
         pb = self._require_open()
         rate, block = float(sample_rate), max(int(max_block), 1)
         try:
-            if self.info.instrument:
+            if self._instrument:
                 # A reset would reload an instrument (pedalboard cannot tell whether it
                 # clears itself); preparing it plays nothing.
                 self._render((), 0.0, rate, self._channels, block, False)
@@ -385,18 +386,21 @@ class Vst3Plugin:
             return
         if frames > self._block:
             raise ValueError(f"{frames} frames is more than the {self._block} {self._name} was activated for")
-        if self.info.instrument:
+        if self._instrument:
             events = self._events(midi, frames) if midi is not None and midi.count[0] else ()
             # pedalboard truncates duration × rate (floats) to frames: half a frame more is exact
             y = self._render(events, (frames + 0.5) / self._rate, self._rate, self._channels, self._block, False)
             outputs[:frames] = y.T
             return
-        x = inputs[:frames]
-        if x.dtype != np.float32 or not x.flags.c_contiguous:
+        x = inputs if inputs.shape[0] == frames else inputs[:frames]
+        if not (x.flags.c_contiguous and x.dtype == _F32):
             x = self._in[:frames]
             x[...] = inputs[:frames]
         y = self._call(x, self._rate, self._block, False)
         kept = y.shape[0]
+        if kept == frames == outputs.shape[0]:  # the usual case: no slicing
+            np.copyto(outputs, y)
+            return
         if kept < frames:  # pedalboard dropped the first frames it counts as latency
             outputs[: frames - kept] = 0.0
         outputs[frames - kept : frames] = y
