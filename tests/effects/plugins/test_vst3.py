@@ -199,3 +199,20 @@ def test_an_instrument_plays_midi_on_its_frames_like_its_clap_build(load):
         sine.process(silent, out[-1], 512, midi)
     assert not out[0][:100].any() and out[0][100, 0] != 0 and not out[0][300:].any()
     np.testing.assert_array_equal(out[0], out[1])
+
+
+def test_a_stepped_parameter_with_named_values_is_offered_as_choices():
+    if not (ZAM / "ZamTube.vst3").is_dir():
+        pytest.skip("zam-plugins is not installed")
+    tube = Vst3Plugin(ZAM / "ZamTube.vst3")
+    try:
+        ids = [p.id for p in tube.parameters]
+        assert "current_program" not in ids and "tube_drive" in ids  # the program selector is not one
+        (model,) = [p for p in tube.parameters if p.id == "tone_stack_model"]
+        assert len(model.choices) == 25 and model.choices[0] == "1959 Bassman 5F6-A" and model.ramp == 0.0
+        tube.set_parameter("tone_stack_model", model.choices[7])
+        assert tube.get_parameter("tone_stack_model") == 7
+        tube.set_parameter("tube_drive", 5.5)
+        assert tube.get_parameter("tube_drive") == 5.5
+    finally:
+        tube.close()

@@ -18,10 +18,10 @@ and runs ``max_block`` frames of silence through it: pedalboard prepares a plugi
 longest block it has seen, and preparing it again mid-stream would restart the plugin.
 
 Threads: the constructor, `Vst3Plugin.activate`, `Vst3Plugin.save_state`,
-`Vst3Plugin.load_state` and `Vst3Plugin.close` are control-side and must all run on the
-thread that loaded the first VST3 plugin (JUCE's message thread); `Vst3Plugin.process`
-and `Vst3Plugin.set_parameter` may run on the audio thread, but pedalboard allocates its
-own arrays on every process call.
+`Vst3Plugin.load_state` and `Vst3Plugin.close` are control-side; JUCE makes plugins on its
+message thread only, the thread that loaded the first of the VST3 plugins open, so every
+constructor runs there. `Vst3Plugin.process` and `Vst3Plugin.set_parameter` may run on the
+audio thread, but pedalboard allocates its own arrays on every process call.
 """
 
 from __future__ import annotations
@@ -242,8 +242,9 @@ class Vst3Plugin:
     ``plugin_name`` chooses among the plugins of a bundle (the first if omitted).
     Parameter ids are the plugin's parameter names in lower snake case (``"Gain dB"`` →
     ``gain_db``), numbered on collision; values are in the units the plugin's own text
-    shows, or its 0–1 value where the text shows no number. Read-only parameters and
-    MIDI-controller stand-ins are not listed. An effect has as many outputs as inputs
+    shows, or its 0–1 value where the text shows no number. Parameters hosts may not
+    automate (read-only outputs, mostly), MIDI-controller stand-ins and the program
+    selector are not listed. An effect has as many outputs as inputs
     (stereo if it takes stereo, else mono); an instrument takes MIDI and no audio. State
     saved by `save_state` names the plugin it belongs to.
 
@@ -431,7 +432,8 @@ class Vst3Plugin:
     def load_state(self, state: bytes) -> None:
         """Restore a state `save_state` returned; raise `PluginError` if it is not this plugin's.
 
-        The plugin takes it at once; its latency follows at the next `process`.
+        The plugin takes it at once; its latency follows at the next `process`. Not while
+        `process` runs.
         """
         pb = self._require_open()
         stamp = self._stamp()
