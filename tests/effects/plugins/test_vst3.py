@@ -70,6 +70,9 @@ def test_parameters_take_snake_case_names_with_the_plugin_ranges(load):
     assert [(p.id, p.min, p.max, p.default, p.unit, p.scale) for p in gain.parameters] == [
         ("gain_db", -60, 24, 0, "dB", "db")
     ]
+    for value in (-6.1, 0.05, 23.999):  # pedalboard holds float32 (value + 60) / 84: read back as set
+        gain.set_parameter("gain_db", value)
+        assert gain.get_parameter("gain_db") == value
 
 
 @pytest.mark.parametrize("block", [64, 256, 1000])

@@ -111,14 +111,13 @@ class _Map:
     ``kind``: ``linear`` or ``log`` between ``lo`` (raw 0) and ``hi`` (raw 1), ``table``
     (``points`` raw values, ``values`` there, piecewise linear), ``choice`` (an index over
     ``steps`` values) or ``raw`` (the 0–1 value itself). ``steps`` > 0 snaps to that many
-    values; ``digits`` rounds what is read back to the plugin's float precision.
+    values.
     """
 
     kind: str
     lo: float = 0.0
     hi: float = 1.0
     steps: int = 0
-    digits: int | None = None
     points: np.ndarray | None = None
     values: np.ndarray | None = None
 
@@ -153,7 +152,17 @@ class _Map:
             value = self.lo + raw * (self.hi - self.lo)
         else:
             value = raw
-        return round(value, self.digits) if self.digits is not None else value
+        if self.kind == "raw":
+            return value
+        # The plugin holds a float32 raw value: give the shortest number that maps to it
+        # (-6.0 rather than the -6.0000001 its float32 raw value spells exactly).
+        held = np.float32(raw)
+        first = -math.floor(math.log10(abs(self.hi - self.lo)))  # decimals of the range's size
+        for digits in range(first, first + 12):
+            shorter = round(value, digits)
+            if min(self.lo, self.hi) <= shorter <= max(self.lo, self.hi) and np.float32(self.to_raw(shorter)) == held:
+                return shorter
+        return value
 
 
 def _describe(param: object, ident: str) -> tuple[Parameter, _Map]:
@@ -181,18 +190,17 @@ def _describe(param: object, ident: str) -> tuple[Parameter, _Map]:
         lo, hi = float(values[0]), float(values[-1])
         span = abs(hi - lo)
         tol = 1e-4 * span + 1e-6
-        digits = 5 - math.floor(math.log10(span)) if not steps else None
         if np.abs(values - (lo + points * (hi - lo))).max() <= tol:
-            m = _Map("linear", lo, hi, steps, digits)
+            m = _Map("linear", lo, hi, steps)
         elif lo * hi > 0 and np.abs(values - lo * (hi / lo) ** points).max() <= tol:
-            m = _Map("log", lo, hi, steps, digits)
+            m = _Map("log", lo, hi, steps)
         else:
             points = np.linspace(0.0, 1.0, 257)
             found = [_number(text(float(r)), unit) for r in points]
             table = np.array([math.nan if v is None else v for v in found])
             steps_up = np.diff(table)
             if np.isfinite(table).all() and ((steps_up >= 0).all() or (steps_up <= 0).all()):
-                m = _Map("table", lo, hi, steps, digits, points, table)
+                m = _Map("table", lo, hi, steps, points, table)
     if m is None:  # the text shows no numbers: offer the raw value
         m = _Map("raw", steps=steps)
         lo, hi, unit = 0.0, 1.0, ""
