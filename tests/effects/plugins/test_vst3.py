@@ -5,7 +5,7 @@ import pytest
 
 from mixtree.effects.plugins.base import midi_block
 from mixtree.effects.plugins.clap import ClapPlugin
-from mixtree.effects.plugins.vst3 import Vst3Plugin, list_vst3
+from mixtree.effects.plugins.vst3 import Vst3Plugin, _describe, list_vst3
 from mixtree.errors import PluginError
 
 pytest.importorskip("pedalboard")
@@ -219,3 +219,25 @@ def test_a_stepped_parameter_with_named_values_is_offered_as_choices():
         assert tube.get_parameter("tube_drive") == 5.5
     finally:
         tube.close()
+
+
+class _Text:
+    """A stand-in for a pedalboard parameter: a continuous one, shown by ``show(raw)``."""
+
+    def __init__(self, show, label="", default_raw=0.5):
+        self.name, self.label, self.show, self.default_raw_value = "Knob", label, show, default_raw
+        self.num_steps, self.is_discrete, self.is_boolean = 0x7FFFFFFF, False, False
+
+    def get_text_for_raw_value(self, raw):
+        return self.show(raw)
+
+
+def test_a_parameter_s_text_decides_its_range_and_how_values_map():
+    log, m = _describe(_Text(lambda r: f"{20 * 1000**r:.6f} Hz", "Hz"), "knob")
+    assert (m.kind, log.min, log.max, log.unit, log.scale) == ("log", 20, 20000, "Hz", "log")
+    assert log.default == pytest.approx(20 * 1000**0.5) and m.to_value(m.to_raw(1000.0)) == 1000.0
+    curve, m = _describe(_Text(lambda r: f"{100 * r * r:.6f}"), "knob")  # neither linear nor log
+    assert (m.kind, curve.min, curve.max) == ("table", 0, 100)
+    assert m.to_value(m.to_raw(25.0)) == pytest.approx(25.0, abs=0.01)
+    named, m = _describe(_Text(lambda r: "wide" if r > 0.5 else "narrow"), "knob")  # no numbers: the raw value
+    assert (m.kind, named.min, named.max, named.default) == ("raw", 0, 1, 0.5)
