@@ -1,5 +1,6 @@
-"""Cost of one 256-frame block through a third-party plugin: mixtree's CLAP host against
-pedalboard's VST3 host, both running the same DPF-built stereo gain (mtgain).
+"""Cost of one 256-frame block through a third-party plugin: mixtree's CLAP host, mixtree's
+VST3 host (on pedalboard) and pedalboard's VST3 host called directly, all running the same
+DPF-built stereo gain (mtgain).
 
 Run: ``python -m bench.plugin_hosts``. Needs ``dpf-source`` and ``g++`` to build the
 test plugins (cached in ``~/.cache/mixtree-test-plugins``); pedalboard is skipped if
@@ -16,6 +17,7 @@ from tests.effects.plugins.conftest import CACHE
 from tests.effects.plugins.dpf import build as dpf
 
 from mixtree.effects.plugins.clap import ClapPlugin
+from mixtree.effects.plugins.vst3 import Vst3Plugin
 
 RATE = 48000
 BLOCK = 256
@@ -55,6 +57,11 @@ def measure(calls: int = 20000) -> dict[str, float]:
     setattr(vst3, gain, -6.0)
     planar = np.ascontiguousarray(x.T)  # pedalboard takes (channels, frames)
     results["pedalboard VST3"] = per_call(lambda: vst3.process(planar, RATE, buffer_size=BLOCK, reset=False), calls)
+    hosted = Vst3Plugin(plugins["mtgain.vst3"])
+    hosted.set_parameter("gain_db", -6.0)
+    hosted.activate(RATE, BLOCK)
+    results["mixtree VST3 (pedalboard)"] = per_call(lambda: hosted.process(x, y, BLOCK, None), calls)
+    hosted.close()
     return results
 
 
@@ -62,7 +69,7 @@ def main() -> None:
     """Print the table."""
     print(f"One {BLOCK}-frame stereo block through mtgain at {RATE} Hz, µs per call (best of 5)")
     for host, us in measure().items():
-        print(f"{host:<24} {us:>8.2f}")
+        print(f"{host:<26} {us:>8.2f}")
 
 
 if __name__ == "__main__":

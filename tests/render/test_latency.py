@@ -77,7 +77,7 @@ def test_playback_is_the_render_delayed_by_the_latency(project, noise, dpf_plugi
     assert eng.position == pytest.approx((200 * 256 - DELAY) / RATE)
     eng.close()
     assert not played[:DELAY].any()
-    assert np.array_equal(played[DELAY : RATE], rendered[: RATE - DELAY])
+    assert np.array_equal(played[DELAY:RATE], rendered[: RATE - DELAY])
 
 
 def test_a_bounce_through_a_plugin_with_latency_is_aligned(project, noise, dpf_plugins):

@@ -1,4 +1,4 @@
-"""Third-party plugins as effects: `Plugin` puts a hosted LV2 (or CLAP) instance in a chain."""
+"""Third-party plugins as effects: `Plugin` puts a hosted LV2, CLAP or VST3 instance in a chain."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ MAX_BLOCK = 8192
 
 def open_plugin(source: str, sample_rate: int = 48000) -> PluginInstance:
     """Load the plugin ``source`` names: an LV2 URI or bundle directory, a ``.clap`` file
-    (its first plugin, or ``file.clap#plugin-id``), or the name of an installed LV2 plugin.
+    (its first plugin, or ``file.clap#plugin-id``), a ``.vst3`` bundle (its first plugin,
+    or ``bundle.vst3#Plugin Name``), or the name of an installed LV2 plugin.
 
     Raises
     ------
@@ -32,8 +33,11 @@ def open_plugin(source: str, sample_rate: int = 48000) -> PluginInstance:
 
         path, _, ident = text.partition(".clap#")
         return ClapPlugin(path if not ident else path + ".clap", ident or None)  # type: ignore[return-value]
-    if text.endswith(".vst3"):
-        raise PluginError(text, "VST3 hosting is not built yet: use the plugin's LV2 or CLAP build")
+    if text.rstrip("/").endswith(".vst3") or ".vst3#" in text:
+        from mixtree.effects.plugins.vst3 import Vst3Plugin
+
+        path, _, name = text.partition(".vst3#")
+        return Vst3Plugin(path + ".vst3" if name else path, name or None)  # type: ignore[return-value]
     from mixtree.effects.plugins.lv2 import Lv2Plugin, list_lv2
 
     if "://" in text or text.startswith("urn:") or text.endswith(".lv2") or Path(text).is_dir():
@@ -43,7 +47,7 @@ def open_plugin(source: str, sample_rate: int = 48000) -> PluginInstance:
         return Lv2Plugin(named[0].uri, sample_rate)  # type: ignore[return-value]
     if named:
         raise PluginError(text, f"{len(named)} installed plugins have that name: {', '.join(i.uri for i in named)}")
-    raise PluginError(text, "not an LV2 URI or bundle, a .clap file, or the name of an installed plugin")
+    raise PluginError(text, "not an LV2 URI or bundle, a .clap file, a .vst3 bundle or an installed plugin's name")
 
 
 class Plugin(Effect):
@@ -61,7 +65,8 @@ class Plugin(Effect):
     Parameters
     ----------
     source : str
-        What `open_plugin` takes: an LV2 URI or bundle, a ``.clap`` file, a plugin's name.
+        What `open_plugin` takes: an LV2 URI or bundle, a ``.clap`` file, a ``.vst3`` bundle,
+        a plugin's name.
     **values : float | str
         Parameter values to start from, by id.
 
@@ -207,7 +212,7 @@ class Plugin(Effect):
         uri, path = state.get("uri"), state.get("path")
         if not isinstance(uri, str) or not uri or not isinstance(path, str):
             raise ValueError(f"a saved plugin names its uri and path, not {uri!r} and {path!r}")
-        source = f"{path}#{uri}" if state.get("format") == "clap" else uri
+        source = f"{path}#{uri}" if state.get("format") in ("clap", "vst3") else uri
         plugin = cls(source)
         blob = state.get("state")
         if blob is not None:

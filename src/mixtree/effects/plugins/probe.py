@@ -48,15 +48,9 @@ def _clap(file: Path) -> list[PluginInfo]:
 
 
 def _vst3(bundle: Path) -> list[PluginInfo]:
-    import pedalboard
+    from mixtree.effects.plugins.vst3 import list_vst3
 
-    plugin = pedalboard.load_plugin(str(bundle))
-    return [
-        PluginInfo(
-            "vst3", plugin.name, str(bundle), plugin.name, getattr(plugin, "manufacturer_name", ""),
-            getattr(plugin, "version", ""), 0 if plugin.is_instrument else 2, 2, bool(plugin.is_instrument),
-        )
-    ]  # fmt: skip
+    return list_vst3(bundle)
 
 
 def main(argv: list[str]) -> int:
