@@ -226,3 +226,12 @@ def test_a_mono_vst3_plugin_takes_the_mid_and_plays_it_on_both_sides(project, dc
     assert (comp.info.inputs, comp.info.outputs) == (1, 1)
     out = project.render(0.0, 0.5)
     assert np.isfinite(out).all() and np.array_equal(out[:, 0], out[:, 1]) and out[-1, 0] < C  # it compresses
+
+
+def test_loading_plugins_built_with_fast_math_leaves_python_s_arithmetic_alone(dpf_plugins):
+    tiny = np.float64(1e-310)  # subnormal: flushed to zero if a library switched FTZ/DAZ on
+    for source in [str(dpf_plugins["mtgain.clap"]), str(dpf_plugins["mtgain.vst3"]), AMP]:
+        plugin = fx.Plugin(source)
+        plugin.process(np.zeros((64, 2), np.float32), RATE)
+        assert tiny * 1.0 != 0.0, source
+        plugin.close()

@@ -5,6 +5,10 @@ VST3 (`vst3`) each implement `PluginInstance`; `mixtree.effects.plugin` builds t
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
@@ -14,6 +18,21 @@ from mixtree.effects.parameters import Parameter
 
 #: The plugin formats mixtree hosts.
 FORMATS = ("lv2", "clap", "vst3")
+
+_libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+
+
+@contextmanager
+def kept_fp_env() -> Iterator[None]:
+    """Keep the calling thread's floating-point environment across a plugin's loading:
+    a library built with ``-ffast-math`` switches flush-to-zero on for the thread that
+    loads it (zam-plugins and DPF builds do), and Python's arithmetic must not change."""
+    env = ctypes.create_string_buffer(512)  # fenv_t is 32 bytes on x86-64 glibc: room to spare
+    _libm.fegetenv(env)
+    try:
+        yield
+    finally:
+        _libm.fesetenv(env)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ import numpy as np
 
 from mixtree.effects.parameters import Parameter
 from mixtree.effects.plugins import clap_abi as abi
-from mixtree.effects.plugins.base import MidiBlock, PluginInfo
+from mixtree.effects.plugins.base import MidiBlock, PluginInfo, kept_fp_env
 from mixtree.errors import PluginError
 
 __all__ = ["ClapPlugin", "list_clap"]
@@ -84,7 +84,8 @@ class _Library:
         if not path.is_file():
             raise PluginError(name, "no such file" if not path.exists() else "not a file")
         try:
-            self.dll = ctypes.CDLL(name, mode=ctypes.RTLD_LOCAL)
+            with kept_fp_env():
+                self.dll = ctypes.CDLL(name, mode=ctypes.RTLD_LOCAL)
         except OSError as e:
             raise PluginError(name, f"cannot be loaded as a library: {e}") from e
         try:

@@ -28,7 +28,7 @@ import numpy as np
 
 from mixtree.effects.parameters import Parameter
 from mixtree.effects.plugins import lilv
-from mixtree.effects.plugins.base import MidiBlock, PluginInfo
+from mixtree.effects.plugins.base import MidiBlock, PluginInfo, kept_fp_env
 from mixtree.errors import PluginError
 
 #: Bytes of each atom port's buffer (a sequence header and 24-byte events).
@@ -466,7 +466,8 @@ class Lv2Plugin:
         self._features = (POINTER(lilv.LV2Feature) * (len(features) + 1))(
             *[ctypes.pointer(f) for f in self._feature_structs]
         )
-        instance = lib.lilv_plugin_instantiate(self._plugin, float(sample_rate), self._features)
+        with kept_fp_env():
+            instance = lib.lilv_plugin_instantiate(self._plugin, float(sample_rate), self._features)
         if not instance:
             raise PluginError(self._name, f"could not be instantiated at {sample_rate} Hz")
         self._instance = instance

@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from mixtree.effects.parameters import Parameter
-from mixtree.effects.plugins.base import MidiBlock, PluginInfo
+from mixtree.effects.plugins.base import MidiBlock, PluginInfo, kept_fp_env
 from mixtree.errors import PluginError
 
 __all__ = ["Vst3Plugin", "list_vst3"]
@@ -217,7 +217,8 @@ def _names(path: str) -> list[str]:
     if not Path(path).exists():
         raise PluginError(path, "no such file or bundle")
     try:
-        names = list(pedalboard.VST3Plugin.get_plugin_names_for_file(path))
+        with kept_fp_env():
+            names = list(pedalboard.VST3Plugin.get_plugin_names_for_file(path))
     except ImportError as e:
         raise PluginError(path, "not a VST3 plugin (JUCE cannot scan it)") from e
     if not names:
@@ -275,7 +276,8 @@ class Vst3Plugin:
         self._name = path if len(names) == 1 else f"{path}#{chosen}"
         try:
             with _without_parameter_scan():
-                self._pb = pedalboard.VST3Plugin(path, plugin_name=chosen if len(names) > 1 else None)
+                with kept_fp_env():
+                    self._pb = pedalboard.VST3Plugin(path, plugin_name=chosen if len(names) > 1 else None)
         except Exception as e:  # pedalboard raises ImportError, RuntimeError, ValueError...
             raise PluginError(self._name, f"does not load: {e}") from e
         pb = self._pb
