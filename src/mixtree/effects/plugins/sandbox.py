@@ -137,6 +137,8 @@ class _Worker:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             return "closed its pipes without exiting (killed)"
+        if code in (-signal.SIGKILL, -signal.SIGTERM):
+            return f"was killed ({signal.Signals(-code).name})"
         if code < 0:
             return f"crashed ({signal.Signals(-code).name})"
         return f"exited with status {code}"
@@ -192,6 +194,7 @@ class SandboxedPlugin:
         self.max_block = int(max_block)
         #: Why the worker was lost ("plugin 'x': crashed (SIGSEGV)"), or None while it works.
         self.failed: str | None = None
+        self._why = ""
         self._lock = threading.Lock()  # one control request at a time
         self._active: tuple[int, int] | None = None  # (sample rate, max block) while active
         self._state: bytes | None = None
@@ -244,6 +247,7 @@ class SandboxedPlugin:
     def _fail(self, what: str) -> PluginError:
         error = PluginError(self.info.name, what)
         if self.failed is None:
+            self._why = what
             self.failed = str(error)
         return error
 
@@ -253,7 +257,7 @@ class SandboxedPlugin:
         if worker is None:
             raise PluginError(self.info.name, "is closed")
         if self.failed is not None:
-            raise PluginError(self.info.name, f"its worker is lost ({self.failed}); recover() restarts it")
+            raise PluginError(self.info.name, f"{self._why}; recover() restarts it")
         return self._ask(worker, request)
 
     def _ask(self, worker: _Worker, request: tuple[Any, ...]) -> Any:
@@ -363,7 +367,7 @@ class SandboxedPlugin:
         worker = self._worker
         if self.failed is not None or worker is None:
             outputs[:frames] = 0.0
-            raise PluginError(self.info.name, f"its worker is lost ({self.failed or 'closed'})")
+            raise PluginError(self.info.name, self._why if worker is not None else "is closed")
         a = worker.arrays
         header = a["header"]
         if a["inputs"].shape[1]:
