@@ -6,11 +6,12 @@ Design. Metadata, state, activation and parameter reads go over a control socket
 (pickled requests, control side only). Audio goes through shared memory (an anonymous
 ``memfd`` both processes map: input and output blocks, parameter changes, MIDI events)
 with a synchronous handshake per block: the caller writes one byte to the *go* pipe
-and waits, with ``poll`` and a deadline, for one byte on the *done* pipe. Nothing is
-allocated on the caller's side in steady state, a worker that dies closes the done
-pipe (EOF: noticed at once, its exit signal names the crash) and one that misses the
-deadline is killed. Being synchronous, the sandbox adds no latency: `latency` is the
-plugin's own. Linux only (``memfd_create``).
+and waits, with ``poll`` and a deadline, for one byte on the *done* pipe. The caller
+makes no arrays in steady state; a worker that dies closes the done pipe (EOF: noticed
+at once, its exit signal names the crash) and one that misses the deadline is killed.
+Being synchronous, the sandbox adds no latency: `latency` is the plugin's own. Workers
+run in their own session, so a Ctrl-C meant for the caller does not reach them. Linux
+only (``memfd_create``).
 """
 
 from __future__ import annotations
@@ -108,14 +109,19 @@ class _Worker:
         try:
             # the plugin's own printing goes to stderr, never into the caller's stdout
             self.proc = subprocess.Popen(
-                [*command, source], stdin=subprocess.DEVNULL, stdout=2, pass_fds=child, close_fds=True, env=env
+                [*command, source],
+                stdin=subprocess.DEVNULL,
+                stdout=2,
+                pass_fds=child,
+                close_fds=True,
+                env=env,
+                start_new_session=True,
             )
         finally:
             theirs.close()
             os.close(go_r)
             os.close(done_w)
-        self.sock = ours
-        self.conn = Connection(os.dup(ours.fileno()))
+        self.conn = Connection(ours.detach())
         self.go, self.done = go_w, done_r
         self.poller = select.poll()
         self.poller.register(done_r, select.POLLIN)
@@ -123,7 +129,7 @@ class _Worker:
         self.arrays: dict[str, np.ndarray] = {}
         self.closed = False
         fds = [self.go, self.done, self.memfd]
-        self._finalizer = weakref.finalize(self, _kill, self.proc, fds, self.sock, self.conn)
+        self._finalizer = weakref.finalize(self, _kill, self.proc, fds, self.conn)
 
     def map(self, size: int, places: dict[str, tuple[int, str, tuple[int, ...]]]) -> None:
         """Map the shared block the worker sized."""
@@ -155,7 +161,7 @@ class _Worker:
             self._finalizer()
 
 
-def _kill(proc: subprocess.Popen, fds: list[int], sock: socket.socket, conn: Connection) -> None:
+def _kill(proc: subprocess.Popen, fds: list[int], conn: Connection) -> None:
     if proc.poll() is None:
         proc.kill()
     with contextlib.suppress(subprocess.TimeoutExpired):
@@ -164,7 +170,6 @@ def _kill(proc: subprocess.Popen, fds: list[int], sock: socket.socket, conn: Con
         with contextlib.suppress(OSError):
             os.close(fd)
     conn.close()
-    sock.close()
 
 
 class SandboxedPlugin:
@@ -199,8 +204,7 @@ class SandboxedPlugin:
         self._active: tuple[int, int] | None = None  # (sample rate, max block) while active
         self._state: bytes | None = None
         self._seq = 0
-        self._worker: _Worker | None = None
-        self._worker = self._start()
+        self._worker: _Worker | None = self._start()
         n = len(self.parameters)
         self._index = {p.id: i for i, p in enumerate(self.parameters)}
         # values set since the last state loaded, given back to a recovered worker
@@ -235,7 +239,6 @@ class SandboxedPlugin:
         _, info, parameters, size, places = reply
         self.info: PluginInfo = info
         self.parameters: tuple[Parameter, ...] = parameters
-        self._places = places
         worker.map(size, places)
         return worker
 
