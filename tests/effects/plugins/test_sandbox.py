@@ -12,6 +12,7 @@ import pytest
 
 import mixtree as mt
 from mixtree import effects as fx
+from mixtree.effects.plugins.base import midi_block
 from mixtree.effects.plugins.clap import ClapPlugin
 from mixtree.effects.plugins.sandbox import SandboxedPlugin
 from mixtree.engine.engine import Engine
@@ -94,6 +95,29 @@ def test_a_parameter_set_between_blocks_takes_effect_in_the_next_block(gain):
         gain.set_parameter("gain_db", 30.0)
     with pytest.raises(ValueError, match="no parameter 'volume'"):
         gain.set_parameter("volume", 0.0)
+
+
+def test_notes_reach_a_sandboxed_instrument_on_their_frames(sandboxed, dpf_plugins):
+    boxed = sandboxed("mtsine", max_block=512)
+    local = ClapPlugin(dpf_plugins["mtsine.clap"])
+    midi = midi_block()
+    midi.frame[:3] = 100, 300, 301
+    midi.data[:3] = (0x90, 69, 127), (0x80, 69, 0), (0x90, 72, 90)
+    midi.size[:3] = 3
+    midi.count[0] = 3
+    silent = np.zeros((512, 0), np.float32)
+    try:
+        out = []
+        for plugin in (boxed, local):
+            plugin.activate(RATE, 512)
+            y = np.zeros((1024, 2), np.float32)
+            plugin.process(silent, y[:512], 512, midi)
+            plugin.process(silent, y[512:], 512, None)  # the last note sounds on
+            out.append(y)
+    finally:
+        local.close()
+    assert np.array_equal(out[0], out[1])
+    assert not out[0][:100].any() and out[0][100].any() and out[0][-1].any()
 
 
 def test_state_round_trips_between_a_worker_and_an_in_process_plugin(sandboxed, dpf_plugins):
