@@ -163,6 +163,7 @@ def test_a_crash_or_hang_raises_naming_the_plugin_and_recover_restores_it(sandbo
         delay.process(x, out, 256, None)
     with pytest.raises(PluginError, match="recover"):
         delay.get_parameter("delay")
+    assert delay.save_state() == state  # the last state kept: a project can still be saved
     delay.recover()
     assert delay.failed is None and delay.pid != pid
     assert delay.get_parameter("fault") == fault  # the values set are given back as they were
@@ -242,6 +243,7 @@ def test_a_killed_worker_silences_only_its_track_and_the_engine_reports_it(proje
         (error,) = [e for e in eng.events() if e.kind == "error"]
         assert error.track == boxed.id and "plugin 'mtdelay': was killed (SIGKILL)" in error.message
         np.testing.assert_allclose(eng.process(), np.sqrt(0.5), rtol=1e-6)  # still silenced
+        assert plugin.get_state()["sandbox"] is True  # the project can still be saved
         plugin.recover()
         eng.events()
         assert not np.allclose(eng.process(), np.sqrt(0.5))  # it plays again

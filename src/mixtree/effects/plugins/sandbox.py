@@ -216,6 +216,8 @@ class SandboxedPlugin:
         self._queued = np.zeros(n, np.bool_)
         self._ring = np.zeros(max(n, 1), np.int64)
         self._head = self._tail = 0
+        with contextlib.suppress(PluginError):  # a plugin that cannot save starts over on recovery
+            self._state = self._call("save")
 
     # --- the worker ----------------------------------------------------------------------------
 
@@ -427,7 +429,16 @@ class SandboxedPlugin:
         return int(worker.arrays["header"][LATENCY]) if worker is not None else 0
 
     def save_state(self) -> bytes:
-        """Return the plugin's complete state, kept to restore a recovered worker."""
+        """Return the plugin's complete state, kept to restore a recovered worker; while the
+        worker is lost, the last state kept (a project can still be saved).
+
+        Raises
+        ------
+        PluginError
+            The plugin fails to save it, or the worker is lost before anything was kept.
+        """
+        if self.failed is not None and self._state is not None:
+            return self._state
         state = self._call("save")
         self._state = state
         return state
