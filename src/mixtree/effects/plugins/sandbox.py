@@ -305,8 +305,7 @@ class SandboxedPlugin:
         except BaseException:
             worker.close()
             raise
-        self._queued[:] = False  # values queued for the lost worker were given above
-        self._tail = self._head
+        # values still queued go to the new worker with its next block: they are the latest
         self._worker = worker  # published whole before the audio thread may use it
         self.failed = None
 
