@@ -11,6 +11,7 @@ import numpy as np
 
 from mixtree.effects.base import Effect
 from mixtree.effects.plugins.base import MidiBlock, PluginInfo, PluginInstance
+from mixtree.effects.plugins.sandbox import SandboxedPlugin
 from mixtree.errors import PluginError
 
 #: The longest block a plugin is activated for (a plan's longest).
@@ -62,11 +63,17 @@ class Plugin(Effect):
     frames under automation, see `mixtree.render.stages.SoloStage`); a mono plugin takes
     the mid of a stereo track and its output goes to both sides.
 
+    With ``sandbox=True`` it runs in a worker process (`SandboxedPlugin`): a crash or a
+    hang silences its track and is reported instead of taking the engine down, and
+    `recover` starts it again.
+
     Parameters
     ----------
     source : str
         What `open_plugin` takes: an LV2 URI or bundle, a ``.clap`` file, a ``.vst3`` bundle,
         a plugin's name.
+    sandbox : bool
+        Run it in a worker process rather than in this one.
     **values : float | str
         Parameter values to start from, by id.
 
@@ -78,9 +85,10 @@ class Plugin(Effect):
 
     effect_type = "plugin"
 
-    def __init__(self, source: str, **values: float | str) -> None:
-        self._plugin = open_plugin(source)
+    def __init__(self, source: str, *, sandbox: bool = False, **values: float | str) -> None:
+        self._plugin = SandboxedPlugin(source, max_block=MAX_BLOCK) if sandbox else open_plugin(source)
         self.source = str(source)
+        self.sandbox = bool(sandbox)
         self.info: PluginInfo = self._plugin.info
         self.PARAMETERS = self._plugin.parameters  # this instance's own
         self.is_instrument = self.info.instrument
@@ -103,7 +111,7 @@ class Plugin(Effect):
             super().__setattr__(name, value)
 
     def __repr__(self) -> str:
-        return f"Plugin({self.info.uri!r})"
+        return f"Plugin({self.info.uri!r}, sandbox=True)" if self.sandbox else f"Plugin({self.info.uri!r})"
 
     @property
     def latency(self) -> int:
@@ -184,10 +192,28 @@ class Plugin(Effect):
                 if p.id not in playing:
                     plugin.set_parameter(p.id, values[p.id])
 
+    def recover(self) -> None:
+        """Restart a sandboxed plugin whose worker crashed or hung, with its last state saved
+        and its parameter values; it plays again from the next block (control side).
+
+        Raises
+        ------
+        ValueError
+            The plugin runs in this process (nothing to restart).
+        PluginError
+            It does not load again or refuses its state.
+        """
+        if not isinstance(self._plugin, SandboxedPlugin):
+            raise ValueError(f"{self!r} runs in this process: only Plugin(..., sandbox=True) can be recovered")
+        self._plugin.recover()
+        self._dirty = True
+
     # -- state ---------------------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
-        """Return the plugin's identity, parameter values and opaque state as plain data."""
+        """Return the plugin's identity, parameter values and opaque state as plain data
+        (``"sandbox": true`` for one that runs in a worker process)."""
         info = self.info
+        sandbox = {"sandbox": True} if self.sandbox else {}
         return {
             **super().get_state(),
             "format": info.format,
@@ -196,6 +222,7 @@ class Plugin(Effect):
             "name": info.name,
             "version": info.version,
             "state": base64.b64encode(self._plugin.save_state()).decode("ascii"),
+            **sandbox,
         }
 
     @classmethod
@@ -213,7 +240,10 @@ class Plugin(Effect):
         if not isinstance(uri, str) or not uri or not isinstance(path, str):
             raise ValueError(f"a saved plugin names its uri and path, not {uri!r} and {path!r}")
         source = f"{path}#{uri}" if state.get("format") in ("clap", "vst3") else uri
-        plugin = cls(source)
+        sandbox = state.get("sandbox", False)
+        if not isinstance(sandbox, bool):
+            raise ValueError(f"a saved plugin's sandbox is true or false, not {sandbox!r}")
+        plugin = cls(source, sandbox=sandbox)
         blob = state.get("state")
         if blob is not None:
             try:

@@ -180,7 +180,7 @@ _ALIAS = {"id", "metatrack", *AliasClip.edited_names()}
 _SEND = {"id", "bus", "automation", *Send.edited_names()}
 _MIDI_CLIP = {"id", "notes", "events", *MidiClip.edited_names()}
 _EFFECT = {"id", "type", "parameters", "bypass", "automation"}
-_PLUGIN = _EFFECT | {"format", "uri", "path", "name", "version", "state"}
+_PLUGIN = _EFFECT | {"format", "uri", "path", "name", "version", "state", "sandbox"}
 _LANE = {"id", "mode", "time_base", "points"}
 
 
