@@ -235,3 +235,11 @@ def test_loading_plugins_built_with_fast_math_leaves_python_s_arithmetic_alone(d
         plugin.process(np.zeros((64, 2), np.float32), RATE)
         assert tiny * 1.0 != 0.0, source
         plugin.close()
+
+
+def test_an_impulse_measures_the_latency_a_plugin_reports(dpf_plugins):
+    delay = fx.Plugin(str(dpf_plugins["mtdelay.clap"]), delay=777)
+    delay.prepare(RATE)
+    assert delay.latency == 777 and delay.measure_latency(RATE) == 777
+    synth = fx.Plugin(str(dpf_plugins["mtsine.clap"]))
+    assert synth.measure_latency(RATE, seconds=0.1) is None  # nothing comes out of a synth without notes

@@ -254,6 +254,23 @@ class Plugin(Effect):
         plugin.set_state(state)
         return plugin
 
+    def measure_latency(self, sample_rate: int = 48000, seconds: float = 1.0) -> int | None:
+        """Return the latency an impulse through a copy of the plugin (in this one's state)
+        shows: the frame its first output sample comes on, or None if nothing comes out
+        within ``seconds`` (an instrument, a gate). Plans compensate what the plugin
+        reports; this checks the report (control side, takes a moment)."""
+        copy = self.fresh_copy(sample_rate)
+        try:
+            frames = int(seconds * sample_rate)
+            x = np.zeros((frames, 2), np.float32)
+            x[0] = 0.1  # below the thresholds of dynamics processors
+            for at in range(0, frames, 4096):
+                copy.process_block(x[at : at + 4096], sample_rate)
+            heard = np.flatnonzero(np.abs(x).max(axis=1) > 1e-6)
+            return int(heard[0]) if heard.size else None
+        finally:
+            copy.close()
+
     def fresh_copy(self, sample_rate: int) -> Plugin:
         """Return a new instance of the plugin in this one's state, ready at ``sample_rate``
         (what an offline render runs: see `Effect.fresh_copy`)."""
