@@ -243,3 +243,17 @@ def test_an_impulse_measures_the_latency_a_plugin_reports(dpf_plugins):
     assert delay.latency == 777 and delay.measure_latency(RATE) == 777
     synth = fx.Plugin(str(dpf_plugins["mtsine.clap"]))
     assert synth.measure_latency(RATE, seconds=0.1) is None  # nothing comes out of a synth without notes
+
+
+def test_a_plugin_plays_in_an_alias_instance_on_an_instance_of_its_own(project, wav, dpf_plugins):
+    x = (np.random.default_rng(5).standard_normal((RATE, 1)) * 0.1).astype(np.float32)
+    m = project.add_metatrack("M")
+    inner = project.add_audio_track("In", parent_id=m.id)
+    inner.add_clip(project.pool.load(wav(x, name="x.wav")))
+    gain = inner.add_effect(fx.Plugin(str(dpf_plugins["mtgain.clap"]), gain_db=-6.0))
+    project.add_audio_track("Host").add_alias(m.id, start=2.0, duration=1.0)
+    out = project.render(0.0, 3.0)
+    np.testing.assert_array_equal(out[2 * RATE :], out[:RATE])  # the alias plays the plugin too
+    gain.gain_db = -12.0  # an edit reaches the instance's copy
+    out = project.render(0.0, 3.0)
+    np.testing.assert_allclose(out[2 * RATE :], x.repeat(2, axis=1) * C * 10 ** (-12 / 20), rtol=1e-5, atol=1e-7)

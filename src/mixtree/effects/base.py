@@ -278,6 +278,12 @@ class Effect:
         block[:] = work[0] if block.shape[1] == 2 else work[0, :, :1]
         return block
 
+    def instance_copy(self, key: tuple[int, ...], sample_rate: int, fresh: bool = False) -> Effect | None:
+        """Return what plays this effect in alias instance ``key`` when it has no kernel
+        (built-ins use `memory`): None, a user's effect is one object with one state and
+        does not play there; a hosted plugin overrides this with an instance of its own."""
+        return None
+
     def fresh_copy(self, sample_rate: int) -> Effect:
         """Return what a fresh (offline) render runs for this effect: built-in kernels get
         fresh memory (`memory`), so the effect itself; a hosted plugin overrides this with

@@ -86,6 +86,7 @@ class Plugin(Effect):
     effect_type = "plugin"
 
     def __init__(self, source: str, *, sandbox: bool = False, **values: float | str) -> None:
+        self._copies: dict[tuple[int, ...], Plugin] = {}  # what plays it in alias instances
         self._plugin = SandboxedPlugin(source, max_block=MAX_BLOCK) if sandbox else open_plugin(source)
         self.source = str(source)
         self.sandbox = bool(sandbox)
@@ -130,9 +131,30 @@ class Plugin(Effect):
         super().prepare(sample_rate)
 
     def assign(self, pid: str, value: float) -> None:
-        """Set a checked value; the plugin takes it at its next block."""
+        """Set a checked value; the plugin (and its copies in alias instances) take it at
+        their next block."""
         super().assign(pid, value)
         self._dirty = True
+        for copy in self._copies.values():
+            copy.assign(pid, value)
+
+    def instance_copy(self, key: tuple[int, ...], sample_rate: int, fresh: bool = False) -> Plugin:
+        """Return the instance of the plugin that plays it in alias instance ``key``: made
+        from this one's state on first use and kept, following its edits (a fresh one
+        for an offline render)."""
+        if fresh:
+            return self.fresh_copy(sample_rate)
+        copy = self._copies.get(key)
+        if copy is None:
+            copy = self._copies[key] = self.fresh_copy(sample_rate)
+        return copy
+
+    def keep_instances(self, keys: set[tuple[int, ...]]) -> None:
+        """Drop the copies of alias instances other than ``keys`` (a plan still playing one
+        keeps it until it retires; it closes when nothing holds it)."""
+        super().keep_instances(keys)
+        if self._copies.keys() - keys:
+            self._copies = {k: c for k, c in self._copies.items() if k in keys}
 
     def automation_value(self, pid: str, value: float) -> None:
         """Hand the plugin its lane's value for the frames processed next. Audio-thread safe."""

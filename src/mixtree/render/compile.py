@@ -219,7 +219,7 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
         if ident != send.id:
             send_copies.setdefault(send.id, []).append(k)
     compensation = compensate(
-        np.array([_chain_latency(t, i in instances) for i, t in enumerate(tracks)], np.int64),
+        np.array([_chain_latency(t) for t in tracks], np.int64),
         parent,
         [(src, dst) for _, _, src, dst in routes],
     )
@@ -345,13 +345,11 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
     return plan
 
 
-def _chain_latency(track: Track, instance: bool) -> int:
+def _chain_latency(track: Track) -> int:
     """Return the frames ``track``'s chain (and hosted instrument) delays it by: its
-    plugins' reported latency (an alias instance plays no plugin, see `chain_stages`)."""
-    if instance:
-        return 0
+    plugins' reported latency (an alias instance plays copies of them)."""
     chain = [e for e in track.effects if not e.offline]
-    if isinstance(track, MidiTrack) and type(track.instrument).kernel is None:
+    if isinstance(track, MidiTrack):
         chain.append(track.instrument)
     return sum(e.latency for e in chain)
 

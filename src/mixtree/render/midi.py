@@ -11,7 +11,7 @@ from mixtree.dsp.synth import BEND_EVENT, CC, NOTE_OFF, NOTE_ON, PROGRAM, MidiEv
 from mixtree.dsp.typed import typed_list
 from mixtree.effects.base import Effect
 from mixtree.effects.plugins.base import midi_block
-from mixtree.render.stages import NO_AUTOMATION, Automation
+from mixtree.render.stages import NO_AUTOMATION, Automation, solo_runner
 
 #: A MIDI row: (slot, instrument, events as (frame, kind, data1, data2), alias instance key).
 Row = tuple[int, Effect, list[tuple[int, int, int, int]], tuple[int, ...]]
@@ -106,9 +106,9 @@ class SoloInstrument:
     __slots__ = ("slot", "instrument", "rate", "time", "kind", "d1", "d2", "midi", "auto", "automated",
                  "sounding", "pending", "started")  # fmt: skip
 
-    def __init__(self, row: Row, rate: int, automation: Automation | None, fresh: bool = False) -> None:
+    def __init__(self, row: Row, instrument: Effect, rate: int, automation: Automation | None) -> None:
         self.slot = row[0]
-        self.instrument = row[1].fresh_copy(rate) if fresh else row[1]  # an offline render: its own instance
+        self.instrument = instrument
         self.rate = rate
         events = row[2]
         self.time = np.array([e[0] for e in events], np.int64)
@@ -219,11 +219,12 @@ class MidiTable:
             for kind, group in by_type.items()
             if kind.kernel is not None
         )
-        self.solos = tuple(
-            SoloInstrument(row, rate, automation, fresh)
+        runners = [
+            (row, solo_runner(row[1], row[3], rate, fresh))
             for row in rows
-            if type(row[1]).kernel is None and hasattr(row[1], "process_midi") and not row[3]
-        )
+            if type(row[1]).kernel is None and hasattr(row[1], "process_midi")
+        ]
+        self.solos = tuple(SoloInstrument(row, runs, rate, automation) for row, runs in runners if runs is not None)
 
     def run(self, buf: np.ndarray, frames: int, position: int, events: bool = True) -> None:
         """Add every instrument's output for the block. Without ``events``, the voices

@@ -103,6 +103,15 @@ class SoloStage:
 Stage = BatchStage | SoloStage
 
 
+def solo_runner(effect: Effect, instance: tuple[int, ...] | None, rate: int, fresh: bool) -> Effect | None:
+    """Return what runs ``effect``, which has no kernel, on a slot: itself, its copy for
+    alias ``instance`` (None if it does not play there), or for a ``fresh`` (offline)
+    plan a new instance (see `Effect.fresh_copy`, `Effect.instance_copy`)."""
+    if instance:
+        return effect.instance_copy(instance, rate, fresh)
+    return effect.fresh_copy(rate) if fresh else effect
+
+
 def chain_stages(
     chains: dict[int, list[Effect]],
     rate: int,
@@ -118,8 +127,9 @@ def chain_stages(
     order among stages of one position does not matter; positions run in order. With
     ``fresh``, built-in effects run on private memory at rest (see `Effect.memory`).
     ``instances`` names the slots that play an alias instance of a track (slot → instance
-    key): their built-in effects run on the instance's memory; an effect without a
-    kernel is one object with one state, so it is not applied there. ``automation``
+    key): their built-in effects run on the instance's memory, a hosted plugin on an
+    instance of its own (`solo_runner`); a user's effect without a kernel is one object
+    with one state, so it is not applied there. ``automation``
     gives each batched row the array its automation is written to (see `BatchStage`),
     ``held`` each effect without a kernel (see `SoloStage`).
     """
@@ -135,8 +145,8 @@ def chain_stages(
             if effect.offline:
                 continue  # an offline placeholder passes the audio through: no stage at all
             if type(effect).kernel is None:
-                if slot not in keys:
-                    runs = effect.fresh_copy(rate) if fresh else effect
+                runs = solo_runner(effect, keys.get(slot), rate, fresh)
+                if runs is not None:
                     stages.append(SoloStage(slot, runs, rate, held(slot, effect) if held else NO_AUTOMATION))
             else:
                 groups.setdefault(type(effect), []).append((slot, effect))
