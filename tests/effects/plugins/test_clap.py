@@ -9,6 +9,7 @@ from mixtree.effects.plugins import clap_abi as abi
 from mixtree.effects.plugins.base import midi_block
 from mixtree.effects.plugins.clap import ClapPlugin, list_clap
 from mixtree.errors import PluginError
+from tests.effects.plugins.blocks import noise, run
 
 RATE = 48000
 ZAM = Path("/usr/lib/clap/ZamCompX2.clap")
@@ -29,19 +30,6 @@ def load(dpf_plugins):
     yield load
     for plugin in opened:
         plugin.close()
-
-
-def noise(frames, channels=2, seed=0):
-    return np.random.default_rng(seed).uniform(-0.5, 0.5, (frames, channels)).astype(np.float32)
-
-
-def run(plugin, x, block, midi=None, outputs=2):
-    """Process ``x`` through ``plugin`` in blocks of ``block`` frames; return the output."""
-    y = np.zeros((len(x), outputs), np.float32)
-    for start in range(0, len(x), block):
-        n = min(block, len(x) - start)
-        plugin.process(x[start : start + n], y[start : start + n], n, midi)
-    return y
 
 
 def test_list_clap_names_each_plugin_with_its_channels_and_kind(dpf_plugins):

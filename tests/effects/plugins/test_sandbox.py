@@ -18,6 +18,7 @@ from mixtree.effects.plugins.sandbox import SandboxedPlugin
 from mixtree.engine.engine import Engine
 from mixtree.errors import PluginError
 from tests.conftest import RATE
+from tests.effects.plugins.blocks import noise, run
 
 DEADLINE = 0.5
 SLACK = 0.5  # a loaded machine's scheduling, on top of the deadline
@@ -45,19 +46,6 @@ def gain(dpf_plugins):
     plugin = SandboxedPlugin(str(dpf_plugins["mtgain.clap"]), deadline=DEADLINE, max_block=1024)
     yield plugin
     plugin.close()
-
-
-def noise(frames, channels=2, seed=0):
-    return np.random.default_rng(seed).uniform(-0.5, 0.5, (frames, channels)).astype(np.float32)
-
-
-def run(plugin, x, block):
-    """Process ``x`` through ``plugin`` in blocks of ``block`` frames; return the output."""
-    y = np.zeros_like(x)
-    for start in range(0, len(x), block):
-        n = min(block, len(x) - start)
-        plugin.process(x[start : start + n], y[start : start + n], n, None)
-    return y
 
 
 def test_a_sandboxed_plugin_sounds_exactly_like_the_same_plugin_in_process(gain, dpf_plugins):
