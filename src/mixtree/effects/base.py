@@ -278,6 +278,13 @@ class Effect:
         block[:] = work[0] if block.shape[1] == 2 else work[0, :, :1]
         return block
 
+    @property
+    def broken(self) -> str | None:
+        """Return why the effect cannot process until someone restarts it (a sandboxed
+        plugin whose worker crashed), or None: a failure then silences its track only
+        for as long as it lasts."""
+        return None
+
     def instance_copy(self, key: tuple[int, ...], sample_rate: int, fresh: bool = False) -> Effect | None:
         """Return what plays this effect in alias instance ``key`` when it has no kernel
         (built-ins use `memory`): None, a user's effect is one object with one state and

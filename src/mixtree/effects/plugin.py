@@ -214,6 +214,11 @@ class Plugin(Effect):
                 if p.id not in playing:
                     plugin.set_parameter(p.id, values[p.id])
 
+    @property
+    def broken(self) -> str | None:
+        """Return why a sandboxed plugin's worker stopped (it waits for `recover`), or None."""
+        return getattr(self._plugin, "failed", None)
+
     def recover(self) -> None:
         """Restart a sandboxed plugin whose worker crashed or hung, with its last state saved
         and its parameter values; it plays again from the next block (control side).

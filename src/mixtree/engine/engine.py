@@ -31,7 +31,7 @@ from mixtree.model.operations import AddSource, Operation, SetAttribute, SetEffe
 from mixtree.model.pool import Source
 from mixtree.model.project import Project
 from mixtree.model.structure import ancestors
-from mixtree.model.tracks import Metatrack, Send, Track
+from mixtree.model.tracks import Metatrack, MidiTrack, Send, Track
 from mixtree.render.compile import CompileOptions, compile_plan, needs_stretch
 from mixtree.render.plan import RenderPlan
 from mixtree.render.stretch import StretchWorker
@@ -112,6 +112,7 @@ class Engine:
         self._last_collect = time.monotonic()
         self._passes = Passes()
         self._dropped = 0  # recorded moves lost to a full ring, reported so far
+        self._broken: dict[int, list[Effect]] = {}  # silenced slots waiting for a plugin's recover()
         project.subscribe(self._on_edit)
 
     # -- life cycle ----------------------------------------------------------------------
@@ -332,6 +333,8 @@ class Engine:
             self._last_autosave = now
             self.project.autosave()
         out = self._commit_passes()
+        if self._broken:
+            self._restarted()
         while self._stretch.failures:  # renders the worker could not make
             out.append(Event("error", message=self._stretch.failures.pop(0)))
         for raw in self._player.events.drain():
@@ -378,14 +381,31 @@ class Engine:
         if slot_id != track_id and slot_id not in plan.instance_keys:
             return message  # that alias instance is gone already
         instance = plan.instance_keys.get(slot_id, ())
+        processors = [*track.effects, *([track.instrument] if isinstance(track, MidiTrack) else [])]
+        broken = [e for e in processors if e.broken is not None]
+        if broken:  # silent until it is restarted: reported once, not at every call
+            self._broken[slot_id] = broken
+            return f"{message}; {broken[0]!r} waits for recover()"
         for effect in track.effects:
             effect.reset(instance)
+        self._play_again(slot_id)
+        return message
+
+    def _play_again(self, slot_id: int) -> None:
+        # let a silenced slot play from the next block
+        plan = self._player.plan
         slot = plan.slot_of(slot_id)
         if slot >= 0:
             plan.fail_reasons[slot] = ""
             plan.reported[slot] = False
             plan.failed[slot] = False
-        return message
+
+    def _restarted(self) -> None:
+        # tracks silenced by a plugin that waited for recover() play again once it has
+        for slot_id, effects in list(self._broken.items()):
+            if all(e.broken is None for e in effects):
+                del self._broken[slot_id]
+                self._play_again(slot_id)
 
     def _meters(self) -> Event:
         plan = self._player.plan
