@@ -87,3 +87,18 @@ def test_a_bounce_through_a_plugin_with_latency_is_aligned(project, noise, dpf_p
     before = project.render(0.0, 1.5)
     project.bounce(a.id)  # the bounce plays instead of A (muted), its plugin's delay rendered in place
     assert np.array_equal(project.render(0.0, 1.5), before)
+
+
+def test_the_engine_follows_a_latency_that_changes_with_a_parameter(project, noise, dpf_plugins):
+    a = project.add_audio_track("A")
+    a.add_clip(noise[0])
+    delay = a.add_effect(fx.Plugin(str(dpf_plugins["mtdelay.clap"])))
+    eng = Engine(project, driver="null", blocksize=256)
+    eng.play()
+    eng.process()
+    eng.set_parameter(delay.id, "delay", 100.0)  # an edit that does not recompile
+    for _ in range(3):
+        eng.process()
+        eng.events()
+    assert eng.plugin_latency == 100 / RATE
+    eng.close()

@@ -335,6 +335,7 @@ class Engine:
         out = self._commit_passes()
         if self._broken:
             self._restarted()
+        self._follow_latency()
         while self._stretch.failures:  # renders the worker could not make
             out.append(Event("error", message=self._stretch.failures.pop(0)))
         for raw in self._player.events.drain():
@@ -350,6 +351,13 @@ class Engine:
             else:
                 out.append(Event("error", message=raw[1]))
         return out
+
+    def _follow_latency(self) -> None:
+        # a plugin's latency may change with its parameters (edits that do not recompile):
+        # the compensation follows with a new plan
+        plan = self._published
+        if plan.latency_sources and any(e.latency != n for e, n in plan.latency_sources):
+            self.publish()
 
     def _commit_passes(self) -> list[Event]:
         # every recording pass that ended becomes one undo step (and publishes a plan)

@@ -335,6 +335,7 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
         slot_line=np.array([line_of.get(("slot", int(i)), -1) for i in ids], np.int64),
         send_line=np.array([line_of.get(("send", ident), -1) for _, ident, _, _ in routes], np.int64),
         line_keys=tuple(lines),
+        latency_sources=tuple((e, e.latency) for t in tracks for e in _chain(t) if e.latency),
         carry_map=np.full(n, -1, dtype=np.int32),
         crossfade=previous is not None,
     )
@@ -345,13 +346,18 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
     return plan
 
 
-def _chain_latency(track: Track) -> int:
-    """Return the frames ``track``'s chain (and hosted instrument) delays it by: its
-    plugins' reported latency (an alias instance plays copies of them)."""
+def _chain(track: Track) -> list[Effect]:
+    """Return the effects (and instrument) that process ``track``'s signal."""
     chain = [e for e in track.effects if not e.offline]
     if isinstance(track, MidiTrack):
         chain.append(track.instrument)
-    return sum(e.latency for e in chain)
+    return chain
+
+
+def _chain_latency(track: Track) -> int:
+    """Return the frames ``track``'s chain (and hosted instrument) delays it by: its
+    plugins' reported latency (an alias instance plays copies of them)."""
+    return sum(e.latency for e in _chain(track))
 
 
 def _clocks(
