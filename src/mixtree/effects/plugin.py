@@ -33,7 +33,7 @@ def open_plugin(source: str, sample_rate: int = 48000) -> PluginInstance:
         from mixtree.effects.plugins.clap import ClapPlugin
 
         path, _, ident = text.partition(".clap#")
-        return ClapPlugin(path if not ident else path + ".clap", ident or None)  # type: ignore[return-value]
+        return ClapPlugin(path + ".clap" if ident else path, ident or None)  # type: ignore[return-value]
     if text.rstrip("/").endswith(".vst3") or ".vst3#" in text:
         from mixtree.effects.plugins.vst3 import Vst3Plugin
 
