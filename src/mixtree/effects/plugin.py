@@ -12,23 +12,30 @@ import numpy as np
 from mixtree.effects.base import Effect
 from mixtree.effects.plugins.base import MidiBlock, PluginInfo, PluginInstance
 from mixtree.effects.plugins.sandbox import SandboxedPlugin
+from mixtree.effects.plugins.scan import known_failure
 from mixtree.errors import PluginError
 
 #: The longest block a plugin is activated for (a plan's longest).
 MAX_BLOCK = 8192
 
 
-def open_plugin(source: str, sample_rate: int = 48000) -> PluginInstance:
+def open_plugin(source: str, sample_rate: int = 48000, trust_scan: bool = True) -> PluginInstance:
     """Load the plugin ``source`` names: an LV2 URI or bundle directory, a ``.clap`` file
     (its first plugin, or ``file.clap#plugin-id``), a ``.vst3`` bundle (its first plugin,
-    or ``bundle.vst3#Plugin Name``), or the name of an installed LV2 plugin.
+    or ``bundle.vst3#Plugin Name``), or the name of an installed LV2 plugin. A file the
+    last scan (`mixtree.effects.plugins.scan`) saw hang or crash on load, unchanged since,
+    is refused without loading it, unless not ``trust_scan`` (a sandbox's worker).
 
     Raises
     ------
     PluginError
-        Nothing of that name, or the plugin does not load.
+        Nothing of that name, the last scan saw it fail, or the plugin does not load.
     """
     text = str(source)
+    file = _file_of(text)
+    failure = known_failure(file) if trust_scan and file is not None else None
+    if failure is not None:
+        raise PluginError(text, f"the last scan saw it fail ({failure}): load it with sandbox=True, or scan again")
     if text.endswith(".clap") or ".clap#" in text:
         from mixtree.effects.plugins.clap import ClapPlugin
 
@@ -49,6 +56,16 @@ def open_plugin(source: str, sample_rate: int = 48000) -> PluginInstance:
     if named:
         raise PluginError(text, f"{len(named)} installed plugins have that name: {', '.join(i.uri for i in named)}")
     raise PluginError(text, "not an LV2 URI or bundle, a .clap file, a .vst3 bundle or an installed plugin's name")
+
+
+def _file_of(source: str) -> Path | None:
+    """Return the bundle or file ``source`` loads a plugin from, if it names one."""
+    for suffix in (".clap", ".vst3"):
+        head, hash_, _ = source.partition(suffix + "#")
+        if hash_:
+            return Path(head + suffix)
+    path = Path(source)
+    return path if path.suffix in (".clap", ".vst3", ".lv2") else None
 
 
 class Plugin(Effect):

@@ -92,3 +92,19 @@ def test_mixtree_plugins_scan_and_list_print_what_was_found(home, dpf_plugins, c
     assert "clap mtgain" in scanned and "FAILED clap" in scanned and "1 failed to load" in scanned
     assert main(["plugins", "list"]) == 0
     assert capsys.readouterr().out == scanned
+
+
+def test_a_plugin_the_last_scan_saw_hang_is_refused_without_loading_it(home, monkeypatch):
+    from mixtree import effects as fx
+    from mixtree.errors import PluginError
+
+    if not ZAM_VERB.is_dir():
+        pytest.skip("zam-plugins is not installed")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    extra = home / "extra"
+    extra.mkdir()
+    verb = extra / ZAM_VERB.name
+    verb.symlink_to(ZAM_VERB)
+    scanning.scan([extra], timeout=3.0)
+    with pytest.raises(PluginError, match=r"the last scan saw it fail \(did not load within 3 s \(it hangs\)\)"):
+        fx.Plugin(str(verb))  # would hang this process for good

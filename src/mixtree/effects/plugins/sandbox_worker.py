@@ -83,7 +83,7 @@ def main(argv: list[str]) -> int:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     conn = Connection(control)
     try:
-        plugin = open_plugin(source)
+        plugin = open_plugin(source, trust_scan=False)  # it runs here so that it may fail
     except Exception as exc:  # reported to the caller as the reason
         conn.send(("error", type(exc).__name__, _reason(exc)))
         return 1

@@ -110,6 +110,16 @@ def cached(cache: Path | None = None) -> list[ScanResult]:
     return [result for _, result in _read_cache(default_cache() if cache is None else cache).values()]
 
 
+def known_failure(path: str | Path, cache: Path | None = None) -> str | None:
+    """Return why the last scan could not load the bundle or file ``path``, if it has not
+    changed since (a plugin that hangs or crashes on load), else None."""
+    path = Path(path)
+    hit = _read_cache(default_cache() if cache is None else cache).get(str(path))
+    if hit is None or hit[1].ok or not path.exists() or hit[0] != _stamp(path):
+        return None
+    return hit[1].error
+
+
 def probe(fmt: str, path: Path, timeout: float = PROBE_TIMEOUT) -> ScanResult:
     """Load the plugins of one bundle or file in a child process and return what it found."""
     command = [sys.executable, "-m", "mixtree.effects.plugins.probe", fmt, str(path)]
