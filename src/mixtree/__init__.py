@@ -20,8 +20,10 @@ import_midi        a Project from a Standard MIDI File; export_midi writes MIDI 
 Engine             real-time playback: ``Engine(p, driver="sounddevice"|"null", blocksize=256)``;
                    start/play/pause/stop/seek/set_loop/set_volume/…, events(), stats(), process()
 Event              what the audio thread reports: position, meters, xrun, error
+load_plugin        an LV2, CLAP or VST3 plugin as an effect or instrument (`Plugin`, sandbox=True
+                   for a worker process); `scan_plugins` finds them, each probed in a child process
 Operation          every edit is one (`Project.apply`), the seam of undo
-MediaError, ProjectFileError, SaveError, QueueFullError, UnknownIdError
+MediaError, ProjectFileError, SaveError, QueueFullError, UnknownIdError, PluginError
                    what goes wrong, naming the file or id
 MediaWarning, EffectWarning, RecoveryWarning
                    what opened, but offline (media, effects) or beside unsaved work
@@ -29,6 +31,8 @@ MediaWarning, EffectWarning, RecoveryWarning
 
 from mixtree import jobs  # noqa: F401 - offers the jobs as Project methods
 from mixtree.effects.offline import EffectWarning, OfflineEffect
+from mixtree.effects.plugin import Plugin
+from mixtree.effects.plugins.scan import scan as scan_plugins
 from mixtree.effects.synth import PolySynth
 from mixtree.engine.commands import Event
 from mixtree.engine.engine import Engine
@@ -36,6 +40,7 @@ from mixtree.errors import (
     MediaError,
     MidiFileError,
     MixtreeError,
+    PluginError,
     ProjectFileError,
     QueueFullError,
     SaveError,
@@ -73,6 +78,8 @@ __all__ = [
     "MixtreeError",
     "OfflineEffect",
     "Operation",
+    "Plugin",
+    "PluginError",
     "PolySynth",
     "Project",
     "ProjectFileError",
@@ -87,6 +94,14 @@ __all__ = [
     "discard_autosaves",
     "export_midi",
     "import_midi",
+    "load_plugin",
+    "scan_plugins",
 ]
 
 __version__ = "0.1.0"
+
+
+def load_plugin(source: str, *, sandbox: bool = False, **values: float | str) -> Plugin:
+    """Return the plugin ``source`` names (an LV2 URI, bundle or name, a ``.clap`` file, a
+    ``.vst3`` bundle) as an effect or instrument, with parameter ``values`` (`Plugin`)."""
+    return Plugin(source, sandbox=sandbox, **values)

@@ -257,3 +257,10 @@ def test_a_plugin_plays_in_an_alias_instance_on_an_instance_of_its_own(project, 
     gain.gain_db = -12.0  # an edit reaches the instance's copy
     out = project.render(0.0, 3.0)
     np.testing.assert_allclose(out[2 * RATE :], x.repeat(2, axis=1) * C * 10 ** (-12 / 20), rtol=1e-5, atol=1e-7)
+
+
+def test_the_package_loads_plugins_and_scans_for_them():
+    amp = mt.load_plugin(AMP, gain=-3.0)
+    assert isinstance(amp, mt.Plugin) and amp.gain == -3.0
+    assert callable(mt.scan_plugins) and issubclass(mt.PluginError, OSError)
+    amp.close()
