@@ -83,18 +83,18 @@ def _play_for(song, device, seconds: float, commands_per_second: int) -> dict:
 
 def test_a_thousand_commands_a_second_cause_no_xrun(noise_song, jack_device):
     # The storm is held to what the same stream does idle beside it (a stall or two may
-    # fall in either; the host's stalls come in bursts, so a pair that differs by more is
-    # played again, up to three times: commands that cost xruns would cost them every
-    # time), and the callback itself must keep its time while commands pour in.
+    # fall in either), and the callback itself must keep its time while commands pour in.
+    # The host's stalls (and its CPU steal, which the load measures too) come in bursts:
+    # a pair that misses is played again, up to three times; commands that cost xruns or
+    # time would cost them every time.
     pairs = []
     for _ in range(3):
         idle = _play_for(noise_song, jack_device, 5.0, 0)
         storm = _play_for(noise_song, jack_device, 5.0, 1000)
-        assert storm["sent"] >= 4995
-        assert storm["errors"] == 0 and storm["load_p99"] < 0.5
+        assert storm["sent"] >= 4995 and storm["errors"] == 0
         assert storm["blocks"] > 5 * RATE / 256 * 0.9
-        pairs.append((storm["xruns"], idle["xruns"]))
-        if storm["xruns"] <= idle["xruns"] + 2:
+        pairs.append({"storm": storm, "idle": idle})
+        if storm["xruns"] <= idle["xruns"] + 2 and storm["load_p99"] < 0.5:
             break
     else:
-        pytest.fail(f"more xruns under a command storm than idle beside it, every time (storm, idle): {pairs}")
+        pytest.fail(f"a command storm cost xruns or time every time: {pairs}")
