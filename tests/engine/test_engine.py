@@ -337,3 +337,18 @@ def test_warm_up_compiles_the_kernels_of_every_registered_effect(song):
     assert not halve.signatures
     Engine(song, driver="null", blocksize=256)
     assert halve.signatures  # compiled before any callback could need it
+
+
+def test_stats_since_a_block_count_covers_only_the_blocks_after_it(song):
+    eng = Engine(song, driver="null", blocksize=256)
+    eng.play()
+    run(eng, 20)
+    mark = eng.stats()["blocks"]
+    run(eng, 20)
+    loads = eng._player.loads
+    loads[: mark - 1] = 9.0  # before the mark: must not count
+    loads[mark + 3] = 5.0
+    assert eng.stats()["load_max"] == 9.0
+    assert eng.stats(since=mark)["load_max"] == 5.0
+    assert eng.stats(since=mark + 4)["load_max"] < 5.0
+    assert eng.stats(since=mark + 100)["load_max"] == 0.0

@@ -55,46 +55,68 @@ def test_audio_reaching_jack_equals_the_offline_render(noise_song, jack_capture,
     assert np.array_equal(got[k : k + n], ref[:n]), "captured audio differs from the render"
 
 
-def _play_for(song, device, seconds: float, commands_per_second: int) -> dict:
-    """Loop ``song`` through JACK for ``seconds``, sending fader and pan commands at the
-    given rate and polling events at 60 Hz as a UI does; return the engine's stats."""
+def _storm_and_idle(song, device, segments: int, seconds: float, commands_per_second: int) -> dict:
+    """Loop ``song`` through JACK in ``segments`` alternating spans of ``seconds``, idle then
+    sending fader and pan commands at the given rate, polling events at 60 Hz as a UI does;
+    return the xruns and DSP load of the storm spans and of the idle spans."""
     tracks = song.tracks
+    spans: dict[str, dict] = {kind: {"xruns": 0, "loads": [], "blocks": 0} for kind in ("idle", "storm")}
+    sent = 0
     with Engine(song, driver="sounddevice", device=device, blocksize=256) as eng:
         eng.set_loop(True, 0.0, 3.0)
         eng.play()
-        start = time.perf_counter()
-        sent, polled = 0, 0.0
-        while (elapsed := time.perf_counter() - start) < seconds:
-            due = int(elapsed * commands_per_second)
-            while sent < due:
-                t = tracks[sent % len(tracks)]
-                if sent % 2:
-                    eng.set_volume(t.id, -float(sent % 24))
-                else:
-                    eng.set_pan(t.id, ((sent % 21) - 10) / 10)
-                sent += 1
-            time.sleep(0.0005)
-            if elapsed - polled >= 1 / 60:
-                eng.events()
-                polled = elapsed
+        time.sleep(0.3)
+        for segment in range(segments):
+            kind = "storm" if segment % 2 else "idle"
+            rate = commands_per_second if kind == "storm" else 0
+            before = eng.stats()
+            start = time.perf_counter()
+            done, polled = 0, 0.0
+            while (elapsed := time.perf_counter() - start) < seconds:
+                due = int(elapsed * rate)
+                while done < due:
+                    t = tracks[sent % len(tracks)]
+                    if sent % 2:
+                        eng.set_volume(t.id, -float(sent % 24))
+                    else:
+                        eng.set_pan(t.id, ((sent % 21) - 10) / 10)
+                    sent, done = sent + 1, done + 1
+                time.sleep(0.0005)
+                if elapsed - polled >= 1 / 60:
+                    eng.events()
+                    polled = elapsed
+            after = eng.stats(since=before["blocks"])
+            span = spans[kind]
+            span["xruns"] += after["xruns"] - before["xruns"]
+            span["blocks"] += after["blocks"] - before["blocks"]
+            span["loads"].append(after["load_mean"] * (after["blocks"] - before["blocks"]))
+            span.setdefault("p99", []).append(after["load_p99"])
         time.sleep(0.05)
-        return eng.stats() | {"sent": sent}
+        total = eng.stats()
+    for span in spans.values():
+        span["load_mean"] = sum(span.pop("loads")) / max(span["blocks"], 1)
+        span["load_p99"] = float(np.median(span.pop("p99")))
+    return spans | {"sent": sent, "errors": total["errors"], "applied": total["commands_applied"]}
 
 
 def test_a_thousand_commands_a_second_cause_no_xrun(noise_song, jack_device):
-    # The storm is held to what the same stream does idle beside it (a stall or two may
-    # fall in either), and the callback itself must keep its time while commands pour in.
-    # The host's stalls (and its CPU steal, which the load measures too) come in bursts:
-    # a pair that misses is played again, up to three times; commands that cost xruns or
-    # time would cost them every time.
-    pairs = []
+    # Commands must cost the audio thread neither xruns nor time. The storm is held to what
+    # the same stream does idle in the spans between its own: this VM's host stalls and
+    # steals CPU in bursts (CI once saw 13 xruns in 5 idle seconds and a mean load four
+    # times this machine's quiet one), which fall in either kind of span alike. A run that
+    # misses is played again, up to three times; a real cost would miss every time.
+    runs = []
     for _ in range(3):
-        idle = _play_for(noise_song, jack_device, 5.0, 0)
-        storm = _play_for(noise_song, jack_device, 5.0, 1000)
-        assert storm["sent"] >= 4995 and storm["errors"] == 0
-        assert storm["blocks"] > 5 * RATE / 256 * 0.9
-        pairs.append({"storm": storm, "idle": idle})
-        if storm["xruns"] <= idle["xruns"] + 2 and storm["load_p99"] < 0.5:
+        got = _storm_and_idle(noise_song, jack_device, 10, 0.8, 1000)
+        storm, idle = got["storm"], got["idle"]
+        assert got["sent"] >= 3950 and got["errors"] == 0
+        assert storm["blocks"] > 4 * RATE / 256 * 0.9
+        runs.append(got)
+        if (
+            storm["xruns"] <= 1.5 * idle["xruns"] + 2
+            and storm["load_mean"] <= 1.25 * idle["load_mean"] + 0.02
+            and storm["load_p99"] <= max(0.5, 1.5 * idle["load_p99"])
+        ):
             break
     else:
-        pytest.fail(f"a command storm cost xruns or time every time: {pairs}")
+        pytest.fail(f"a command storm cost xruns or time every time: {runs}")

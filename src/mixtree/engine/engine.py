@@ -427,13 +427,18 @@ class Engine:
             rms={i: (r[0], r[1]) for i, r in zip(ids, rms, strict=True)},
         )
 
-    def stats(self) -> dict[str, float | int]:
-        """Return DSP load (time in callback ÷ block period: mean, p99, max), xruns and counts."""
+    def stats(self, since: int = 0) -> dict[str, float | int]:
+        """Return DSP load (time in callback ÷ block period: mean, p99, max), xruns and counts.
+
+        The load covers the blocks from number ``since`` on (a ``blocks`` count an earlier
+        call returned), at most the last ``player.LOAD_HISTORY`` of them; the counts are totals.
+        """
         p = self._player
-        n = min(p.blocks, len(p.loads))
-        loads = p.loads[:n] if n else np.zeros(1)
+        blocks = p.blocks
+        index = np.arange(max(since, blocks - len(p.loads), 0), blocks) % len(p.loads)
+        loads = p.loads[index] if index.size else np.zeros(1)
         return {
-            "blocks": p.blocks,
+            "blocks": blocks,
             "load_mean": float(loads.mean()),
             "load_p99": float(np.percentile(loads, 99)),
             "load_max": float(loads.max()),
