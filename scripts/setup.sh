@@ -14,7 +14,7 @@ test_mode=0
 # material; the tests also host Debian's LV2 and CLAP plugins and build their own with DPF.
 packages=(libportaudio2 liblilv-0-0 jackd2 sox sound-theme-freedesktop)
 if [ $test_mode -eq 1 ]; then
-    packages+=(lv2-examples zam-plugins x42-plugins mda-lv2 dpf-source g++ make pkg-config)
+    packages+=(lv2-examples zam-plugins x42-plugins mda-lv2 lilv-utils dpf-source g++ make pkg-config)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -245,6 +245,27 @@ def test_an_impulse_measures_the_latency_a_plugin_reports(dpf_plugins):
     assert synth.measure_latency(RATE, seconds=0.1) is None  # nothing comes out of a synth without notes
 
 
+@pytest.mark.parametrize("sandbox", [False, True])
+def test_idle_replaces_a_plugin_that_asked_for_a_restart_by_one_in_its_state(dpf_plugins, sandbox):
+    delay = fx.Plugin(str(dpf_plugins["mtdelay.clap"]), sandbox=sandbox, delay=100)
+    delay.prepare(RATE)
+    x = (np.random.default_rng(2).standard_normal((256, 2)) * 0.1).astype(np.float32)
+    delay.process_block(x.copy(), RATE)
+    assert delay.idle() == []  # nothing asked
+    old = delay._plugin
+    delay.delay = 40
+    delay.process_block(x.copy(), RATE)  # the plugin takes the value here, and asks
+    assert old.restart_requested
+    assert delay.idle() == [old]
+    assert delay._plugin is not old and not delay._plugin.restart_requested
+    assert delay.latency == 40 and delay._plugin.get_parameter("delay") == 40
+    y = x.copy()
+    delay.process_block(y, RATE)  # the new instance, from rest
+    assert not y[:40].any() and np.array_equal(y[40:], x[:-40])
+    old.close()
+    delay.close()
+
+
 def test_a_plugin_plays_in_an_alias_instance_on_an_instance_of_its_own(project, wav, dpf_plugins):
     x = (np.random.default_rng(5).standard_normal((RATE, 1)) * 0.1).astype(np.float32)
     m = project.add_metatrack("M")

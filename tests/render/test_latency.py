@@ -102,3 +102,35 @@ def test_the_engine_follows_a_latency_that_changes_with_a_parameter(project, noi
         eng.events()
     assert eng.plugin_latency == 100 / RATE
     eng.close()
+
+
+def test_a_clap_plugin_that_asks_for_a_restart_is_replaced_in_its_state(project, noise, dpf_plugins):
+    # mtdelay starts without latency (so no compensation was planned) and asks the host to
+    # re-activate it when its delay changes: the engine plays a new instance in its state,
+    # closes the old one once the audio thread is past it, and compensates the new latency.
+    a = project.add_audio_track("A")
+    a.add_clip(noise[0])
+    delay = a.add_effect(fx.Plugin(str(dpf_plugins["mtdelay.clap"]), delay=0.0))
+    eng = Engine(project, driver="null", blocksize=256)
+    eng.play()
+    eng.process()
+    assert eng.plugin_latency == 0.0
+    old = delay._plugin
+    eng.set_parameter(delay.id, "delay", 300.0)
+    eng.process()
+    assert old.restart_requested
+    eng.events()
+    new = delay._plugin
+    assert new is not old and not new.restart_requested and new.latency == 300
+    assert new.get_parameter("delay") == 300.0
+    for _ in range(3):
+        eng.process()
+        eng.events()
+    assert old._ptr is None  # closed
+    assert eng.plugin_latency == 300 / RATE
+    eng.seek(0.5)
+    out = np.concatenate([eng.process() for _ in range(40)])
+    ref = project.render(0.5, out.shape[0] / RATE)
+    settled = 300 + 512  # the plugin's own delay line, then the seek's crossfade
+    assert np.array_equal(out[settled:], ref[settled - 300 : -300])
+    eng.close()

@@ -56,6 +56,9 @@ class Effect:
     state_size: ClassVar[int] = 0
     #: Whether project files can make this class from its `effect_type` (see `from_state`).
     loadable: ClassVar[bool] = True
+    #: A third-party plugin: its latency may change with its parameters, and it needs the
+    #: control side's `idle` calls.
+    hosted: ClassVar[bool] = False
     _types: ClassVar[dict[str, type[Effect]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -247,6 +250,12 @@ class Effect:
         """Return the frames the effect delays its output by (built-ins: none; a hosted
         plugin reports its own), which plans compensate (`mixtree.render.latency`)."""
         return 0
+
+    def idle(self) -> list[Any]:
+        """Do what the effect asked of the control thread (a hosted plugin; a few times a
+        second) and return what it no longer plays, to be closed once the audio thread is
+        past its current block. Built-ins ask nothing."""
+        return []
 
     @property
     def offline(self) -> str | None:

@@ -101,6 +101,7 @@ class Plugin(Effect):
     """
 
     effect_type = "plugin"
+    hosted = True
 
     def __init__(self, source: str, *, sandbox: bool = False, **values: float | str) -> None:
         self._copies: dict[tuple[int, ...], Plugin] = {}  # what plays it in alias instances
@@ -230,6 +231,33 @@ class Plugin(Effect):
             for p in self.PARAMETERS:
                 if p.id not in playing:
                     plugin.set_parameter(p.id, values[p.id])
+
+    def idle(self) -> list[PluginInstance]:
+        """Run what the plugin (and its copies in alias instances) asked of the main thread
+        (control side, a few times a second). One that asked to be restarted (a CLAP
+        plugin whose latency or ports changed) is replaced by a new instance in its state,
+        activated here, and plays from its next block; the old instances are returned, to
+        be closed once the audio thread is past them."""
+        retired = []
+        for plugin in (self, *self._copies.values()):
+            instance = plugin._plugin
+            idle = getattr(instance, "idle", None)
+            if idle is not None:
+                idle()
+            if plugin._rate and getattr(instance, "restart_requested", False):
+                plugin._plugin = plugin._reopened()
+                plugin._dirty = True
+                retired.append(instance)
+        return retired
+
+    def _reopened(self) -> PluginInstance:
+        # a new instance in this one's state, given its values and active at its rate
+        fresh = SandboxedPlugin(self.source, max_block=MAX_BLOCK) if self.sandbox else open_plugin(self.source)
+        fresh.load_state(self._plugin.save_state())
+        for p in self.PARAMETERS:
+            fresh.set_parameter(p.id, self._playing.get(p.id, self._values[p.id]))
+        fresh.activate(self._rate, MAX_BLOCK)
+        return fresh
 
     @property
     def broken(self) -> str | None:

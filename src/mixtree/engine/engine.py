@@ -100,6 +100,7 @@ class Engine:
         self._stretch_done = False
         self._published = compile_plan(project, self._options(None))
         self._retired: list[RenderPlan] = []
+        self._unplayed: list[tuple[int, Any]] = []  # (block count, a plugin instance replaced then)
         self._player = Player(self._published, seconds_to_frames(SEEK_XFADE, self.sample_rate), self._ramp)
         self._player.period = blocksize / self.sample_rate
         self._driver: Driver | None = None
@@ -153,6 +154,8 @@ class Engine:
             if self._gc_was_enabled:
                 gc.enable()
         self._stretch.close()
+        while self._unplayed:
+            self._unplayed.pop()[1].close()
         self.project.unsubscribe(self._on_edit)
         self._player.end_pass()  # no callback runs any more: what was recorded is kept
         self._commit_passes()
@@ -322,6 +325,7 @@ class Engine:
         ``autosave`` seconds, the project is autosaved beside its file.
         """
         self._retire()
+        self._idle_plugins()
         if self._stretch_done:  # a stretched render made on the worker is ready to play
             self._stretch_done = False
             self.publish()
@@ -351,6 +355,15 @@ class Engine:
             else:
                 out.append(Event("error", message=raw[1]))
         return out
+
+    def _idle_plugins(self) -> None:
+        # hosted plugins' requests of the main thread; an instance one stopped playing (it
+        # was restarted) closes once the audio thread has finished a whole block past it
+        blocks = self._player.blocks
+        for effect in self._published.hosted:
+            self._unplayed.extend((blocks, old) for old in effect.idle())
+        while self._unplayed and self._player.blocks > self._unplayed[0][0] + 1:
+            self._unplayed.pop(0)[1].close()
 
     def _follow_latency(self) -> None:
         # a plugin's latency may change with its parameters (edits that do not recompile):

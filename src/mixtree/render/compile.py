@@ -335,7 +335,8 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
         slot_line=np.array([line_of.get(("slot", int(i)), -1) for i in ids], np.int64),
         send_line=np.array([line_of.get(("send", ident), -1) for _, ident, _, _ in routes], np.int64),
         line_keys=tuple(lines),
-        latency_sources=tuple((e, e.latency) for t in tracks for e in _chain(t) if e.latency),
+        latency_sources=tuple((e, e.latency) for t in tracks for e in _chain(t) if e.latency or e.hosted),
+        hosted=tuple(e for t in tracks for e in _chain(t) if e.hosted),
         carry_map=np.full(n, -1, dtype=np.int32),
         crossfade=previous is not None,
     )

@@ -140,7 +140,8 @@ class RenderPlan:
     slot_line: np.ndarray
     send_line: np.ndarray
     line_keys: tuple[tuple[str, int, int], ...]
-    latency_sources: tuple[tuple[Any, int], ...]  # (effect, the latency compensated) where it is not 0
+    latency_sources: tuple[tuple[Any, int], ...]  # (effect, the latency compensated): hosted or not 0
+    hosted: tuple[Any, ...]  # the plugins whose `idle` the control side calls
     carry_map: np.ndarray
     crossfade: bool = False
     serial: int = field(default_factory=next_serial)

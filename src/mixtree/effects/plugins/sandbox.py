@@ -50,8 +50,8 @@ MIDI_CAPACITY = 1024
 ERROR_BYTES = 512
 
 # The header's int64 slots.
-FRAMES, SEQ, DONE, LATENCY, PARAMS, MIDI_COUNT, HAS_MIDI, ERROR = range(8)
-HEADER = 8
+FRAMES, SEQ, DONE, LATENCY, PARAMS, MIDI_COUNT, HAS_MIDI, ERROR, RESTART = range(9)
+HEADER = 9
 
 GO = b"\x01"
 
@@ -426,6 +426,13 @@ class SandboxedPlugin:
         """Return the latency the plugin reports, frames (the sandbox adds none)."""
         worker = self._worker
         return int(worker.arrays["header"][LATENCY]) if worker is not None else 0
+
+    @property
+    def restart_requested(self) -> bool:
+        """Return whether the plugin asked to be activated again (see `Plugin.idle`, which
+        then starts a new worker in its state)."""
+        worker = self._worker
+        return bool(worker.arrays["header"][RESTART]) if worker is not None else False
 
     def save_state(self) -> bytes:
         """Return the plugin's complete state, kept to restore a recovered worker; while the

@@ -42,6 +42,7 @@ def serve_audio(plugin: PluginInstance, arrays: dict[str, np.ndarray], go: int, 
                 plugin.set_parameter(ids[index[k]], float(value[k]))
             plugin.process(inputs, outputs, int(header[shared.FRAMES]), midi if header[shared.HAS_MIDI] else None)
             header[shared.LATENCY] = plugin.latency
+            header[shared.RESTART] = getattr(plugin, "restart_requested", False)
             header[shared.ERROR] = 0
         except Exception as exc:  # the caller raises it as the plugin's error
             text = _reason(exc).encode("utf-8", "replace")[: len(error)]
@@ -72,6 +73,7 @@ def answer(plugin: PluginInstance, header: np.ndarray, request: tuple[Any, ...])
     else:
         raise ValueError(f"unknown request {op!r}")
     header[shared.LATENCY] = plugin.latency
+    header[shared.RESTART] = getattr(plugin, "restart_requested", False)
     return result
 
 
