@@ -9,7 +9,19 @@ import numba as nb
 import numpy as np
 from numba.typed import List
 
-from mixtree.dsp.curves import BEND, HOLD, point_at, segment_value
+from mixtree.dsp.curves import (
+    BEND,
+    FAST_END,
+    FAST_START,
+    GEOMETRIC,
+    HOLD,
+    LINEAR,
+    S_CURVE,
+    SHAPES,
+    SMOOTH,
+    point_at,
+    segment_value,
+)
 from mixtree.dsp.smoothing import glide_into, ramp_step
 
 
@@ -18,7 +30,8 @@ class LaneTable(NamedTuple):
 
     ``at`` holds each point's position in output frames (fractional: the frame a point
     takes effect on is the first at or after it), ``value``/``shape``/``tension`` the
-    point itself; ``ramp`` is each lane's de-click length in frames: where its value jumps
+    point itself, ``knot`` the length of the pieces its segment is worked out in
+    (`knot_lengths`); ``ramp`` is each lane's de-click length in frames: where its value jumps
     (after a ``hold``, or at two points on one position) the step fades out linearly over
     that many frames, the first of them the point's own, as the parameter's own
     smoothing would; the curve that starts there keeps its shape under it.
@@ -40,6 +53,7 @@ class LaneTable(NamedTuple):
     value: np.ndarray  # float64
     shape: np.ndarray  # int64 shape code (`dsp.curves`)
     tension: np.ndarray  # float64
+    knot: np.ndarray  # int64 per point: a power of two from KNOT to MAX_KNOT
     lo: np.ndarray  # int64
     hi: np.ndarray  # int64
     ramp: np.ndarray  # float64
@@ -58,10 +72,16 @@ class LaneTable(NamedTuple):
 
 #: What a lane plays: its drawn curve, a manual value being recorded, or the way back.
 DRAWN, MANUAL, RETURNING = 0, 1, 2
-#: Frames between the knots where a drawn lane is worked out exactly (`piece`); between
-#: them it is linear, within K²/8 × its curvature (below 1e-6 of its range for segments
-#: of a second, 3e-3 for ten milliseconds: see the tests).
+#: The shortest and longest pieces a drawn lane is worked out in: exactly at their ends
+#: (`piece`), linearly between. Each segment's length is the longest power of two between
+#: them that keeps the line within a bound of the curve (`knot_lengths`); a glide's is
+#: the shortest.
 KNOT = 16
+MAX_KNOT = 4096
+#: The bounds `knot_lengths` keeps to: the line's distance from the curve, as a share of
+#: the segment's change, and in the gain a volume (relative) or pan lane makes of it.
+LANE_TOLERANCE = 1e-5
+GAIN_TOLERANCE = 1e-6
 #: Bends steeper than this tension end in a square-root cusp that no line follows: they
 #: are worked out at every frame.
 STEEP = 0.6
@@ -70,8 +90,8 @@ STEEP = 0.6
 @nb.njit(cache=True)
 def fill_lane(lanes: LaneTable, k: int, first: int, frames: int, out: np.ndarray) -> None:
     """Write lane ``k``'s value at output frames ``first .. first + frames - 1`` into
-    ``out[:frames]``: the drawn curve (exact every `KNOT` frames, where points
-    land and where glides end, linear between; on a warped lane, exact at every frame
+    ``out[:frames]``: the drawn curve (exact at the ends of its pieces, where points
+    land and where glides end, linear between: see `piece`; on a warped lane, exact at every frame
     of its time as the block's warp gives it; every frame's value depends on its
     position alone, so block sizes do not change it), or while a move is recorded the
     manual value (see `LaneTable`). Audio-thread safe: no allocation."""
@@ -118,31 +138,39 @@ def release_lane(lanes: LaneTable, k: int) -> None:
 
 @nb.njit(cache=True, inline="always")
 def piece(
-    at: np.ndarray, shape: np.ndarray, tension: np.ndarray, lo: int, hi: int, ramp: float, n: int
+    at: np.ndarray, shape: np.ndarray, tension: np.ndarray, knot: np.ndarray, lo: int, hi: int, ramp: float, n: int
 ) -> tuple[int, int, int, bool]:  # fmt: skip
-    """Return the piece of the drawn lane (points ``lo:hi`` of ``at``, ``shape`` and
-    ``tension``, glide ``ramp`` frames) holding output frame ``n``: its first frame, the frame after its
-    last, the point whose segment plays there (`point_at`), and whether that point's
-    de-click glide runs there.
+    """Return the piece of the drawn lane (points ``lo:hi`` of ``at``, ``shape``,
+    ``tension`` and ``knot``, glide ``ramp`` frames) holding output frame ``n``: its first
+    frame, the frame after its last, the point whose segment plays there (`point_at`),
+    and whether that point's de-click glide runs there.
 
-    Pieces end every `KNOT` frames (counted from frame 0, so they do not depend on the
-    blocks), where a point lands and where a glide ends; within one the lane is smooth.
-    On a bend steeper than `STEEP` every frame is a piece.
-    (It takes arrays, not the `LaneTable`: inlined into loops without reference counting.)
+    Pieces end every ``knot[j]`` frames of point ``j``'s segment (counted from frame 0, so
+    they do not depend on the blocks; every `KNOT` frames in a glide), where a point lands
+    and where a glide ends; within one the lane is smooth. On a bend steeper than `STEEP`
+    every frame is a piece. (It takes arrays, not the `LaneTable`: inlined into loops
+    without reference counting.)
     """
     j = point_at(at, lo, hi, float(n))
-    start = (n // KNOT) * KNOT
-    end = start + KNOT
-    glide = False
+    size = MAX_KNOT  # before the first point the lane holds its first value
+    jumps = glide = False
+    stop = 0
     if j >= lo:
-        start = max(start, int(math.ceil(at[j])))  # the first frame at or after the point
+        size = knot[j]
         if ramp > 0.0 and j > lo and (shape[j - 1] == HOLD or at[j - 1] == at[j]):
+            jumps = True
             stop = int(math.ceil(at[j] + ramp - 1.0))  # the first frame past the glide
             if n < stop:
                 glide = True
-                end = min(end, stop)
-            else:
-                start = max(start, stop)
+                size = KNOT
+    start = (n // size) * size
+    end = start + size
+    if j >= lo:
+        start = max(start, int(math.ceil(at[j])))  # the first frame at or after the point
+        if glide:
+            end = min(end, stop)
+        elif jumps:
+            start = max(start, stop)
     if j + 1 < hi:
         end = min(end, int(math.ceil(at[j + 1])))
         if j >= lo and shape[j] == BEND and abs(tension[j]) > STEEP:
@@ -184,7 +212,7 @@ def drawn_at(lanes: LaneTable, k: int, n: int) -> float:
     """Return what drawn lane ``k`` plays at output frame ``n`` (as `fill_lane` does)."""
     at, value, shape, tension = lanes.at, lanes.value, lanes.shape, lanes.tension
     lo, hi, ramp = lanes.lo[k], lanes.hi[k], lanes.ramp[k]
-    start, end, j, glide = piece(at, shape, tension, lo, hi, ramp, n)
+    start, end, j, glide = piece(at, shape, tension, lanes.knot, lo, hi, ramp, n)
     right = piece_right(at, lo, hi, j, end)
     v0 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, float(start))
     v1 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, right)
@@ -194,16 +222,22 @@ def drawn_at(lanes: LaneTable, k: int, n: int) -> float:
 @nb.njit(cache=True)
 def _fill_drawn(lanes: LaneTable, k: int, first: int, frames: int, out: np.ndarray) -> None:
     # the drawn curve at output frames: exact at each piece's ends, linear between
-    at, value, shape, tension = lanes.at, lanes.value, lanes.shape, lanes.tension
+    at, value, shape, tension, knot = lanes.at, lanes.value, lanes.shape, lanes.tension, lanes.knot
     lo = lanes.lo[k]
     hi = lanes.hi[k]
     ramp = lanes.ramp[k]
+    last_right, last_j, last_glide, v1 = -1.0, lo - 2, False, 0.0
     i = 0
     while i < frames:
-        start, end, j, glide = piece(at, shape, tension, lo, hi, ramp, first + i)
+        start, end, j, glide = piece(at, shape, tension, knot, lo, hi, ramp, first + i)
         right = piece_right(at, lo, hi, j, end)
-        v0 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, float(start))
-        slope = (drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, right) - v0) / (right - start)
+        if float(start) == last_right and j == last_j and glide == last_glide:
+            v0 = v1  # the last piece ended where this one starts, on the same curve
+        else:
+            v0 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, float(start))
+        v1 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, right)
+        last_right, last_j, last_glide = right, j, glide
+        slope = (v1 - v0) / (right - start)
         stop = min(end - first, frames)
         for m in range(i, stop):
             out[m] = v0 + slope * (first + m - start)
@@ -255,3 +289,50 @@ def fill_parameters(lanes: LaneTable, entries: ParameterLanes, arrays: List, fir
     first + frames - 1``. Audio-thread safe: no allocation."""
     for e in range(entries.lane.shape[0]):
         fill_lane(lanes, entries.lane[e], first, frames, arrays[entries.target[e]][entries.param[e]])
+
+
+#: The largest slope and curvature of each shape's f(u) on [0, 1] (`mixtree.dsp.curves`;
+#: ``bend`` and ``geometric`` depend on their tension and values: see `knot_lengths`).
+_SLOPE = np.zeros(len(SHAPES))
+_SLOPE[[LINEAR, SMOOTH, S_CURVE, FAST_START, FAST_END]] = 1.0, 1.5, math.pi / 2.0, 3.0, 3.0
+_CURVATURE = np.zeros(len(SHAPES))
+_CURVATURE[[SMOOTH, S_CURVE, FAST_START, FAST_END]] = 6.0, math.pi**2 / 2.0, 6.0, 6.0
+_DB = math.log(10.0) / 20.0
+
+
+def knot_lengths(
+    at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray, domain: str = ""
+) -> np.ndarray:  # fmt: skip
+    """Return the piece length of each point's segment (one lane's points, at frames
+    ``at``): the longest power of two from `KNOT` to `MAX_KNOT` whose line strays from the
+    curve by at most `LANE_TOLERANCE` of the segment's change, by the bound K²/8 × its
+    largest curvature, and, for a ``domain`` of ``"db"`` (a gain in dB) or ``"pan"``, at
+    most `GAIN_TOLERANCE` in the gain the fader makes of it (relative for dB; for a pan,
+    by the constant-power law's curvature). Hold and linear segments and the last point
+    hold no curve of their own: `MAX_KNOT` unless a domain bends them. Compile side."""
+    n = at.shape[0]
+    out = np.full(n, MAX_KNOT, np.int64)
+    if n < 2:
+        return out
+    span = np.maximum(at[1:] - at[:-1], 1e-9)  # frames
+    v0, v1 = value[:-1], value[1:]
+    change = np.abs(v1 - v0)
+    kind = shape[:-1]
+    c = np.minimum(np.abs(tension[:-1]), 0.999)
+    slope = np.where(kind == BEND, (1.0 + c) / (1.0 - c), _SLOPE[kind]) * change
+    curvature = np.where(kind == BEND, 4.0 * c / (1.0 - c) ** 3, _CURVATURE[kind]) * change
+    geometric = (kind == GEOMETRIC) & (v0 * v1 > 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_ratio = np.where(geometric, np.abs(np.log(np.abs(v1 / np.where(v0 == 0.0, 1.0, v0)))), 0.0)
+    biggest = np.maximum(np.abs(v0), np.abs(v1))
+    slope = np.where(geometric, biggest * log_ratio, slope) / span  # per frame
+    curvature = np.where(geometric, biggest * log_ratio**2, curvature) / span**2  # per frame²
+    with np.errstate(divide="ignore"):
+        limit = np.sqrt(8.0 * LANE_TOLERANCE * change / curvature)  # K²/8 × curvature ≤ tolerance × change
+        if domain in ("db", "pan"):
+            scale = _DB if domain == "db" else math.pi / 4.0
+            bend = scale * scale * slope * slope + scale * curvature
+            limit = np.minimum(limit, np.sqrt(8.0 * GAIN_TOLERANCE / bend))
+    k = np.clip(np.nan_to_num(limit, nan=MAX_KNOT, posinf=MAX_KNOT), KNOT, MAX_KNOT)
+    out[:-1] = np.left_shift(1, np.floor(np.log2(k)).astype(np.int64))
+    return out

@@ -10,7 +10,7 @@ import numba as nb
 import numpy as np
 
 from mixtree.dsp.delays import DelayLines
-from mixtree.dsp.lanes import DRAWN, KNOT, LaneTable, drawn_at, drawn_value, fill_lane, piece, piece_right
+from mixtree.dsp.lanes import DRAWN, MAX_KNOT, LaneTable, drawn_at, drawn_value, fill_lane, piece, piece_right
 from mixtree.dsp.smoothing import glide_into, ramp_step, step_toward
 from mixtree.units import SILENCE_DB, pan_gains
 
@@ -225,7 +225,7 @@ def _pieces(
     ends of the pieces all three share; the gains are linear between. Returns the
     audibility the slot glided to."""
     gains, opens = mix.gains, mix.opens
-    at, value, shape, tension = lanes.at, lanes.value, lanes.shape, lanes.tension
+    at, value, shape, tension, knot = lanes.at, lanes.value, lanes.shape, lanes.tension, lanes.knot
     lo, hi, ramp = lanes.lo, lanes.hi, lanes.ramp
     a = faders.gain[s, 0]
     tgt = faders.target[s, 0]
@@ -236,20 +236,20 @@ def _pieces(
     i = 0
     while i < frames:
         n = position + i
-        start, end = n - KNOT, n + KNOT  # wider than any piece: narrowed by each lane's
+        start, end = n - MAX_KNOT, n + MAX_KNOT  # wider than any piece: narrowed by each lane's
         jv = jp = jm = -1
         gv = gp = gm = False
         x1 = float(end)
         if kv >= 0:
-            a0, b0, jv, gv = piece(at, shape, tension, lo[kv], hi[kv], ramp[kv], n)
+            a0, b0, jv, gv = piece(at, shape, tension, knot, lo[kv], hi[kv], ramp[kv], n)
             start, end = max(start, a0), min(end, b0)
             x1 = min(x1, piece_right(at, lo[kv], hi[kv], jv, end))
         if kp >= 0:
-            a0, b0, jp, gp = piece(at, shape, tension, lo[kp], hi[kp], ramp[kp], n)
+            a0, b0, jp, gp = piece(at, shape, tension, knot, lo[kp], hi[kp], ramp[kp], n)
             start, end = max(start, a0), min(end, b0)
             x1 = min(x1, piece_right(at, lo[kp], hi[kp], jp, end))
         if km >= 0:
-            a0, b0, jm, gm = piece(at, shape, tension, lo[km], hi[km], ramp[km], n)
+            a0, b0, jm, gm = piece(at, shape, tension, knot, lo[km], hi[km], ramp[km], n)
             start, end = max(start, a0), min(end, b0)
             x1 = min(x1, piece_right(at, lo[km], hi[km], jm, end))
         x0, x1 = float(start), min(x1, float(end))

@@ -274,8 +274,8 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
                 effect.set_tempo(bpm)
     fader_lanes = FaderLanes(
         *(
-            np.array([lanes.add(t.lanes.get(name), maps[i]) for i, t in enumerate(tracks)], np.int32)
-            for name in ("volume_db", "pan", "mute")
+            np.array([lanes.add(t.lanes.get(name), maps[i], domain) for i, t in enumerate(tracks)], np.int32)
+            for name, domain in (("volume_db", "db"), ("pan", "pan"), ("mute", ""))
         )
     )
     mute = np.array([t.mute and fader_lanes.mute[i] < 0 for i, t in enumerate(tracks)], dtype=np.bool_)
