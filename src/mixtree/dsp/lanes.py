@@ -73,12 +73,12 @@ class LaneTable(NamedTuple):
 #: What a lane plays: its drawn curve, a manual value being recorded, or the way back.
 DRAWN, MANUAL, RETURNING = 0, 1, 2
 #: The shortest and longest pieces a drawn lane is worked out in: exactly at their ends
-#: (`piece`), linearly between. Each segment's length is the longest power of two between
-#: them that keeps the line within a bound of the curve (`knot_lengths`); a glide's is
-#: the shortest.
+#: and middle (`piece`), on the parabola through those between. Each segment's length is
+#: the longest power of two between them that keeps the parabola within a bound of the
+#: curve (`knot_lengths`); a glide's is the shortest.
 KNOT = 16
 MAX_KNOT = 4096
-#: The bounds `knot_lengths` keeps to: the line's distance from the curve, as a share of
+#: The bounds `knot_lengths` keeps to: the parabola's distance from the curve, as a share of
 #: the segment's change, and in the gain a volume (relative) or pan lane makes of it.
 LANE_TOLERANCE = 1e-5
 GAIN_TOLERANCE = 1e-6
@@ -90,9 +90,9 @@ STEEP = 0.6
 @nb.njit(cache=True)
 def fill_lane(lanes: LaneTable, k: int, first: int, frames: int, out: np.ndarray) -> None:
     """Write lane ``k``'s value at output frames ``first .. first + frames - 1`` into
-    ``out[:frames]``: the drawn curve (exact at the ends of its pieces, where points
-    land and where glides end, linear between: see `piece`; on a warped lane, exact at every frame
-    of its time as the block's warp gives it; every frame's value depends on its
+    ``out[:frames]``: the drawn curve (exact at the ends and middle of its pieces
+    (`piece`), on the parabola through those between; on a warped lane, exact at every
+    frame of its time as the block's warp gives it; every frame's value depends on its
     position alone, so block sizes do not change it), or while a move is recorded the
     manual value (see `LaneTable`). Audio-thread safe: no allocation."""
     state = lanes.state[k]
@@ -207,40 +207,56 @@ def drawn_value(
     return v
 
 
+@nb.njit(cache=True, inline="always")
+def parabola(y0: float, y1: float, y2: float, h: float) -> tuple[float, float]:
+    """Return b and c of y0 + u·(b + u·c), the parabola through (0, ``y0``), (``h``,
+    ``y1``) and (2``h``, ``y2``): what a piece plays between its ends and middle."""
+    if h <= 0.0:
+        return 0.0, 0.0
+    c = (y2 - 2.0 * y1 + y0) / (2.0 * h * h)
+    return (y1 - y0) / h - c * h, c
+
+
 @nb.njit(cache=True)
 def drawn_at(lanes: LaneTable, k: int, n: int) -> float:
     """Return what drawn lane ``k`` plays at output frame ``n`` (as `fill_lane` does)."""
     at, value, shape, tension = lanes.at, lanes.value, lanes.shape, lanes.tension
     lo, hi, ramp = lanes.lo[k], lanes.hi[k], lanes.ramp[k]
     start, end, j, glide = piece(at, shape, tension, lanes.knot, lo, hi, ramp, n)
-    right = piece_right(at, lo, hi, j, end)
+    h = 0.5 * (piece_right(at, lo, hi, j, end) - start)
     v0 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, float(start))
-    v1 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, right)
-    return v0 + (v1 - v0) / (right - start) * (n - start)
+    v1 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, start + h)
+    b, c = parabola(v0, v1, drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, start + 2.0 * h), h)
+    u = float(n - start)
+    return v0 + u * (b + u * c)
 
 
 @nb.njit(cache=True)
 def _fill_drawn(lanes: LaneTable, k: int, first: int, frames: int, out: np.ndarray) -> None:
-    # the drawn curve at output frames: exact at each piece's ends, linear between
+    # the drawn curve at output frames: exact at each piece's ends and middle, the
+    # parabola through those three between
     at, value, shape, tension, knot = lanes.at, lanes.value, lanes.shape, lanes.tension, lanes.knot
     lo = lanes.lo[k]
     hi = lanes.hi[k]
     ramp = lanes.ramp[k]
-    last_right, last_j, last_glide, v1 = -1.0, lo - 2, False, 0.0
+    last_right, last_j, last_glide, v2 = -1.0, lo - 2, False, 0.0
     i = 0
     while i < frames:
         start, end, j, glide = piece(at, shape, tension, knot, lo, hi, ramp, first + i)
         right = piece_right(at, lo, hi, j, end)
         if float(start) == last_right and j == last_j and glide == last_glide:
-            v0 = v1  # the last piece ended where this one starts, on the same curve
+            v0 = v2  # the last piece ended where this one starts, on the same curve
         else:
             v0 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, float(start))
-        v1 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, right)
+        h = 0.5 * (right - start)
+        v1 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, start + h)
+        v2 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, right)
         last_right, last_j, last_glide = right, j, glide
-        slope = (v1 - v0) / (right - start)
+        b, c = parabola(v0, v1, v2, h)
         stop = min(end - first, frames)
         for m in range(i, stop):
-            out[m] = v0 + slope * (first + m - start)
+            u = float(first + m - start)
+            out[m] = v0 + u * (b + u * c)
         i = stop
 
 
@@ -291,12 +307,16 @@ def fill_parameters(lanes: LaneTable, entries: ParameterLanes, arrays: List, fir
         fill_lane(lanes, entries.lane[e], first, frames, arrays[entries.target[e]][entries.param[e]])
 
 
-#: The largest slope and curvature of each shape's f(u) on [0, 1] (`mixtree.dsp.curves`;
-#: ``bend`` and ``geometric`` depend on their tension and values: see `knot_lengths`).
-_SLOPE = np.zeros(len(SHAPES))
-_SLOPE[[LINEAR, SMOOTH, S_CURVE, FAST_START, FAST_END]] = 1.0, 1.5, math.pi / 2.0, 3.0, 3.0
-_CURVATURE = np.zeros(len(SHAPES))
-_CURVATURE[[SMOOTH, S_CURVE, FAST_START, FAST_END]] = 6.0, math.pi**2 / 2.0, 6.0, 6.0
+#: The largest first, second and third derivatives of each shape's f(u) on [0, 1]
+#: (`mixtree.dsp.curves`; ``bend`` and ``geometric`` depend on their tension and values:
+#: see `knot_lengths`).
+_D1, _D2, _D3 = np.zeros(len(SHAPES)), np.zeros(len(SHAPES)), np.zeros(len(SHAPES))
+_D1[[LINEAR, SMOOTH, S_CURVE, FAST_START, FAST_END]] = 1.0, 1.5, math.pi / 2.0, 3.0, 3.0
+_D2[[SMOOTH, S_CURVE, FAST_START, FAST_END]] = 6.0, math.pi**2 / 2.0, 6.0, 6.0
+_D3[[SMOOTH, S_CURVE, FAST_START, FAST_END]] = 12.0, math.pi**3 / 2.0, 6.0, 6.0
+#: A parabola through a piece's ends and middle strays from a curve by at most this
+#: times K³ times its largest third derivative: max |t(t − h)(t − 2h)| / 6 with h = K/2.
+_PARABOLA = 2.0 / (3.0 * math.sqrt(3.0)) / 8.0 / 6.0
 _DB = math.log(10.0) / 20.0
 
 
@@ -304,12 +324,13 @@ def knot_lengths(
     at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray, domain: str = ""
 ) -> np.ndarray:  # fmt: skip
     """Return the piece length of each point's segment (one lane's points, at frames
-    ``at``): the longest power of two from `KNOT` to `MAX_KNOT` whose line strays from the
-    curve by at most `LANE_TOLERANCE` of the segment's change, by the bound K²/8 × its
-    largest curvature, and, for a ``domain`` of ``"db"`` (a gain in dB) or ``"pan"``, at
-    most `GAIN_TOLERANCE` in the gain the fader makes of it (relative for dB; for a pan,
-    by the constant-power law's curvature). Hold and linear segments and the last point
-    hold no curve of their own: `MAX_KNOT` unless a domain bends them. Compile side."""
+    ``at``): the longest power of two from `KNOT` to `MAX_KNOT` whose parabola strays from
+    the curve by at most `LANE_TOLERANCE` of the segment's change, and, for a ``domain``
+    of ``"db"`` (a fader's volume) or ``"pan"``, at most `GAIN_TOLERANCE` in the gain the
+    fader makes of it (relative for dB; for a pan, as if the law bent like its position).
+    The bounds take each shape's largest derivatives. Hold and linear segments and the
+    last point have no curve of their own: `MAX_KNOT` unless a domain bends them.
+    Compile side."""
     n = at.shape[0]
     out = np.full(n, MAX_KNOT, np.int64)
     if n < 2:
@@ -318,21 +339,24 @@ def knot_lengths(
     v0, v1 = value[:-1], value[1:]
     change = np.abs(v1 - v0)
     kind = shape[:-1]
+    bend = kind == BEND
     c = np.minimum(np.abs(tension[:-1]), 0.999)
-    slope = np.where(kind == BEND, (1.0 + c) / (1.0 - c), _SLOPE[kind]) * change
-    curvature = np.where(kind == BEND, 4.0 * c / (1.0 - c) ** 3, _CURVATURE[kind]) * change
+    d1 = np.where(bend, (1.0 + c) / (1.0 - c), _D1[kind]) * change
+    d2 = np.where(bend, 4.0 * c / (1.0 - c) ** 3, _D2[kind]) * change
+    d3 = np.where(bend, 24.0 * c * c / (1.0 - c) ** 5, _D3[kind]) * change
     geometric = (kind == GEOMETRIC) & (v0 * v1 > 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_ratio = np.where(geometric, np.abs(np.log(np.abs(v1 / np.where(v0 == 0.0, 1.0, v0)))), 0.0)
     biggest = np.maximum(np.abs(v0), np.abs(v1))
-    slope = np.where(geometric, biggest * log_ratio, slope) / span  # per frame
-    curvature = np.where(geometric, biggest * log_ratio**2, curvature) / span**2  # per frame²
-    with np.errstate(divide="ignore"):
-        limit = np.sqrt(8.0 * LANE_TOLERANCE * change / curvature)  # K²/8 × curvature ≤ tolerance × change
+    d1 = np.where(geometric, biggest * log_ratio, d1) / span  # per frame
+    d2 = np.where(geometric, biggest * log_ratio**2, d2) / span**2
+    d3 = np.where(geometric, biggest * log_ratio**3, d3) / span**3
+    with np.errstate(divide="ignore", invalid="ignore"):
+        limit = np.cbrt(LANE_TOLERANCE * change / (_PARABOLA * d3))
         if domain in ("db", "pan"):
-            scale = _DB if domain == "db" else math.pi / 4.0
-            bend = scale * scale * slope * slope + scale * curvature
-            limit = np.minimum(limit, np.sqrt(8.0 * GAIN_TOLERANCE / bend))
-    k = np.clip(np.nan_to_num(limit, nan=MAX_KNOT, posinf=MAX_KNOT), KNOT, MAX_KNOT)
-    out[:-1] = np.left_shift(1, np.floor(np.log2(k)).astype(np.int64))
+            k = _DB if domain == "db" else 1.0  # d³/du³ of exp(k·v), relative; of a pan's position
+            gain = k**3 * d1**3 + 3.0 * k**2 * d1 * d2 + k * d3
+            limit = np.minimum(limit, np.cbrt(GAIN_TOLERANCE / (_PARABOLA * gain)))
+    limit = np.clip(np.nan_to_num(limit, nan=MAX_KNOT, posinf=MAX_KNOT), KNOT, MAX_KNOT)
+    out[:-1] = np.left_shift(1, np.floor(np.log2(limit)).astype(np.int64))
     return out

@@ -10,7 +10,7 @@ import numba as nb
 import numpy as np
 
 from mixtree.dsp.delays import DelayLines
-from mixtree.dsp.lanes import DRAWN, MAX_KNOT, LaneTable, drawn_at, drawn_value, fill_lane, piece, piece_right
+from mixtree.dsp.lanes import DRAWN, MAX_KNOT, LaneTable, drawn_at, drawn_value, fill_lane, parabola, piece, piece_right
 from mixtree.dsp.smoothing import glide_into, ramp_step, step_toward
 from mixtree.units import SILENCE_DB, pan_gains
 
@@ -221,18 +221,21 @@ def _pieces(
     kv: int, kp: int, km: int, mix: Mix,
 ) -> float:  # fmt: skip
     """Work out automated slot ``s``'s gains piece by piece (`mixtree.dsp.lanes.piece`):
-    volume, pan and mute are worked out exactly, and turned into left/right gains, at the
-    ends of the pieces all three share; the gains are linear between. Returns the
-    audibility the slot glided to."""
+    the volume's gain, the pan's left/right gains (its position on stereo material,
+    whose balance law has a corner) and the mute are worked out exactly at the ends and
+    the middle of the pieces all three share, and follow the parabola through those
+    three between (a fader's lanes have pieces short enough for it: `knot_lengths`).
+    Returns the audibility the slot glided to."""
     gains, opens = mix.gains, mix.opens
     at, value, shape, tension, knot = lanes.at, lanes.value, lanes.shape, lanes.tension, lanes.knot
     lo, hi, ramp = lanes.lo, lanes.hi, lanes.ramp
     a = faders.gain[s, 0]
     tgt = faders.target[s, 0]
     st = faders.step[s, 0]
+    balance = kp >= 0 and not mono
     fixed_left, fixed_right = pan_gains(pan, mono)
     last_right, last_key = -1.0, (-1, False, -1, False, -1, False)
-    l1 = r1 = m1 = 0.0
+    g2 = l2 = r2 = m2 = 0.0
     i = 0
     while i < frames:
         n = position + i
@@ -253,24 +256,37 @@ def _pieces(
             start, end = max(start, a0), min(end, b0)
             x1 = min(x1, piece_right(at, lo[km], hi[km], jm, end))
         x0, x1 = float(start), min(x1, float(end))
-        if x0 == last_right and (jv, gv, jp, gp, jm, gm) == last_key:
-            l0, r0, m0 = l1, r1, m1  # the last piece ended where this one starts, on the same curves
+        key = (jv, gv, jp, gp, jm, gm)
+        if x0 == last_right and key == last_key:
+            g0, l0, r0, m0 = g2, l2, r2, m2  # the last piece ended where this one starts, on the same curves
         else:
-            l0, r0, m0 = _gains_at(at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm, x0,
-                                   volume, fixed_left, fixed_right, mono)  # fmt: skip
-        l1, r1, m1 = _gains_at(at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm, x1,
-                               volume, fixed_left, fixed_right, mono)  # fmt: skip
-        last_right, last_key = x1, (jv, gv, jp, gp, jm, gm)
-        span = x1 - x0
-        dl, dr, dm = (l1 - l0) / span, (r1 - r0) / span, (m1 - m0) / span
+            g0, l0, r0, m0 = _fader_at(at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm,
+                                       x0, volume, fixed_left, fixed_right, mono)  # fmt: skip
+        h = 0.5 * (x1 - x0)
+        g1, l1, r1, m1 = _fader_at(at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm,
+                                   x0 + h, volume, fixed_left, fixed_right, mono)  # fmt: skip
+        g2, l2, r2, m2 = _fader_at(at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm,
+                                   x1, volume, fixed_left, fixed_right, mono)  # fmt: skip
+        last_right, last_key = x1, key
+        gb, gc = parabola(g0, g1, g2, h)
+        lb, lc = parabola(l0, l1, l2, h)
+        rb, rc = parabola(r0, r1, r2, h)
+        mb, mc = parabola(m0, m1, m2, h)
         stop = min(end - position, frames)
+        gliding = a != tgt  # (rarely: the loop runs faster without the glide's branch)
         for m in range(i, stop):
-            if a != tgt:
+            if gliding and a != tgt:
                 a = step_toward(a, tgt, st)
-            u = position + m - start
-            open_ = a * (1.0 - (m0 + dm * u))
-            gains[s, m, 0] = open_ * (l0 + dl * u)
-            gains[s, m, 1] = open_ * (r0 + dr * u)
+            u = float(position + m - start)
+            open_ = a * (1.0 - (m0 + u * (mb + u * mc)))
+            g = open_ * (g0 + u * (gb + u * gc))
+            if balance:  # l holds the pan's position
+                p = min(1.0, max(-1.0, l0 + u * (lb + u * lc)))
+                gains[s, m, 0] = g * min(1.0, 1.0 - p)
+                gains[s, m, 1] = g * min(1.0, 1.0 + p)
+            else:
+                gains[s, m, 0] = g * (l0 + u * (lb + u * lc))
+                gains[s, m, 1] = g * (r0 + u * (rb + u * rc))
             opens[s, m] = open_
         i = stop
     for k in (kv, kp, km):
@@ -280,22 +296,27 @@ def _pieces(
 
 
 @nb.njit(cache=True, inline="always")
-def _gains_at(
+def _fader_at(
     at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray, lo: np.ndarray, hi: np.ndarray,
     ramp: np.ndarray, kv: int, jv: int, gv: bool, kp: int, jp: int, gp: bool, km: int, jm: int, gm: bool, x: float,
     volume: float, fixed_left: float, fixed_right: float, mono: bool,
-) -> tuple[float, float, float]:  # fmt: skip
-    # the left and right fader gains and the mute at frame x of a piece (`_pieces`)
+) -> tuple[float, float, float, float]:  # fmt: skip
+    # the volume's gain, the pan's left and right gains (on stereo material its position,
+    # twice) and the mute at frame x of a piece (`_pieces`)
     g = volume
     if kv >= 0:
         g = _db_gain(drawn_value(at, value, shape, tension, lo[kv], hi[kv], ramp[kv], jv, gv, x))
     left, right = fixed_left, fixed_right
     if kp >= 0:
-        left, right = pan_gains(drawn_value(at, value, shape, tension, lo[kp], hi[kp], ramp[kp], jp, gp, x), mono)
+        p = drawn_value(at, value, shape, tension, lo[kp], hi[kp], ramp[kp], jp, gp, x)
+        if mono:
+            left, right = pan_gains(p, mono)
+        else:
+            left = right = p
     mute = 0.0
     if km >= 0:
         mute = drawn_value(at, value, shape, tension, lo[km], hi[km], ramp[km], jm, gm, x)
-    return g * left, g * right, mute
+    return g, left, right, mute
 
 
 @nb.njit(cache=True)
