@@ -219,8 +219,7 @@ def _automated_sections(
     count = int(st[st.shape[0] - 1])
     i = 0
     while i < frames:
-        if count == 0:
-            automate(pr, auto, i)
+        if count == 0 and automate(pr, auto, i):  # (a lane holding still needs no new design)
             if eq3:
                 _eq3_design(pr, st, rate)
             else:

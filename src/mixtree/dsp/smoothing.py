@@ -116,10 +116,13 @@ def value_at(params: np.ndarray, auto: np.ndarray, p: int, i: int) -> float:
 
 
 @nb.njit(cache=True, inline="always")
-def automate(params: np.ndarray, auto: np.ndarray, i: int) -> None:
+def automate(params: np.ndarray, auto: np.ndarray, i: int) -> bool:
     """Set every automated parameter to its value at frame ``i`` of the block (``auto``:
-    see `value_at`)."""
+    see `value_at`); return whether any changed."""
+    changed = False
     for p in range(auto.shape[0]):
         v = auto[p, i]
-        if v == v:
+        if v == v and params[p, CUR] != v:
             params[p, CUR] = v
+            changed = True
+    return changed
