@@ -185,7 +185,10 @@ def test_external_media_outside_the_files_folder_are_not_read(tmp_path: Path):
 
 
 def test_a_bad_value_names_the_element(tmp_path: Path):
-    structure = '<Track contentType="audio" id="t1" name="A"><Channel role="regular" id="c1"><Volume unit="decibel" value="loud"/></Channel></Track>'
+    structure = (
+        '<Track contentType="audio" id="t1" name="A"><Channel role="regular" id="c1">'
+        '<Volume unit="decibel" value="loud"/></Channel></Track>'
+    )
     with pytest.raises(mt.ProjectFileError, match="'loud' is not a number") as err:
         mt.import_dawproject(archive(tmp_path, wrap(structure)))
     assert "<Volume>" in err.value.where
