@@ -192,3 +192,37 @@ def test_a_bad_value_names_the_element(tmp_path: Path):
     with pytest.raises(mt.ProjectFileError, match="'loud' is not a number") as err:
         mt.import_dawproject(archive(tmp_path, wrap(structure)))
     assert "<Volume>" in err.value.where
+
+
+def test_a_group_track_with_plain_child_lanes_imports_as_a_metatrack_without_transform(tmp_path: Path):
+    structure = (
+        '<Track contentType="tracks" id="g" name="Group"><Channel role="submix" id="gc" destination="m"/>'
+        '<Track contentType="notes" id="k" name="Keys"><Channel role="regular" id="kc" destination="gc"/></Track>'
+        "</Track>"
+        '<Track contentType="audio" id="t2" name="Master"><Channel role="master" id="m"/></Track>'
+    )
+    lanes = (
+        '<Lanes track="g"><Lanes track="k"><Clips><Clip time="2" duration="2"><Notes>'
+        '<Note time="0" duration="1" channel="0" key="60" vel="0.5"/></Notes></Clip></Clips></Lanes></Lanes>'
+    )
+    p = mt.import_dawproject(archive(tmp_path, wrap(structure, lanes, '<Tempo unit="bpm" value="120"/>')))
+    group, keys = p.tracks
+    assert isinstance(group, mt.Metatrack) and keys.parent_id == group.id
+    assert (group.offset, group.speed) == (0.0, 1.0)
+    assert (keys.midi_clips[0].start, keys.midi_clips[0].duration) == (1.0, 1.0)
+
+
+def test_container_clips_trim_what_they_hold_to_their_window(tmp_path: Path):
+    structure = (
+        '<Track contentType="notes" id="k" name="Keys"><Channel role="regular" id="kc"/></Track>'
+        '<Track contentType="audio" id="t2" name="Master"><Channel role="master" id="m"/></Track>'
+    )
+    lanes = (
+        '<Lanes track="k" timeUnit="seconds"><Clips><Clip time="10" duration="2" playStart="1"><Clips>'
+        '<Clip time="0" duration="4"><Notes><Note time="1.5" duration="0.5" channel="0" key="60" vel="0.5"/>'
+        "</Notes></Clip></Clips></Clip></Clips></Lanes>"
+    )
+    p = mt.import_dawproject(archive(tmp_path, wrap(structure, lanes)))
+    clip = p.tracks[0].midi_clips[0]
+    assert (clip.start, clip.duration, clip.offset) == (10.0, 2.0, 1.0)
+    assert [(n.start, n.duration) for n in clip.notes] == [(1.5, 0.5)]

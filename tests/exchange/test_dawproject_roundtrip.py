@@ -226,3 +226,72 @@ def test_media_can_be_referenced_instead_of_embedded(tmp_path: Path, noise: Path
     q = mt.import_dawproject(out, media_dir=tmp_path / "m")
     assert q.tracks[0].clips[0].source.path == noise.resolve()
     assert_same_render(p, q)
+
+
+def test_pans_that_normalized_values_cannot_hold_exactly_come_back_exactly(tmp_path: Path):
+    p = mt.Project()
+    pans = [0.3, -0.1, 1e-9, 0.7]
+    for k, pan in enumerate(pans):
+        p.add_audio_track(f"T{k}", pan=pan)
+    q = round_trip(p, tmp_path)
+    assert [t.pan for t in q.tracks] == pans
+
+
+def test_metatrack_pitch_own_tempo_map_and_speed_lane_come_back_through_mixtrees_extras(tmp_path: Path, noise: Path):
+    p = mt.Project()
+    s = p.pool.load(noise)
+    a = p.add_audio_track("A")
+    a.add_clip(s, 0.0, 1.0)
+    m = p.create_metatrack([a.id], "Tape")
+    tm = mt.TempoMap(90.0)
+    tm.set_tempo(4, 120.0, ramp=True)
+    m.tempo_map = tm
+    m.automate("speed").set_points([(0.0, 1.0, "linear", 0.0), (1.0, 0.5, "hold", 0.0)])
+    bus = p.add_bus("Safe")
+    bus.solo_safe = True
+    q = round_trip(p, tmp_path)
+    qm = q.tracks[0]
+    assert qm.tempo_map.tempos == tm.tempos
+    assert qm.lanes["speed"].points == m.lanes["speed"].points
+    assert next(t for t in q.tracks if t.name == "Safe").solo_safe
+    assert_same_render(p, q)
+
+
+def test_metatrack_pitch_comes_back(tmp_path: Path):
+    p = mt.Project()
+    m = p.add_metatrack("Up")
+    m.pitch = 3.0
+    m.preserve_pitch = True
+    q = round_trip(p, tmp_path)
+    assert (q.tracks[0].pitch, q.tracks[0].preserve_pitch) == (3.0, True)
+
+
+@pytest.mark.parametrize("name, tag", [("mtgain.vst3", "Vst3Plugin"), ("mtgain.clap", "ClapPlugin")])
+def test_hosted_plugins_come_back_with_their_state(tmp_path: Path, noise: Path, dpf_plugins, name: str, tag: str):
+    p = mt.Project()
+    s = p.pool.load(noise)
+    t = p.add_audio_track("A")
+    t.add_clip(s, 0.0, 0.5)
+    t.add_effect(mt.Plugin(str(dpf_plugins[name]), gain_db=-7.5))
+    out = p.export_dawproject(tmp_path / "song.dawproject")
+    with zipfile.ZipFile(out) as z:
+        assert f"<{tag} " in z.read("project.xml").decode()
+    q = mt.import_dawproject(out, media_dir=tmp_path / "m")
+    plugin = q.tracks[0].effects[0]
+    assert plugin.info.format == name.rsplit(".", 1)[1] and plugin.gain_db == -7.5
+    assert_same_render(p, q)
+
+
+def test_mixtree_convert_goes_both_ways_by_extension(tmp_path: Path, noise: Path):
+    from mixtree.cli.main import main
+
+    p = mt.Project()
+    s = p.pool.load(noise)
+    p.add_audio_track("A", volume_db=-3.0).add_clip(s, 0.0, 1.0)
+    p.save(tmp_path / "song.json")
+    assert main(["convert", str(tmp_path / "song.json"), str(tmp_path / "song.dawproject")]) == 0
+    assert main(["convert", str(tmp_path / "song.dawproject"), str(tmp_path / "back.mtp")]) == 0
+    q = mt.Project.load(tmp_path / "back.mtp")
+    assert q.tracks[0].volume_db == -3.0
+    assert_same_render(p, q)
+    assert main(["convert", str(tmp_path / "song.json"), str(tmp_path / "song.txt")]) == 1

@@ -276,7 +276,7 @@ class _Read:
         extra = self.extras.get("tracks", {}).get(el.get("id", ""))
         if not isinstance(extra, dict):
             return
-        for name in ("pitch", "preserve_pitch", "solo_safe", "collapsed"):
+        for name in ("pitch", "preserve_pitch", "solo_safe", "collapsed", "pan"):
             if name in extra:
                 self.edit(el, lambda name=name: setattr(track, name, extra[name]))
         if isinstance(track, Metatrack) and isinstance(extra.get("tempo_map"), dict):

@@ -171,12 +171,12 @@ class _Writer:
                 extra["tempo_map"] = tempo_document(t.tempo_map)
             if "speed" in t.lanes:
                 extra["speed_lane"] = _lane_doc(t.lanes["speed"])
+        if (t.pan + 1.0) / 2.0 * 2.0 - 1.0 != t.pan:  # normalized pan does not come back bit for bit
+            extra["pan"] = t.pan
         if isinstance(t, BusTrack) and t.solo_safe:
             extra["solo_safe"] = True
         if t.collapsed:
             extra["collapsed"] = True
-        if "mute" in t.lanes and t.lanes["mute"].mode != "read":
-            extra["mute_mode"] = t.lanes["mute"].mode
         return extra
 
     def param(self, el: Element, owner: int, name: str) -> None:
