@@ -18,6 +18,7 @@ add_midi_track     a `MidiTrack` playing `MidiClip`s (add_note, add_event) throu
 tempo_map          `TempoMap`: set_tempo, set_meter; seconds ↔ beats ↔ ticks ↔ bars
 import_midi        a Project from a Standard MIDI File; export_midi writes MIDI clips back
 import_dawproject  a Project from a DAWproject file; Project.export_dawproject writes one
+import_otio        a Project from OpenTimelineIO (and its adapters' formats); Project.export_otio
 Engine             real-time playback: ``Engine(p, driver="sounddevice"|"null", blocksize=256)``;
                    start/play/pause/stop/seek/set_loop/set_volume/…, events(), stats(), process()
 Event              what the audio thread reports: position, meters, xrun, error
@@ -51,7 +52,7 @@ from mixtree.errors import (
     SaveError,
     UnknownIdError,
 )
-from mixtree.exchange import ExchangeWarning, import_dawproject
+from mixtree.exchange import ExchangeWarning, import_dawproject, import_otio
 from mixtree.io.audio_file import MediaWarning
 from mixtree.model.clip import AliasClip, Clip
 from mixtree.model.midi import MidiClip, MidiEvent, MidiNote
@@ -102,6 +103,7 @@ __all__ = [
     "export_midi",
     "import_dawproject",
     "import_midi",
+    "import_otio",
     "load_plugin",
     "scan_plugins",
 ]

@@ -88,7 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("-o", "--output", type=Path, required=True, metavar="PROJECT", help="project file to write")
     imp.add_argument("--rate", type=int, default=48000, help="sample rate of the project")
 
-    convert = sub.add_parser("convert", help="convert a project between .json/.mtp and .dawproject, by extension")
+    convert = sub.add_parser(
+        "convert", help="convert a project between .json/.mtp, .dawproject and .otio, by extension"
+    )
     convert.add_argument("input", type=Path, metavar="IN")
     convert.add_argument("output", type=Path, metavar="OUT")
     convert.add_argument("--rate", type=int, default=48000, help="sample rate of a project made from a DAWproject")
@@ -222,20 +224,25 @@ def cmd_import_midi(args: argparse.Namespace, console: Console) -> None:
 
 def cmd_convert(args: argparse.Namespace, console: Console) -> None:
     """Convert a project file to another format, each chosen by its extension."""
-    from mixtree.exchange import ExchangeWarning, import_dawproject
+    from mixtree.exchange import ExchangeWarning, import_dawproject, import_otio
 
-    if args.output.suffix.lower() not in (".dawproject", ".json", ".mtp", ".msgpack"):
-        raise ValueError(f"OUT ends in .dawproject, .json or .mtp, not {args.output.name!r}")
+    if args.output.suffix.lower() not in (".dawproject", ".otio", ".json", ".mtp", ".msgpack"):
+        raise ValueError(f"OUT ends in .dawproject, .otio, .json or .mtp, not {args.output.name!r}")
+    suffix = args.input.suffix.lower()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ExchangeWarning)
-        if args.input.suffix.lower() == ".dawproject":
+        if suffix == ".dawproject":
             project = import_dawproject(args.input, sample_rate=args.rate)
-        else:
+        elif suffix in (".json", ".mtp", ".msgpack"):
             project = Project.load(args.input)
+        else:  # .otio, or what an installed OTIO adapter reads (FCP 7 XML, AAF, …)
+            project = import_otio(args.input, sample_rate=args.rate)
     for w in caught:
         console.print(f"warning: {w.message}")
     if args.output.suffix.lower() == ".dawproject":
         path = project.export_dawproject(args.output, embed=not args.reference_media)
+    elif args.output.suffix.lower() == ".otio":
+        path = project.export_otio(args.output)
     else:
         path = project.save(args.output)
     console.print(f"converted {args.input} ({len(project.tracks)} tracks) into {path}")
