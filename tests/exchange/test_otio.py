@@ -136,3 +136,17 @@ def test_a_file_otio_cannot_read_raises_project_file_error(tmp_path: Path):
         mt.import_otio(path)
     with pytest.raises(mt.ProjectFileError, match="no such file"):
         mt.import_otio(tmp_path / "missing.otio")
+
+
+def test_a_premiere_fcp7_xml_imports_its_audio_through_the_fcp_adapter():
+    pytest.importorskip("otio_fcp_adapter")
+    path = Path(__file__).parents[1] / "data" / "otio" / "premiere_example.xml"
+    with pytest.warns(mt.ExchangeWarning, match="4 Video tracks ignored") as caught:
+        p = mt.import_otio(path)
+    assert "track_08.wav" in str(caught[0].message)  # missing media: offline, named
+    clips = [c for t in p.tracks if isinstance(t, mt.AudioTrack) for c in t.clips]
+    assert len(clips) == 6 and all(c.source.offline for c in clips)
+    track_08 = next(c for c in clips if c.source.path.name == "track_08.wav")
+    assert (track_08.start, track_08.duration) == pytest.approx((5.1, 6.6))
+    assert any(isinstance(t, mt.Metatrack) and t.offset == pytest.approx(21.2) for t in p.tracks)
+    assert p.render().shape[0] > 0

@@ -94,12 +94,17 @@ class _Reader:
             if isinstance(target, AudioTrack | MidiTrack):
                 self.items(item, target, where)
                 return
-        kind = meta.get("kind") or ("metatrack" if any(isinstance(c, otio.schema.Stack) for c in item) else "audio")
+        kind = meta.get("kind") or _kind(item)
         name = item.name or "Track"
         parent_id = parent.id if parent is not None else None
         p = self.project
+        if kind == "mixed":  # clips beside nested stacks: a group of an audio track and the stacks
+            group = self.edit(where, lambda: p.add_metatrack(name, parent_id=parent_id))
+            track: Track = self.edit(where, lambda: p.add_audio_track(name, parent_id=group.id))
+            self.items(item, track, where, group)
+            return
         if kind == "metatrack":
-            track: Track = self.edit(where, lambda: p.add_metatrack(name, parent_id=parent_id))
+            track = self.edit(where, lambda: p.add_metatrack(name, parent_id=parent_id))
         elif kind == "bus":
             track = self.edit(where, lambda: p.add_bus(name, parent_id=parent_id))
         elif kind == "midi":
@@ -130,26 +135,30 @@ class _Reader:
                 position += _seconds(child.duration())
             elif isinstance(child, otio.schema.Stack) and not seen:
                 seen = True
-                speed = 1.0
-                for effect in child.effects:
-                    if isinstance(effect, otio.schema.LinearTimeWarp):
-                        speed *= float(effect.time_scalar)
-                    else:
-                        self.lost[f"{effect.effect_name or type(effect).__name__} effects on stacks ignored"] += 1
-                if speed <= 0.0:
-                    self.lost["reversed or frozen stacks played forwards at speed 1"] += 1
-                    speed = 1.0
-                skip = _seconds(child.source_range.start_time) if child.source_range is not None else 0.0
-                self.edit(here, lambda speed=speed: setattr(m, "speed", speed))
-                offset = position - skip / speed
-                self.edit(here, lambda offset=offset: setattr(m, "offset", offset))
-                for j, grandchild in enumerate(child):
-                    self.track(grandchild, m, f"{here}[{j}]")
+                self.timewarp(child, m, position, here)
             else:
                 self.lost["items beside a group's stack ignored"] += 1
 
+    def timewarp(self, stack: otio.schema.Stack, m: Metatrack, position: float, where: str) -> None:
+        """Give ``m`` the offset and speed of ``stack`` placed at ``position``, and its tracks."""
+        speed = 1.0
+        for effect in stack.effects:
+            if isinstance(effect, otio.schema.LinearTimeWarp):
+                speed *= float(effect.time_scalar)
+            else:
+                self.lost[f"{effect.effect_name or type(effect).__name__} effects on stacks ignored"] += 1
+        if speed <= 0.0:
+            self.lost["reversed or frozen stacks played forwards at speed 1"] += 1
+            speed = 1.0
+        skip = _seconds(stack.source_range.start_time) if stack.source_range is not None else 0.0
+        offset = position - skip / speed
+        self.edit(where, lambda: setattr(m, "speed", speed))
+        self.edit(where, lambda: setattr(m, "offset", offset))
+        for j, child in enumerate(stack):
+            self.track(child, m, f"{where}[{j}]")
+
     # -- items -------------------------------------------------------------------------
-    def items(self, item: otio.schema.Track, track: Track, where: str) -> None:
+    def items(self, item: otio.schema.Track, track: Track, where: str, group: Metatrack | None = None) -> None:
         position = 0.0
         for k, child in enumerate(item):
             here = f"{where}[{k}]"
@@ -159,6 +168,9 @@ class _Reader:
             length = _seconds(child.duration())
             if isinstance(child, otio.schema.Clip):
                 self.clip(child, track, position, length, here)
+            elif isinstance(child, otio.schema.Stack) and group is not None:
+                sub = self.edit(here, lambda c=child: self.project.add_metatrack(c.name or "Stack", parent_id=group.id))
+                self.timewarp(child, sub, position, here)
             elif isinstance(child, otio.schema.Stack):
                 self.lost["stacks inside clip tracks ignored"] += 1
             elif not isinstance(child, otio.schema.Gap):
@@ -317,6 +329,16 @@ def _fill_tempo(tm: TempoMap, doc: dict[str, Any]) -> None:
         tm.set_meter(bar, n, d)
 
 
+def _kind(item: otio.schema.Track) -> str:
+    """Return how a foreign track maps: audio, metatrack (gaps then one stack) or mixed."""
+    stacks = [c for c in item if isinstance(c, otio.schema.Stack)]
+    if not stacks:
+        return "audio"
+    if len(stacks) == 1 and all(isinstance(c, otio.schema.Gap | otio.schema.Stack) for c in item):
+        return "metatrack"
+    return "mixed"
+
+
 def _path_of(url: str, folder: Path) -> Path:
     parsed = urlparse(url)
     if parsed.scheme == "file":
@@ -376,5 +398,5 @@ def import_otio(path: str | Path, sample_rate: int | None = None) -> Project:
     project.version = 0
     if reader.lost:
         listed = ", ".join(f"{n} {what}" for what, n in sorted(reader.lost.items()))
-        warnings.warn(f"'{path}': not imported as it was: {listed}", ExchangeWarning, stacklevel=2)
+        warnings.warn(f"'{path}': not imported as it was: {listed}", ExchangeWarning, stacklevel=3)
     return project
