@@ -19,6 +19,7 @@ tempo_map          `TempoMap`: set_tempo, set_meter; seconds ↔ beats ↔ ticks
 import_midi        a Project from a Standard MIDI File; export_midi writes MIDI clips back
 import_dawproject  a Project from a DAWproject file; Project.export_dawproject writes one
 import_otio        a Project from OpenTimelineIO (and its adapters' formats); Project.export_otio
+import_rpp         a Project from a REAPER project (.RPP)
 Engine             real-time playback: ``Engine(p, driver="sounddevice"|"null", blocksize=256)``;
                    start/play/pause/stop/seek/set_loop/set_volume/…, events(), stats(), process()
 Event              what the audio thread reports: position, meters, xrun, error
@@ -52,7 +53,7 @@ from mixtree.errors import (
     SaveError,
     UnknownIdError,
 )
-from mixtree.exchange import ExchangeWarning, import_dawproject, import_otio
+from mixtree.exchange import ExchangeWarning, import_dawproject, import_otio, import_rpp
 from mixtree.io.audio_file import MediaWarning
 from mixtree.model.clip import AliasClip, Clip
 from mixtree.model.midi import MidiClip, MidiEvent, MidiNote
@@ -104,6 +105,7 @@ __all__ = [
     "import_dawproject",
     "import_midi",
     "import_otio",
+    "import_rpp",
     "load_plugin",
     "scan_plugins",
 ]

@@ -224,7 +224,7 @@ def cmd_import_midi(args: argparse.Namespace, console: Console) -> None:
 
 def cmd_convert(args: argparse.Namespace, console: Console) -> None:
     """Convert a project file to another format, each chosen by its extension."""
-    from mixtree.exchange import ExchangeWarning, import_dawproject, import_otio
+    from mixtree.exchange import ExchangeWarning, import_dawproject, import_otio, import_rpp
 
     if args.output.suffix.lower() not in (".dawproject", ".otio", ".json", ".mtp", ".msgpack"):
         raise ValueError(f"OUT ends in .dawproject, .otio, .json or .mtp, not {args.output.name!r}")
@@ -235,6 +235,8 @@ def cmd_convert(args: argparse.Namespace, console: Console) -> None:
             project = import_dawproject(args.input, sample_rate=args.rate)
         elif suffix in (".json", ".mtp", ".msgpack"):
             project = Project.load(args.input)
+        elif suffix == ".rpp":
+            project = import_rpp(args.input, sample_rate=args.rate)
         else:  # .otio, or what an installed OTIO adapter reads (FCP 7 XML, AAF, …)
             project = import_otio(args.input, sample_rate=args.rate)
     for w in caught:

@@ -1,5 +1,5 @@
-"""Exchange with other applications: DAWproject (`dawproject_read`, `dawproject_write`) and
-OpenTimelineIO (`otio_read`, `otio_write`) files.
+"""Exchange with other applications: DAWproject (`dawproject_read`, `dawproject_write`),
+OpenTimelineIO (`otio_read`, `otio_write`) and REAPER (`rpp_read`) files.
 
 Importing this package offers ``Project.export_dawproject`` and ``Project.export_otio``
 through `mixtree.model.project.JOBS`, so the model never imports upward. OpenTimelineIO
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from mixtree.exchange.dawproject_read import ExchangeWarning, import_dawproject
 from mixtree.exchange.dawproject_write import export_dawproject
+from mixtree.exchange.rpp_read import import_rpp
 from mixtree.model.project import JOBS
 
 if TYPE_CHECKING:
@@ -35,4 +36,4 @@ def import_otio(path: str | Path, sample_rate: int | None = None) -> Project:
 
 JOBS.update(export_dawproject=export_dawproject, export_otio=export_otio)
 
-__all__ = ["ExchangeWarning", "export_dawproject", "export_otio", "import_dawproject", "import_otio"]
+__all__ = ["ExchangeWarning", "export_dawproject", "export_otio", "import_dawproject", "import_otio", "import_rpp"]
