@@ -226,3 +226,25 @@ def test_container_clips_trim_what_they_hold_to_their_window(tmp_path: Path):
     clip = p.tracks[0].midi_clips[0]
     assert (clip.start, clip.duration, clip.offset) == (10.0, 2.0, 1.0)
     assert [(n.start, n.duration) for n in clip.notes] == [(1.5, 0.5)]
+
+
+def test_a_clip_referring_to_another_clips_notes_plays_them_again(tmp_path: Path):
+    structure = (
+        '<Track contentType="notes" id="k" name="Keys"><Channel role="regular" id="kc"/></Track>'
+        '<Track contentType="audio" id="t2" name="Master"><Channel role="master" id="m"/></Track>'
+    )
+    lanes = (
+        '<Lanes track="k" timeUnit="seconds"><Clips><Clip time="0" duration="1"><Notes id="shared">'
+        '<Note time="0.25" duration="0.5" channel="0" key="60" vel="0.5"/></Notes></Clip>'
+        '<Clip time="4" duration="1" reference="shared"/></Clips></Lanes>'
+    )
+    p = mt.import_dawproject(archive(tmp_path, wrap(structure, lanes)))
+    first, again = p.tracks[0].midi_clips
+    assert again.start == 4.0 and again.notes == first.notes
+
+
+def test_a_reference_to_nothing_is_refused(tmp_path: Path):
+    structure = '<Track contentType="notes" id="k" name="Keys"><Channel role="regular" id="kc"/></Track>'
+    lanes = '<Lanes track="k"><Clips><Clip time="0" duration="1" reference="nowhere"/></Clips></Lanes>'
+    with pytest.raises(mt.ProjectFileError, match="names no element"):
+        mt.import_dawproject(archive(tmp_path, wrap(structure, lanes)))

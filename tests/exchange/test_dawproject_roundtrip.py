@@ -153,14 +153,20 @@ def test_aliases_come_back_as_clip_references_to_the_metatracks_lanes(tmp_path: 
     assert_same_render(p, q)
 
 
-def test_midi_notes_and_events_come_back(tmp_path: Path):
+def test_midi_notes_and_controller_events_come_back_as_notes_and_expression_points(tmp_path: Path):
     p = mt.Project()
     t = p.add_midi_track("Keys", volume_db=-6.0)
     c = t.add_midi_clip(0.5, 2.0, 0.25)
     for k, pitch in enumerate((60, 64, 67)):
         c.add_note(pitch, 40 + k * 30, 0.25 + 0.3 * k, 0.5)
     c.add_event(0.3, "cc", 64, 1)
+    c.add_event(0.4, "cc", 127, 1)
+    c.add_event(0.5, "pitch_bend", -8192)
+    c.add_event(0.6, "pitch_bend", 1234)
+    c.add_event(0.7, "program", 5)
     q = round_trip(p, tmp_path)
+    with zipfile.ZipFile(tmp_path / "song.dawproject") as z:
+        assert 'expression="pitchBend"' in z.read("project.xml").decode()
     qc = q.tracks[0].midi_clips[0]
     assert (qc.start, qc.duration, qc.offset) == (0.5, 2.0, 0.25)
     assert qc.notes == c.notes

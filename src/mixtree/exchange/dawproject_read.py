@@ -61,6 +61,7 @@ class _Read:
     aliases: list[tuple[AudioTrack, str, float, float, float]] = field(default_factory=list)
     sends: list[tuple[Track, Element]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+    ids: dict[str, Element] = field(default_factory=dict)  # every element with an id
     tempo_id: str | None = None
     meter_id: str | None = None
 
@@ -505,16 +506,27 @@ class _Read:
             if fade_tl.unit == "beats"
             else self.number(el, "fadeOutTime", 0.0),
         )
-        if el.get("reference"):
-            if isinstance(track, AudioTrack):
-                self.aliases.append((track, el.get("reference", ""), span[0], kept, play_start))
-            else:
-                self.lost["references on MIDI or bus tracks dropped"] += 1
-            return
         content = [c for c in el if c.tag != "markers"]
+        ref = el.get("reference")
+        if ref is not None:
+            target = self.ids.get(ref)
+            if target is None:
+                raise self.fail(el, f"reference={ref!r} names no element of the project")
+            if target.tag != "Lanes":  # shared content: play it here too
+                content = [target]
+            elif isinstance(track, AudioTrack):
+                self.aliases.append((track, ref, span[0], kept, play_start))
+                return
+            else:
+                self.lost["references to group lanes on MIDI or bus tracks dropped"] += 1
+                return
         if not content:
             return
         body = content[0]
+        if isinstance(track, MidiTrack) and body.tag == "Lanes" and body.find("Notes") is not None:
+            points = body.findall("Points")
+            self.midi_clip(el, body.find("Notes"), track, inner, (span[0], kept), start, play_start, points)  # type: ignore[arg-type]
+            return
         if body.tag in ("Clips", "Lanes"):
             for sub in body.iter("Clip") if body.tag == "Lanes" else body.findall("Clip"):
                 self.clip(sub, track, Timeline(inner.unit, inner.anchor, inner.tempo), span)
@@ -611,6 +623,7 @@ class _Read:
         span: tuple[float, float],  # start and duration, seconds
         start: float,
         play_start: float,
+        points: list[Element] | None = None,
     ) -> None:
         offset = inner.relative(play_start) + (span[0] - start)
         clip = self.edit(el, lambda: track.add_midi_clip(span[0], span[1], max(offset, 0.0)))
@@ -628,9 +641,28 @@ class _Read:
                 self.lost["note expressions ignored"] += 1
         if len(channels) > 1:
             self.lost["MIDI channels of notes merged"] += 1
-        extra = self.extras.get("clips", {}).get(notes.get("id", ""), {})
-        for time, kind, value, number in extra.get("events", []):
-            self.edit(notes, lambda t=time, k=kind, v=value, num=number: clip.add_event(t, k, v, num))
+        for lane in points or []:
+            self.events(lane, clip, inner.with_unit(lane.get("timeUnit")))
+
+    def events(self, points: Element, clip: Any, tl: Timeline) -> None:
+        """Add the controller events a clip's expression ``Points`` hold to ``clip``."""
+        target = points.find("Target")
+        expression = target.get("expression") if target is not None else None
+        kind = {"channelController": "cc", "pitchBend": "pitch_bend", "programChange": "program"}.get(expression or "")
+        if target is None or kind is None:
+            self.lost[f"{expression or 'untargeted'} automation inside clips dropped"] += 1
+            return
+        number = int(self.number(target, "controller", 0.0)) if kind == "cc" else 0
+        for p in points:
+            if p.tag == "Target":
+                continue
+            at = tl.relative(self.number(p, "time"))
+            value = self.number(p, "value")
+            if p.tag == "RealPoint" and points.get("unit", "normalized") == "normalized":
+                value = value * 16383.0 - 8192.0 if kind == "pitch_bend" else value * 127.0
+            if at >= 0.0:
+                v = round(value)
+                self.edit(p, lambda a=at, v=v: clip.add_event(a, kind, v, number))
 
     def alias(self, track: AudioTrack, ref: str, start: float, duration: float, offset: float) -> None:
         target = self.lanes_of.get(ref)
@@ -819,6 +851,7 @@ def import_dawproject(
             extras = loaded if isinstance(loaded, dict) else {}
         project = Project(sample_rate)
         reader = _Read(project, archive, folder.expanduser().resolve(), allow_outside, extras=extras)
+        reader.ids = {e.get("id", ""): e for e in root.iter() if e.get("id")}
         reader.transport(root)
         reader.structure(root)
         reader.arrangement(root)

@@ -3,7 +3,7 @@
 The mapping is in ``docs/exchange.md``. Times are written in seconds (the model's unit,
 so they round-trip exactly); the tempo map and lanes drawn in beats keep their beats.
 What DAWproject has no place for (clip gain, reverse, fade curves, metatrack pitch,
-MIDI controller events, the settings of mixtree's own devices) goes to
+the settings of mixtree's own devices) goes to
 ``mixtree/extras.json`` and ``mixtree/devices/*.json`` inside the archive, which other
 applications ignore and `mixtree.exchange.dawproject_read` reads back.
 """
@@ -36,6 +36,7 @@ CURVE_TOLERANCE = 0.01
 #: Where mixtree's own data lives inside the archive.
 EXTRAS = "mixtree/extras.json"
 
+_EXPRESSIONS = {"cc": "channelController", "pitch_bend": "pitchBend", "program": "programChange"}
 _ROLES = {AudioTrack: "regular", MidiTrack: "regular", BusTrack: "effect", Metatrack: "submix", MasterTrack: "master"}
 _CONTENT = {AudioTrack: "audio", MidiTrack: "notes", BusTrack: "audio", Metatrack: "tracks", MasterTrack: "audio notes"}
 
@@ -324,12 +325,22 @@ class _Writer:
 
     def midi_clip(self, clips: Element, m: Any) -> None:
         clip = SubElement(clips, "Clip", time=num(m.start), duration=num(m.duration), playStart=num(m.offset))
-        notes = SubElement(clip, "Notes", id=self.nid())
+        # With controller events the content is lanes: the notes, then one Points per controller.
+        holder = SubElement(clip, "Lanes", id=self.nid()) if m.events else clip
+        notes = SubElement(holder, "Notes", id=self.nid())
         for n in m.notes:
             note = SubElement(notes, "Note", time=num(n.start), duration=num(n.duration), channel="0", key=str(n.pitch))
             note.set("vel", num(n.velocity / 127.0))
-        if m.events:
-            self.extras["clips"][notes.get("id")] = {"events": [[e.time, e.kind, e.value, e.number] for e in m.events]}
+        lanes: dict[tuple[str, int], Element] = {}
+        for e in m.events:
+            if (e.kind, e.number) not in lanes:
+                points = SubElement(holder, "Points", id=self.nid(), unit="normalized")
+                target = SubElement(points, "Target", expression=_EXPRESSIONS[e.kind], channel="0")
+                if e.kind == "cc":
+                    target.set("controller", str(e.number))
+                lanes[(e.kind, e.number)] = points
+            value = (e.value + 8192) / 16383.0 if e.kind == "pitch_bend" else e.value / 127.0
+            SubElement(lanes[(e.kind, e.number)], "RealPoint", time=num(e.time), value=num(value), interpolation="hold")
 
     # -- automation --------------------------------------------------------------------
     def automation(self, lanes: Element, t: Track) -> None:
