@@ -1,10 +1,11 @@
-"""DAWproject export and import of a generated 128-track, 2000-clip session.
+"""DAWproject and OTIO export and import, and RPP import, of a generated 128-track, 2000-clip session.
 
 Run: ``python -m bench.exchange [--quick]``. The session: 16 metatracks of 8 audio tracks
 (every fourth metatrack at half speed), 2000 clips over 8 two-second sources, a volume
-lane of 16 points on every track, a bus fed by every track. Times are the best of three
-runs; peak memory is tracemalloc's peak (Python allocations, numpy's included) over
-one more run of each.
+lane of 16 points on every track, a bus fed by every track. The REAPER project is the
+same layout written as RPP text (16 folders of 8 tracks, 2000 items, volume envelopes).
+Times are the best of three runs; peak memory is tracemalloc's peak (Python
+allocations, numpy's included) over one more run of each.
 """
 
 from __future__ import annotations
@@ -51,6 +52,33 @@ def session(folder: Path, tracks: int = 128, clips: int = 2000) -> mt.Project:
     return p
 
 
+def rpp_text(folder: Path, tracks: int = 128, clips: int = 2000) -> str:
+    """Return a REAPER project of the session's layout, its items on the sources in ``folder``."""
+    lines = ['<REAPER_PROJECT 0.1 "7.0" 0', "  TEMPO 120 4 4"]
+    per_track = [[] for _ in range(tracks)]
+    for k in range(clips):
+        per_track[k % tracks].append(k)
+    for t in range(tracks):
+        isbus = "1 1" if t % 9 == 0 else ("2 -1" if t % 9 == 8 else "0 0")
+        lines += [f"  <TRACK {{{t}}}", f"    NAME T{t}", "    VOLPAN 0.5 0 -1 -1 1", f"    ISBUS {isbus}"]
+        lines += (
+            ["    <VOLENV2", "      ACT 1 -1"]
+            + [f"      PT {i * 2} {1 - (i % 6) / 10} 0" for i in range(16)]
+            + ["    >"]
+        )
+        for n, k in enumerate(per_track[t]):
+            lines += ["    <ITEM", f"      POSITION {n * 1.5}", "      LENGTH 1", "      SOFFS 0.5"]
+            lines += [
+                "      FADEIN 1 0.01 0 1 0 0",
+                "      <SOURCE WAVE",
+                f'        FILE "{folder / f"src{k % 8}.wav"}"',
+            ]
+            lines += ["      >", "    >"]
+        lines.append("  >")
+    lines.append(">")
+    return "\n".join(lines) + "\n"
+
+
 def best(fn: Callable[[], object], repeat: int) -> float:
     """Return the shortest wall time of ``repeat`` calls, s."""
     times = []
@@ -90,17 +118,41 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                 warnings.simplefilter("error", mt.ExchangeWarning)  # nothing may be lost
                 mt.import_dawproject(out, media_dir=folder / "imported")
 
-        results = {
-            "export_s": best(export, repeat),
-            "import_s": best(load, repeat),
-            "export_peak_mb": peak(export) / 2**20,
-            "import_peak_mb": peak(load) / 2**20,
-            "file_mb": out.stat().st_size / 2**20,
-        }
-    print(f"DAWproject, {tracks} tracks, {clips} clips (media embedded)")
-    print(f"  export {results['export_s']:.3f} s, peak {results['export_peak_mb']:.1f} MB")
-    print(f"  import {results['import_s']:.3f} s, peak {results['import_peak_mb']:.1f} MB")
-    print(f"  file {results['file_mb']:.1f} MB")
+        timeline = folder / "session.otio"
+
+        def export_otio() -> None:
+            p.export_otio(timeline)
+
+        def load_otio() -> None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", mt.ExchangeWarning)
+                mt.import_otio(timeline)
+
+        reaper = folder / "session.RPP"
+        reaper.write_text(rpp_text(folder, tracks, clips))
+
+        def load_rpp() -> None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", mt.ExchangeWarning)
+                mt.import_rpp(reaper)
+
+        results: dict[str, float] = {}
+        for name, fn in (
+            ("dawproject_export", export),
+            ("dawproject_import", load),
+            ("otio_export", export_otio),
+            ("otio_import", load_otio),
+            ("rpp_import", load_rpp),
+        ):
+            results[f"{name}_s"] = best(fn, repeat)
+            results[f"{name}_peak_mb"] = peak(fn) / 2**20
+        results["dawproject_mb"] = out.stat().st_size / 2**20
+        results["otio_mb"] = timeline.stat().st_size / 2**20
+    print(f"Exchange, {tracks} tracks, {clips} clips (DAWproject with media embedded)")
+    print(f"{'':>20} {'time':>9} {'peak':>9}")
+    for name in ("dawproject_export", "dawproject_import", "otio_export", "otio_import", "rpp_import"):
+        print(f"{name.replace('_', ' '):>20} {results[name + '_s']:>7.3f} s {results[name + '_peak_mb']:>6.1f} MB")
+    print(f"  files: .dawproject {results['dawproject_mb']:.1f} MB, .otio {results['otio_mb']:.1f} MB")
     return results
 
 

@@ -101,7 +101,14 @@ class Archive:
             raise ProjectFileError(self.path, where, f"inflates to {info.file_size} bytes, over {limit}")
         try:
             with self._zip.open(info) as f:
-                data = f.read(cap + 1)
+                chunks, size = [], 0
+                while size <= cap:  # never more than one chunk past what the header declares
+                    chunk = f.read(min(1 << 20, cap + 1 - size))
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    size += len(chunk)
+                data = b"".join(chunks)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
             raise ProjectFileError(self.path, where, f"cannot be read: {exc}") from exc
         if len(data) > cap:  # the header lied about the size

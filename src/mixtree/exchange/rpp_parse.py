@@ -102,8 +102,10 @@ def parse(text: str, path: Path) -> Block:
 def read(path: Path) -> Block:
     """Return the project block of the file ``path``."""
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise ProjectFileError(path, "", f"larger than {MAX_BYTES} bytes")
         with path.open("rb") as f:
-            data = f.read(MAX_BYTES + 1)
+            data = f.read()  # its size was checked
     except FileNotFoundError:
         raise ProjectFileError(path, "", "no such file") from None
     except IsADirectoryError:
