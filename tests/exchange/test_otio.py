@@ -150,3 +150,14 @@ def test_a_premiere_fcp7_xml_imports_its_audio_through_the_fcp_adapter():
     assert (track_08.start, track_08.duration) == pytest.approx((5.1, 6.6))
     assert any(isinstance(t, mt.Metatrack) and t.offset == pytest.approx(21.2) for t in p.tracks)
     assert p.render().shape[0] > 0
+
+
+def test_an_aaf_file_imports_its_audio_clip_through_the_aaf_adapter():
+    pytest.importorskip("otio_aaf_adapter")
+    path = Path(__file__).parents[1] / "data" / "otio" / "one_audio_clip.aaf"
+    with pytest.warns(mt.ExchangeWarning, match="1 Audio Pan clip effects ignored"):
+        p = mt.import_otio(path)
+    (track,) = p.tracks
+    (clip,) = track.clips
+    assert (clip.start, clip.duration) == pytest.approx((0.0, 30.0))
+    assert clip.source.offline and clip.source.path.name == "tech.fux (loop)-HD.mp4"

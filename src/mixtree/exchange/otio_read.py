@@ -146,7 +146,7 @@ class _Reader:
             if isinstance(effect, otio.schema.LinearTimeWarp):
                 speed *= float(effect.time_scalar)
             else:
-                self.lost[f"{effect.effect_name or type(effect).__name__} effects on stacks ignored"] += 1
+                self.lost[f"{_label(effect)} effects on stacks ignored"] += 1
         if speed <= 0.0:
             self.lost["reversed or frozen stacks played forwards at speed 1"] += 1
             speed = 1.0
@@ -193,7 +193,7 @@ class _Reader:
             if isinstance(effect, otio.schema.LinearTimeWarp) and effect.time_scalar > 0.0:
                 speed *= float(effect.time_scalar)
             else:
-                self.lost[f"{effect.effect_name or type(effect).__name__} clip effects ignored"] += 1
+                self.lost[f"{_label(effect)} clip effects ignored"] += 1
         ref = clip.media_reference
         source_range = clip.source_range or clip.available_range()
         start_in_media = _seconds(source_range.start_time)
@@ -327,6 +327,14 @@ def _fill_tempo(tm: TempoMap, doc: dict[str, Any]) -> None:
         tm.set_tempo(change[0], change[1], ramp=len(change) > 2)
     for bar, n, d in doc.get("meters", []):
         tm.set_meter(bar, n, d)
+
+
+def _label(effect: otio.schema.Effect) -> str:
+    """Return what to call an effect in the warning (AAF keeps its operation's name aside)."""
+    aaf = _plain(effect.metadata.get("AAF", {}))
+    operation = aaf.get("Operation", {}) if isinstance(aaf, dict) else {}
+    name = operation.get("Name") if isinstance(operation, dict) else None
+    return str(effect.effect_name or name or type(effect).__name__)
 
 
 def _kind(item: otio.schema.Track) -> str:
