@@ -248,3 +248,21 @@ def test_a_reference_to_nothing_is_refused(tmp_path: Path):
     lanes = '<Lanes track="k"><Clips><Clip time="0" duration="1" reference="nowhere"/></Clips></Lanes>'
     with pytest.raises(mt.ProjectFileError, match="names no element"):
         mt.import_dawproject(archive(tmp_path, wrap(structure, lanes)))
+
+
+def test_a_foreign_group_clip_with_warps_in_beats_sets_offset_and_speed(tmp_path: Path):
+    structure = (
+        '<Track contentType="tracks" id="g" name="Group"><Channel role="submix" id="gc"/>'
+        '<Track contentType="notes" id="k" name="Keys"><Channel role="regular" id="kc" destination="gc"/></Track>'
+        "</Track>"
+    )
+    lanes = (
+        '<Lanes track="g"><Clips><Clip time="2" duration="8"><Warps timeUnit="beats" contentTimeUnit="seconds">'
+        '<Lanes><Lanes track="k"><Clips><Clip time="0.5" duration="1"><Notes>'
+        '<Note time="0" duration="0.5" channel="0" key="60" vel="0.5"/></Notes></Clip></Clips></Lanes></Lanes>'
+        '<Warp time="0" contentTime="0"/><Warp time="4" contentTime="1"/></Warps></Clip></Clips></Lanes>'
+    )
+    p = mt.import_dawproject(archive(tmp_path, wrap(structure, lanes, '<Tempo unit="bpm" value="120"/>')))
+    group, keys = p.tracks
+    assert (group.offset, group.speed) == (1.0, 0.5)
+    assert (keys.midi_clips[0].start, keys.midi_clips[0].duration) == (0.5, 1.0)  # on the group's own timeline

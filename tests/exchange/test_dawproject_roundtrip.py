@@ -188,6 +188,7 @@ def test_hold_and_linear_automation_comes_back_exactly_in_seconds_and_beats(tmp_
     pan.set_points([(0.0, -0.5, "linear", 0.0), (2.0, 0.5, "hold", 0.0)])
     t.automate("mute").set_points([(1.8, 1.0, "hold", 0.0)])
     send.automate().set_points([(0.0, -20.0, "linear", 0.0), (1.0, 0.0, "linear", 0.0)])
+    p.master.automate("volume_db").set_points([(0.5, -1.5, "hold", 0.0)])
     q = round_trip(p, tmp_path)
     got = {lane.label: (lane.time_base, lane.points) for lane in q.lanes}
     want = {lane.label: (lane.time_base, lane.points) for lane in p.lanes}

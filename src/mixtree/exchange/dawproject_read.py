@@ -465,14 +465,22 @@ class _Read:
         if len(points) < 2 or points[-1][0] == points[0][0]:
             raise self.fail(warps, "a group's timeline needs two warp points at different times")
         (t0, c0), (t1, c1) = points[0], points[-1]
-        speed = (c1 - c0) / (t1 - t0) if (t0, c0) != (0.0, 0.0) or t1 != 1.0 else c1
         if len(points) > 2:
             self.lost["group timelines with more than two warps played at their mean speed"] += 1
-        start = tl.seconds(self.number(clip, "time"))
-        self.edit(clip, lambda: setattr(m, "offset", start - c0 / speed if c0 else start))
+        time, play_start = self.number(clip, "time"), self.number(clip, "playStart", 0.0)
+        warp_tl = tl.inner(time, play_start, warps.get("timeUnit") or clip.get("contentTimeUnit") or tl.unit)
+        if warp_tl.unit == "seconds" and (t0, c0, t1, play_start) == (0.0, 0.0, 1.0, 0.0):
+            speed, offset = c1, tl.seconds(time)  # how mixtree writes a metatrack: exact
+        else:
+            s0, s1 = warp_tl.seconds(t0), warp_tl.seconds(t1)
+            if s1 == s0 or c1 == c0:
+                raise self.fail(warps, "a group's timeline needs warps that move")
+            speed = (c1 - c0) / (s1 - s0)
+            offset = s0 - c0 / speed
         self.edit(clip, lambda: setattr(m, "speed", speed))
+        self.edit(clip, lambda: setattr(m, "offset", offset))
         child_tm = children_tempo_map(self.project, m)
-        self.lanes(inner, m, Timeline(warps.get("timeUnit", "seconds"), 0.0, child_tm))
+        self.lanes(inner, m, Timeline(warps.get("contentTimeUnit", "seconds"), 0.0, child_tm))
 
     def clip(self, el: Element, track: Track, tl: Timeline, window: tuple[float, float] | None) -> None:
         time = self.number(el, "time")
