@@ -153,3 +153,23 @@ def test_malformed_projects_raise_naming_the_line(tmp_path: Path, text: str, whe
     with pytest.raises(mt.ProjectFileError, match=reason) as err:
         mt.import_rpp(path)
     assert err.value.where == where
+
+
+def test_vst3_plugins_load_through_the_host_where_installed(tmp_path: Path, dpf_plugins, monkeypatch):
+    from mixtree.exchange import rpp_read
+
+    vst3 = Path(dpf_plugins["mtgain.vst3"])
+    monkeypatch.setattr(rpp_read, "VST3_FOLDERS", (vst3.parent,))
+    path = tmp_path / "fx.RPP"
+    path.write_text(
+        "<REAPER_PROJECT 0.1\n  <TRACK\n    NAME Gain\n    <FXCHAIN\n      BYPASS 1 0 0\n"
+        f'      <VST "VST3: mtgain (mixtree)" {vst3.name} 0 "" 1{{0}} ""\n        AAAA\n      >\n'
+        '      BYPASS 0 0 0\n      <VST "VST: ReaEQ (Cockos)" reaeq.dll 0 "" 1\n      >\n    >\n  >\n>\n'
+    )
+    with pytest.warns(mt.ExchangeWarning) as caught:
+        p = mt.import_rpp(path)
+    message = str(caught[0].message)
+    assert "REAPER's saved state not read (VST3: mtgain (mixtree))" in message
+    assert "1 VST plugins dropped (VST: ReaEQ (Cockos))" in message
+    (gain,) = p.tracks[0].effects
+    assert gain.info.format == "vst3" and gain.bypass
