@@ -266,3 +266,18 @@ def test_a_foreign_group_clip_with_warps_in_beats_sets_offset_and_speed(tmp_path
     group, keys = p.tracks
     assert (group.offset, group.speed) == (1.0, 0.5)
     assert (keys.midi_clips[0].start, keys.midi_clips[0].duration) == (0.5, 1.0)  # on the group's own timeline
+
+
+def test_media_that_cannot_be_written_out_name_the_entry_and_folder(tmp_path: Path):
+    p = mt.Project()
+    source = tmp_path / "a.wav"
+    import soundfile as sf
+
+    sf.write(source, np.zeros((4800, 2), np.float32), 48000)
+    p.add_audio_track("A").add_clip(p.pool.load(source), 0.0, 0.1)
+    out = p.export_dawproject(tmp_path / "song.dawproject")
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the media folder should be")
+    with pytest.raises(mt.ProjectFileError, match="cannot write it into") as err:
+        mt.import_dawproject(out, media_dir=blocked)
+    assert err.value.where == "entry 'audio/a.wav'"

@@ -11,8 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mixtree.exchange.dawproject_read import ExchangeWarning, import_dawproject
+from mixtree.exchange.dawproject_read import import_dawproject
 from mixtree.exchange.dawproject_write import export_dawproject
+from mixtree.exchange.report import ExchangeWarning
 from mixtree.exchange.rpp_read import import_rpp
 from mixtree.model.project import JOBS
 

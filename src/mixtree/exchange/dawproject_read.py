@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,13 +16,13 @@ from typing import Any
 from xml.etree.ElementTree import Element
 
 from mixtree.effects.base import Effect
-from mixtree.effects.compressor import Compressor
-from mixtree.effects.filters import EQ3
-from mixtree.effects.offline import OfflineEffect
-from mixtree.errors import MediaError, MixtreeError, ProjectFileError
+from mixtree.errors import MediaError, ProjectFileError
 from mixtree.exchange.archive import Archive, normal
+from mixtree.exchange.dawproject_devices import DeviceReading, Param
 from mixtree.exchange.dawproject_write import EXTRAS
+from mixtree.exchange.report import warn_lost
 from mixtree.exchange.timeline import Timeline
+from mixtree.io.atomic import write_atomically
 from mixtree.model.automation import Address
 from mixtree.model.operations import AddSource
 from mixtree.model.pool import Source, decode_source, offline_source
@@ -34,20 +33,8 @@ from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, MidiTrack, Tra
 from mixtree.units import SILENCE_DB
 
 
-class ExchangeWarning(UserWarning):
-    """An imported file held things mixtree cannot represent: the message lists them all."""
-
-
 @dataclass
-class _Param:
-    owner: Any  # a Track, Send or Effect
-    name: str  # the mixtree parameter
-    kind: str  # "db", "pan", "bool", "real", "enum"
-    unit: str = ""
-
-
-@dataclass
-class _Read:
+class _Read(DeviceReading):
     project: Project
     archive: Archive
     media_dir: Path
@@ -55,7 +42,7 @@ class _Read:
     lost: Counter[str] = field(default_factory=Counter)
     tracks: dict[str, Track] = field(default_factory=dict)  # Track or Channel id -> track
     buses: dict[str, BusTrack] = field(default_factory=dict)  # channel id -> bus
-    params: dict[str, _Param] = field(default_factory=dict)
+    params: dict[str, Param] = field(default_factory=dict)
     sources: dict[str, Source] = field(default_factory=dict)
     lanes_of: dict[str, Track] = field(default_factory=dict)  # Lanes id -> track
     aliases: list[tuple[AudioTrack, str, float, float, float]] = field(default_factory=list)
@@ -64,45 +51,6 @@ class _Read:
     ids: dict[str, Element] = field(default_factory=dict)  # every element with an id
     tempo_id: str | None = None
     meter_id: str | None = None
-
-    # -- helpers -----------------------------------------------------------------------
-    def where(self, el: Element) -> str:
-        ident = el.get("id")
-        return f"<{el.tag}{f' id={ident!r}' if ident else ''}>"
-
-    def fail(self, el: Element, reason: str) -> ProjectFileError:
-        return ProjectFileError(self.archive.path, f"entry 'project.xml' {self.where(el)}", reason)
-
-    def number(self, el: Element, name: str, default: float | None = None) -> float:
-        text = el.get(name)
-        if text is None:
-            if default is None:
-                raise self.fail(el, f"the attribute {name!r} is missing")
-            return default
-        try:
-            value = float(text)
-        except ValueError:
-            raise self.fail(el, f"{name}={text!r} is not a number") from None
-        if math.isnan(value):
-            raise self.fail(el, f"{name} is not a number (NaN)")
-        return value
-
-    def flag(self, el: Element | None, name: str = "value", default: bool = False) -> bool:
-        if el is None or el.get(name) is None:
-            return default
-        text = el.get(name, "")
-        if text not in ("true", "false", "1", "0"):
-            raise self.fail(el, f"{name}={text!r} is not true or false")
-        return text in ("true", "1")
-
-    def edit(self, el: Element, action: Any) -> Any:
-        """Run one model edit; a value the model refuses names the element."""
-        try:
-            return action()
-        except ValueError as exc:
-            if isinstance(exc, MixtreeError):
-                raise
-            raise self.fail(el, str(exc)) from exc
 
     # -- transport ---------------------------------------------------------------------
     def transport(self, root: Element) -> None:
@@ -240,10 +188,6 @@ class _Read:
         if sends is not None:
             self.sends += [(track, s) for s in sends.findall("Send")]
 
-    def param(self, el: Element, owner: Any, name: str, kind: str) -> None:
-        if el.get("id"):
-            self.params[el.get("id", "")] = _Param(owner, name, kind, el.get("unit", ""))
-
     def volume_db(self, el: Element) -> float:
         value = self.number(el, "value", 1.0 if el.get("unit") == "linear" else 0.0)
         return to_db(value, el.get("unit", "decibel"))
@@ -287,123 +231,6 @@ class _Read:
             for bar, n, d in extra["tempo_map"].get("meters", []):
                 tm.set_meter(bar, n, d)
             self.edit(el, lambda: setattr(track, "tempo_map", tm))
-
-    # -- devices -----------------------------------------------------------------------
-    def effect_of(self, el: Element) -> Effect | None:
-        """Return the effect a device element describes, or None (counted as lost)."""
-        role = el.get("deviceRole", "audioFX")
-        state = self.mixtree_state(el)
-        effect: Effect | None = None
-        if state is not None:
-            try:
-                effect = Effect.from_state(state)
-            except (ValueError, TypeError, KeyError, OSError, MixtreeError) as exc:
-                effect = OfflineEffect(state, instrument=role == "instrument", reason=str(exc))
-                self.lost[f"{el.tag} devices offline here ({exc})"] += 1
-        elif el.tag == "Equalizer":
-            effect = self.equalizer(el)
-        elif el.tag == "Compressor":
-            effect = self.compressor(el)
-        if effect is None:
-            played = " (their MIDI tracks play the PolySynth)" if role == "instrument" else ""
-            self.lost[f"{el.tag} {'instrument' if role == 'instrument' else 'device'}s dropped{played}"] += 1
-            return None
-        if not self.flag(el.find("Enabled"), default=True):
-            effect.bypass = True
-        return effect
-
-    def instrument(self, channel: Element | None) -> tuple[Effect | None, Element | None]:
-        """Return a MIDI track's instrument and its element, from its channel's devices."""
-        devices = channel.find("Devices") if channel is not None else None
-        for el in devices if devices is not None else []:
-            if el.get("deviceRole") == "instrument":
-                effect = self.effect_of(el)
-                if effect is not None and not getattr(effect, "is_instrument", False):
-                    self.lost["instruments that are effects here dropped"] += 1
-                    effect = None
-                return effect, el
-        return None, None
-
-    def device(self, el: Element, track: Track) -> None:
-        if el.get("deviceRole") == "instrument":
-            if not isinstance(track, MidiTrack):
-                self.lost[f"{el.tag} instruments on tracks without notes dropped"] += 1
-            return  # a MIDI track's instrument was made with the track
-        effect = self.effect_of(el)
-        if effect is None:
-            return
-        if getattr(effect, "is_instrument", False):
-            self.lost["instruments placed as effects dropped"] += 1
-            return
-        self.edit(el, lambda: track.add_effect(effect))
-        self.device_params(el, effect)
-
-    def device_params(self, el: Element, effect: Effect) -> None:
-        if isinstance(effect, OfflineEffect):
-            return
-        known = {p.id: p for p in effect.parameters}
-        params = el.find("Parameters")
-        for p in params if params is not None else []:
-            name = p.get("name", "")
-            if name in known:
-                self.param(p, effect, name, "enum" if known[name].choices else "real")
-
-    def mixtree_state(self, el: Element) -> dict[str, Any] | None:
-        state = el.find("State")
-        path = state.get("path", "") if state is not None else ""
-        if not path.startswith("mixtree/") or path not in self.archive:
-            return None
-        try:
-            doc = json.loads(self.archive.read(path).decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise ProjectFileError(self.archive.path, f"entry {path!r}", f"not valid JSON: {exc}") from exc
-        return doc if isinstance(doc, dict) and isinstance(doc.get("type"), str) else None
-
-    def equalizer(self, el: Element) -> Effect | None:
-        bands = {b.get("type"): b for b in el.findall("Band")}
-        if len(bands) != 3 or set(bands) != {"lowShelf", "bell", "highShelf"} or not self._unity(el):
-            return None
-
-        def value(band: Element, tag: str, default: float) -> float:
-            sub = band.find(tag)
-            return self.number(sub, "value") if sub is not None else default
-
-        try:
-            return EQ3(
-                low_db=value(bands["lowShelf"], "Gain", 0.0),
-                mid_db=value(bands["bell"], "Gain", 0.0),
-                high_db=value(bands["highShelf"], "Gain", 0.0),
-                low_freq=value(bands["lowShelf"], "Freq", 250.0),
-                high_freq=value(bands["highShelf"], "Freq", 4000.0),
-            )
-        except ValueError:
-            return None
-
-    def compressor(self, el: Element) -> Effect | None:
-        if self.flag(el.find("AutoMakeup")) or not self._unity(el, ("InputGain",)):
-            return None
-        values: dict[str, float] = {}
-        for tag, name in (
-            ("Threshold", "threshold_db"),
-            ("Ratio", "ratio"),
-            ("Attack", "attack"),
-            ("Release", "release"),
-            ("OutputGain", "makeup_db"),
-        ):
-            sub = el.find(tag)
-            if sub is not None and sub.get("value") is not None:
-                values[name] = self.number(sub, "value")
-        try:
-            return Compressor(**values)
-        except ValueError:
-            return None
-
-    def _unity(self, el: Element, tags: tuple[str, ...] = ("InputGain", "OutputGain")) -> bool:
-        for tag in tags:
-            sub = el.find(tag)
-            if sub is not None and self.number(sub, "value", 0.0) != 0.0:
-                return False
-        return True
 
     # -- arrangement -------------------------------------------------------------------
     def arrangement(self, root: Element) -> None:
@@ -721,16 +548,21 @@ class _Read:
         return source
 
     def extract(self, name: str) -> Path:
+        """Write the archive's entry ``name`` into the media folder (once) and return its path."""
         data = self.archive.read(name)
-        self.media_dir.mkdir(parents=True, exist_ok=True)
         base = Path(normal(name) or "media").name
         target = self.media_dir / base
-        k = 1
-        while target.exists() and target.read_bytes() != data:
-            k += 1
-            target = self.media_dir / f"{Path(base).stem}-{k}{Path(base).suffix}"
-        if not target.exists():
-            target.write_bytes(data)
+        try:
+            self.media_dir.mkdir(parents=True, exist_ok=True)
+            k = 1
+            while target.exists() and target.read_bytes() != data:
+                k += 1
+                target = self.media_dir / f"{Path(base).stem}-{k}{Path(base).suffix}"
+            if not target.exists():
+                write_atomically(target, data, backup=False)
+        except OSError as exc:
+            reason = f"cannot write it into '{self.media_dir}': {exc.strerror or exc}"
+            raise ProjectFileError(self.archive.path, f"entry {name!r}", reason) from exc
         return target
 
     # -- automation --------------------------------------------------------------------
@@ -801,7 +633,7 @@ def tempo_map_of_owner(project: Project, owner: Any) -> TempoMap:
     return tempo_map_of(project, project.track(source)) if source is not None else project.tempo_map
 
 
-def param_max(param: _Param) -> float:
+def param_max(param: Param) -> float:
     """Return the highest value a dB parameter takes."""
     return 12.0 if param.name == "level_db" else 24.0
 
@@ -869,9 +701,7 @@ def import_dawproject(
             reader.lost["scenes (clip launcher) ignored"] += len(scenes)
     project.forget_history()
     project.version = 0
-    if reader.lost:
-        listed = ", ".join(f"{n} {what}" for what, n in sorted(reader.lost.items()))
-        warnings.warn(f"'{path}': not imported as it was: {listed}", ExchangeWarning, stacklevel=2)
+    warn_lost(path, reader.lost, stacklevel=2)
     return project
 
 

@@ -11,7 +11,6 @@ MIDI, exact times) is read back. Everything else is named in one `ExchangeWarnin
 from __future__ import annotations
 
 import math
-import warnings
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,8 @@ import opentimelineio as otio
 from mixtree.effects.base import Effect
 from mixtree.effects.offline import OfflineEffect
 from mixtree.errors import MediaError, MixtreeError, ProjectFileError
-from mixtree.exchange.dawproject_read import ExchangeWarning
 from mixtree.exchange.otio_write import KEY
+from mixtree.exchange.report import warn_lost
 from mixtree.model.automation import Address
 from mixtree.model.operations import AddSource
 from mixtree.model.pool import Source, decode_source, offline_source
@@ -404,7 +403,5 @@ def import_otio(path: str | Path, sample_rate: int | None = None) -> Project:
         reader.lost["markers ignored"] += 1
     project.forget_history()
     project.version = 0
-    if reader.lost:
-        listed = ", ".join(f"{n} {what}" for what, n in sorted(reader.lost.items()))
-        warnings.warn(f"'{path}': not imported as it was: {listed}", ExchangeWarning, stacklevel=3)
+    warn_lost(path, reader.lost, stacklevel=3)
     return project

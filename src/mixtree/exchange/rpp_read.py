@@ -12,14 +12,13 @@ host where installed (without REAPER's saved state); everything else is named in
 from __future__ import annotations
 
 import math
-import warnings
 from collections import Counter
 from pathlib import Path
 
 from mixtree.effects.base import Effect
 from mixtree.effects.plugin import Plugin
 from mixtree.errors import MediaError, MixtreeError, ProjectFileError
-from mixtree.exchange.dawproject_read import ExchangeWarning
+from mixtree.exchange.report import warn_lost
 from mixtree.exchange.rpp_parse import Block, read
 from mixtree.model.operations import AddSource
 from mixtree.model.pool import Source, decode_source, offline_source
@@ -452,7 +451,5 @@ def import_rpp(path: str | Path, sample_rate: int = 48000) -> Project:
     reader.tracks(root)
     project.forget_history()
     project.version = 0
-    if reader.lost:
-        listed = ", ".join(f"{n} {what}" for what, n in sorted(reader.lost.items()))
-        warnings.warn(f"'{path}': not imported as it was: {listed}", ExchangeWarning, stacklevel=2)
+    warn_lost(path, reader.lost, stacklevel=2)
     return project
