@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -64,6 +65,9 @@ class _Reader:
         self.mixer: list[tuple[Track, dict[str, Any]]] = []
         self.aliases: list[tuple[AudioTrack, dict[str, Any], float]] = []
         self.sources: dict[str, Source] = {}
+        # Clips are placed once every lane is read, in the order mixtree wrote them (the
+        # order they mix in), else in the order they were met.
+        self.placing: list[tuple[float, int, Callable[[], object]]] = []
 
     def fail(self, where: str, reason: str) -> ProjectFileError:
         return ProjectFileError(self.path, where, reason)
@@ -179,10 +183,10 @@ class _Reader:
     def clip(self, clip: otio.schema.Clip, track: Track, position: float, length: float, where: str) -> None:
         meta = _metadata(clip)
         if "alias" in meta and isinstance(track, AudioTrack):
-            self.aliases.append((track, meta, position))
+            self.aliases.append((track, meta, position))  # placed with the mixer data
             return
         if isinstance(track, MidiTrack):
-            self.midi(clip, track, meta, position, length, where)
+            self.later(meta, lambda: self.midi(clip, track, meta, position, length, where))
             return
         if not isinstance(track, AudioTrack):
             self.lost["clips on buses ignored"] += 1
@@ -219,7 +223,16 @@ class _Reader:
             self.lost["clips cut to the end of their media"] += 1
             values["duration"] = room
         if values["duration"] * rate >= 1.0:
-            self.edit(where, lambda: track.add_clip(source, **values))
+            self.later(meta, lambda: self.edit(where, lambda: track.add_clip(source, **values)))
+
+    def later(self, meta: dict[str, Any], place: Callable[[], object]) -> None:
+        """Place a clip after every lane is read: by the order mixtree wrote, else as met."""
+        self.placing.append((float(meta.get("order", len(self.placing))), len(self.placing), place))
+
+    def place_clips(self) -> None:
+        """Place the clips read, in their order."""
+        for _, _, place in sorted(self.placing, key=lambda row: row[:2]):
+            place()
 
     def midi(
         self, clip: otio.schema.Clip, track: MidiTrack, meta: dict[str, Any], position: float, length: float, where: str
@@ -271,7 +284,7 @@ class _Reader:
         """Give every track the mixer data mixtree wrote for it, then place the aliases."""
         for track, meta in self.mixer:
             self.mixer_of(track, meta)
-        for host, meta, position in self.aliases:
+        for host, meta, position in sorted(self.aliases, key=lambda row: row[1].get("order", 0)):
             target = self.by_old.get(meta["alias"])
             if not isinstance(target, Metatrack):
                 self.lost["aliases of metatracks not in the file dropped"] += 1
@@ -398,6 +411,7 @@ def import_otio(path: str | Path, sample_rate: int | None = None) -> Project:
         reader.mixer.append((project.master, meta["master"]))
     for k, item in enumerate(timeline.tracks):
         reader.track(item, None, f"tracks[{k}]")
+    reader.place_clips()
     reader.apply_mixer()
     if timeline.tracks.markers or any(t.markers for t in timeline.tracks):
         reader.lost["markers ignored"] += 1

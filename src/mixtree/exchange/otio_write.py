@@ -100,7 +100,7 @@ class _Writer:
     def items(self, t: Track) -> list[tuple[float, otio.schema.Clip]]:
         out: list[tuple[float, otio.schema.Clip]] = []
         if isinstance(t, AudioTrack):
-            for c in t.clips:
+            for order, c in enumerate(t.clips):
                 source = c.source
                 ref = otio.schema.ExternalReference(
                     target_url=source.path.as_uri(), available_range=_range(0.0, source.duration, self.rate)
@@ -110,19 +110,20 @@ class _Writer:
                 clip.enabled = not c.muted
                 if c.speed != 1.0:
                     clip.effects.append(otio.schema.LinearTimeWarp(time_scalar=c.speed))
-                clip.metadata[KEY] = {k: _finite(v) for k, v in c.edited_fields().items()}
+                clip.metadata[KEY] = {"order": order, **{k: _finite(v) for k, v in c.edited_fields().items()}}
                 out.append((c.start, clip))
-            for a in t.aliases:
+            for order, a in enumerate(t.aliases):
                 clip = otio.schema.Clip(name=f"alias of {self.project.track(a.metatrack_id).name}")
                 clip.media_reference = otio.schema.MissingReference()
                 clip.source_range = _range(a.offset, a.duration, self.rate)
-                clip.metadata[KEY] = {"alias": a.metatrack_id, **a.edited_fields()}
+                clip.metadata[KEY] = {"alias": a.metatrack_id, "order": order, **a.edited_fields()}
                 out.append((a.start, clip))
         if isinstance(t, MidiTrack):
-            for m in t.midi_clips:
+            for order, m in enumerate(t.midi_clips):
                 clip = otio.schema.Clip(name="MIDI", media_reference=otio.schema.MissingReference())
                 clip.source_range = _range(m.offset, m.duration, self.rate)
                 clip.metadata[KEY] = {
+                    "order": order,
                     **m.edited_fields(),
                     "notes": [[n.pitch, n.velocity, n.start, n.duration] for n in m.notes],
                     "events": [[e.time, e.kind, e.value, e.number] for e in m.events],
