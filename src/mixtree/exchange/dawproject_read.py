@@ -620,6 +620,9 @@ class _Read(DeviceReading):
                 self.lost[f"{p.tag}s dropped"] += 1
                 continue
             rows.append((at, value, shape if shape in ("hold", "linear") else "linear", 0.0))
+        exact = self.extras.get("pans", {}).get(el.get("id", ""))
+        if param.kind == "pan" and isinstance(exact, list) and len(exact) == len(rows):
+            rows = [(at, float(v), shape, tension) for (at, _, shape, tension), v in zip(rows, exact, strict=True)]
         self.edit(el, lambda: lane.set_points(rows))
 
 

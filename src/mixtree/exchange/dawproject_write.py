@@ -62,7 +62,7 @@ class _Writer:
         self.track_ids: dict[int, str] = {}  # track id -> Track element id
         self.lanes_id: dict[int, str] = {}  # metatrack id -> its arrangement Lanes id
         self.params: dict[tuple[int, str], str] = {}  # (owner id, parameter) -> parameter element id
-        self.extras: dict[str, Any] = {"clips": {}, "tracks": {}}
+        self.extras: dict[str, Any] = {"clips": {}, "tracks": {}, "pans": {}}
 
     def nid(self) -> str:
         self.count += 1
@@ -91,7 +91,7 @@ class _Writer:
         self.track_lanes(lanes, p.master)
         self.tempo_automation(arrangement)
         SubElement(root, "Scenes")
-        if self.extras["clips"] or self.extras["tracks"]:
+        if any(self.extras.values()):
             self.files[EXTRAS] = json.dumps(self.extras, indent=1, sort_keys=True).encode()
         return root
 
@@ -358,7 +358,10 @@ class _Writer:
         unit = "decibel" if spec.unit == "dB" else "normalized" if lane.parameter == "pan" else _unit(spec.unit)
         el = SubElement(lanes, "Points", id=self.nid(), timeUnit=lane.time_base, unit=unit)
         SubElement(el, "Target", parameter=self.params[(lane.owner, lane.parameter)])
-        for time, value, shape in densify(lane):
+        dense = densify(lane)
+        if lane.parameter == "pan" and any((v + 1.0) / 2.0 * 2.0 - 1.0 != v for _, v, _ in dense):
+            self.extras["pans"][el.get("id")] = [v for _, v, _ in dense]  # normalized pans lose bits
+        for time, value, shape in dense:
             if spec.choices:
                 if lane.parameter == "mute":
                     SubElement(el, "BoolPoint", time=num(time), value=_bool(value >= 0.5))
