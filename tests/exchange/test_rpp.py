@@ -173,3 +173,14 @@ def test_vst3_plugins_load_through_the_host_where_installed(tmp_path: Path, dpf_
     assert "1 VST plugins dropped (VST: ReaEQ (Cockos))" in message
     (gain,) = p.tracks[0].effects
     assert gain.info.format == "vst3" and gain.bypass
+
+
+def test_mixtree_convert_reads_rpp_and_writes_otio(tmp_path: Path, capsys):
+    from mixtree.cli.main import main
+
+    assert main(["convert", str(DATA / "vst.RPP"), str(tmp_path / "vst.otio")]) == 0
+    printed = " ".join(capsys.readouterr().out.split())  # rich wraps long lines
+    assert printed.startswith("warning:") and "1 CLICK items dropped" in printed
+    q = mt.import_otio(tmp_path / "vst.otio")
+    assert [t.name for t in q.tracks][:4] == ["5.50", "Synth", "|Beep Boop", "Boop"]
+    assert len(q.tracks[0].midi_clips[0].notes) == 4
