@@ -161,3 +161,13 @@ def test_an_aaf_file_imports_its_audio_clip_through_the_aaf_adapter():
     (clip,) = track.clips
     assert (clip.start, clip.duration) == pytest.approx((0.0, 30.0))
     assert clip.source.offline and clip.source.path.name == "tech.fux (loop)-HD.mp4"
+
+
+def test_a_real_otio_file_imports_its_audio_track_and_ignores_the_video():
+    path = Path(__file__).parents[1] / "data" / "otio" / "no_metadata.otio"
+    with pytest.warns(mt.ExchangeWarning, match="1 Video tracks ignored, 1 media offline"):
+        p = mt.import_otio(path)
+    (track,) = p.tracks
+    (clip,) = track.clips
+    assert clip.start == 0.0 and clip.duration == pytest.approx(10 / 24)
+    assert clip.source.offline
