@@ -302,3 +302,17 @@ def test_mixtree_convert_goes_both_ways_by_extension(tmp_path: Path, noise: Path
     assert q.tracks[0].volume_db == -3.0
     assert_same_render(p, q)
     assert main(["convert", str(tmp_path / "song.json"), str(tmp_path / "song.txt")]) == 1
+
+
+def test_an_export_that_cannot_be_written_raises_save_error_and_leaves_the_old_file(tmp_path: Path):
+    p = mt.Project()
+    with pytest.raises(mt.SaveError, match="nowhere"):
+        p.export_dawproject(tmp_path / "nowhere" / "song.dawproject")
+    with pytest.raises(mt.SaveError):
+        p.export_otio(tmp_path / "nowhere" / "song.otio")
+    old = tmp_path / "song.dawproject"
+    old.write_bytes(b"old")
+    (tmp_path / ".song.dawproject.tmp").mkdir()  # the temporary file cannot be made
+    with pytest.raises(mt.SaveError):
+        p.export_dawproject(old)
+    assert old.read_bytes() == b"old"

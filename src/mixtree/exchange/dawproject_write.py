@@ -10,9 +10,10 @@ applications ignore and `mixtree.exchange.dawproject_read` reads back.
 
 from __future__ import annotations
 
-import io
+import contextlib
 import json
 import math
+import os
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ from mixtree.dsp.curves import lane_value, shape_code
 from mixtree.effects.base import Effect
 from mixtree.effects.compressor import Compressor
 from mixtree.effects.filters import EQ3
-from mixtree.io.atomic import write_atomically
+from mixtree.errors import SaveError
+from mixtree.io.atomic import sync_folder
 from mixtree.model.automation import AutomationLane
 from mixtree.model.project import Project
 from mixtree.model.structure import walk
@@ -466,15 +468,32 @@ def export_dawproject(project: Project, path: str | Path, embed: bool = True) ->
     -------
     Path
         The file written.
+
+    Raises
+    ------
+    SaveError
+        The file cannot be written (naming it and why); an old file there stays whole.
     """
     path = Path(path).expanduser().resolve()
     entries = to_bytes(project, embed, path.parent)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in entries.items():
-            if isinstance(data, Path):
-                z.write(data, name, compress_type=zipfile.ZIP_STORED)
-            else:
-                z.writestr(name, data)
-    write_atomically(path, buffer.getvalue(), backup=False)
+    # Written beside the target and renamed over it: media stream from their files, and a
+    # failure leaves any old file whole.
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with tmp.open("wb") as f:
+            with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
+                for name, data in entries.items():
+                    if isinstance(data, Path):
+                        z.write(data, name, compress_type=zipfile.ZIP_STORED)
+                    else:
+                        z.writestr(name, data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise SaveError(path, exc.strerror or str(exc)) from exc
+    finally:
+        with contextlib.suppress(OSError):  # nothing of ours to remove
+            tmp.unlink(missing_ok=True)
+    sync_folder(path.parent)
     return path

@@ -16,6 +16,7 @@ from typing import Any
 
 import opentimelineio as otio
 
+from mixtree.errors import SaveError
 from mixtree.model.document import lanes_document, tempo_document
 from mixtree.model.project import Project
 from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, MidiTrack, Track
@@ -149,7 +150,10 @@ def to_timeline(project: Project, name: str = "mixtree") -> otio.schema.Timeline
 
 def export_otio(project: Project, path: str | Path) -> Path:
     """Write ``project`` to ``path`` as OpenTimelineIO (the adapter chosen by extension,
-    ``.otio`` by default); return the file written."""
+    ``.otio`` by default); return the file written. Raises `SaveError` naming the file."""
     path = Path(path).expanduser().resolve()
-    otio.adapters.write_to_file(to_timeline(project, path.stem), str(path))
+    try:
+        otio.adapters.write_to_file(to_timeline(project, path.stem), str(path))
+    except (OSError, otio.exceptions.OTIOError) as exc:
+        raise SaveError(path, str(exc)) from exc
     return path
