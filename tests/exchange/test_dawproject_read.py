@@ -281,3 +281,23 @@ def test_media_that_cannot_be_written_out_name_the_entry_and_folder(tmp_path: Pa
     with pytest.raises(mt.ProjectFileError, match="cannot write it into") as err:
         mt.import_dawproject(out, media_dir=blocked)
     assert err.value.where == "entry 'audio/a.wav'"
+
+
+def test_a_foreign_vst3_device_loads_by_name_where_installed(tmp_path: Path, dpf_plugins, monkeypatch):
+    from mixtree.exchange import plugins
+
+    vst3 = Path(dpf_plugins["mtgain.vst3"])
+    monkeypatch.setattr(plugins, "VST3_FOLDERS", [vst3.parent])
+    structure = (
+        '<Track contentType="audio" id="t1" name="A"><Channel role="regular" id="c1"><Devices>'
+        '<Vst3Plugin deviceName="mtgain" deviceRole="audioFX" id="d1"><Enabled value="false"/>'
+        '<State path="plugins/x.vstpreset"/></Vst3Plugin>'
+        '<Vst3Plugin deviceName="NotHere" deviceRole="audioFX" id="d2"/></Devices></Channel></Track>'
+    )
+    with pytest.warns(mt.ExchangeWarning) as caught:
+        p = mt.import_dawproject(archive(tmp_path, wrap(structure)))
+    message = str(caught[0].message)
+    assert "1 Vst3Plugin devices loaded at their defaults, their state not read (mtgain)" in message
+    assert "1 Vst3Plugin devices dropped" in message
+    (gain,) = p.tracks[0].effects
+    assert gain.info.format == "vst3" and gain.bypass

@@ -156,10 +156,10 @@ def test_malformed_projects_raise_naming_the_line(tmp_path: Path, text: str, whe
 
 
 def test_vst3_plugins_load_through_the_host_where_installed(tmp_path: Path, dpf_plugins, monkeypatch):
-    from mixtree.exchange import rpp_read
+    from mixtree.exchange import plugins
 
     vst3 = Path(dpf_plugins["mtgain.vst3"])
-    monkeypatch.setattr(rpp_read, "VST3_FOLDERS", (vst3.parent,))
+    monkeypatch.setattr(plugins, "VST3_FOLDERS", [vst3.parent])
     path = tmp_path / "fx.RPP"
     path.write_text(
         "<REAPER_PROJECT 0.1\n  <TRACK\n    NAME Gain\n    <FXCHAIN\n      BYPASS 1 0 0\n"

@@ -17,6 +17,7 @@ from mixtree.effects.filters import EQ3
 from mixtree.effects.offline import OfflineEffect
 from mixtree.errors import MixtreeError, ProjectFileError
 from mixtree.exchange.archive import Archive
+from mixtree.exchange.plugins import vst3_named
 from mixtree.model.project import Project
 from mixtree.model.tracks import MidiTrack, Track
 
@@ -103,6 +104,12 @@ class DeviceReading:
             effect = self.equalizer(el)
         elif el.tag == "Compressor":
             effect = self.compressor(el)
+        elif el.tag == "Vst3Plugin":
+            effect = vst3_named(el.get("deviceName", ""))
+            if effect is not None:
+                self.lost[
+                    f"Vst3Plugin devices loaded at their defaults, their state not read ({el.get('deviceName')})"
+                ] += 1
         if effect is None:
             played = " (their MIDI tracks play the PolySynth)" if role == "instrument" else ""
             self.lost[f"{el.tag} {'instrument' if role == 'instrument' else 'device'}s dropped{played}"] += 1

@@ -16,8 +16,8 @@ from collections import Counter
 from pathlib import Path
 
 from mixtree.effects.base import Effect
-from mixtree.effects.plugin import Plugin
 from mixtree.errors import MediaError, MixtreeError, ProjectFileError
+from mixtree.exchange.plugins import vst3_named
 from mixtree.exchange.report import warn_lost
 from mixtree.exchange.rpp_parse import Block, read
 from mixtree.model.operations import AddSource
@@ -25,8 +25,6 @@ from mixtree.model.pool import Source, decode_source, offline_source
 from mixtree.model.project import Project
 from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, MidiTrack, Track
 
-#: Where VST3 plugins are looked for by their file name.
-VST3_FOLDERS = (Path.home() / ".vst3", Path("/usr/lib/vst3"), Path("/usr/local/lib/vst3"))
 _AUDIO = {"WAVE", "MP3", "FLAC", "VORBIS", "OPUS", "WAVPACK"}
 
 
@@ -217,15 +215,7 @@ class _Reader:
         """Return the VST3 plugin ``block`` names, if it is installed here."""
         if block.tag != "VST" or not block.args or not block.args[0].startswith("VST3") or len(block.args) < 2:
             return None
-        name = Path(block.args[1]).name
-        for folder in VST3_FOLDERS:
-            candidate = folder / name
-            if candidate.exists():
-                try:
-                    return Plugin(str(candidate))
-                except (MixtreeError, OSError, ValueError):
-                    return None
-        return None
+        return vst3_named(block.args[1])
 
     def receive(self, index: int, block: Block) -> None:
         bus = self.by_index[index]
