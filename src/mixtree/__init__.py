@@ -17,6 +17,9 @@ Project.save/load  JSON or MessagePack project files, atomic, with backups and a
 add_midi_track     a `MidiTrack` playing `MidiClip`s (add_note, add_event) through a `PolySynth`
 tempo_map          `TempoMap`: set_tempo, set_meter; seconds ↔ beats ↔ ticks ↔ bars
 import_midi        a Project from a Standard MIDI File; export_midi writes MIDI clips back
+import_dawproject  a Project from a DAWproject file; Project.export_dawproject writes one
+import_otio        a Project from OpenTimelineIO (and its adapters' formats); Project.export_otio
+import_rpp         a Project from a REAPER project (.RPP)
 Engine             real-time playback: ``Engine(p, driver="sounddevice"|"null", blocksize=256)``;
                    start/play/pause/stop/seek/set_loop/set_volume/…, events(), stats(), process()
 Event              what the audio thread reports: position, meters, xrun, error
@@ -25,11 +28,15 @@ load_plugin        an LV2, CLAP or VST3 plugin as an effect or instrument (`Plug
 Operation          every edit is one (`Project.apply`), the seam of undo
 MediaError, ProjectFileError, SaveError, QueueFullError, UnknownIdError, PluginError
                    what goes wrong, naming the file or id
-MediaWarning, EffectWarning, RecoveryWarning
-                   what opened, but offline (media, effects) or beside unsaved work
+MediaWarning, EffectWarning, RecoveryWarning, ExchangeWarning
+                   what opened, but offline (media, effects), beside unsaved work, or
+                   imported without what mixtree cannot represent
 """
 
-from mixtree import jobs  # noqa: F401 - offers the jobs as Project methods
+from mixtree import (
+    exchange,  # noqa: F401 - offers Project.export_dawproject
+    jobs,  # noqa: F401 - offers the jobs as Project methods
+)
 from mixtree.effects.offline import EffectWarning, OfflineEffect
 from mixtree.effects.plugin import Plugin
 from mixtree.effects.plugins.scan import scan as scan_plugins
@@ -46,6 +53,7 @@ from mixtree.errors import (
     SaveError,
     UnknownIdError,
 )
+from mixtree.exchange import ExchangeWarning, import_dawproject, import_otio, import_rpp
 from mixtree.io.audio_file import MediaWarning
 from mixtree.model.clip import AliasClip, Clip
 from mixtree.model.midi import MidiClip, MidiEvent, MidiNote
@@ -66,6 +74,7 @@ __all__ = [
     "EffectWarning",
     "Engine",
     "Event",
+    "ExchangeWarning",
     "MasterTrack",
     "MediaError",
     "MediaWarning",
@@ -93,7 +102,10 @@ __all__ = [
     "UnknownIdError",
     "discard_autosaves",
     "export_midi",
+    "import_dawproject",
     "import_midi",
+    "import_otio",
+    "import_rpp",
     "load_plugin",
     "scan_plugins",
 ]

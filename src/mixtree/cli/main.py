@@ -1,4 +1,4 @@
-"""The ``mixtree`` command: demo, render, stems, bounce, info, play, import-midi, collect, plugins."""
+"""The ``mixtree`` command: demo, render, stems, bounce, info, play, import-midi, collect, plugins, convert."""
 
 from __future__ import annotations
 
@@ -87,6 +87,14 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("midi", type=Path, metavar="SONG.mid")
     imp.add_argument("-o", "--output", type=Path, required=True, metavar="PROJECT", help="project file to write")
     imp.add_argument("--rate", type=int, default=48000, help="sample rate of the project")
+
+    convert = sub.add_parser(
+        "convert", help="convert a project between .json/.mtp, .dawproject and .otio, by extension"
+    )
+    convert.add_argument("input", type=Path, metavar="IN")
+    convert.add_argument("output", type=Path, metavar="OUT")
+    convert.add_argument("--rate", type=int, default=48000, help="sample rate of a project made from a DAWproject")
+    convert.add_argument("--reference-media", action="store_true", help="refer to media instead of embedding them")
 
     plugins = sub.add_parser("plugins", help="scan for installed LV2, CLAP and VST3 plugins, or list the last scan")
     plugins.add_argument(
@@ -212,6 +220,34 @@ def cmd_import_midi(args: argparse.Namespace, console: Console) -> None:
         f"imported {len(project.tracks)} tracks, {notes} notes, "
         f"{len(project.tempo_map.tempos)} tempo changes into {path}"
     )
+
+
+def cmd_convert(args: argparse.Namespace, console: Console) -> None:
+    """Convert a project file to another format, each chosen by its extension."""
+    from mixtree.exchange import ExchangeWarning, import_dawproject, import_otio, import_rpp
+
+    if args.output.suffix.lower() not in (".dawproject", ".otio", ".json", ".mtp", ".msgpack"):
+        raise ValueError(f"OUT ends in .dawproject, .otio, .json or .mtp, not {args.output.name!r}")
+    suffix = args.input.suffix.lower()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ExchangeWarning)
+        if suffix == ".dawproject":
+            project = import_dawproject(args.input, sample_rate=args.rate)
+        elif suffix in (".json", ".mtp", ".msgpack"):
+            project = Project.load(args.input)
+        elif suffix == ".rpp":
+            project = import_rpp(args.input, sample_rate=args.rate)
+        else:  # .otio, or what an installed OTIO adapter reads (FCP 7 XML, AAF, …)
+            project = import_otio(args.input, sample_rate=args.rate)
+    for w in caught:
+        console.print(f"warning: {w.message}")
+    if args.output.suffix.lower() == ".dawproject":
+        path = project.export_dawproject(args.output, embed=not args.reference_media)
+    elif args.output.suffix.lower() == ".otio":
+        path = project.export_otio(args.output)
+    else:
+        path = project.save(args.output)
+    console.print(f"converted {args.input} ({len(project.tracks)} tracks) into {path}")
 
 
 def cmd_play(args: argparse.Namespace, console: Console) -> None:
@@ -359,6 +395,7 @@ COMMANDS = {
     "play": cmd_play,
     "import-midi": cmd_import_midi,
     "plugins": cmd_plugins,
+    "convert": cmd_convert,
 }
 
 

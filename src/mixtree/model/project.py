@@ -405,6 +405,16 @@ class Project:
             raise ValueError("this project has no file yet: give save() a path")
         return save(self, path)
 
+    def export_dawproject(self, path: str | Path, embed: bool = True) -> Path:
+        """Write a DAWproject file (media embedded, or referred to with ``embed=False``);
+        see `mixtree.exchange.dawproject_write.export_dawproject`."""
+        return _job("export_dawproject")(self, path, embed=embed)
+
+    def export_otio(self, path: str | Path) -> Path:
+        """Write an OpenTimelineIO file (adapter by extension, ``.otio``); see
+        `mixtree.exchange.otio_write.export_otio`."""
+        return _job("export_otio")(self, path)
+
     def autosave(self) -> Path | None:
         """Write the hidden autosave beside the project's file if anything changed since
         the last save or autosave; return its path (None if nothing was written)."""
