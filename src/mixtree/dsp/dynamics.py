@@ -111,6 +111,7 @@ def compressor_kernel(
         rms = pr[DETECTION, CUR] >= 0.5
         steady = mode == STEADY
         threshold, slope, knee, att, rel = _gain_computer(pr, rate)
+        attack, release = pr[ATTACK, CUR], pr[RELEASE, CUR]
         i = 0
         while i < frames:
             # Run up to the end of the current group, then (if it ended) the gain computer.
@@ -140,11 +141,15 @@ def compressor_kernel(
                     buf[s, j, 0] = left * w
                     buf[s, j, 1] = right * w
                 threshold, slope, knee, att, rel = _gain_computer(pr, rate)
+                attack, release = pr[ATTACK, CUR], pr[RELEASE, CUR]
             i = end
             if count == GROUP:
-                if auto.shape[0]:  # automation, once a group: the gain computer reads it here
-                    automate(pr, auto, end - 1)
-                    threshold, slope, knee, att, rel = _gain_computer(pr, rate)
+                if auto.shape[0] and automate(pr, auto, end - 1):  # once a group: the gain computer reads it here
+                    if pr[ATTACK, CUR] == attack and pr[RELEASE, CUR] == release:
+                        threshold, slope, knee = pr[THRESHOLD_DB, CUR], 1.0 / pr[RATIO, CUR] - 1.0, pr[KNEE_DB, CUR]
+                    else:  # (the smoother's coefficients cost two exponentials: only when they move)
+                        threshold, slope, knee, att, rel = _gain_computer(pr, rate)
+                        attack, release = pr[ATTACK, CUR], pr[RELEASE, CUR]
                 if rms:
                     level = _POWER_TO_DB * math.log(max(ms, 1e-24))
                 else:

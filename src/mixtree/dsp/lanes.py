@@ -217,7 +217,7 @@ def parabola(y0: float, y1: float, y2: float, h: float) -> tuple[float, float]:
     return (y1 - y0) / h - c * h, c
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def drawn_at(lanes: LaneTable, k: int, n: int) -> float:
     """Return what drawn lane ``k`` plays at output frame ``n`` (as `fill_lane` does)."""
     at, value, shape, tension = lanes.at, lanes.value, lanes.shape, lanes.tension
