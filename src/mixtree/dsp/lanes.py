@@ -320,21 +320,29 @@ _PARABOLA = 2.0 / (3.0 * math.sqrt(3.0)) / 8.0 / 6.0
 _DB = math.log(10.0) / 20.0
 
 
+#: The gains a fader makes of a lane, by `knot_lengths` domain: the factor k of its
+#: exp(k·v) (dB, relative) or of its position (a pan, as if its law bent like it).
+DOMAINS = {"": 0.0, "db": _DB, "pan": 1.0}
+
+
 def knot_lengths(
-    at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray, domain: str = ""
+    at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray, domain: str | np.ndarray = ""
 ) -> np.ndarray:  # fmt: skip
-    """Return the piece length of each point's segment (one lane's points, at frames
-    ``at``): the longest power of two from `KNOT` to `MAX_KNOT` whose parabola strays from
-    the curve by at most `LANE_TOLERANCE` of the segment's change, and, for a ``domain``
-    of ``"db"`` (a fader's volume) or ``"pan"``, at most `GAIN_TOLERANCE` in the gain the
-    fader makes of it (relative for dB; for a pan, as if the law bent like its position).
-    The bounds take each shape's largest derivatives. Hold and linear segments and the
-    last point have no curve of their own: `MAX_KNOT` unless a domain bends them.
-    Compile side."""
+    """Return the piece length of each point's segment (a lane's points, at frames ``at``;
+    or several lanes' one after another, each ending on a point whose ``domain`` entry
+    is NaN): the longest power of two from `KNOT` to `MAX_KNOT` whose parabola strays
+    from the curve by at most `LANE_TOLERANCE` of the segment's change, and, for a
+    ``domain`` of ``"db"`` (a fader's volume) or ``"pan"`` (`DOMAINS`; per point: their
+    factors), at most `GAIN_TOLERANCE` in the gain the fader makes of it. The bounds take
+    each shape's largest derivatives. Hold and linear segments and a lane's last point
+    have no curve of their own: `MAX_KNOT` unless a domain bends them. Compile side."""
     n = at.shape[0]
     out = np.full(n, MAX_KNOT, np.int64)
     if n < 2:
         return out
+    factor = np.full(n, DOMAINS[domain]) if isinstance(domain, str) else np.asarray(domain, np.float64)
+    if isinstance(domain, str):
+        factor[-1] = np.nan
     span = np.maximum(at[1:] - at[:-1], 1e-9)  # frames
     v0, v1 = value[:-1], value[1:]
     change = np.abs(v1 - v0)
@@ -351,12 +359,12 @@ def knot_lengths(
     d1 = np.where(geometric, biggest * log_ratio, d1) / span  # per frame
     d2 = np.where(geometric, biggest * log_ratio**2, d2) / span**2
     d3 = np.where(geometric, biggest * log_ratio**3, d3) / span**3
+    k = factor[:-1]
     with np.errstate(divide="ignore", invalid="ignore"):
         limit = np.cbrt(LANE_TOLERANCE * change / (_PARABOLA * d3))
-        if domain in ("db", "pan"):
-            k = _DB if domain == "db" else 1.0  # d³/du³ of exp(k·v), relative; of a pan's position
-            gain = k**3 * d1**3 + 3.0 * k**2 * d1 * d2 + k * d3
-            limit = np.minimum(limit, np.cbrt(GAIN_TOLERANCE / (_PARABOLA * gain)))
+        gain = k**3 * d1**3 + 3.0 * k**2 * d1 * d2 + k * d3  # d³/du³ of exp(k·v), relative
+        limit = np.where(k > 0.0, np.minimum(limit, np.cbrt(GAIN_TOLERANCE / (_PARABOLA * gain))), limit)
     limit = np.clip(np.nan_to_num(limit, nan=MAX_KNOT, posinf=MAX_KNOT), KNOT, MAX_KNOT)
     out[:-1] = np.left_shift(1, np.floor(np.log2(limit)).astype(np.int64))
+    out[np.isnan(factor)] = MAX_KNOT  # the last point of each lane
     return out

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from mixtree.dsp.curves import SHAPES
-from mixtree.dsp.lanes import KNOT, LaneTable, ParameterLanes, knot_lengths
+from mixtree.dsp.lanes import DOMAINS, KNOT, LaneTable, ParameterLanes, knot_lengths
 from mixtree.effects.base import Effect
 from mixtree.model.automation import AutomationLane, manual_value
 from mixtree.model.project import Project
@@ -40,7 +40,7 @@ class LaneBuilder:
         self.warps = warps
         self.rate = project.sample_rate
         self.rows: list[tuple[float, float, int, float, float]] = []
-        self.knots: list[np.ndarray] = []
+        self.factors: list[float] = []  # per row: its lane's `knot_lengths` domain factor, NaN on its last
         self.lanes: list[tuple[int, int, float, int, float, float]] = []  # lo, hi, ramp, warp, scale, shift
         self.ids: list[int] = []
 
@@ -61,8 +61,7 @@ class LaneBuilder:
             if abs(at - round(at)) < 1e-6:  # on a frame but for rounding (0.7 s × 48 kHz)
                 at = float(round(at))
             self.rows.append((at, p.value, SHAPES.index(p.shape), p.tension, seconds))
-        mine = np.array(self.rows[lo:], np.float64).reshape(-1, 5)
-        self.knots.append(knot_lengths(mine[:, 0], mine[:, 1], mine[:, 2].astype(np.int64), mine[:, 3], domain))
+        self.factors += [DOMAINS[domain]] * (len(self.rows) - lo - 1) + [np.nan]
         # a warped lane's time is a × (the warp's child time, in frames) / rate + b
         self.lanes.append((lo, len(self.rows), lane.spec.ramp * self.rate, warp, a / self.rate, b))
         self.ids.append(lane.id)
@@ -84,7 +83,13 @@ class LaneBuilder:
             value=np.array(cols[1], np.float64),
             shape=np.array(cols[2], np.int64),
             tension=np.array(cols[3], np.float64),
-            knot=np.concatenate(self.knots) if self.knots else np.zeros(0, np.int64),
+            knot=knot_lengths(
+                np.array(cols[0], np.float64),
+                np.array(cols[1], np.float64),
+                np.array(cols[2], np.int64),
+                np.array(cols[3], np.float64),
+                np.array(self.factors),
+            ),  # fmt: skip
             lo=np.array(per_lane[0], np.int64),
             hi=np.array(per_lane[1], np.int64),
             ramp=np.array(per_lane[2], np.float64),
