@@ -7,7 +7,7 @@ from pathlib import Path
 import mixtree
 
 SRC = Path(mixtree.__file__).parent
-ORDER = ["errors", "units", "dsp", "effects", "io", "model", "render", "jobs", "engine", "cli"]
+ORDER = ["errors", "units", "dsp", "effects", "io", "model", "render", "jobs", "batch", "engine", "cli"]
 # Code the audio callback runs: it must not reach the model even through a local import.
 CALLBACK_CODE = [
     "dsp",
