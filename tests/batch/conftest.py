@@ -9,7 +9,9 @@ import pytest
 import soundfile as sf
 
 import mixtree as mt
+import mixtree.batch as batch
 from mixtree import effects as fx
+from mixtree.batch import Job, Report, grid
 
 RATE = 48000
 SECONDS = 0.6
@@ -48,3 +50,27 @@ def song(tmp_path: Path) -> Path:
     """A saved project file (with its media beside it)."""
     p = make_project(tmp_path / "song")
     return p.save(tmp_path / "song" / "song.json")
+
+
+#: 4 × 13 = 52 grid jobs, then a job that raises and one over a corrupt project file.
+GRID = {"Drums.volume_db": [-12.0, -6.0, -3.0, 0.0], "Verb.mix": [k / 12 for k in range(13)]}
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+
+
+def sweep(folder: Path) -> tuple[Path, list[Job]]:
+    """Write the song and a corrupt project under ``folder``; return the song and the 54 jobs."""
+    song = make_project(folder / "song").save(folder / "song" / "song.json")
+    out = folder / "renders"
+    jobs = grid(song, GRID, out=str(out / "{index:05d}.wav"), subtype="float")
+    bad = folder / "corrupt.json"
+    bad.write_text('{"format": "mixtree", "version": 3, "tracks": [')
+    jobs.append(Job(song, {"Verb.mix": 7.0}, out=str(out / "raises.wav"), index=52))
+    jobs.append(Job(bad, {}, out=str(out / "corrupt.wav"), index=53))
+    return song, jobs
+
+
+@pytest.fixture(scope="session")
+def local_run(tmp_path_factory) -> tuple[Path, list[Job], Report]:
+    folder = tmp_path_factory.mktemp("local")
+    song, jobs = sweep(folder)
+    return song, jobs, batch.render(jobs, workers=2)

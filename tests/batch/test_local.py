@@ -16,34 +16,11 @@ import pytest
 import soundfile as sf
 
 import mixtree.batch as batch
-from mixtree.batch import Job, Report, grid, read_rows
+from mixtree.batch import Job, read_rows
 from mixtree.batch.jobs import load_project
 from mixtree.io.audio_file import read
-from tests.batch.conftest import make_project
+from tests.batch.conftest import SRC, make_project
 from tests.batch.effects import ONCE
-
-#: 4 × 13 = 52 grid jobs, then a job that raises and one over a corrupt project file.
-GRID = {"Drums.volume_db": [-12.0, -6.0, -3.0, 0.0], "Verb.mix": [k / 12 for k in range(13)]}
-SRC = str(Path(__file__).resolve().parents[2] / "src")
-
-
-def sweep(folder: Path) -> tuple[Path, list[Job]]:
-    """Write the song and a corrupt project under ``folder``; return the song and the 54 jobs."""
-    song = make_project(folder / "song").save(folder / "song" / "song.json")
-    out = folder / "renders"
-    jobs = grid(song, GRID, out=str(out / "{index:05d}.wav"), subtype="float")
-    bad = folder / "corrupt.json"
-    bad.write_text('{"format": "mixtree", "version": 3, "tracks": [')
-    jobs.append(Job(song, {"Verb.mix": 7.0}, out=str(out / "raises.wav"), index=52))
-    jobs.append(Job(bad, {}, out=str(out / "corrupt.wav"), index=53))
-    return song, jobs
-
-
-@pytest.fixture(scope="module")
-def local_run(tmp_path_factory) -> tuple[Path, list[Job], Report]:
-    folder = tmp_path_factory.mktemp("local")
-    song, jobs = sweep(folder)
-    return song, jobs, batch.render(jobs, workers=2)
 
 
 def test_every_grid_job_renders_and_one_failure_does_not_stop_the_others(local_run):
@@ -136,7 +113,7 @@ def test_a_killed_worker_is_replaced_and_its_job_retried_once_then_reported(tmp_
 CTRL_C = """
 import sys
 import mixtree.batch as batch
-from tests.batch.test_local import sweep
+from tests.batch.conftest import sweep
 from pathlib import Path
 if __name__ == "__main__":
     _, jobs = sweep(Path(sys.argv[1]))

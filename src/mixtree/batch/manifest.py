@@ -83,10 +83,10 @@ class Manifest:
             self._file = open(self.path, "a")  # noqa: SIM115 - open for the whole run
             if self._file.tell() and not self.path.read_bytes().endswith(b"\n"):
                 self._file.write("\n")  # a torn line from a killed run stays on its own
+        self.rows[row["key"]] = row  # first: an interrupt during the write still leaves it to `close`
         self._file.write(_line(row))
         self._file.flush()
         os.fsync(self._file.fileno())
-        self.rows[row["key"]] = row
 
     def close(self, order: Iterable[str] = ()) -> Path | None:
         """Rewrite the manifest with one row per job, ``order``'s keys first, atomically;

@@ -1,0 +1,54 @@
+"""The same jobs as Ray tasks on a local Ray instance (2 CPUs) give the same files as the local pool."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+import mixtree.batch as batch
+from mixtree.batch import Job
+from mixtree.errors import MissingDependencyError
+from tests.batch.conftest import SRC, sweep
+
+
+@pytest.fixture(scope="module")
+def ray():
+    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'mixtree[ray]')")
+    path = os.pathsep.join([SRC, str(Path(SRC).parent)])  # this checkout, not an installed mixtree
+    try:
+        ray.init(
+            num_cpus=2,
+            include_dashboard=False,
+            log_to_driver=False,
+            runtime_env={"env_vars": {"PYTHONPATH": path}},
+        )
+    except Exception as exc:  # noqa: BLE001 - whatever stops Ray starting here is the reason to skip
+        pytest.skip(f"Ray cannot start here: {exc}")
+    yield ray
+    ray.shutdown()
+
+
+def test_a_grid_on_ray_writes_the_same_files_and_rows_as_the_local_pool(ray, local_run, tmp_path):
+    _, _, local = local_run
+    _, jobs = sweep(tmp_path)
+    report = batch.render(jobs, cluster="ray")
+    assert report.backend == "ray" and len(report.rows) == 54
+    assert [r["index"] for r in report.failures] == [52, 53]
+    assert report.rows[53]["error"].startswith("ProjectFileError")
+    assert [r["sha256"] for r in report.rows[:52]] == [r["sha256"] for r in local.rows[:52]]
+    for ours, theirs in zip(report.rows[:52], local.rows[:52], strict=True):
+        assert (ours["peak"], ours["loudness_lufs"]) == (theirs["peak"], theirs["loudness_lufs"])
+    assert {r["worker"] for r in report.rows[:52]}.isdisjoint({r["worker"] for r in local.rows})
+    again = batch.render(jobs[:52], cluster="ray")
+    assert again.skipped == 52
+
+
+def test_cluster_ray_without_ray_says_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "ray", None)
+    with pytest.raises(MissingDependencyError, match=r"pip install 'mixtree\[ray\]'"):
+        batch.render([Job("song.json", out=str(tmp_path / "a.wav"))], cluster="ray")
+    with pytest.raises(ValueError, match="cluster must be one of"):
+        batch.render([], cluster="spark")
