@@ -23,13 +23,15 @@ Event              what the audio thread reports: position, meters, xrun, error
 load_plugin        an LV2, CLAP or VST3 plugin as an effect or instrument (`Plugin`, sandbox=True
                    for a worker process); `scan_plugins` finds them, each probed in a child process
 Operation          every edit is one (`Project.apply`), the seam of undo
+batch              many renders on every core or on Ray: ``batch.render(batch.grid("song.json",
+                   {"Drums.volume_db": [-12, 0]}, out="renders/{index:05d}.flac"))`` -> a `Report`
 MediaError, ProjectFileError, SaveError, QueueFullError, UnknownIdError, PluginError
                    what goes wrong, naming the file or id
 MediaWarning, EffectWarning, RecoveryWarning
                    what opened, but offline (media, effects) or beside unsaved work
 """
 
-from mixtree import jobs  # noqa: F401 - offers the jobs as Project methods
+from mixtree import batch, jobs  # noqa: F401 - jobs offers the jobs as Project methods
 from mixtree.effects.offline import EffectWarning, OfflineEffect
 from mixtree.effects.plugin import Plugin
 from mixtree.effects.plugins.scan import scan as scan_plugins
@@ -91,6 +93,7 @@ __all__ = [
     "TempoMap",
     "Track",
     "UnknownIdError",
+    "batch",
     "discard_autosaves",
     "export_midi",
     "import_midi",

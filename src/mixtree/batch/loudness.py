@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pyloudnorm
 
 #: pyloudnorm's gating block, seconds: anything shorter has no loudness.
 BLOCK = 0.400
@@ -17,6 +16,8 @@ def integrated_loudness(audio: np.ndarray, rate: int) -> float:
     ``-inf`` for silence (every block under the absolute gate), NaN for audio shorter
     than one 400 ms gating block.
     """
+    import pyloudnorm  # here: it imports scipy.signal, which `import mixtree` does not need
+
     if audio.shape[0] <= BLOCK * rate:
         return float("nan")
     with warnings.catch_warnings(), np.errstate(divide="ignore"):

@@ -42,7 +42,8 @@ class Report:
 
     def summary(self) -> str:
         """Return one line: how many rendered, failed and skipped, how fast, where the manifest is."""
-        parts = [f"{self.rendered} rendered", f"{len(self.failures)} failed", f"{self.skipped} skipped"]
+        done = self.rendered - len(self.failures)
+        parts = [f"{done} rendered", f"{len(self.failures)} failed", f"{self.skipped} skipped"]
         where = f"; manifest {self.manifest}" if self.manifest is not None else ""
         return f"{', '.join(parts)} in {self.elapsed:.1f} s ({self.jobs_per_second:.1f} jobs/s, {self.backend}){where}"
 

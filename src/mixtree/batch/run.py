@@ -14,7 +14,6 @@ from rich.console import Console
 from mixtree.batch.jobs import Job
 from mixtree.batch.local import run_local
 from mixtree.batch.manifest import NAME, Manifest
-from mixtree.batch.progress import batch_progress
 from mixtree.batch.ray_backend import load_ray, run_ray
 from mixtree.batch.report import Report
 from mixtree.batch.runner import Row
@@ -110,6 +109,8 @@ def render(
             todo.append(job)
     skipped = len(jobs) - len(todo)
     show = sys.stderr.isatty() if progress is None else bool(progress)
+    if show:
+        from mixtree.batch.progress import batch_progress
     console = progress if isinstance(progress, Console) else Console(stderr=True)
     t0 = time.perf_counter()
     try:
