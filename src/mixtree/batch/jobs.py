@@ -65,6 +65,8 @@ class Job:
         ``"float"``, ``"24"`` or ``"16"`` (dithered); the format's default if None.
     normalize_lufs
         Scale the mix to this integrated loudness (ITU-R BS.1770), LUFS; stems stay as rendered.
+    blocksize
+        Frames per block: every size renders the same samples; large ones cost fewer calls.
     index
         The job's number in its batch (manifests are ordered by it).
     """
@@ -78,7 +80,7 @@ class Job:
     stem_type: str = "wav"
     subtype: str | None = None
     normalize_lufs: float | None = None
-    blocksize: int = 512
+    blocksize: int = 4096
     index: int = 0
 
     def __post_init__(self) -> None:
