@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from mixtree.batch.jobs import Job
+from mixtree.batch.jobs import Job, Snapshot
 from mixtree.batch.local import run_local
 from mixtree.batch.manifest import NAME, Manifest
 from mixtree.batch.ray_backend import load_ray, run_ray
@@ -29,6 +29,16 @@ def manifest_path(jobs: Sequence[Job]) -> Path:
     if not places:
         return Path(NAME).resolve()
     return Path(os.path.commonpath(places)) / NAME
+
+
+def _absolute(job: Job) -> Job:
+    """Return ``job`` with absolute paths: workers (Ray's above all) may run elsewhere."""
+
+    def absolute(path: str | Path | None) -> str | None:
+        return None if path is None else str(Path(path).expanduser().resolve())
+
+    project = job.project if isinstance(job.project, Snapshot) else Path(absolute(job.project))  # type: ignore[arg-type]
+    return replace(job, project=project, out=absolute(job.out), stems=absolute(job.stems))
 
 
 def _check_outputs(jobs: Sequence[Job]) -> None:
@@ -90,7 +100,7 @@ def render(
     jobs = list(jobs)
     if len({j.index for j in jobs}) < len(jobs):  # jobs made by hand: numbered in the order given
         jobs = [replace(j, index=k) for k, j in enumerate(jobs)]
-    jobs.sort(key=lambda j: j.index)
+    jobs = sorted((_absolute(j) for j in jobs), key=lambda j: j.index)
     if cluster not in (None, *CLUSTERS):
         raise ValueError(f"cluster must be one of {', '.join(CLUSTERS)} or None, not {cluster!r}")
     if cluster == "ray":

@@ -7,6 +7,7 @@ raises: what went wrong is its row's ``error``.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import importlib
 import math
@@ -16,7 +17,7 @@ import socket
 import time
 import traceback
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,27 @@ def rss_mb() -> float:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
     except (OSError, ValueError, IndexError):
         return 0.0
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None).malloc_trim  # glibc
+    except (AttributeError, OSError):
+        return None
+
+
+_TRIM = _malloc_trim()
+
+
+def release_memory() -> None:
+    """Hand the heap's free pages back to the system (glibc), as a worker does after each job.
+
+    A render frees its arrays, but glibc keeps the pages for reuse, and jobs of varied
+    sizes fragment them: a worker's memory then creeps up over hundreds of jobs (by
+    hundreds of MiB) although nothing leaks. Trimming takes under a millisecond.
+    """
+    if _TRIM is not None:
+        _TRIM(0)
 
 
 def file_digest(path: str | Path) -> str:
@@ -164,6 +186,7 @@ def run_job(job: Job, attempt: int = 1) -> Row:
         row["error"] = f"{type(exc).__name__}: {exc}"
         row["traceback"] = traceback.format_exc(limit=-6)
     row["render_time"] = time.perf_counter() - t0
+    release_memory()
     row["rss_mb"] = round(rss_mb(), 1)
     row["finished"] = datetime.now(UTC).isoformat(timespec="milliseconds")
     return row
