@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from mixtree.batch.jobs import Job
-from mixtree.batch.runner import Row, failed_row, import_modules, run_job
+from mixtree.batch.runner import Row, failed_row, run_job, start_worker
 
 #: Seconds a worker has to finish after it is told to stop, before it is killed.
 STOP_GRACE = 5.0
@@ -44,7 +44,7 @@ def worker_main(conn: Connection, imports: Sequence[str]) -> None:
     """Run jobs sent over ``conn`` until it closes or sends None (a worker process's body)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the pool's to handle
     signal.signal(signal.SIGTERM, _terminated)
-    import_modules(imports)
+    start_worker(imports)
     while True:
         try:
             message = conn.recv()

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mixtree.batch.jobs import Job
-from mixtree.batch.runner import Row, failed_row, import_modules, run_job
+from mixtree.batch.runner import Row, failed_row, run_job, start_worker
 from mixtree.errors import MissingDependencyError
 
 #: What to tell someone who asks for Ray without it.
@@ -32,7 +32,7 @@ def load_ray() -> Any:
 
 def ray_job(job: Job, imports: Sequence[str], attempt: int = 1) -> Row:
     """Run ``job`` in a Ray worker (the body of the remote task)."""
-    import_modules(imports)
+    start_worker(imports)
     return run_job(job, attempt)
 
 
