@@ -8,8 +8,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from mixtree.batch.jobs import Job, Snapshot
 from mixtree.batch.local import run_local
@@ -17,6 +16,9 @@ from mixtree.batch.manifest import NAME, Manifest
 from mixtree.batch.ray_backend import load_ray, run_ray
 from mixtree.batch.report import Report
 from mixtree.batch.runner import Row
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 #: The back ends `render` knows, by the name ``cluster`` takes.
 CLUSTERS = ("local", "ray")
@@ -118,13 +120,17 @@ def render(
         else:
             todo.append(job)
     skipped = len(jobs) - len(todo)
-    show = sys.stderr.isatty() if progress is None else bool(progress)
-    if show:
+    bar: Any = _quiet()
+    if sys.stderr.isatty() if progress is None else progress:
+        # rich only where a bar is drawn: importing it costs ``import mixtree`` time
+        from rich.console import Console
+
         from mixtree.batch.progress import batch_progress
-    console = progress if isinstance(progress, Console) else Console(stderr=True)
+
+        bar = batch_progress(len(todo), skipped, progress if isinstance(progress, Console) else Console(stderr=True))
     t0 = time.perf_counter()
     try:
-        with batch_progress(len(todo), skipped, console) if show else _quiet() as advance:
+        with bar as advance:
 
             def emit(row: Row) -> None:
                 row["key"] = key_of[row["index"]]  # as the project file was when the batch began
