@@ -111,14 +111,21 @@ def test_a_killed_worker_is_replaced_and_its_job_retried_once_then_reported(tmp_
 
 
 CTRL_C = """
+import signal
 import sys
-import mixtree.batch as batch
-from tests.batch.conftest import sweep
 from pathlib import Path
+
+import mixtree.batch as batch
+from tests.batch.conftest import make_project
+
 if __name__ == "__main__":
-    _, jobs = sweep(Path(sys.argv[1]))
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, even if started in the background
+    folder = Path(sys.argv[1])
+    song = make_project(folder / "song").save(folder / "song" / "song.json")
+    out = str(folder / "renders" / "{index:05d}.wav")
+    jobs = batch.grid(song, {"Verb.mix": [k / 400 for k in range(400)]}, out=out)
     try:
-        batch.render(jobs[:52], workers=2)
+        batch.render(jobs, workers=2)
     except KeyboardInterrupt:
         sys.exit(130)
 """
@@ -136,7 +143,7 @@ def test_ctrl_c_stops_cleanly_and_the_manifest_lists_exactly_the_finished_jobs(t
     child.send_signal(signal.SIGINT)
     assert child.wait(30) == 130
     rows = read_rows(manifest)
-    assert 4 <= len(rows) < 52 and all(r["error"] is None for r in rows)
+    assert 4 <= len(rows) < 400 and all(r["error"] is None for r in rows)
     written = {p.name for p in (tmp_path / "renders").iterdir() if p.suffix == ".wav"}
     recorded = {Path(r["outputs"][0]).name for r in rows}
     # a worker stopped between writing its file (whole: written aside, then renamed) and
