@@ -7,7 +7,7 @@ from pathlib import Path
 import mixtree
 
 SRC = Path(mixtree.__file__).parent
-ORDER = ["errors", "units", "dsp", "effects", "io", "model", "render", "jobs", "exchange", "engine", "cli"]
+ORDER = ["errors", "units", "dsp", "effects", "io", "model", "render", "jobs", "batch", "exchange", "engine", "cli"]
 # Code the audio callback runs: it must not reach the model even through a local import.
 CALLBACK_CODE = [
     "dsp",

@@ -26,6 +26,8 @@ Event              what the audio thread reports: position, meters, xrun, error
 load_plugin        an LV2, CLAP or VST3 plugin as an effect or instrument (`Plugin`, sandbox=True
                    for a worker process); `scan_plugins` finds them, each probed in a child process
 Operation          every edit is one (`Project.apply`), the seam of undo
+batch              many renders on every core or on Ray: ``batch.render(batch.grid("song.json",
+                   {"Drums.volume_db": [-12, 0]}, out="renders/{index:05d}.flac"))`` -> a `Report`
 MediaError, ProjectFileError, SaveError, QueueFullError, UnknownIdError, PluginError
                    what goes wrong, naming the file or id
 MediaWarning, EffectWarning, RecoveryWarning, ExchangeWarning
@@ -34,6 +36,7 @@ MediaWarning, EffectWarning, RecoveryWarning, ExchangeWarning
 """
 
 from mixtree import (
+    batch,  # noqa: F401
     exchange,  # noqa: F401 - offers Project.export_dawproject
     jobs,  # noqa: F401 - offers the jobs as Project methods
 )
@@ -100,6 +103,7 @@ __all__ = [
     "TempoMap",
     "Track",
     "UnknownIdError",
+    "batch",
     "discard_autosaves",
     "export_midi",
     "import_dawproject",

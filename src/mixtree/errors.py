@@ -89,3 +89,8 @@ class PluginError(MixtreeError, OSError):
 
     def __str__(self) -> str:
         return f"plugin '{self.plugin}': {self.reason}"
+
+
+class MissingDependencyError(MixtreeError, ImportError):
+    """An optional part of mixtree needs a package that is not installed; the message says
+    how to install it."""

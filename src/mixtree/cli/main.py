@@ -1,8 +1,9 @@
-"""The ``mixtree`` command: demo, render, stems, bounce, info, play, import-midi, collect, plugins, convert."""
+"""The ``mixtree`` command: demo, render, stems, bounce, info, play, import-midi, collect, plugins, convert, batch."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 import warnings
@@ -103,6 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     plugins.add_argument("--path", type=Path, action="append", default=[], metavar="DIR", help="another folder to scan")
     plugins.add_argument("--timeout", type=float, default=20.0, metavar="S", help="seconds a plugin may take to load")
 
+    _batch_parser(sub)
+
     play = sub.add_parser("play", help="play a project with a terminal transport")
     play.add_argument("project", type=Path, metavar="PROJECT")
     play.add_argument("--recover", action="store_true", help="play its newer autosave")
@@ -110,6 +113,45 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--play", action="store_true", help="then play it, if an audio device exists")
     _playback_options(demo)
     return parser
+
+
+def _batch_parser(sub: argparse._SubParsersAction) -> None:
+    batch = sub.add_parser(
+        "batch", help="render many projects, or a grid of parameter values, on every core or on a Ray cluster"
+    )
+    batch.add_argument("projects", nargs="+", type=Path, metavar="PROJECT", help="project (or MIDI) files")
+    batch.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="DIR", help="folder for the renders and the manifest"
+    )
+    batch.add_argument(
+        "--grid",
+        type=Path,
+        metavar="PARAMS.json",
+        help='values to cross, {"Drums.volume_db": [-12, 0], "Verb.mix": [0.1, 0.3]}, or a list of {address: value}',
+    )
+    batch.add_argument(
+        "--ray", nargs="?", const="", default=None, metavar="ADDRESS", help="run on Ray (default: RAY_ADDRESS or local)"
+    )
+    batch.add_argument("--workers", type=int, default=None, metavar="N", help="local worker processes (default: cores)")
+    batch.add_argument("--stems", action="store_true", help="also render every top-level track to a file")
+    batch.add_argument("--format", choices=["flac", "wav", "ogg", "mp3"], default="flac", help="file type (flac)")
+    batch.add_argument("--normalize", type=_lufs, default=None, metavar="LUFS", help="loudness of each mix (-14LUFS)")
+    batch.add_argument("--start", type=float, default=0.0, metavar="S", help="from (seconds)")
+    batch.add_argument("--end", type=float, default=None, metavar="S", help="to (seconds; default: the end)")
+    batch.add_argument(
+        "--import", dest="imports", action="append", default=[], metavar="MODULE", help="a module of your effects"
+    )
+    batch.add_argument("--no-resume", action="store_true", help="render every job, even those done before")
+    # argparse takes "-14LUFS" for an option, as it reads only plain negative numbers as values
+    batch._negative_number_matcher = re.compile(r"^-\d*\.?\d+\s*(LUFS)?$", re.IGNORECASE)
+
+
+def _lufs(text: str) -> float:
+    value = text.strip().upper().removesuffix("LUFS").strip()
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a loudness like -14LUFS, not {text!r}") from None
 
 
 def _playback_options(parser: argparse.ArgumentParser) -> None:
@@ -376,6 +418,41 @@ def cmd_plugins(args: argparse.Namespace, console: Console) -> None:
     console.print(f"{found} plugins in {len(results) - failed} bundles; {failed} failed to load")
 
 
+def cmd_batch(args: argparse.Namespace, console: Console) -> int:
+    """Render projects, or a grid of parameter values over each, with a manifest; 1 if a job failed."""
+    import json
+
+    from mixtree import batch
+
+    grid = None
+    if args.grid is not None:
+        try:
+            grid = json.loads(args.grid.read_text())
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"cannot read the grid '{args.grid}': {exc}") from None
+    out: Path = args.output
+    jobs = []
+    for project in args.projects:
+        # one project: DIR/song.flac; a grid over it: DIR/song/00000.flac, ...
+        base = str(out / project.stem / "{index:05d}") if grid is not None else str(out / project.stem)
+        jobs += batch.grid(
+            project, grid, out=f"{base}.{args.format}", stems=f"{base}-stems" if args.stems else None,
+            stem_type=args.format, start=args.start, duration=_duration(args.start, args.end),
+            normalize_lufs=args.normalize, first_index=len(jobs),
+        )  # fmt: skip
+    report = batch.render(
+        jobs, workers=args.workers, cluster="ray" if args.ray is not None else None, address=args.ray or None,
+        manifest=out / "manifest.jsonl", resume=not args.no_resume, progress=console, imports=args.imports,
+    )  # fmt: skip
+    for row in report.failures[:10]:
+        what = f"  job {row['index']} ({row['project']}, {row['parameters']}): {row['error']}"
+        console.print(what, markup=False, soft_wrap=True)
+    if len(report.failures) > 10:
+        console.print(f"  … and {len(report.failures) - 10} more: see the manifest")
+    console.print(report.summary(), markup=False, soft_wrap=True)
+    return 1 if report.failures else 0
+
+
 def _describe(project: Project, console: Console) -> None:
     clips = sum(len(t.clips) for t in project.tracks if isinstance(t, AudioTrack))
     console.print(f"{len(project.tracks)} tracks, {clips} clips, {len(project.pool)} sources, {project.duration:.3f} s")
@@ -396,6 +473,7 @@ COMMANDS = {
     "import-midi": cmd_import_midi,
     "plugins": cmd_plugins,
     "convert": cmd_convert,
+    "batch": cmd_batch,
 }
 
 
@@ -404,13 +482,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console(highlight=False)
     try:
-        COMMANDS[args.command](args, console)
+        status = COMMANDS[args.command](args, console)
     except (MixtreeError, ValueError, OSError) as exc:
         print(f"mixtree {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":
