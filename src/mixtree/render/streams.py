@@ -1,0 +1,315 @@
+"""The control side of a plan's streamed sources: which buffers hold which frames, and filling them.
+
+Each streamed reference (`mixtree.dsp.windows`) has ``count`` buffers of ``width``
+frames, placed at multiples of ``stride`` source frames: buffer placement ``k`` holds
+frames ``k·stride .. k·stride + width``. Buffers overlap by ``width - stride``, more
+than a block ever reads at the reference's rate, so every block's frames lie in one
+buffer. Filling a buffer copies what a neighbour already holds and decodes the rest,
+so a source played front to back is decoded once, in order (and resampled exactly as a
+whole decode would be).
+
+`Streams.fill_missing` fills what the last block missed, at once: the offline
+renderer's way. `Streams.service` keeps every reference's buffers ahead of where it
+plays by the look-ahead: the engine's reader thread's way.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from mixtree.dsp.clips import ClipTable
+from mixtree.dsp.resample import CUTOFF, HALF_WIDTH
+from mixtree.dsp.varispeed import VarispeedTable
+from mixtree.dsp.windows import Windows, make_windows, memory_windows
+from mixtree.errors import MediaError
+from mixtree.io.audio_file import MediaWarning
+
+if TYPE_CHECKING:
+    from mixtree.model.pool import Source
+
+#: Frames decoded at a time (the seed's streaming chunk).
+CHUNK = 8192
+
+#: Seconds of audio kept decoded ahead of each streamed clip, at speed 1 (scaled by its rate).
+LOOKAHEAD = 2.0
+
+#: Buffers start at multiples of this many source frames (at least).
+STRIDE = 4 * CHUNK
+
+
+def _round_up(frames: float) -> int:
+    return int(math.ceil(frames / CHUNK)) * CHUNK
+
+
+@dataclass(eq=False)
+class StreamRef:
+    """One streamed reference: the clip row's source, its rate (source frames per output
+    frame, > 0), direction and buffers."""
+
+    source: Source
+    ref: int
+    rate: float
+    reverse: bool
+    stride: int
+    width: int
+    buffers: list[np.ndarray]  # writable; the plan's source list holds read-only views
+
+
+@dataclass(eq=False)
+class Streams:
+    """Every streamed reference of one plan, and the readers that fill their buffers.
+
+    ``failed`` holds, by source id, why its file could not be read: those sources play
+    silence (their buffers are filled with it) and are warned about once.
+    """
+
+    windows: Windows
+    refs: list[StreamRef]
+    sample_rate: int
+    lookahead: float = LOOKAHEAD
+    failed: dict[int, str] = field(default_factory=dict)
+    report: list[str] | None = None  # where a thread collects the warnings (None: warn)
+    _readers: dict[int, object] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def fill_missing(self) -> bool:
+        """Fill, at once, what the last block missed; return True if anything was.
+        Clears the misses, so the block can be read again as if nothing had been late."""
+        win = self.windows
+        if win.last_miss[0] == 0:
+            return False
+        for r in self.refs:
+            k = r.ref
+            if win.missed[k]:
+                self._place(r, int(win.need_lo[k]) // r.stride, ())
+                win.missed[k] = 0
+                win.silent[k] = False
+        win.last_miss[0] = 0
+        return True
+
+    def service(self, budget: int = 1 << 30) -> int:
+        """Fill the buffer each reference needs most (where it plays, then ahead of it, by
+        ``lookahead`` seconds at its rate), at most ``budget`` buffers in all; return how
+        many were filled (0: every reference is ready)."""
+        done = 0
+        win = self.windows
+        for r in self.refs:
+            if done >= budget:
+                break
+            want = int(win.want[r.ref])
+            if win.missed[r.ref]:
+                want = int(win.need_lo[r.ref]) if not r.reverse else int(win.need_hi[r.ref])
+            wanted = self._wanted(r, want)
+            for k in wanted:
+                if self._holder(r, k) < 0:
+                    done += self._place(r, k, wanted)
+                    break
+        return done
+
+    def ready(self, r: StreamRef) -> bool:
+        """Return True if every placement ``r`` wants is in a buffer."""
+        return all(self._holder(r, k) >= 0 for k in self._wanted(r, int(self.windows.want[r.ref])))
+
+    def all_ready(self) -> bool:
+        """Return True if every reference's wanted placements are in buffers."""
+        return all(self.ready(r) for r in self.refs)
+
+    def aim(self, position: int, clips: ClipTable, rows: VarispeedTable) -> None:
+        """Point every streamed reference at where it plays from output frame ``position``
+        (a seek is coming): rows under a warp keep theirs until the audio thread says."""
+        win = self.windows
+        for c in range(clips.track.shape[0]):
+            ref = int(clips.source[c])
+            if win.streamed[ref]:
+                length = int(clips.end[c] - clips.start[c])
+                i = min(max(position - int(clips.start[c]), 0), length - 1)
+                win.want[ref] = int(clips.offset[c]) + (length - 1 - i if clips.reversed[c] else i)
+        for r in range(rows.track.shape[0]):
+            ref = int(rows.source[r])
+            if win.streamed[ref] and rows.warp[r] < 0:
+                length = float(rows.length[r])
+                j = min(max(float(rows.a[r]) * (position - float(rows.t0[r])), 0.0), length)
+                speed, offset = float(rows.speed[r]), float(rows.offset[r])
+                win.want[ref] = int(offset + (length - j) * speed - 1.0 if rows.reversed[r] else offset + j * speed)
+
+    def _wanted(self, r: StreamRef, want: int) -> list[int]:
+        # placements in the order they are needed: where it plays, then ahead
+        ahead = int(self.lookahead * self.sample_rate * r.rate) + r.width - r.stride
+        here = max(0, want - (r.width - r.stride) // 2) // r.stride
+        n = min(r_count(r), ahead // r.stride + 2)
+        if r.reverse:
+            return [k for k in range(here, here - n, -1) if k >= 0]
+        last = max(0, (r.source.frames - 1) // r.stride)
+        return [k for k in range(here, here + n) if k <= last]
+
+    def _holder(self, r: StreamRef, k: int) -> int:
+        win = self.windows
+        first = int(win.first[r.ref])
+        for b in range(first, first + int(win.count[r.ref])):
+            if win.base[b] == k * r.stride and win.end[b] >= 0:
+                return b
+        return -1
+
+    def _place(self, r: StreamRef, k: int, keep: list[int] | tuple[int, ...]) -> bool:
+        """Fill a buffer of ``r`` with placement ``k``: an empty one, else the one furthest
+        from ``k`` that holds none of ``keep``. Return False if every buffer is kept."""
+        win = self.windows
+        first = int(win.first[r.ref])
+        if self._holder(r, k) >= 0:
+            return False
+        kept = {key * r.stride for key in keep}
+        pick, far = -1, -1
+        for b in range(first, first + int(win.count[r.ref])):
+            if win.end[b] < 0:
+                pick = b
+                break
+            base = int(win.base[b])
+            if base not in kept and abs(base - k * r.stride) > far:
+                pick, far = b, abs(base - k * r.stride)
+        if pick < 0:
+            return False
+        start = k * r.stride
+        buf = r.buffers[pick - first]
+        win.end[pick] = -1  # readers skip it while it changes
+        win.base[pick] = start
+        self._read(r, start, buf)
+        win.end[pick] = start + r.width
+        return True
+
+    def _read(self, r: StreamRef, start: int, buf: np.ndarray) -> None:
+        # what a neighbouring buffer holds is copied; the rest is decoded, in order
+        win = self.windows
+        first = int(win.first[r.ref])
+        have = 0
+        for b in range(first, first + int(win.count[r.ref])):
+            lo, hi = int(win.base[b]), int(win.end[b])
+            if hi >= 0 and lo <= start < hi and hi - start > have:
+                have = min(hi - start, r.width)
+                buf[:have] = r.buffers[b - first][start - lo : start - lo + have]
+        if have == r.width:
+            return
+        source = r.source
+        if source.id in self.failed:
+            buf[have:] = 0.0
+            return
+        try:
+            reader = self._reader(source)
+            reader.read(start + have, buf[have:])  # type: ignore[attr-defined]
+        except MediaError as exc:
+            buf[have:] = 0.0
+            self._fail(source, exc.reason)
+
+    def _reader(self, source: Source) -> object:
+        with self._lock:
+            reader = self._readers.get(source.id)
+            if reader is None:
+                reader = self._readers[source.id] = source.reader()
+            return reader
+
+    def _fail(self, source: Source, reason: str) -> None:
+        self.failed[source.id] = reason
+        reader = self._readers.pop(source.id, None)
+        if reader is not None:
+            reader.close()  # type: ignore[attr-defined]
+        source.offline = reason
+        message = f"'{source.path}': streaming stopped, the source is offline: {reason}"
+        if self.report is not None:
+            self.report.append(message)
+        else:
+            warnings.warn(message, MediaWarning, 2)
+
+    def close(self) -> None:
+        """Close the files the readers hold open."""
+        for reader in self._readers.values():
+            reader.close()  # type: ignore[attr-defined]
+        self._readers.clear()
+
+    @property
+    def nbytes(self) -> int:
+        """Return the bytes the buffers take."""
+        return sum(b.nbytes for r in self.refs for b in r.buffers)
+
+
+def r_count(r: StreamRef) -> int:
+    """Return how many buffers ``r`` has."""
+    return len(r.buffers)
+
+
+def geometry(rate: float, max_block: int, sample_rate: int, lookahead: float) -> tuple[int, int, int]:
+    """Return (stride, width, count) for a reference read at ``rate`` source frames per
+    output frame in blocks of up to ``max_block``, kept ``lookahead`` seconds ahead."""
+    rate = max(rate, 1e-3)
+    reach = HALF_WIDTH / (CUTOFF * min(1.0, 1.0 / rate)) + 2
+    overlap = _round_up(max_block * rate + 2 * reach + 2)
+    stride = max(STRIDE, overlap)
+    count = int(math.ceil(lookahead * sample_rate * rate / stride)) + 2
+    return stride, stride + overlap, count
+
+
+@dataclass
+class StreamBuilder:
+    """The references a plan reads sources through, gathered while compiling it."""
+
+    max_block: int
+    sample_rate: int
+    lookahead: float = LOOKAHEAD
+    arrays: list[np.ndarray | None] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    rates: list[float] = field(default_factory=list)
+    reverse: list[bool] = field(default_factory=list)
+    _shared: dict[int, int] = field(default_factory=dict)
+
+    def add(self, source: Source, rate: float, reverse: bool) -> int:
+        """Return the reference a clip row reads ``source`` through: one per source held in
+        memory, one per row for a streamed source (it has a playhead of its own)."""
+        data = source.data
+        if data is not None and source.id in self._shared:
+            return self._shared[source.id]
+        self.arrays.append(data)
+        self.sources.append(source)
+        self.rates.append(abs(rate))
+        self.reverse.append(reverse)
+        if data is not None:
+            self._shared[source.id] = len(self.arrays) - 1
+        return len(self.arrays) - 1
+
+    def build(self) -> tuple[list[np.ndarray], Windows, Streams | None]:
+        """Return the plan's buffers (read-only views), windows and streams (None if nothing streams)."""
+        if all(a is not None for a in self.arrays):
+            arrays = [a for a in self.arrays if a is not None]
+            return arrays, memory_windows(arrays), None
+        geometries = [
+            geometry(rate, self.max_block, self.sample_rate, self.lookahead) if a is None else (0, 0, 1)
+            for a, rate in zip(self.arrays, self.rates, strict=True)
+        ]
+        sizes: list[int] = []
+        for a, (_, width, count) in zip(self.arrays, geometries, strict=True):
+            sizes += [a.shape[0]] if a is not None else [width] * count
+        win = make_windows(
+            [s.frames for s in self.sources],
+            [g[2] for g in geometries],
+            [a is None for a in self.arrays],
+            sizes,
+            [src.id for src in self.sources],
+        )
+        views: list[np.ndarray] = []
+        refs: list[StreamRef] = []
+        for i, (a, source, (stride, width, count)) in enumerate(
+            zip(self.arrays, self.sources, geometries, strict=True)
+        ):
+            if a is not None:
+                views.append(a)
+                continue
+            buffers = [np.zeros((width, source.channels), np.float32) for _ in range(count)]
+            for b in buffers:
+                view = b.view()
+                view.setflags(write=False)
+                views.append(view)
+            refs.append(StreamRef(source, i, self.rates[i], self.reverse[i], stride, width, buffers))
+        return views, win, Streams(win, refs, self.sample_rate, self.lookahead)

@@ -1,0 +1,75 @@
+import numpy as np
+import soundfile as sf
+
+import mixtree as mt
+from mixtree.engine.engine import SEEK_XFADE, Engine
+from tests.conftest import RATE
+
+XF = int(SEEK_XFADE * RATE)
+
+
+def _streamed_song(wav) -> mt.Project:
+    p = mt.Project(sample_rate=RATE)
+    p.pool.stream_above = 0
+    data = (np.random.default_rng(3).standard_normal((12 * RATE, 2)) * 0.1).astype(np.float32)
+    src = p.pool.load(wav(data))
+    assert src.streamed
+    p.add_audio_track("a").add_clip(src, start=0.1)
+    p.add_audio_track("b").add_clip(src, start=1.0, offset=2.0, speed=1.5, duration=4.0)
+    return p
+
+
+def _play(eng: Engine, frames: int, block: int = 256) -> np.ndarray:
+    # driven by hand, far faster than real time: wait for the reader as a device would
+    out = []
+    for _ in range(0, frames, block):
+        assert eng.streams_ready()
+        out.append(eng.process(block))
+    return np.concatenate(out)
+
+
+def test_streamed_playback_equals_the_offline_render_when_the_reader_keeps_up(wav):
+    song = _streamed_song(wav)
+    ref = song.render(0.0, 4.0)
+    eng = Engine(song, driver="null", blocksize=256)
+    try:
+        eng.play()
+        out = _play(eng, ref.shape[0])
+        assert np.array_equal(out, ref)
+        assert eng.stats()["underruns"] == 0
+    finally:
+        eng.close()
+
+
+def test_a_window_not_ready_plays_silence_counts_an_underrun_and_names_the_source(wav):
+    song = _streamed_song(wav)
+    eng = Engine(song, driver="null", blocksize=256)
+    try:
+        eng._reader.close()  # no one reads: the windows stay at the start
+        eng.seek(8.0)
+        eng.play()
+        out = np.concatenate([eng.process(256) for _ in range(20)])
+        assert not out.any()
+        events = [e for e in eng.events() if e.kind == "underrun"]
+        assert events and events[0].source == "a.wav" and eng.stats()["underruns"] == 20
+    finally:
+        eng.close()
+
+
+def test_a_file_that_disappears_goes_offline_with_one_warning(wav, recwarn):
+    song = _streamed_song(wav)
+    path = next(iter(song.pool)).path
+    eng = Engine(song, driver="null", blocksize=256)
+    try:
+        eng.play()
+        _play(eng, RATE // 4)
+        sf.write(str(path), np.zeros((100, 2), np.float32), RATE)  # truncated under it
+        eng.seek(6.0)
+        eng.streams_ready()
+        _play(eng, RATE // 4)
+        errors = [e for e in eng.events() if e.kind == "error"]
+        assert len(errors) == 1 and "a.wav" in errors[0].message
+        assert len([w for w in recwarn if "a.wav" in str(w.message)]) == 1
+        assert next(iter(song.pool)).offline
+    finally:
+        eng.close()
