@@ -56,6 +56,39 @@ def test_a_window_not_ready_plays_silence_counts_an_underrun_and_names_the_sourc
         eng.close()
 
 
+def test_a_seek_is_fetched_first_and_plays_exactly_after_the_crossfade(wav):
+    song = _streamed_song(wav)
+    eng = Engine(song, driver="null", blocksize=256)
+    try:
+        eng.play()
+        _play(eng, RATE // 2)
+        eng.seek(8.0)
+        assert eng.streams_ready()
+        out = _play(eng, RATE // 2)
+        ref = song.render(8.0, out.shape[0] / RATE)
+        assert np.array_equal(out[XF:], ref[XF:])
+        assert eng.stats()["underruns"] == 0
+    finally:
+        eng.close()
+
+
+def test_an_edit_while_playing_keeps_the_windows_filled(wav):
+    song = _streamed_song(wav)
+    eng = Engine(song, driver="null", blocksize=256)
+    try:
+        eng.play()
+        _play(eng, RATE // 2)
+        eng._reader.close()  # nothing is read from here on: the new plan plays what the old one held
+        before = eng._player.plan
+        song.tracks[1].clips[0].gain_db = -3.0  # compiles a new plan
+        for _ in range(20):
+            eng.process(256)
+        assert eng._player.plan is not before
+        assert eng.stats()["underruns"] == 0
+    finally:
+        eng.close()
+
+
 def test_a_file_that_disappears_goes_offline_with_one_warning(wav, recwarn):
     song = _streamed_song(wav)
     path = next(iter(song.pool)).path

@@ -350,6 +350,8 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
         plan.read_synchronously()
     if previous is not None:
         plan.prepare_crossfade(previous)
+        if plan.streams is not None and previous.streams is not None:
+            plan.streams.adopt(previous.streams)
     if not fresh and root is None:
         _forget_instances(placed)
     return plan

@@ -169,10 +169,11 @@ class RenderPlan:
     def __post_init__(self) -> None:
         n = self.ids.shape[0]
         self.mix = mix_buffers(n, self.sends.ids.shape[0], self.max_block)
-        f, lanes = self.faders, self.lanes
+        f, lanes, w = self.faders, self.lanes, self.windows
+        # a tail's reads (the old position, after a seek) leave no trace in the streams' hints
         self._moving = (f.gain, f.step, f.last, f.handover, f.handover_left, f.peak, f.rms, lanes.state, lanes.live,
                         lanes.step, lanes.left, lanes.last, self.sends.rows.gain, self.delays.pos,
-                        self.windows.want, *self.rings)  # fmt: skip
+                        w.want, w.missed, w.silent, w.last_miss, *self.rings)  # fmt: skip
         self._held = tuple(np.empty_like(a) for a in self._moving)
         self.track_buf = np.zeros((n, self.max_block, 2), dtype=np.float32)
         self._old_buf = np.zeros((0, self.max_block, 2), dtype=np.float32)

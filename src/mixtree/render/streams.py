@@ -77,6 +77,29 @@ class Streams:
     report: list[str] | None = None  # where a thread collects the warnings (None: warn)
     _readers: dict[int, object] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _filling: threading.Lock = field(default_factory=threading.Lock)  # held while a buffer changes
+
+    def adopt(self, previous: Streams) -> None:
+        """Start from what ``previous`` (the plan playing) holds: each reference takes the
+        buffers of one of the same source and shape there, so an edit while playing does
+        not empty the windows (control side, before the plan is published)."""
+        old = {}
+        for r in previous.refs:
+            old.setdefault((r.source.id, r.reverse, r.stride, r.width), []).append(r)
+        win, pwin = self.windows, previous.windows
+        with previous._filling:
+            for r in self.refs:
+                match = old.get((r.source.id, r.reverse, r.stride, r.width))
+                if not match:
+                    continue
+                o = match.pop(0)
+                win.want[r.ref] = pwin.want[o.ref]
+                first, pfirst = int(win.first[r.ref]), int(pwin.first[o.ref])
+                for i in range(min(len(r.buffers), len(o.buffers))):
+                    if pwin.end[pfirst + i] >= 0:
+                        r.buffers[i][...] = o.buffers[i]
+                        win.base[first + i] = pwin.base[pfirst + i]
+                        win.end[first + i] = pwin.end[pfirst + i]
 
     def fill_missing(self) -> bool:
         """Fill, at once, what the last block missed; return True if anything was.
@@ -103,8 +126,6 @@ class Streams:
             if done >= budget:
                 break
             want = int(win.want[r.ref])
-            if win.missed[r.ref]:
-                want = int(win.need_lo[r.ref]) if not r.reverse else int(win.need_hi[r.ref])
             wanted = self._wanted(r, want)
             for k in wanted:
                 if self._holder(r, k) < 0:
@@ -176,10 +197,11 @@ class Streams:
             return False
         start = k * r.stride
         buf = r.buffers[pick - first]
-        win.end[pick] = -1  # readers skip it while it changes
-        win.base[pick] = start
-        self._read(r, start, buf)
-        win.end[pick] = start + r.width
+        with self._filling:
+            win.end[pick] = -1  # readers skip it while it changes
+            win.base[pick] = start
+            self._read(r, start, buf)
+            win.end[pick] = start + r.width
         return True
 
     def _read(self, r: StreamRef, start: int, buf: np.ndarray) -> None:
