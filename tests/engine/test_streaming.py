@@ -1,3 +1,5 @@
+import tracemalloc
+
 import numpy as np
 import soundfile as sf
 
@@ -104,5 +106,33 @@ def test_a_file_that_disappears_goes_offline_with_one_warning(wav, recwarn):
         assert len(errors) == 1 and "a.wav" in errors[0].message
         assert len([w for w in recwarn if "a.wav" in str(w.message)]) == 1
         assert next(iter(song.pool)).offline
+    finally:
+        eng.close()
+
+
+def test_playing_streamed_sources_allocates_nothing_in_steady_state(wav):
+    song = _streamed_song(wav)
+    eng = Engine(song, driver="null", blocksize=256)
+    try:
+        assert eng.streams_ready()
+        eng._reader.close()  # the loop lies in the windows filled at the start
+        eng.set_loop(True, 0.0, 1.0)
+        eng.play()
+        out = np.zeros((256, 2), np.float32)
+        render = eng._player.render
+        tracemalloc.start()
+        for _ in range(3000):
+            render(out)
+        growth = []
+        before = tracemalloc.take_snapshot()
+        for _ in range(3):
+            for _ in range(3000):
+                render(out)
+            after = tracemalloc.take_snapshot()
+            growth.append(sum(d.size_diff for d in after.compare_to(before, "filename")))
+            before = after
+        tracemalloc.stop()
+        assert min(growth) < 8192, f"{growth} bytes more held after each window of 3,000 callbacks"
+        assert eng.stats()["underruns"] == 0
     finally:
         eng.close()

@@ -163,7 +163,7 @@ class Streams:
         # placements in the order they are needed: where it plays, then ahead
         ahead = int(self.lookahead * self.sample_rate * r.rate) + r.width - r.stride
         here = max(0, want - (r.width - r.stride) // 2) // r.stride
-        n = min(r_count(r), ahead // r.stride + 2)
+        n = min(len(r.buffers), ahead // r.stride + 2)
         if r.reverse:
             return [k for k in range(here, here - n, -1) if k >= 0]
         last = max(0, (r.source.frames - 1) // r.stride)
@@ -256,11 +256,6 @@ class Streams:
     def nbytes(self) -> int:
         """Return the bytes the buffers take."""
         return sum(b.nbytes for r in self.refs for b in r.buffers)
-
-
-def r_count(r: StreamRef) -> int:
-    """Return how many buffers ``r`` has."""
-    return len(r.buffers)
 
 
 def geometry(rate: float, max_block: int, sample_rate: int, lookahead: float) -> tuple[int, int, int]:
