@@ -136,3 +136,18 @@ def test_playing_streamed_sources_allocates_nothing_in_steady_state(wav):
         assert eng.stats()["underruns"] == 0
     finally:
         eng.close()
+
+
+def test_a_loop_jump_plays_its_start_without_an_underrun(wav):
+    song = _streamed_song(wav)
+    eng = Engine(song, driver="null", blocksize=256)
+    try:
+        # longer than the look-ahead: only the buffers kept for the loop's start hold it
+        eng.set_loop(True, 5.0, 9.0)
+        eng.seek(5.0)
+        eng.play()
+        out = _play(eng, 10 * RATE)  # three jumps back
+        assert eng.stats()["underruns"] == 0
+        assert np.array_equal(out[4 * RATE + XF : 5 * RATE], song.render(5.0, 1.0)[XF:])
+    finally:
+        eng.close()

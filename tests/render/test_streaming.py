@@ -111,3 +111,23 @@ def test_a_file_truncated_while_streaming_goes_offline_with_one_warning(wav):
     assert [w.category for w in caught] == [MediaWarning]
     assert "a.wav" in str(caught[0].message) and src.offline
     assert not out.any()
+
+
+def test_a_source_that_went_offline_comes_back_with_relink(wav, tmp_path):
+    data = _noise(RATE * 2)
+    path = wav(data)
+    p = mt.Project(sample_rate=RATE)
+    p.pool.stream_above = 0
+    src = p.pool.load(path)
+    p.add_audio_track("a").add_clip(src)
+    path.unlink()
+    with pytest.warns(MediaWarning, match="a.wav"):
+        assert not render(p).any()
+    assert src.offline
+    again = tmp_path / "again.wav"
+    sf.write(str(again), data, RATE, subtype="FLOAT")
+    p.pool.relink(src.id, again)
+    assert not src.offline and src.streamed
+    memory = mt.Project(sample_rate=RATE)
+    memory.add_audio_track("a").add_clip(memory.pool.load(again))
+    assert np.array_equal(render(p), render(memory))

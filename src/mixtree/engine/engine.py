@@ -116,7 +116,7 @@ class Engine:
         self._passes = Passes()
         self._dropped = 0  # recorded moves lost to a full ring, reported so far
         self._broken: dict[int, list[Effect]] = {}  # silenced slots waiting for a plugin's recover()
-        self._reader = Reader(self._streamed_plans)  # fills streamed windows ahead of playback
+        self._reader = Reader(self._streamed_plans, self._loop_start)  # fills streamed windows ahead
         project.subscribe(self._on_edit)
 
     # -- life cycle ----------------------------------------------------------------------
@@ -214,7 +214,7 @@ class Engine:
         frame = seconds_to_frames(seconds, self.sample_rate)
         for plan in self._streamed_plans():  # the reader fetches the new position first
             if plan.streams is not None:
-                plan.streams.aim(frame, plan.clips, plan.varispeed)
+                plan.streams.aim(frame)
         self._reader.wake()
         self._send((cmd.SEEK, frame))
 
@@ -222,6 +222,11 @@ class Engine:
         # the plans whose windows the reader fills: the one playing and the one waiting
         playing, pending = self._player.plan, self._player.pending_plan
         return (playing,) if pending is playing else (pending, playing)
+
+    def _loop_start(self) -> int:
+        # where a loop jumps back to, which the reader keeps ready too (-1: no loop)
+        p = self._player
+        return p.loop_start if p.loop_on else -1
 
     def streams_ready(self, timeout: float = 5.0) -> bool:
         """Wait until the reader thread has filled every streamed window wanted now;

@@ -21,10 +21,12 @@ IDLE = 0.005
 
 
 class Reader:
-    """A thread filling the streamed windows of the plans ``plans()`` returns."""
+    """A thread filling the streamed windows of the plans ``plans()`` returns, and where
+    ``loop()`` says a loop jumps back to (an output frame, -1 for none)."""
 
-    def __init__(self, plans: Callable[[], tuple[RenderPlan, ...]]) -> None:
+    def __init__(self, plans: Callable[[], tuple[RenderPlan, ...]], loop: Callable[[], int]) -> None:
         self._plans = plans
+        self._loop = loop
         self._stop = threading.Event()
         self._wake = threading.Event()
         self.cpu_seconds = 0.0  # CPU time the thread spent, for the benchmark
@@ -57,10 +59,12 @@ class Reader:
         start = time.thread_time()
         while not self._stop.is_set():
             done = 0
+            loop = self._loop()
             for plan in self._plans():
                 streams = plan.streams
                 if streams is not None:
                     streams.report = self.warnings  # reported by `Engine.events`, not warned here
+                    streams.loop_at = loop
                     done += streams.service(budget=2)
             self.fills += done
             self.cpu_seconds = time.thread_time() - start

@@ -346,6 +346,8 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
         carry_map=np.full(n, -1, dtype=np.int32),
         crossfade=previous is not None,
     )
+    if stream_state is not None:
+        stream_state.clips, stream_state.rows = plan.clips, plan.varispeed
     if fresh:
         plan.read_synchronously()
     if previous is not None:

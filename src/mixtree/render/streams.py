@@ -10,7 +10,8 @@ whole decode would be).
 
 `Streams.fill_missing` fills what the last block missed, at once: the offline
 renderer's way. `Streams.service` keeps every reference's buffers ahead of where it
-plays by the look-ahead: the engine's reader thread's way.
+plays by the look-ahead, and `LOOP_BUFFERS` of them where a loop starts again: the
+engine's reader thread's way.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ LOOKAHEAD = 2.0
 
 #: Buffers start at multiples of this many source frames (at least).
 STRIDE = 4 * CHUNK
+
+#: Buffers each streamed reference keeps for where a loop starts again.
+LOOP_BUFFERS = 2
 
 
 def _round_up(frames: float) -> int:
@@ -75,6 +79,10 @@ class Streams:
     lookahead: float = LOOKAHEAD
     failed: dict[int, str] = field(default_factory=dict)
     report: list[str] | None = None  # where a thread collects the warnings (None: warn)
+    clips: ClipTable | None = None  # the plan's tables, for `aim` and loops (set by compile)
+    rows: VarispeedTable | None = None
+    loop_at: int = -1  # the output frame a loop jumps back to (-1: no loop); the engine sets it
+    _loop: tuple[int, dict[int, int]] = (-1, {})  # loop_at and the source frames it plays from
     _readers: dict[int, object] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _filling: threading.Lock = field(default_factory=threading.Lock)  # held while a buffer changes
@@ -121,12 +129,10 @@ class Streams:
         ``lookahead`` seconds at its rate), at most ``budget`` buffers in all; return how
         many were filled (0: every reference is ready)."""
         done = 0
-        win = self.windows
         for r in self.refs:
             if done >= budget:
                 break
-            want = int(win.want[r.ref])
-            wanted = self._wanted(r, want)
+            wanted = self._all_wanted(r)
             for k in wanted:
                 if self._holder(r, k) < 0:
                     done += self._place(r, k, wanted)
@@ -135,35 +141,56 @@ class Streams:
 
     def ready(self, r: StreamRef) -> bool:
         """Return True if every placement ``r`` wants is in a buffer."""
-        return all(self._holder(r, k) >= 0 for k in self._wanted(r, int(self.windows.want[r.ref])))
+        return all(self._holder(r, k) >= 0 for k in self._all_wanted(r))
+
+    def _all_wanted(self, r: StreamRef) -> list[int]:
+        # where it plays and ahead, then where a loop would take it back to
+        wanted = self._wanted(r, int(self.windows.want[r.ref]))
+        if self.loop_at >= 0:
+            if self._loop[0] != self.loop_at:
+                self._loop = (self.loop_at, self._source_frames(self.loop_at))
+            at = self._loop[1].get(r.ref)
+            if at is not None:
+                wanted += [k for k in self._wanted(r, at)[:LOOP_BUFFERS] if k not in wanted]
+        return wanted
 
     def all_ready(self) -> bool:
         """Return True if every reference's wanted placements are in buffers."""
         return all(self.ready(r) for r in self.refs)
 
-    def aim(self, position: int, clips: ClipTable, rows: VarispeedTable) -> None:
+    def aim(self, position: int) -> None:
         """Point every streamed reference at where it plays from output frame ``position``
         (a seek is coming): rows under a warp keep theirs until the audio thread says."""
-        win = self.windows
+        for ref, frame in self._source_frames(position).items():
+            self.windows.want[ref] = frame
+
+    def _source_frames(self, position: int) -> dict[int, int]:
+        # by streamed reference, the source frame its row plays at output frame ``position``
+        # (clamped to the clip, as the kernels clamp ``want``); rows under a warp are left out
+        out: dict[int, int] = {}
+        win, clips, rows = self.windows, self.clips, self.rows
+        if clips is None or rows is None:
+            return out
         for c in range(clips.track.shape[0]):
             ref = int(clips.source[c])
             if win.streamed[ref]:
                 length = int(clips.end[c] - clips.start[c])
                 i = min(max(position - int(clips.start[c]), 0), length - 1)
-                win.want[ref] = int(clips.offset[c]) + (length - 1 - i if clips.reversed[c] else i)
+                out[ref] = int(clips.offset[c]) + (length - 1 - i if clips.reversed[c] else i)
         for r in range(rows.track.shape[0]):
             ref = int(rows.source[r])
             if win.streamed[ref] and rows.warp[r] < 0:
                 length = float(rows.length[r])
                 j = min(max(float(rows.a[r]) * (position - float(rows.t0[r])), 0.0), length)
                 speed, offset = float(rows.speed[r]), float(rows.offset[r])
-                win.want[ref] = int(offset + (length - j) * speed - 1.0 if rows.reversed[r] else offset + j * speed)
+                out[ref] = int(offset + (length - j) * speed - 1.0 if rows.reversed[r] else offset + j * speed)
+        return out
 
     def _wanted(self, r: StreamRef, want: int) -> list[int]:
         # placements in the order they are needed: where it plays, then ahead
         ahead = int(self.lookahead * self.sample_rate * r.rate) + r.width - r.stride
         here = max(0, want - (r.width - r.stride) // 2) // r.stride
-        n = min(len(r.buffers), ahead // r.stride + 2)
+        n = min(len(r.buffers) - LOOP_BUFFERS, ahead // r.stride + 2)
         if r.reverse:
             return [k for k in range(here, here - n, -1) if k >= 0]
         last = max(0, (r.source.frames - 1) // r.stride)
@@ -265,7 +292,7 @@ def geometry(rate: float, max_block: int, sample_rate: int, lookahead: float) ->
     reach = HALF_WIDTH / (CUTOFF * min(1.0, 1.0 / rate)) + 2
     overlap = _round_up(max_block * rate + 2 * reach + 2)
     stride = max(STRIDE, overlap)
-    count = int(math.ceil(lookahead * sample_rate * rate / stride)) + 2
+    count = int(math.ceil(lookahead * sample_rate * rate / stride)) + 2 + LOOP_BUFFERS
     return stride, stride + overlap, count
 
 
