@@ -95,6 +95,7 @@ class Streams:
         for r in previous.refs:
             old.setdefault((r.source.id, r.reverse, r.stride, r.width), []).append(r)
         win, pwin = self.windows, previous.windows
+        self._readers = previous._readers  # the open files, where their decoders stand
         with previous._filling:
             for r in self.refs:
                 match = old.get((r.source.id, r.reverse, r.stride, r.width))
