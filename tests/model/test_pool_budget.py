@@ -66,3 +66,13 @@ def test_the_budget_is_saved_with_the_project(project, wav, tmp_path):
     project.save(tmp_path / "song.json")
     again = mt.Project.load(tmp_path / "song.json")
     assert again.pool.budget == 64 << 20
+
+
+def test_a_file_that_would_not_fit_beside_audio_that_cannot_be_evicted_streams(project, wav, tmp_path):
+    mp3 = tmp_path / "kept.mp3"
+    audio_file.write(mp3, _noise(1.0), RATE)  # an MP3 cannot stream: its decoded audio stays
+    kept = project.pool.load(mp3)
+    project.pool.budget = kept.data.nbytes + 100_000
+    later = project.pool.load(wav(_noise(0.5)))  # 192 000 bytes: more than is left
+    assert not kept.streamed and later.streamed
+    assert project.pool.memory().held <= project.pool.budget

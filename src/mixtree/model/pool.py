@@ -301,31 +301,33 @@ class AudioPool:
         if source.id in self._recent:
             self._recent.move_to_end(source.id)
 
-    def should_stream(self, path: Path) -> bool:
-        """Return True if ``path`` would stream: a format that seeks exactly, decoding to
-        more than ``stream_above`` bytes or to more than the budget."""
+    def _decoded_size(self, path: Path) -> int | None:
+        """Return the bytes ``path`` would take decoded at the project rate if it can
+        stream (a format that seeks exactly), else None (it must be decoded whole)."""
         try:
             head = audio_file.info(path)
         except MediaError:
-            return False  # decoding says why
+            return None  # decoding says why
         if head.format not in STREAMABLE:
-            return False
-        frames = -(-head.frames * self._project.sample_rate // head.sample_rate)
-        size = frames * min(head.channels, 2) * 4
-        return size > min(self.stream_above, self.budget)
+            return None
+        return resampled_frames(head.frames, head.sample_rate, self._project.sample_rate) * min(head.channels, 2) * 4
 
     def open_source(self, ident: int, path: Path) -> Source:
-        """Return a source ``ident`` for ``path``: streamed or decoded as the budget says,
-        evicting the least recently used decoded audio to make room. Raises `MediaError`."""
+        """Return a source ``ident`` for ``path``: decoded whole if it is at most
+        ``stream_above`` bytes and fits the budget once the least recently used decoded
+        audio is evicted, else streamed. Raises `MediaError` naming the file."""
         rate = self._project.sample_rate
-        if self.should_stream(path):
-            return stream_source(ident, path, rate)
-        source = decode_source(ident, path, rate)
-        self._evict(source.nbytes, self.budget)
-        return source
+        size = self._decoded_size(path)
+        if size is not None:
+            if size > min(self.stream_above, self.budget):
+                return stream_source(ident, path, rate)
+            if not self._evict(size, self.budget):
+                return stream_source(ident, path, rate)
+        return decode_source(ident, path, rate)
 
-    def _evict(self, room: int, budget: int) -> None:
-        # least recently used first, until ``room`` more bytes fit the budget
+    def _evict(self, room: int, budget: int) -> bool:
+        """Evict decoded audio, least recently used first, until ``room`` more bytes fit
+        ``budget``; return False if they cannot."""
         held = self.memory().held
         for ident in list(self._recent):
             if held + room <= budget:
@@ -338,6 +340,7 @@ class AudioPool:
             held -= media.nbytes
             source.media = streamed
             del self._recent[ident]
+        return held + room <= budget
 
     def load(self, path: str | Path) -> Source:
         """Return the source for ``path``, decoding it on first use (or streaming it: see
