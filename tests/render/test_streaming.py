@@ -131,3 +131,15 @@ def test_a_source_that_went_offline_comes_back_with_relink(wav, tmp_path):
     memory = mt.Project(sample_rate=RATE)
     memory.add_audio_track("a").add_clip(memory.pool.load(again))
     assert np.array_equal(render(p), render(memory))
+
+
+def test_a_header_claiming_more_than_the_file_holds_streams_and_goes_offline_where_it_ends(tmp_path):
+    from tests.io.test_audio_file import flac_claiming
+
+    p = mt.Project(sample_rate=44100)
+    src = p.pool.load(flac_claiming(tmp_path, 2**34))  # claims 4.3 days: it cannot be decoded whole
+    assert src.streamed
+    p.add_audio_track("a").add_clip(src, duration=1.0)
+    with pytest.warns(MediaWarning, match="liar.flac"):
+        out = render(p)
+    assert src.offline and out.shape[0] == 44100

@@ -129,7 +129,7 @@ def info(path: str | Path) -> AudioInfo:
     """Return what ``path``'s header says, checked as `read` checks it; nothing is decoded.
 
     Raises `MediaError` as `read` does for a file that is missing, empty, unreadable or
-    whose header claims a rate or size out of bounds.
+    whose header claims a rate out of bounds; its size is not limited (it may stream).
     """
     path = Path(path)
     try:
@@ -142,7 +142,7 @@ def info(path: str | Path) -> AudioInfo:
         raise MediaError(path, "not a regular file" if not path.is_file() else "the file is empty")
     try:
         with sf.SoundFile(str(path)) as f:
-            _check_header(path, f)
+            _check_header(path, f, whole=False)
             if f.frames == 0:
                 raise MediaError(path, "the file holds no audio frames")
             return AudioInfo(f.frames, int(f.samplerate), f.channels, f.format)
@@ -169,7 +169,7 @@ def _size(n: int) -> str:
     return f"{n} bytes"
 
 
-def _check_header(path: Path, f: sf.SoundFile) -> None:
+def _check_header(path: Path, f: sf.SoundFile, whole: bool = True) -> None:
     if not MIN_SAMPLE_RATE <= f.samplerate <= MAX_SAMPLE_RATE:
         raise MediaError(
             path,
@@ -178,7 +178,8 @@ def _check_header(path: Path, f: sf.SoundFile) -> None:
         )
     if f.frames == _UNKNOWN_LENGTH:  # soundfile reads only as far as the header says
         raise MediaError(path, "its header does not give its length (a stream of unknown length)")
-    check_decoded_size(path, f.frames, f.channels)
+    if whole:  # a file read piece by piece may be larger than memory
+        check_decoded_size(path, f.frames, f.channels)
 
 
 def _decode(path: Path, f: sf.SoundFile) -> np.ndarray:
