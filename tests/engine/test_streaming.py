@@ -102,6 +102,9 @@ def test_a_file_that_disappears_goes_offline_with_one_warning(wav, recwarn):
         eng.seek(6.0)
         eng.streams_ready()
         _play(eng, RATE // 4)
+        song.tracks[0].clips[0].gain_db = -1.0  # a new plan: the source stays offline, unsaid
+        eng.seek(9.0)
+        _play(eng, RATE // 4)
         errors = [e for e in eng.events() if e.kind == "error"]
         assert len(errors) == 1 and "a.wav" in errors[0].message
         assert len([w for w in recwarn if "a.wav" in str(w.message)]) == 1

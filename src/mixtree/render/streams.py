@@ -69,21 +69,20 @@ class StreamRef:
 class Streams:
     """Every streamed reference of one plan, and the readers that fill their buffers.
 
-    ``failed`` holds, by source id, why its file could not be read: those sources play
-    silence (their buffers are filled with it) and are warned about once.
+    A source whose file could not be read any more is offline (``source.offline`` says
+    why, warned once): its buffers are filled with silence until it is relinked.
     """
 
     windows: Windows
     refs: list[StreamRef]
     sample_rate: int
     lookahead: float = LOOKAHEAD
-    failed: dict[int, str] = field(default_factory=dict)
     report: list[str] | None = None  # where a thread collects the warnings (None: warn)
     clips: ClipTable | None = None  # the plan's tables, for `aim` and loops (set by compile)
     rows: VarispeedTable | None = None
     loop_at: int = -1  # the output frame a loop jumps back to (-1: no loop); the engine sets it
     _loop: tuple[int, dict[int, int]] = (-1, {})  # loop_at and the source frames it plays from
-    _readers: dict[int, object] = field(default_factory=dict)
+    _readers: dict[object, object] = field(default_factory=dict)  # by the source's media
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _filling: threading.Lock = field(default_factory=threading.Lock)  # held while a buffer changes
 
@@ -245,7 +244,7 @@ class Streams:
         if have == r.width:
             return
         source = r.source
-        if source.id in self.failed:
+        if source.offline:
             buf[have:] = 0.0
             return
         try:
@@ -257,14 +256,13 @@ class Streams:
 
     def _reader(self, source: Source) -> object:
         with self._lock:
-            reader = self._readers.get(source.id)
+            reader = self._readers.get(source.media)
             if reader is None:
-                reader = self._readers[source.id] = source.reader()
+                reader = self._readers[source.media] = source.reader()
             return reader
 
     def _fail(self, source: Source, reason: str) -> None:
-        self.failed[source.id] = reason
-        reader = self._readers.pop(source.id, None)
+        reader = self._readers.pop(source.media, None)
         if reader is not None:
             reader.close()  # type: ignore[attr-defined]
         source.offline = reason
