@@ -10,7 +10,7 @@ from numba import types
 from numba.typed import List
 
 from mixtree.dsp.fades import fade_gain
-from mixtree.dsp.windows import Windows, fade_in, locate
+from mixtree.dsp.windows import Windows, base_of, fade_in, locate, set_want, streamed
 
 #: The numba type of the source list the reader takes: float32 ``(frames, channels)``.
 SOURCE_TYPE = types.Array(types.float32, 2, "C", readonly=True)
@@ -68,9 +68,9 @@ def read_clips(
         rev = clip_reversed[c]
         base = clip_offset[c]
         ref = clip_source[c]
-        if win.streamed[ref]:  # where the control side should read: here, or the clip's head
+        if streamed(win, ref):  # where the control side should read: here, or the clip's head
             i = min(max(block_start - start, 0), length - 1)
-            win.want[ref] = base + (length - 1 - i if rev else i)
+            set_want(win, ref, base + (length - 1 - i if rev else i))
         lo = max(start, block_start, clip_window[c, 0])
         hi = min(end, block_end, clip_window[c, 1])
         if lo >= hi:
@@ -82,7 +82,7 @@ def read_clips(
         if k < 0:
             continue
         src = sources[k]
-        base -= win.at[ref]  # the buffer holds the source from there on
+        base -= base_of(win, ref)  # the buffer holds the source from there on
         ramp = fade_in(win, ref)
         slot = clip_track[c]
         stereo = src.shape[1] > 1

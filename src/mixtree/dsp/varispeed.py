@@ -18,7 +18,7 @@ from numba.typed import List
 from mixtree.dsp.fades import fade_gain
 from mixtree.dsp.resample import TABLE, reach, read, taps_scale
 from mixtree.dsp.warp import WarpTable
-from mixtree.dsp.windows import Windows, fade_in, locate
+from mixtree.dsp.windows import FRAMES, Windows, base_of, fade_in, locate, set_want, streamed
 
 
 class VarispeedTable(NamedTuple):
@@ -76,8 +76,8 @@ def read_varispeed(
         ref = row_source[r]
         speed = row_speed[r]
         rev = row_reversed[r]
-        if win.streamed[ref]:
-            win.want[ref] = int(_source_at(rows, r, min(max(a * (block_start - t0), 0.0), length)))
+        if streamed(win, ref):
+            set_want(win, ref, int(_source_at(rows, r, min(max(a * (block_start - t0), 0.0), length))))
         lo = max(block_start, int(np.ceil(t0)), row_window[r, 0])
         hi = min(block_end, int(np.ceil(t0 + length / a)), row_window[r, 1])
         if lo >= hi:
@@ -90,8 +90,8 @@ def read_varispeed(
         if k < 0:
             continue
         src = sources[k]
-        base = win.at[ref]
-        total = win.frames[ref]
+        base = base_of(win, ref)
+        total = win.refs[ref, FRAMES]
         ramp = fade_in(win, ref)
         slot = row_track[r]
         stereo = src.shape[1] > 1
@@ -143,8 +143,8 @@ def _read_warped(
     length = rows.length[r]
     ref = rows.source[r]
     speed = rows.speed[r]
-    if win.streamed[ref]:
-        win.want[ref] = int(_source_at(rows, r, min(max(a * (times[0] - t0), 0.0), length)))
+    if streamed(win, ref):
+        set_want(win, ref, int(_source_at(rows, r, min(max(a * (times[0] - t0), 0.0), length))))
     # the child time never runs backwards: a row outside the block's span is silent
     if a * (times[frames - 1] - t0) < 0.0 or a * (times[0] - t0) >= length:
         return
@@ -162,8 +162,8 @@ def _read_warped(
     if k < 0:
         return
     src = sources[k]
-    base = win.at[ref]
-    total = win.frames[ref]
+    base = base_of(win, ref)
+    total = win.refs[ref, FRAMES]
     ramp = fade_in(win, ref)
     slot = rows.track[r]
     stereo = src.shape[1] > 1

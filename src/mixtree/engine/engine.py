@@ -541,6 +541,8 @@ class Engine:
         self._retired.append(self._published)
         self._published = plan
         self._player.pending_plan = plan
+        if plan.streams is not None:
+            self._reader.wake()
         self._retire()
         return plan
 

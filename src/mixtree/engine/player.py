@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 from mixtree.dsp.mixer import crossfade
+from mixtree.dsp.windows import SOURCE
 from mixtree.engine import commands as cmd
 from mixtree.engine.queues import CommandQueue, EventQueue
 from mixtree.engine.recorder import END, MOVE, PASS, SET, Recorder
@@ -116,7 +117,7 @@ class Player:
         if missed:
             win.last_miss[0] = 0
             self.underruns += 1
-            self.events.post((cmd.EV_UNDERRUN, int(win.source_id[missed - 1])))
+            self.events.post((cmd.EV_UNDERRUN, int(win.refs[missed - 1, SOURCE])))
 
     def _take_plan(self) -> None:
         new = self.pending_plan

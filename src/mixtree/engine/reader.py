@@ -19,6 +19,9 @@ from mixtree.render.plan import RenderPlan
 #: Seconds the thread sleeps when every window is ready (a seek wakes it at once).
 IDLE = 0.005
 
+#: Seconds it sleeps while no plan streams anything (a plan that does wakes it).
+ASLEEP = 0.5
+
 
 class Reader:
     """A thread filling the streamed windows of the plans ``plans()`` returns, and where
@@ -58,16 +61,18 @@ class Reader:
     def _run(self) -> None:
         start = time.thread_time()
         while not self._stop.is_set():
+            self._wake.clear()  # before looking: a wake while it looks is kept for the wait
             done = 0
+            streaming = False
             loop = self._loop()
             for plan in self._plans():
                 streams = plan.streams
                 if streams is not None:
+                    streaming = True
                     streams.report = self.warnings  # reported by `Engine.events`, not warned here
                     streams.loop_at = loop
                     done += streams.service(budget=2)
             self.fills += done
             self.cpu_seconds = time.thread_time() - start
             if not done:
-                self._wake.wait(IDLE)
-                self._wake.clear()
+                self._wake.wait(IDLE if streaming else ASLEEP)

@@ -173,7 +173,7 @@ class RenderPlan:
         # a tail's reads (the old position, after a seek) leave no trace in the streams' hints
         self._moving = (f.gain, f.step, f.last, f.handover, f.handover_left, f.peak, f.rms, lanes.state, lanes.live,
                         lanes.step, lanes.left, lanes.last, self.sends.rows.gain, self.delays.pos,
-                        w.want, w.missed, w.silent, w.last_miss, *self.rings)  # fmt: skip
+                        w.refs, w.last_miss, *self.rings)  # fmt: skip
         self._held = tuple(np.empty_like(a) for a in self._moving)
         self.track_buf = np.zeros((n, self.max_block, 2), dtype=np.float32)
         self._old_buf = np.zeros((0, self.max_block, 2), dtype=np.float32)

@@ -27,7 +27,20 @@ import numpy as np
 from mixtree.dsp.clips import ClipTable
 from mixtree.dsp.resample import CUTOFF, HALF_WIDTH
 from mixtree.dsp.varispeed import VarispeedTable
-from mixtree.dsp.windows import Windows, make_windows, memory_windows
+from mixtree.dsp.windows import (
+    BASE,
+    COUNT,
+    END,
+    FIRST,
+    MISSED,
+    NEED_LO,
+    SILENT,
+    STREAMED,
+    WANT,
+    Windows,
+    make_windows,
+    memory_windows,
+)
 from mixtree.errors import MediaError
 from mixtree.io.audio_file import MediaWarning
 
@@ -101,13 +114,13 @@ class Streams:
                 if not match:
                     continue
                 o = match.pop(0)
-                win.want[r.ref] = pwin.want[o.ref]
-                first, pfirst = int(win.first[r.ref]), int(pwin.first[o.ref])
+                win.refs[r.ref, WANT] = pwin.refs[o.ref, WANT]
+                first, pfirst = int(win.refs[r.ref, FIRST]), int(pwin.refs[o.ref, FIRST])
                 for i in range(min(len(r.buffers), len(o.buffers))):
-                    if pwin.end[pfirst + i] >= 0:
+                    if pwin.bufs[pfirst + i, END] >= 0:
                         r.buffers[i][...] = o.buffers[i]
-                        win.base[first + i] = pwin.base[pfirst + i]
-                        win.end[first + i] = pwin.end[pfirst + i]
+                        win.bufs[first + i, BASE] = pwin.bufs[pfirst + i, BASE]
+                        win.bufs[first + i, END] = pwin.bufs[pfirst + i, END]
 
     def fill_missing(self) -> bool:
         """Fill, at once, what the last block missed; return True if anything was.
@@ -117,10 +130,10 @@ class Streams:
             return False
         for r in self.refs:
             k = r.ref
-            if win.missed[k]:
-                self._place(r, int(win.need_lo[k]) // r.stride, ())
-                win.missed[k] = 0
-                win.silent[k] = False
+            if win.refs[k, MISSED]:
+                self._place(r, int(win.refs[k, NEED_LO]) // r.stride, ())
+                win.refs[k, MISSED] = 0
+                win.refs[k, SILENT] = 0
         win.last_miss[0] = 0
         return True
 
@@ -145,7 +158,7 @@ class Streams:
 
     def _all_wanted(self, r: StreamRef) -> list[int]:
         # where it plays and ahead, then where a loop would take it back to
-        wanted = self._wanted(r, int(self.windows.want[r.ref]))
+        wanted = self._wanted(r, int(self.windows.refs[r.ref, WANT]))
         if self.loop_at >= 0:
             if self._loop[0] != self.loop_at:
                 self._loop = (self.loop_at, self._source_frames(self.loop_at))
@@ -162,7 +175,7 @@ class Streams:
         """Point every streamed reference at where it plays from output frame ``position``
         (a seek is coming): rows under a warp keep theirs until the audio thread says."""
         for ref, frame in self._source_frames(position).items():
-            self.windows.want[ref] = frame
+            self.windows.refs[ref, WANT] = frame
 
     def _source_frames(self, position: int) -> dict[int, int]:
         # by streamed reference, the source frame its row plays at output frame ``position``
@@ -173,13 +186,13 @@ class Streams:
             return out
         for c in range(clips.track.shape[0]):
             ref = int(clips.source[c])
-            if win.streamed[ref]:
+            if win.refs[ref, STREAMED]:
                 length = int(clips.end[c] - clips.start[c])
                 i = min(max(position - int(clips.start[c]), 0), length - 1)
                 out[ref] = int(clips.offset[c]) + (length - 1 - i if clips.reversed[c] else i)
         for r in range(rows.track.shape[0]):
             ref = int(rows.source[r])
-            if win.streamed[ref] and rows.warp[r] < 0:
+            if win.refs[ref, STREAMED] and rows.warp[r] < 0:
                 length = float(rows.length[r])
                 j = min(max(float(rows.a[r]) * (position - float(rows.t0[r])), 0.0), length)
                 speed, offset = float(rows.speed[r]), float(rows.offset[r])
@@ -198,9 +211,9 @@ class Streams:
 
     def _holder(self, r: StreamRef, k: int) -> int:
         win = self.windows
-        first = int(win.first[r.ref])
-        for b in range(first, first + int(win.count[r.ref])):
-            if win.base[b] == k * r.stride and win.end[b] >= 0:
+        first = int(win.refs[r.ref, FIRST])
+        for b in range(first, first + int(win.refs[r.ref, COUNT])):
+            if win.bufs[b, BASE] == k * r.stride and win.bufs[b, END] >= 0:
                 return b
         return -1
 
@@ -208,16 +221,16 @@ class Streams:
         """Fill a buffer of ``r`` with placement ``k``: an empty one, else the one furthest
         from ``k`` that holds none of ``keep``. Return False if every buffer is kept."""
         win = self.windows
-        first = int(win.first[r.ref])
+        first = int(win.refs[r.ref, FIRST])
         if self._holder(r, k) >= 0:
             return False
         kept = {key * r.stride for key in keep}
         pick, far = -1, -1
-        for b in range(first, first + int(win.count[r.ref])):
-            if win.end[b] < 0:
+        for b in range(first, first + int(win.refs[r.ref, COUNT])):
+            if win.bufs[b, END] < 0:
                 pick = b
                 break
-            base = int(win.base[b])
+            base = int(win.bufs[b, BASE])
             if base not in kept and abs(base - k * r.stride) > far:
                 pick, far = b, abs(base - k * r.stride)
         if pick < 0:
@@ -225,19 +238,19 @@ class Streams:
         start = k * r.stride
         buf = r.buffers[pick - first]
         with self._filling:
-            win.end[pick] = -1  # readers skip it while it changes
-            win.base[pick] = start
+            win.bufs[pick, END] = -1  # readers skip it while it changes
+            win.bufs[pick, BASE] = start
             self._read(r, start, buf)
-            win.end[pick] = start + r.width
+            win.bufs[pick, END] = start + r.width
         return True
 
     def _read(self, r: StreamRef, start: int, buf: np.ndarray) -> None:
         # what a neighbouring buffer holds is copied; the rest is decoded, in order
         win = self.windows
-        first = int(win.first[r.ref])
+        first = int(win.refs[r.ref, FIRST])
         have = 0
-        for b in range(first, first + int(win.count[r.ref])):
-            lo, hi = int(win.base[b]), int(win.end[b])
+        for b in range(first, first + int(win.refs[r.ref, COUNT])):
+            lo, hi = int(win.bufs[b, BASE]), int(win.bufs[b, END])
             if hi >= 0 and lo <= start < hi and hi - start > have:
                 have = min(hi - start, r.width)
                 buf[:have] = r.buffers[b - first][start - lo : start - lo + have]
