@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,6 +27,7 @@ import numpy as np
 import soundfile as sf
 
 import mixtree as mt
+from mixtree.engine import engine as engine_module
 from mixtree.render.streams import LOOKAHEAD
 
 RATE = 48000
@@ -105,10 +107,15 @@ def dsp_load(p: mt.Project, blocksize: int, seconds: float) -> tuple[np.ndarray,
     eng.play()
     out = np.zeros((blocksize, 2), np.float32)
     blocks = int(seconds * RATE / blocksize)
-    for b in range(blocks):
-        if b % 64 == 0:
-            eng.streams_ready()
-        player.render(out)
+    saved = sys.getswitchinterval()
+    sys.setswitchinterval(engine_module.SWITCH_INTERVAL)  # as a running engine has it
+    try:
+        for b in range(blocks):
+            if b % 64 == 0:
+                eng.streams_ready()
+            player.render(out)
+    finally:
+        sys.setswitchinterval(saved)
     stats = eng.stats()
     eng.close()
     return player.loads[: min(blocks, len(player.loads))].copy(), float(stats["reader_cpu"]), int(stats["underruns"])

@@ -76,6 +76,7 @@ class StreamRef:
     stride: int
     width: int
     buffers: list[np.ndarray]  # writable; the plan's source list holds read-only views
+    settled: tuple[int, int] = (-1, -1)  # (placement it plays in, loop_at) when all it wanted was in
 
 
 @dataclass(eq=False)
@@ -142,15 +143,29 @@ class Streams:
         ``lookahead`` seconds at its rate), at most ``budget`` buffers in all; return how
         many were filled (0: every reference is ready)."""
         done = 0
-        for r in self.refs:
-            if done >= budget:
-                break
-            wanted = self._all_wanted(r)
-            for k in wanted:
-                if self._holder(r, k) < 0:
-                    done += self._place(r, k, wanted)
-                    break
+        # breadth first: every reference's current placement before anyone's look-ahead
+        todo = [(r, self._all_wanted(r)) for r in self.refs if not self._settled(r)]
+        depth = 0
+        while todo and done < budget:
+            left = []
+            for r, wanted in todo:
+                if depth >= len(wanted):
+                    r.settled = self._here(r)
+                    continue
+                left.append((r, wanted))
+                if done < budget and self._holder(r, wanted[depth]) < 0:
+                    done += self._place(r, wanted[depth], wanted)
+            todo = left
+            depth += 1
         return done
+
+    def _here(self, r: StreamRef) -> tuple[int, int]:
+        # the placement it plays in, as `_wanted` counts it, and where a loop goes
+        return _placement(r, int(self.windows.refs[r.ref, WANT])), self.loop_at
+
+    def _settled(self, r: StreamRef) -> bool:
+        # nothing moved since every placement it wanted was filled: nothing to look at
+        return r.settled == self._here(r)
 
     def ready(self, r: StreamRef) -> bool:
         """Return True if every placement ``r`` wants is in a buffer."""
@@ -202,7 +217,7 @@ class Streams:
     def _wanted(self, r: StreamRef, want: int) -> list[int]:
         # placements in the order they are needed: where it plays, then ahead
         ahead = int(self.lookahead * self.sample_rate * r.rate) + r.width - r.stride
-        here = max(0, want - (r.width - r.stride) // 2) // r.stride
+        here = _placement(r, want)
         n = min(len(r.buffers) - LOOP_BUFFERS, ahead // r.stride + 2)
         if r.reverse:
             return [k for k in range(here, here - n, -1) if k >= 0]
@@ -295,6 +310,11 @@ class Streams:
     def nbytes(self) -> int:
         """Return the bytes the buffers take."""
         return sum(b.nbytes for r in self.refs for b in r.buffers)
+
+
+def _placement(r: StreamRef, want: int) -> int:
+    # the placement whose buffer has source frame ``want`` furthest from either edge
+    return max(0, want - (r.width - r.stride) // 2) // r.stride
 
 
 def geometry(rate: float, max_block: int, sample_rate: int, lookahead: float) -> tuple[int, int, int]:
