@@ -134,3 +134,17 @@ def test_end_before_start_is_refused(tmp_path, capsys):
     )
     assert code == 1
     assert "--end 1 s is before --start 3 s" in capsys.readouterr().err
+
+
+def test_render_with_a_pool_budget_streams_and_gives_the_same_file(tmp_path):
+    audio = (np.random.default_rng(2).standard_normal((48000, 2)) * 0.1).astype(np.float32)
+    sf.write(str(tmp_path / "a.wav"), audio, 48000, subtype="FLOAT")
+    p = mt.Project()
+    p.add_audio_track("a").add_clip(p.pool.load(tmp_path / "a.wav"), start=0.5)
+    p.save(tmp_path / "song.json")
+    song = str(tmp_path / "song.json")
+    assert main(["render", song, "-o", str(tmp_path / "memory.wav")]) == 0
+    assert main(["render", song, "-o", str(tmp_path / "streamed.wav"), "--pool-budget", "0"]) == 0
+    memory, _ = sf.read(str(tmp_path / "memory.wav"), dtype="float32")
+    streamed, _ = sf.read(str(tmp_path / "streamed.wav"), dtype="float32")
+    assert np.array_equal(memory, streamed) and np.abs(memory).max() > 0.1

@@ -1,6 +1,7 @@
 import numpy as np
 
 from mixtree.dsp.clips import ClipTable, read_clips, source_list
+from mixtree.dsp.windows import memory_windows
 
 
 def _table(**over):
@@ -37,23 +38,26 @@ def _table(**over):
 
 
 def test_clip_renders_at_its_position_the_roadmaps_test():
-    pool = source_list([np.ones((96000, 1), np.float32)])
+    arrays = [np.ones((96000, 1), np.float32)]
+    pool = source_list(arrays)
     buf = np.zeros((1, 4800, 2), np.float32)
-    read_clips(buf, 4800, 72000, _table(), pool)  # 1.5 s into a clip starting at 1.0 s
+    read_clips(buf, 4800, 72000, _table(), pool, memory_windows(arrays))  # 1.5 s into a clip starting at 1.0 s
     assert (buf != 0).all()
 
 
 def test_block_straddling_the_clip_start_fills_only_from_the_exact_frame():
-    pool = source_list([np.ones((96000, 1), np.float32)])
+    arrays = [np.ones((96000, 1), np.float32)]
+    pool = source_list(arrays)
     buf = np.zeros((1, 512, 2), np.float32)
-    read_clips(buf, 512, 48000 - 100, _table(), pool)
+    read_clips(buf, 512, 48000 - 100, _table(), pool, memory_windows(arrays))
     assert (buf[0, :100] == 0).all() and (buf[0, 100:] == 1).all()
 
 
 def test_stereo_source_keeps_its_channels_and_mono_gets_upmix_gain():
     stereo = np.stack([np.full(100, 0.25), np.full(100, -0.5)], axis=1).astype(np.float32)
     mono = np.ones((100, 1), np.float32)
-    pool = source_list([stereo, mono])
+    arrays = [stereo, mono]
+    pool = source_list(arrays)
     buf = np.zeros((2, 64, 2), np.float32)
     table = _table(
         track=[0, 1],
@@ -69,6 +73,6 @@ def test_stereo_source_keeps_its_channels_and_mono_gets_upmix_gain():
         upmix=[1.0, 0.5],
         window=[[0, 100], [0, 100]],
     )
-    read_clips(buf, 64, 0, table, pool)
+    read_clips(buf, 64, 0, table, pool, memory_windows(arrays))
     assert (buf[0, :, 0] == 0.25).all() and (buf[0, :, 1] == -0.5).all()
     assert (buf[1] == 0.5).all()

@@ -403,3 +403,15 @@ def test_writing_into_a_read_only_folder_says_so(tmp_path):
     with pytest.raises(MediaError) as info:
         audio_file.open_for_writing(folder / "mix.wav", 48000, 2)
     assert info.value.reason == f"cannot write: no permission to write in the folder '{folder}'"
+
+
+def test_info_reads_the_header_only_and_does_not_limit_the_size(tmp_path):
+    path = tmp_path / "a.wav"
+    sf.write(str(path), np.zeros((1000, 2), np.float32), 48000, subtype="FLOAT")
+    head = audio_file.info(path)
+    assert (head.frames, head.sample_rate, head.channels, head.format) == (1000, 48000, 2, "WAV")
+    assert audio_file.info(flac_claiming(tmp_path, 2**34)).frames == 2**34  # it may stream
+    fast = tmp_path / "fast.wav"
+    fast.write_bytes(riff_wav(2_000_000))
+    with pytest.raises(MediaError, match="sample rate"):
+        audio_file.info(fast)

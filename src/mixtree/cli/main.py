@@ -69,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--block", type=int, default=512, metavar="N", help="frames per block")
         p.add_argument("--recover", action="store_true", help="render its newer autosave")
+        _pool_option(p)
 
     bounce = sub.add_parser("bounce", help="render a track into a new audio track and save the project")
     bounce.add_argument("project", type=Path, metavar="PROJECT")
@@ -110,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     play.add_argument("project", type=Path, metavar="PROJECT")
     play.add_argument("--recover", action="store_true", help="play its newer autosave")
     _playback_options(play)
+    _pool_option(play)
     demo.add_argument("--play", action="store_true", help="then play it, if an audio device exists")
     _playback_options(demo)
     return parser
@@ -152,6 +154,16 @@ def _lufs(text: str) -> float:
         return float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a loudness like -14LUFS, not {text!r}") from None
+
+
+def _pool_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pool-budget",
+        type=float,
+        default=None,
+        metavar="MB",
+        help="MiB of decoded audio held in memory; larger sources stream from disk (default: the project's)",
+    )
 
 
 def _playback_options(parser: argparse.ArgumentParser) -> None:
@@ -311,6 +323,11 @@ def _open(args: argparse.Namespace, console: Console) -> Project:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     for source in project.pool.offline:
         console.print(f"offline: {source.path} ({source.offline}); relink it to hear it")
+    budget = getattr(args, "pool_budget", None)
+    if budget is not None:
+        if not budget >= 0:
+            raise ValueError(f"--pool-budget must be 0 or more MiB, not {budget}")
+        project.pool.budget = int(budget * 2**20)
     return project
 
 

@@ -10,13 +10,14 @@ from numba import types
 from numba.typed import List
 
 from mixtree.dsp.fades import fade_gain
+from mixtree.dsp.windows import Windows, base_of, fade_in, locate, set_want, streamed
 
 #: The numba type of the source list the reader takes: float32 ``(frames, channels)``.
 SOURCE_TYPE = types.Array(types.float32, 2, "C", readonly=True)
 
 
 def source_list(sources: list[np.ndarray]) -> List:
-    """Return a numba typed list referencing (not copying) ``sources``."""
+    """Return a numba typed list referencing (not copying) ``sources`` (made read-only)."""
     out = List.empty_list(SOURCE_TYPE)
     for s in sources:
         out.append(s)
@@ -41,14 +42,17 @@ class ClipTable(NamedTuple):
 
 
 @nb.njit(cache=True)
-def read_clips(track_buf: np.ndarray, frames: int, block_start: int, clips: ClipTable, sources: List) -> None:
+def read_clips(
+    track_buf: np.ndarray, frames: int, block_start: int, clips: ClipTable, sources: List, win: Windows
+) -> None:
     """Add every clip of ``clips`` overlapping ``[block_start, block_start + frames)`` into
     ``track_buf``.
 
-    ``track_buf`` is float32 ``(slots, max_frames, 2)``, cleared by the caller; ``sources``
-    the float32 ``(frames, channels)`` sources the table's ``source`` column indexes. A
-    reversed clip plays frames ``offset + length - 1`` down to ``offset``. Audio-thread
-    safe: no allocation.
+    ``track_buf`` is float32 ``(slots, max_frames, 2)``, cleared by the caller; the table's
+    ``source`` column names a reference of ``win``, whose buffers are the float32
+    ``(frames, channels)`` arrays of ``sources`` (see `mixtree.dsp.windows`). A reversed
+    clip plays frames ``offset + length - 1`` down to ``offset``. Audio-thread safe: no
+    allocation.
     """
     clip_track, clip_start, clip_end, clip_source, clip_offset, clip_gain = (
         clips.track, clips.start, clips.end, clips.source, clips.offset, clips.gain
@@ -60,25 +64,37 @@ def read_clips(track_buf: np.ndarray, frames: int, block_start: int, clips: Clip
     for c in range(clip_track.shape[0]):
         start = clip_start[c]
         end = clip_end[c]
+        length = end - start
+        rev = clip_reversed[c]
+        base = clip_offset[c]
+        ref = clip_source[c]
+        if streamed(win, ref):  # where the control side should read: here, or the clip's head
+            i = min(max(block_start - start, 0), length - 1)
+            set_want(win, ref, base + (length - 1 - i if rev else i))
         lo = max(start, block_start, clip_window[c, 0])
         hi = min(end, block_end, clip_window[c, 1])
         if lo >= hi:
             continue
+        if rev:
+            k = locate(win, ref, base + length - (hi - start), base + length - (lo - start))
+        else:
+            k = locate(win, ref, base + lo - start, base + hi - start)
+        if k < 0:
+            continue
+        src = sources[k]
+        base -= base_of(win, ref)  # the buffer holds the source from there on
+        ramp = fade_in(win, ref)
         slot = clip_track[c]
-        src = sources[clip_source[c]]
         stereo = src.shape[1] > 1
-        length = end - start
         fin = clip_fade_in[c]
         fout = clip_fade_out[c]
         curve = clip_curve[c]
         gain = clip_gain[c]
         up = clip_upmix[c]
-        rev = clip_reversed[c]
-        base = clip_offset[c]
         # frames outside both fades share one gain: a tight loop; the fades go per frame
         flat_lo = max(lo, start + fin)
         flat_hi = min(hi, end - fout)
-        if flat_lo < flat_hi and not rev:
+        if flat_lo < flat_hi and not rev and not ramp:
             _copy(
                 track_buf, slot, flat_lo - block_start, src, base + flat_lo - start, flat_hi - flat_lo, gain, up, stereo
             )
@@ -94,6 +110,8 @@ def read_clips(track_buf: np.ndarray, frames: int, block_start: int, clips: Clip
             k = length - 1 - i
             if k < fout:
                 g *= fade_gain(k / fout, curve)
+            if ramp:  # back after a late window: fade in over the block
+                g *= (t - lo + 1) / (hi - lo)
             s = base + (k if rev else i)
             o = t - block_start
             if stereo:

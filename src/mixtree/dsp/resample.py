@@ -45,18 +45,20 @@ def taps_scale(rate: float) -> float:
 
 
 @nb.njit(cache=True, inline="always")
-def read(src: np.ndarray, channel: int, s: float, scale: float, table: np.ndarray) -> float:
+def read(src: np.ndarray, base: int, frames: int, channel: int, s: float, scale: float, table: np.ndarray) -> float:
     """Return source ``channel`` at fractional frame ``s``, bandlimited to ``scale`` × Nyquist.
 
-    Frames outside the source count as silence. Audio-thread safe.
+    ``src`` holds the source's frames from ``base`` on (a whole source: 0), ``frames`` is
+    the source's length; frames outside the source count as silence, and those the
+    kernel reaches must lie in ``src`` (`reach`). Audio-thread safe.
     """
     reach = HALF_WIDTH / scale
     lo = int(math.ceil(s - reach))
     hi = int(math.floor(s + reach))
     if lo < 0:
         lo = 0
-    if hi > src.shape[0] - 1:
-        hi = src.shape[0] - 1
+    if hi > frames - 1:
+        hi = frames - 1
     acc = 0.0
     step = scale * RESOLUTION
     for n in range(lo, hi + 1):
@@ -65,5 +67,11 @@ def read(src: np.ndarray, channel: int, s: float, scale: float, table: np.ndarra
         if k >= table.shape[0] - 1:
             continue
         frac = pos - k
-        acc += src[n, channel] * (table[k] + frac * (table[k + 1] - table[k]))
+        acc += src[n - base, channel] * (table[k] + frac * (table[k + 1] - table[k]))
     return acc * scale
+
+
+@nb.njit(cache=True, inline="always")
+def reach(scale: float) -> int:
+    """Return how many frames either side of a position `read` may read at ``scale``."""
+    return int(math.ceil(HALF_WIDTH / scale)) + 1

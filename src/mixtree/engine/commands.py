@@ -26,6 +26,7 @@ EV_POSITION = 1  # (EV_POSITION, frame, playing)
 EV_METERS = 2  # (EV_METERS, plan serial)
 EV_XRUN = 3  # (EV_XRUN, total xruns)
 EV_ERROR = 4  # (EV_ERROR, message): the whole block failed and was silenced
+EV_UNDERRUN = 6  # (EV_UNDERRUN, source id): a streamed window was not ready, that clip played silence
 EV_TRACK_FAILED = 5  # (EV_TRACK_FAILED, track_id, reason, slot id): that track (or instance) was silenced
 
 
@@ -35,7 +36,8 @@ class Event:
 
     ``kind`` is ``"position"`` (``position`` in frames, ``playing``), ``"meters"``
     (``peak`` and ``rms``: track id → (left, right) linear level, the master under its
-    id), ``"xrun"`` (``count`` so far) or ``"error"`` (``message``; ``track`` is the id
+    id), ``"xrun"`` (``count`` so far), ``"underrun"`` (a streamed ``source``'s window was
+    not ready: that clip played silence; ``count`` so far) or ``"error"`` (``message``; ``track`` is the id
     of the track that was silenced, or None when a whole block was).
     """
 
@@ -45,6 +47,7 @@ class Event:
     playing: bool = False
     count: int = 0
     message: str = ""
+    source: str = ""
     peak: dict[int, tuple[float, float]] = field(default_factory=dict)
     rms: dict[int, tuple[float, float]] = field(default_factory=dict)
 
@@ -54,6 +57,8 @@ class Event:
             shown = {"peak": self.peak}
         elif self.kind == "xrun":
             shown = {"count": self.count}
+        elif self.kind == "underrun":
+            shown = {"source": self.source, "count": self.count}
         elif self.kind == "error":
             shown = {"track": self.track, "message": self.message}
         args = ", ".join(f"{k}={v!r}" for k, v in shown.items())

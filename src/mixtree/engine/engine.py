@@ -12,6 +12,7 @@ import gc
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,10 @@ from mixtree.engine import commands as cmd
 from mixtree.engine.commands import Event
 from mixtree.engine.drivers import Driver, open_driver
 from mixtree.engine.player import Player
+from mixtree.engine.reader import Reader
 from mixtree.engine.recording import Passes
 from mixtree.errors import QueueFullError
+from mixtree.io.audio_file import MediaWarning
 from mixtree.model import checks
 from mixtree.model.automation import AutomationLane, manual_value
 from mixtree.model.history import Inverse
@@ -114,6 +117,7 @@ class Engine:
         self._passes = Passes()
         self._dropped = 0  # recorded moves lost to a full ring, reported so far
         self._broken: dict[int, list[Effect]] = {}  # silenced slots waiting for a plugin's recover()
+        self._reader = Reader(self._streamed_plans, self._loop_start)  # fills streamed windows ahead
         project.subscribe(self._on_edit)
 
     # -- life cycle ----------------------------------------------------------------------
@@ -156,6 +160,7 @@ class Engine:
         self._stretch.close()
         while self._unplayed:
             self._unplayed.pop()[1].close()
+        self._reader.close()
         self.project.unsubscribe(self._on_edit)
         self._player.end_pass()  # no callback runs any more: what was recorded is kept
         self._commit_passes()
@@ -209,7 +214,28 @@ class Engine:
     def seek(self, seconds: float) -> None:
         """Move the playhead to ``seconds`` (exact to the frame; crossfaded if playing)."""
         seconds = checks.number("seek position", 0.0, MAX_SECONDS)(seconds)
-        self._send((cmd.SEEK, seconds_to_frames(seconds, self.sample_rate)))
+        frame = seconds_to_frames(seconds, self.sample_rate)
+        for plan in self._streamed_plans():  # the reader fetches the new position first
+            if plan.streams is not None:
+                plan.streams.aim(frame)
+        self._reader.wake()
+        self._send((cmd.SEEK, frame))
+
+    def _streamed_plans(self) -> tuple[RenderPlan, ...]:
+        # the plans whose windows the reader fills: the one playing and the one waiting
+        playing, pending = self._player.plan, self._player.pending_plan
+        return (playing,) if pending is playing else (pending, playing)
+
+    def _loop_start(self) -> int:
+        # where a loop jumps back to, which the reader keeps ready too (-1: no loop)
+        p = self._player
+        return p.loop_start if p.loop_on else -1
+
+    def streams_ready(self, timeout: float = 5.0) -> bool:
+        """Wait until the reader thread has filled every streamed window wanted now;
+        return False after ``timeout`` seconds. Playback never needs this: a late window
+        plays silence and is reported (an ``underrun`` event)."""
+        return self._reader.ready(timeout)
 
     def set_loop(self, on: bool, start: float = 0.0, end: float | None = None) -> None:
         """Loop ``start``..``end`` seconds (default: the whole project) while ``on``."""
@@ -340,6 +366,10 @@ class Engine:
         if self._broken:
             self._restarted()
         self._follow_latency()
+        while self._reader.warnings:  # streamed files that went away: offline, said once
+            message = self._reader.warnings.pop(0)
+            warnings.warn(message, MediaWarning, stacklevel=2)
+            out.append(Event("error", message=message))
         while self._stretch.failures:  # renders the worker could not make
             out.append(Event("error", message=self._stretch.failures.pop(0)))
         for raw in self._player.events.drain():
@@ -350,6 +380,9 @@ class Engine:
                 out.append(self._meters())
             elif code == cmd.EV_XRUN:
                 out.append(Event("xrun", count=raw[1]))
+            elif code == cmd.EV_UNDERRUN:
+                name = self.project.pool.get(raw[1]).path.name if raw[1] in self.project.pool else str(raw[1])
+                out.append(Event("underrun", source=name, count=self._player.underruns))
             elif code == cmd.EV_TRACK_FAILED:
                 out.append(Event("error", track=raw[1], message=self._recover(raw[1], raw[2], raw[3])))
             else:
@@ -456,6 +489,8 @@ class Engine:
             "load_p99": float(np.percentile(loads, 99)),
             "load_max": float(loads.max()),
             "xruns": p.xruns,
+            "underruns": p.underruns,
+            "reader_cpu": self._reader.cpu_seconds,
             "errors": p.errors,
             "commands_applied": p.commands_applied,
             "events_dropped": p.events.dropped,
@@ -524,6 +559,8 @@ class Engine:
         self._retired.append(self._published)
         self._published = plan
         self._player.pending_plan = plan
+        if plan.streams is not None:
+            self._reader.wake()
         self._retire()
         return plan
 

@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 from mixtree.dsp.mixer import crossfade
+from mixtree.dsp.windows import SOURCE
 from mixtree.engine import commands as cmd
 from mixtree.engine.queues import CommandQueue, EventQueue
 from mixtree.engine.recorder import END, MOVE, PASS, SET, Recorder
@@ -63,6 +64,7 @@ class Player:
         self.swap_block = 0
         self.commands_applied = 0
         self.xruns = 0
+        self.underruns = 0  # blocks in which a streamed window was not ready
         self.errors = 0
         self.loads = np.zeros(LOAD_HISTORY, dtype=np.float64)
 
@@ -81,6 +83,7 @@ class Player:
             else:
                 out.fill(0.0)
             self._report_failures()
+            self._report_underruns()
             self.events.post((cmd.EV_POSITION, self.position, self.playing))
             self.events.post((cmd.EV_METERS, self.plan.serial))
         except KeyboardInterrupt:
@@ -106,6 +109,15 @@ class Player:
             reason = plan.fail_reasons[slot] or "its output turned NaN or infinite"
             self.events.post((cmd.EV_TRACK_FAILED, int(plan.track_ids[slot]), reason, int(plan.ids[slot])))
             slot = plan.next_failure()
+
+    def _report_underruns(self) -> None:
+        # a streamed window was late: count it and name its source once a block
+        win = self.plan.windows
+        missed = win.last_miss[0]
+        if missed:
+            win.last_miss[0] = 0
+            self.underruns += 1
+            self.events.post((cmd.EV_UNDERRUN, int(win.refs[missed - 1, SOURCE])))
 
     def _take_plan(self) -> None:
         new = self.pending_plan

@@ -115,6 +115,43 @@ def read(path: str | Path) -> DecodedAudio:
     return DecodedAudio(np.ascontiguousarray(data), int(rate), path)
 
 
+@dataclass(frozen=True, slots=True)
+class AudioInfo:
+    """What a file's header says: its length in frames, rate, channels and container."""
+
+    frames: int
+    sample_rate: int
+    channels: int
+    format: str
+
+
+def info(path: str | Path) -> AudioInfo:
+    """Return what ``path``'s header says, checked as `read` checks it; nothing is decoded.
+
+    Raises `MediaError` as `read` does for a file that is missing, empty, unreadable or
+    whose header claims a rate out of bounds; its size is not limited (it may stream).
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise MediaError(path, "no such file") from None
+    except OSError as exc:
+        raise MediaError(path, exc.strerror or str(exc)) from exc
+    if not path.is_file() or size == 0:
+        raise MediaError(path, "not a regular file" if not path.is_file() else "the file is empty")
+    try:
+        with sf.SoundFile(str(path)) as f:
+            _check_header(path, f, whole=False)
+            if f.frames == 0:
+                raise MediaError(path, "the file holds no audio frames")
+            return AudioInfo(f.frames, int(f.samplerate), f.channels, f.format)
+    except sf.LibsndfileError as exc:
+        raise MediaError(path, _open_reason(path, exc)) from exc
+    except (RuntimeError, ValueError, TypeError) as exc:
+        raise MediaError(path, str(exc) or type(exc).__name__) from exc
+
+
 def check_decoded_size(path: str | Path, frames: int, channels: int, stage: str = "decoded") -> None:
     """Raise `MediaError` naming ``path`` if ``frames`` × ``channels`` float32 samples exceed
     `MAX_DECODED_BYTES`; ``stage`` says what would make them (``"resampled to 48000 Hz"``)."""
@@ -132,7 +169,7 @@ def _size(n: int) -> str:
     return f"{n} bytes"
 
 
-def _check_header(path: Path, f: sf.SoundFile) -> None:
+def _check_header(path: Path, f: sf.SoundFile, whole: bool = True) -> None:
     if not MIN_SAMPLE_RATE <= f.samplerate <= MAX_SAMPLE_RATE:
         raise MediaError(
             path,
@@ -141,7 +178,8 @@ def _check_header(path: Path, f: sf.SoundFile) -> None:
         )
     if f.frames == _UNKNOWN_LENGTH:  # soundfile reads only as far as the header says
         raise MediaError(path, "its header does not give its length (a stream of unknown length)")
-    check_decoded_size(path, f.frames, f.channels)
+    if whole:  # a file read piece by piece may be larger than memory
+        check_decoded_size(path, f.frames, f.channels)
 
 
 def _decode(path: Path, f: sf.SoundFile) -> np.ndarray:

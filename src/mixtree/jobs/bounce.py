@@ -10,7 +10,6 @@ import numpy as np
 from mixtree.io import audio_file
 from mixtree.model.clip import Clip
 from mixtree.model.operations import AddClip, AddSource, AddTrack, Batch, SetAttribute, SetFrozen
-from mixtree.model.pool import decode_source
 from mixtree.model.project import Project
 from mixtree.model.structure import ancestors, speed_curve, time_map, walk
 from mixtree.model.tracks import AudioTrack, Metatrack, Track
@@ -35,7 +34,7 @@ def _store(project: Project, audio: np.ndarray, stem: str) -> AddSource:
         k += 1
         path = folder / f"{stem}-{k}.wav"
     audio_file.write(path, audio, project.sample_rate, "float")
-    source = decode_source(project.registry.new_id(), path.resolve(), project.sample_rate)
+    source = project.pool.open_source(project.registry.new_id(), path.resolve())  # streams if large
     source.rendered = True
     return AddSource(source)
 

@@ -32,7 +32,7 @@ from mixtree.model.operations import (
     SetProjectAttribute,
     SetTrackTempoMap,
 )
-from mixtree.model.pool import Source, decode_source, offline_source
+from mixtree.model.pool import DEFAULT_BUDGET, Source, offline_source
 from mixtree.model.project import Project
 from mixtree.model.registry import MAX_ID
 from mixtree.model.structure import check
@@ -156,6 +156,8 @@ def to_document(project: Project, base: Path) -> dict[str, Any]:
         "version": VERSION,
         "sample_rate": project.sample_rate,
         "max_nesting": project.max_nesting,
+        # written only when set, so projects at the default open in older versions
+        **({"pool_budget": project.pool.budget} if project.pool.budget != DEFAULT_BUDGET else {}),
         **tempo_document(project.tempo_map),
         "next_id": project.registry.next_id,
         "sources": [source_document(s, base) for s in project.pool],
@@ -173,7 +175,19 @@ _FIELDS: dict[type[Track], set[str]] = {
     BusTrack: _COMMON | set(BusTrack.edited_names()),
     Metatrack: _COMMON | set(Metatrack.edited_names()) | {"children", "frozen", "tempo_map"},
 }
-_TOP = {"format", "version", "sample_rate", "max_nesting", "tempo", "meters", "next_id", "sources", "master", "tracks"}
+_TOP = {
+    "format",
+    "version",
+    "sample_rate",
+    "max_nesting",
+    "pool_budget",
+    "tempo",
+    "meters",
+    "next_id",
+    "sources",
+    "master",
+    "tracks",
+}
 _SOURCE = {"id", "path", "sha256", "frames", "channels", "rendered"}
 _CLIP = {"id", "source", *Clip.edited_names()}
 _ALIAS = {"id", "metatrack", *AliasClip.edited_names()}
@@ -292,6 +306,8 @@ class _Reader:
         self.loaded = Loaded(project)
         nesting = doc.get("max_nesting", project.max_nesting)
         SetProjectAttribute("max_nesting", _whole(nesting, "max_nesting", "max_nesting", 1, MAX_DEPTH)).apply(project)
+        budget = _whole(doc.get("pool_budget", DEFAULT_BUDGET), "pool_budget", "the pool budget (bytes)", 0, 2**62)
+        SetProjectAttribute("pool_budget", budget).apply(project)
         own = self._tempo_map(doc, "")
         self.project.tempo_map.tempos, self.project.tempo_map.meters = own.tempos, own.meters
         self.project.tempo_map._rebuild()
@@ -358,7 +374,7 @@ class _Reader:
             raise DocumentError(_at(where, "path"), f"not a usable path: {exc}") from exc
         rate = self.project.sample_rate
         try:
-            source = decode_source(ident, media, rate)
+            source = self.project.pool.open_source(ident, media)
             if sha not in (None, source.sha256):
                 raise MediaError(media, "its content changed since the project was saved")
         except MediaError as exc:

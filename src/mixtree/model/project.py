@@ -25,7 +25,7 @@ from mixtree.model.operations import (
     SetFrozen,
     SetProjectAttribute,
 )
-from mixtree.model.pool import AudioPool
+from mixtree.model.pool import DEFAULT_BUDGET, AudioPool
 from mixtree.model.record import Record
 from mixtree.model.registry import Registry
 from mixtree.model.tempo import TempoMap
@@ -74,6 +74,7 @@ class Project:
         #: (ns) they had then: a save may delete those, and only those.
         self.own_autosaves: dict[Path, int] = {}
         self._max_nesting = DEFAULT_MAX_NESTING
+        self._pool_budget = DEFAULT_BUDGET
         self._listeners: list[Callable[[Operation], None]] = []
         self._history = History()
         self.pool = AudioPool(self)

@@ -25,6 +25,7 @@ from mixtree.render.latency import compensate
 from mixtree.render.midi_events import midi_table
 from mixtree.render.plan import ALWAYS, MAX_BLOCK, MIN_BLOCK, RenderPlan, SendTable
 from mixtree.render.stages import chain_stages
+from mixtree.render.streams import StreamBuilder
 from mixtree.render.warps import Warps
 from mixtree.units import db_to_gain
 
@@ -255,7 +256,8 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
     stretch = options.stretch
     if stretch is None:  # imported here: a stretched render is made through a plan of its own
         from mixtree.render.stretch import stretched as stretch
-    rows = _Rows(project.sample_rate, stretch, warps, project_time=root is None)
+    streams = StreamBuilder(max_block, project.sample_rate)
+    rows = _Rows(project.sample_rate, stretch, warps, streams, project_time=root is None)
     for i, p in enumerate(placed, start=1):
         _collect(project, p, i, rows, p.track is root)
     mono = np.zeros(n, dtype=np.bool_)
@@ -263,6 +265,9 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
     for s, kinds in rows.channels.items():
         mono[s] = kinds == {1} and s not in hosts
     rows.finish_upmix(mono)
+    buffers, windows, stream_state = streams.build()
+    for source in streams.sources:
+        project.pool.touch(source)
 
     rate = project.sample_rate
     for i, t in enumerate(tracks):
@@ -302,7 +307,9 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
         sends=send_table,
         clips=rows.clip_table(),
         varispeed=rows.varispeed_table(),
-        sources=source_list(rows.sources),
+        sources=source_list(buffers),
+        windows=windows,
+        streams=stream_state,
         warps=warps.table(),
         midi=midi_table(
             [
@@ -340,8 +347,14 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
         carry_map=np.full(n, -1, dtype=np.int32),
         crossfade=previous is not None,
     )
+    if stream_state is not None:
+        stream_state.clips, stream_state.rows = plan.clips, plan.varispeed
+    if fresh:
+        plan.read_synchronously()
     if previous is not None:
         plan.prepare_crossfade(previous)
+        if plan.streams is not None and previous.streams is not None:
+            plan.streams.adopt(previous.streams)
     if not fresh and root is None:
         _forget_instances(placed)
     return plan
@@ -470,18 +483,16 @@ class _Rows:
     rate: int
     stretch: Callable[[Project, Metatrack], Source]
     warps: Warps
+    streams: StreamBuilder
     project_time: bool = True
-    sources: list[np.ndarray] = field(default_factory=list)
-    source_index: dict[int, int] = field(default_factory=dict)
     plain: list[tuple] = field(default_factory=list)
     vari: list[tuple] = field(default_factory=list)
     channels: dict[int, set[int]] = field(default_factory=dict)
 
-    def source(self, clip: Clip) -> int:
-        if clip.source.id not in self.source_index:
-            self.source_index[clip.source.id] = len(self.sources)
-            self.sources.append(clip.source.data)
-        return self.source_index[clip.source.id]
+    def source(self, clip: Clip, rate: float) -> int:
+        """Return the reference row reading ``clip`` at ``rate`` source frames per output
+        frame reads its source through."""
+        return self.streams.add(clip.source, rate, clip.reversed)
 
     def add(self, slot: int, clip: Clip, a: float, b: float, window: tuple[int, int], warp: int = -1) -> None:
         """Add ``clip`` on ``slot`` whose timeline maps to time x as x = (τ − b) / a (x: output
@@ -490,9 +501,11 @@ class _Rows:
             return
         rate = self.rate
         self.channels.setdefault(slot, set()).add(clip.source.channels)
-        common = (self.source(clip), db_to_gain(clip.gain_db), curve_code(clip.fade_curve), clip.reversed)
         t0 = (clip.start - b) / a * rate
-        if warp < 0 and abs(a * clip.speed - 1.0) < 1e-12 and abs(t0 - round(t0)) < 1e-6:
+        plain = warp < 0 and abs(a * clip.speed - 1.0) < 1e-12 and abs(t0 - round(t0)) < 1e-6
+        speed = 1.0 if plain else abs(a * clip.speed) * (self.warps.fastest(warp) if warp >= 0 else 1.0)
+        common = (self.source(clip, speed), db_to_gain(clip.gain_db), curve_code(clip.fade_curve), clip.reversed)
+        if plain:
             # composed rate 1 on a whole frame (a bounce inside a half-speed group plays at
             # speed 2, say): whole-frame copies, no resampling
             start = int(round(t0))

@@ -36,6 +36,7 @@ from mixtree.dsp.mixer import (
 from mixtree.dsp.smoothing import ramp_step
 from mixtree.dsp.varispeed import VarispeedTable, read_varispeed
 from mixtree.dsp.warp import WarpTable, fill_warps
+from mixtree.dsp.windows import Windows
 from mixtree.render.audibility import audibility
 from mixtree.render.latency import Compensation
 from mixtree.render.midi import MidiTable
@@ -117,6 +118,8 @@ class RenderPlan:
     clips: ClipTable
     varispeed: VarispeedTable
     sources: List
+    windows: Windows
+    streams: Any  # `render.streams.Streams` of its streamed sources (control side), or None
     warps: WarpTable
     midi: MidiTable
     volume: np.ndarray
@@ -159,6 +162,7 @@ class RenderPlan:
     tap_pre: bool = field(init=False, repr=False, default=True)
     tap_after_mix: bool = field(init=False, repr=False, default=False)
     tap_buf: np.ndarray = field(init=False, repr=False)
+    synchronous: bool = field(init=False, repr=False, default=False)
     mix: Mix = field(init=False, repr=False)
     _moving: tuple[np.ndarray, ...] = field(init=False, repr=False)
     _held: tuple[np.ndarray, ...] = field(init=False, repr=False)
@@ -166,10 +170,11 @@ class RenderPlan:
     def __post_init__(self) -> None:
         n = self.ids.shape[0]
         self.mix = mix_buffers(n, self.sends.ids.shape[0], self.max_block)
-        f, lanes = self.faders, self.lanes
+        f, lanes, w = self.faders, self.lanes, self.windows
+        # a tail's reads (the old position, after a seek) leave no trace in the streams' hints
         self._moving = (f.gain, f.step, f.last, f.handover, f.handover_left, f.peak, f.rms, lanes.state, lanes.live,
                         lanes.step, lanes.left, lanes.last, self.sends.rows.gain, self.delays.pos,
-                        *self.rings)  # fmt: skip
+                        w.refs, w.last_miss, *self.rings)  # fmt: skip
         self._held = tuple(np.empty_like(a) for a in self._moving)
         self.track_buf = np.zeros((n, self.max_block, 2), dtype=np.float32)
         self._old_buf = np.zeros((0, self.max_block, 2), dtype=np.float32)
@@ -404,9 +409,20 @@ class RenderPlan:
         if self.warps.parent.shape[0]:
             fill_warps(self.warps, position, frames, float(self.sample_rate))
         clear(buf, frames)
-        read_clips(buf, frames, position, c, self.sources)
+        read_clips(buf, frames, position, c, self.sources, self.windows)
         if v.track.shape[0]:
-            read_varispeed(buf, frames, position, v, self.sources, self.warps)
+            read_varispeed(buf, frames, position, v, self.sources, self.warps, self.windows)
+        if self.synchronous and self.streams is not None and self.streams.fill_missing():
+            # offline: what was missing is read now, and the block read again
+            clear(buf, frames)
+            read_clips(buf, frames, position, c, self.sources, self.windows)
+            if v.track.shape[0]:
+                read_varispeed(buf, frames, position, v, self.sources, self.warps, self.windows)
+
+    def read_synchronously(self) -> None:
+        """Read streamed sources as a block needs them, waiting for the disk (offline
+        renders; a live plan is fed ahead by the engine's reader thread)."""
+        self.synchronous = True
 
     def chase(self, position: int) -> None:
         """Set the instruments up for playback starting at ``position`` (note chase).

@@ -66,6 +66,16 @@ class Warps:
             )
         return self._table
 
+    def fastest(self, warp: int) -> float:
+        """Return the most child time per output time ``warp`` (and the warps above it)
+        ever runs at: the product of their fastest speeds and scales."""
+        top = 1.0
+        while warp >= 0:
+            parent, a, _, _ = self.rows[warp]
+            top *= abs(a) * max(1.0, float(np.max(np.abs(self.points[warp][1]))))
+            warp = parent
+        return top
+
     def seconds(self, warp: int, a: float, b: float, tau: float) -> float:
         """Return the first project time at which time ``tau`` of the map (warp, a, b) is
         reached (±`NEVER` / rate if never)."""

@@ -1,0 +1,391 @@
+"""The control side of a plan's streamed sources: which buffers hold which frames, and filling them.
+
+Each streamed reference (`mixtree.dsp.windows`) has ``count`` buffers of ``width``
+frames, placed at multiples of ``stride`` source frames: buffer placement ``k`` holds
+frames ``k·stride .. k·stride + width``. Buffers overlap by ``width - stride``, more
+than a block ever reads at the reference's rate, so every block's frames lie in one
+buffer. Filling a buffer copies what a neighbour already holds and decodes the rest,
+so a source played front to back is decoded once, in order (and resampled exactly as a
+whole decode would be).
+
+`Streams.fill_missing` fills what the last block missed, at once: the offline
+renderer's way. `Streams.service` keeps every reference's buffers ahead of where it
+plays by the look-ahead, and `LOOP_BUFFERS` of them where a loop starts again: the
+engine's reader thread's way.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from mixtree.dsp.clips import ClipTable
+from mixtree.dsp.resample import CUTOFF, HALF_WIDTH
+from mixtree.dsp.varispeed import VarispeedTable
+from mixtree.dsp.windows import (
+    BASE,
+    COUNT,
+    END,
+    FIRST,
+    MISSED,
+    NEED_LO,
+    SILENT,
+    STREAMED,
+    WANT,
+    Windows,
+    make_windows,
+    memory_windows,
+)
+from mixtree.errors import MediaError
+from mixtree.io.audio_file import MediaWarning
+
+if TYPE_CHECKING:
+    from mixtree.model.pool import Source
+
+#: Frames decoded at a time (the seed's streaming chunk).
+CHUNK = 8192
+
+#: Seconds of audio kept decoded ahead of each streamed clip, at speed 1 (scaled by its rate).
+LOOKAHEAD = 2.0
+
+#: Buffers start at multiples of this many source frames (at least).
+STRIDE = 4 * CHUNK
+
+#: Buffers each streamed reference keeps for where a loop starts again.
+LOOP_BUFFERS = 2
+
+
+def _round_up(frames: float) -> int:
+    return int(math.ceil(frames / CHUNK)) * CHUNK
+
+
+@dataclass(eq=False)
+class StreamRef:
+    """One streamed reference: the clip row's source, its rate (source frames per output
+    frame, > 0), direction and buffers."""
+
+    source: Source
+    ref: int
+    rate: float
+    reverse: bool
+    stride: int
+    width: int
+    buffers: list[np.ndarray]  # writable; the plan's source list holds read-only views
+    settled: tuple[int, int] = (-1, -1)  # (placement it plays in, loop_at) when all it wanted was in
+
+
+@dataclass(eq=False)
+class Streams:
+    """Every streamed reference of one plan, and the readers that fill their buffers.
+
+    A source whose file could not be read any more is offline (``source.offline`` says
+    why, warned once): its buffers are filled with silence until it is relinked.
+    """
+
+    windows: Windows
+    refs: list[StreamRef]
+    sample_rate: int
+    lookahead: float = LOOKAHEAD
+    report: list[str] | None = None  # where a thread collects the warnings (None: warn)
+    clips: ClipTable | None = None  # the plan's tables, for `aim` and loops (set by compile)
+    rows: VarispeedTable | None = None
+    loop_at: int = -1  # the output frame a loop jumps back to (-1: no loop); the engine sets it
+    _loop: tuple[int, dict[int, int]] = (-1, {})  # loop_at and the source frames it plays from
+    _readers: dict[object, object] = field(default_factory=dict)  # by the source's media
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _filling: threading.Lock = field(default_factory=threading.Lock)  # held while a buffer changes
+
+    def adopt(self, previous: Streams) -> None:
+        """Start from what ``previous`` (the plan playing) holds: each reference takes the
+        buffers of one of the same source and shape there, so an edit while playing does
+        not empty the windows (control side, before the plan is published)."""
+        old = {}
+        for r in previous.refs:
+            old.setdefault((r.source.id, r.reverse, r.stride, r.width), []).append(r)
+        win, pwin = self.windows, previous.windows
+        self._readers = previous._readers  # the open files, where their decoders stand
+        with previous._filling:
+            for r in self.refs:
+                match = old.get((r.source.id, r.reverse, r.stride, r.width))
+                if not match:
+                    continue
+                o = match.pop(0)
+                win.refs[r.ref, WANT] = pwin.refs[o.ref, WANT]
+                first, pfirst = int(win.refs[r.ref, FIRST]), int(pwin.refs[o.ref, FIRST])
+                for i in range(min(len(r.buffers), len(o.buffers))):
+                    if pwin.bufs[pfirst + i, END] >= 0:
+                        r.buffers[i][...] = o.buffers[i]
+                        win.bufs[first + i, BASE] = pwin.bufs[pfirst + i, BASE]
+                        win.bufs[first + i, END] = pwin.bufs[pfirst + i, END]
+
+    def fill_missing(self) -> bool:
+        """Fill, at once, what the last block missed; return True if anything was.
+        Clears the misses, so the block can be read again as if nothing had been late."""
+        win = self.windows
+        if win.last_miss[0] == 0:
+            return False
+        for r in self.refs:
+            k = r.ref
+            if win.refs[k, MISSED]:
+                self._place(r, int(win.refs[k, NEED_LO]) // r.stride, ())
+                win.refs[k, MISSED] = 0
+                win.refs[k, SILENT] = 0
+        win.last_miss[0] = 0
+        return True
+
+    def service(self, budget: int = 1 << 30) -> int:
+        """Fill the buffer each reference needs most (where it plays, then ahead of it, by
+        ``lookahead`` seconds at its rate), at most ``budget`` buffers in all; return how
+        many were filled (0: every reference is ready)."""
+        done = 0
+        # breadth first: every reference's current placement before anyone's look-ahead
+        todo = [(r, self._all_wanted(r)) for r in self.refs if not self._settled(r)]
+        depth = 0
+        while todo and done < budget:
+            left = []
+            for r, wanted in todo:
+                if depth >= len(wanted):
+                    r.settled = self._here(r)
+                    continue
+                left.append((r, wanted))
+                if done < budget and self._holder(r, wanted[depth]) < 0:
+                    done += self._place(r, wanted[depth], wanted)
+            todo = left
+            depth += 1
+        return done
+
+    def _here(self, r: StreamRef) -> tuple[int, int]:
+        # the placement it plays in, as `_wanted` counts it, and where a loop goes
+        return _placement(r, int(self.windows.refs[r.ref, WANT])), self.loop_at
+
+    def _settled(self, r: StreamRef) -> bool:
+        # nothing moved since every placement it wanted was filled: nothing to look at
+        return r.settled == self._here(r)
+
+    def ready(self, r: StreamRef) -> bool:
+        """Return True if every placement ``r`` wants is in a buffer."""
+        return all(self._holder(r, k) >= 0 for k in self._all_wanted(r))
+
+    def _all_wanted(self, r: StreamRef) -> list[int]:
+        # where it plays and ahead, then where a loop would take it back to
+        wanted = self._wanted(r, int(self.windows.refs[r.ref, WANT]))
+        if self.loop_at >= 0:
+            if self._loop[0] != self.loop_at:
+                self._loop = (self.loop_at, self._source_frames(self.loop_at))
+            at = self._loop[1].get(r.ref)
+            if at is not None:
+                wanted += [k for k in self._wanted(r, at)[:LOOP_BUFFERS] if k not in wanted]
+        return wanted
+
+    def all_ready(self) -> bool:
+        """Return True if every reference's wanted placements are in buffers."""
+        return all(self.ready(r) for r in self.refs)
+
+    def aim(self, position: int) -> None:
+        """Point every streamed reference at where it plays from output frame ``position``
+        (a seek is coming): rows under a warp keep theirs until the audio thread says."""
+        for ref, frame in self._source_frames(position).items():
+            self.windows.refs[ref, WANT] = frame
+
+    def _source_frames(self, position: int) -> dict[int, int]:
+        # by streamed reference, the source frame its row plays at output frame ``position``
+        # (clamped to the clip, as the kernels clamp ``want``); rows under a warp are left out
+        out: dict[int, int] = {}
+        win, clips, rows = self.windows, self.clips, self.rows
+        if clips is None or rows is None:
+            return out
+        for c in range(clips.track.shape[0]):
+            ref = int(clips.source[c])
+            if win.refs[ref, STREAMED]:
+                length = int(clips.end[c] - clips.start[c])
+                i = min(max(position - int(clips.start[c]), 0), length - 1)
+                out[ref] = int(clips.offset[c]) + (length - 1 - i if clips.reversed[c] else i)
+        for r in range(rows.track.shape[0]):
+            ref = int(rows.source[r])
+            if win.refs[ref, STREAMED] and rows.warp[r] < 0:
+                length = float(rows.length[r])
+                j = min(max(float(rows.a[r]) * (position - float(rows.t0[r])), 0.0), length)
+                speed, offset = float(rows.speed[r]), float(rows.offset[r])
+                out[ref] = int(offset + (length - j) * speed - 1.0 if rows.reversed[r] else offset + j * speed)
+        return out
+
+    def _wanted(self, r: StreamRef, want: int) -> list[int]:
+        # placements in the order they are needed: where it plays, then ahead
+        ahead = int(self.lookahead * self.sample_rate * r.rate) + r.width - r.stride
+        here = _placement(r, want)
+        n = min(len(r.buffers) - LOOP_BUFFERS, ahead // r.stride + 2)
+        if r.reverse:
+            return [k for k in range(here, here - n, -1) if k >= 0]
+        last = max(0, (r.source.frames - 1) // r.stride)
+        return [k for k in range(here, here + n) if k <= last]
+
+    def _holder(self, r: StreamRef, k: int) -> int:
+        win = self.windows
+        first = int(win.refs[r.ref, FIRST])
+        for b in range(first, first + int(win.refs[r.ref, COUNT])):
+            if win.bufs[b, BASE] == k * r.stride and win.bufs[b, END] >= 0:
+                return b
+        return -1
+
+    def _place(self, r: StreamRef, k: int, keep: list[int] | tuple[int, ...]) -> bool:
+        """Fill a buffer of ``r`` with placement ``k``: an empty one, else the one furthest
+        from ``k`` that holds none of ``keep``. Return False if every buffer is kept."""
+        win = self.windows
+        first = int(win.refs[r.ref, FIRST])
+        if self._holder(r, k) >= 0:
+            return False
+        kept = {key * r.stride for key in keep}
+        pick, far = -1, -1
+        for b in range(first, first + int(win.refs[r.ref, COUNT])):
+            if win.bufs[b, END] < 0:
+                pick = b
+                break
+            base = int(win.bufs[b, BASE])
+            if base not in kept and abs(base - k * r.stride) > far:
+                pick, far = b, abs(base - k * r.stride)
+        if pick < 0:
+            return False
+        start = k * r.stride
+        buf = r.buffers[pick - first]
+        with self._filling:
+            win.bufs[pick, END] = -1  # readers skip it while it changes
+            win.bufs[pick, BASE] = start
+            self._read(r, start, buf)
+            win.bufs[pick, END] = start + r.width
+        return True
+
+    def _read(self, r: StreamRef, start: int, buf: np.ndarray) -> None:
+        # what a neighbouring buffer holds is copied; the rest is decoded, in order
+        win = self.windows
+        first = int(win.refs[r.ref, FIRST])
+        have = 0
+        for b in range(first, first + int(win.refs[r.ref, COUNT])):
+            lo, hi = int(win.bufs[b, BASE]), int(win.bufs[b, END])
+            if hi >= 0 and lo <= start < hi and hi - start > have:
+                have = min(hi - start, r.width)
+                buf[:have] = r.buffers[b - first][start - lo : start - lo + have]
+        if have == r.width:
+            return
+        source = r.source
+        if source.offline:
+            buf[have:] = 0.0
+            return
+        try:
+            reader = self._reader(source)
+            reader.read(start + have, buf[have:])  # type: ignore[attr-defined]
+        except MediaError as exc:
+            buf[have:] = 0.0
+            self._fail(source, exc.reason)
+
+    def _reader(self, source: Source) -> object:
+        with self._lock:
+            reader = self._readers.get(source.media)
+            if reader is None:
+                reader = self._readers[source.media] = source.reader()
+            return reader
+
+    def _fail(self, source: Source, reason: str) -> None:
+        reader = self._readers.pop(source.media, None)
+        if reader is not None:
+            reader.close()  # type: ignore[attr-defined]
+        source.offline = reason
+        message = f"'{source.path}': streaming stopped, the source is offline: {reason}"
+        if self.report is not None:
+            self.report.append(message)
+        else:
+            warnings.warn(message, MediaWarning, 2)
+
+    def close(self) -> None:
+        """Close the files the readers hold open."""
+        for reader in self._readers.values():
+            reader.close()  # type: ignore[attr-defined]
+        self._readers.clear()
+
+    @property
+    def nbytes(self) -> int:
+        """Return the bytes the buffers take."""
+        return sum(b.nbytes for r in self.refs for b in r.buffers)
+
+
+def _placement(r: StreamRef, want: int) -> int:
+    # the placement whose buffer has source frame ``want`` furthest from either edge
+    return max(0, want - (r.width - r.stride) // 2) // r.stride
+
+
+def geometry(rate: float, max_block: int, sample_rate: int, lookahead: float) -> tuple[int, int, int]:
+    """Return (stride, width, count) for a reference read at ``rate`` source frames per
+    output frame in blocks of up to ``max_block``, kept ``lookahead`` seconds ahead."""
+    rate = max(rate, 1e-3)
+    reach = HALF_WIDTH / (CUTOFF * min(1.0, 1.0 / rate)) + 2
+    overlap = _round_up(max_block * rate + 2 * reach + 2)
+    stride = max(STRIDE, overlap)
+    count = int(math.ceil(lookahead * sample_rate * rate / stride)) + 2 + LOOP_BUFFERS
+    return stride, stride + overlap, count
+
+
+@dataclass
+class StreamBuilder:
+    """The references a plan reads sources through, gathered while compiling it."""
+
+    max_block: int
+    sample_rate: int
+    lookahead: float = LOOKAHEAD
+    arrays: list[np.ndarray | None] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    rates: list[float] = field(default_factory=list)
+    reverse: list[bool] = field(default_factory=list)
+    _shared: dict[int, int] = field(default_factory=dict)
+
+    def add(self, source: Source, rate: float, reverse: bool) -> int:
+        """Return the reference a clip row reads ``source`` through: one per source held in
+        memory, one per row for a streamed source (it has a playhead of its own)."""
+        data = source.data
+        if data is not None and source.id in self._shared:
+            return self._shared[source.id]
+        self.arrays.append(data)
+        self.sources.append(source)
+        self.rates.append(abs(rate))
+        self.reverse.append(reverse)
+        if data is not None:
+            self._shared[source.id] = len(self.arrays) - 1
+        return len(self.arrays) - 1
+
+    def build(self) -> tuple[list[np.ndarray], Windows, Streams | None]:
+        """Return the plan's buffers (read-only views), windows and streams (None if nothing streams)."""
+        if all(a is not None for a in self.arrays):
+            arrays = [a for a in self.arrays if a is not None]
+            return arrays, memory_windows(arrays), None
+        geometries = [
+            geometry(rate, self.max_block, self.sample_rate, self.lookahead) if a is None else (0, 0, 1)
+            for a, rate in zip(self.arrays, self.rates, strict=True)
+        ]
+        sizes: list[int] = []
+        for a, (_, width, count) in zip(self.arrays, geometries, strict=True):
+            sizes += [a.shape[0]] if a is not None else [width] * count
+        win = make_windows(
+            [s.frames for s in self.sources],
+            [g[2] for g in geometries],
+            [a is None for a in self.arrays],
+            sizes,
+            [src.id for src in self.sources],
+        )
+        views: list[np.ndarray] = []
+        refs: list[StreamRef] = []
+        for i, (a, source, (stride, width, count)) in enumerate(
+            zip(self.arrays, self.sources, geometries, strict=True)
+        ):
+            if a is not None:
+                views.append(a)
+                continue
+            buffers = [np.zeros((width, source.channels), np.float32) for _ in range(count)]
+            for b in buffers:
+                view = b.view()
+                view.setflags(write=False)
+                views.append(view)
+            refs.append(StreamRef(source, i, self.rates[i], self.reverse[i], stride, width, buffers))
+        return views, win, Streams(win, refs, self.sample_rate, self.lookahead)
