@@ -217,20 +217,6 @@ def parabola(y0: float, y1: float, y2: float, h: float) -> tuple[float, float]:
     return (y1 - y0) / h - c * h, c
 
 
-@nb.njit(cache=True, inline="always")
-def drawn_at(lanes: LaneTable, k: int, n: int) -> float:
-    """Return what drawn lane ``k`` plays at output frame ``n`` (as `fill_lane` does)."""
-    at, value, shape, tension = lanes.at, lanes.value, lanes.shape, lanes.tension
-    lo, hi, ramp = lanes.lo[k], lanes.hi[k], lanes.ramp[k]
-    start, end, j, glide = piece(at, shape, tension, lanes.knot, lo, hi, ramp, n)
-    h = 0.5 * (piece_right(at, lo, hi, j, end) - start)
-    v0 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, float(start))
-    v1 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, start + h)
-    b, c = parabola(v0, v1, drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, start + 2.0 * h), h)
-    u = float(n - start)
-    return v0 + u * (b + u * c)
-
-
 @nb.njit(cache=True)
 def _fill_drawn(lanes: LaneTable, k: int, first: int, frames: int, out: np.ndarray) -> None:
     # the drawn curve at output frames: exact at each piece's ends and middle, the

@@ -10,7 +10,7 @@ import numba as nb
 import numpy as np
 
 from mixtree.dsp.delays import DelayLines
-from mixtree.dsp.lanes import DRAWN, MAX_KNOT, LaneTable, drawn_at, drawn_value, fill_lane, parabola, piece, piece_right
+from mixtree.dsp.lanes import DRAWN, MAX_KNOT, LaneTable, drawn_value, fill_lane, parabola, piece, piece_right
 from mixtree.dsp.smoothing import glide_into, ramp_step, step_toward
 from mixtree.units import SILENCE_DB, pan_gains
 
@@ -235,7 +235,7 @@ def _pieces(
     balance = kp >= 0 and not mono
     fixed_left, fixed_right = pan_gains(pan, mono)
     last_right, last_key = -1.0, (-1, False, -1, False, -1, False)
-    g2 = l2 = r2 = m2 = 0.0
+    g2 = l2 = r2 = m2 = v2 = p2 = 0.0
     i = 0
     while i < frames:
         n = position + i
@@ -258,22 +258,37 @@ def _pieces(
         x0, x1 = float(start), min(x1, float(end))
         key = (jv, gv, jp, gp, jm, gm)
         if x0 == last_right and key == last_key:
-            g0, l0, r0, m0 = g2, l2, r2, m2  # the last piece ended where this one starts, on the same curves
+            g0, l0, r0, m0, v0, p0 = g2, l2, r2, m2, v2, p2  # the last piece ended where this one starts
         else:
-            g0, l0, r0, m0 = _fader_at(at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm,
-                                       x0, volume, fixed_left, fixed_right, mono)  # fmt: skip
+            g0, l0, r0, m0, v0, p0 = _fader_at(
+                at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm, x0, volume, fixed_left,
+                fixed_right, mono,
+            )  # fmt: skip
         h = 0.5 * (x1 - x0)
-        g1, l1, r1, m1 = _fader_at(at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm,
-                                   x0 + h, volume, fixed_left, fixed_right, mono)  # fmt: skip
-        g2, l2, r2, m2 = _fader_at(at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm,
-                                   x1, volume, fixed_left, fixed_right, mono)  # fmt: skip
+        g1, l1, r1, m1, v1, p1 = _fader_at(
+            at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm, x0 + h, volume, fixed_left,
+            fixed_right, mono,
+        )  # fmt: skip
+        g2, l2, r2, m2, v2, p2 = _fader_at(
+            at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm, x1, volume, fixed_left,
+            fixed_right, mono,
+        )  # fmt: skip
         last_right, last_key = x1, key
         gb, gc = parabola(g0, g1, g2, h)
         lb, lc = parabola(l0, l1, l2, h)
         rb, rc = parabola(r0, r1, r2, h)
         mb, mc = parabola(m0, m1, m2, h)
         stop = min(end - position, frames)
-        if a == tgt and not balance:  # the common case, in a loop that vectorises
+        if a == tgt and balance:  # no audibility glide: loops that vectorise
+            for m in range(i, stop):
+                u = float(position + m - start)
+                open_ = a * (1.0 - (m0 + u * (mb + u * mc)))
+                g = open_ * (g0 + u * (gb + u * gc))
+                p = min(1.0, max(-1.0, l0 + u * (lb + u * lc)))  # l holds the pan's position
+                gains[s, m, 0] = g * min(1.0, 1.0 - p)
+                gains[s, m, 1] = g * min(1.0, 1.0 + p)
+                opens[s, m] = open_
+        elif a == tgt:
             for m in range(i, stop):
                 u = float(position + m - start)
                 open_ = a * (1.0 - (m0 + u * (mb + u * mc)))
@@ -297,9 +312,16 @@ def _pieces(
                     gains[s, m, 1] = g * (r0 + u * (rb + u * rc))
                 opens[s, m] = open_
         i = stop
-    for k in (kv, kp, km):
-        if k >= 0:  # what a move recorded next starts from
-            lanes.last[k] = drawn_at(lanes, k, position + frames - 1)
+        if i == frames:  # what a move recorded next starts from: the lanes at the last frame
+            u = float(position + frames - 1 - start)
+            if kv >= 0:
+                b, c = parabola(v0, v1, v2, h)
+                lanes.last[kv] = v0 + u * (b + u * c)
+            if kp >= 0:
+                b, c = parabola(p0, p1, p2, h)
+                lanes.last[kp] = p0 + u * (b + u * c)
+            if km >= 0:
+                lanes.last[km] = m0 + u * (mb + u * mc)
     return a
 
 
@@ -308,12 +330,15 @@ def _fader_at(
     at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray, lo: np.ndarray, hi: np.ndarray,
     ramp: np.ndarray, kv: int, jv: int, gv: bool, kp: int, jp: int, gp: bool, km: int, jm: int, gm: bool, x: float,
     volume: float, fixed_left: float, fixed_right: float, mono: bool,
-) -> tuple[float, float, float, float]:  # fmt: skip
+) -> tuple[float, float, float, float, float, float]:  # fmt: skip
     # the volume's gain, the pan's left and right gains (on stereo material its position,
-    # twice) and the mute at frame x of a piece (`_pieces`)
+    # twice) and the mute at frame x of a piece (`_pieces`), then the volume and pan lanes'
+    # own values there
     g = volume
+    v = p = 0.0
     if kv >= 0:
-        g = _db_gain(drawn_value(at, value, shape, tension, lo[kv], hi[kv], ramp[kv], jv, gv, x))
+        v = drawn_value(at, value, shape, tension, lo[kv], hi[kv], ramp[kv], jv, gv, x)
+        g = _db_gain(v)
     left, right = fixed_left, fixed_right
     if kp >= 0:
         p = drawn_value(at, value, shape, tension, lo[kp], hi[kp], ramp[kp], jp, gp, x)
@@ -324,7 +349,7 @@ def _fader_at(
     mute = 0.0
     if km >= 0:
         mute = drawn_value(at, value, shape, tension, lo[km], hi[km], ramp[km], jm, gm, x)
-    return g, left, right, mute
+    return g, left, right, mute, v, p
 
 
 @nb.njit(cache=True)
