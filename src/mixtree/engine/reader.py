@@ -17,7 +17,7 @@ from collections.abc import Callable
 from mixtree.render.plan import RenderPlan
 
 #: Seconds the thread sleeps when every window is ready (a seek wakes it at once).
-IDLE = 0.005
+IDLE = 0.04
 
 #: Seconds it sleeps while no plan streams anything (a plan that does wakes it).
 ASLEEP = 0.5
