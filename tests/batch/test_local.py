@@ -150,3 +150,9 @@ def test_ctrl_c_stops_cleanly_and_the_manifest_lists_exactly_the_finished_jobs(t
     # sending its row leaves a file no row claims, which a re-run renders again
     assert recorded <= written and len(written - recorded) <= 2
     assert not [p for p in (tmp_path / "renders").iterdir() if p.name.startswith(".")]
+
+
+def test_a_module_of_effects_that_does_not_import_fails_before_any_worker_starts(tmp_path):
+    job = Job(make_project(tmp_path / "s").save(tmp_path / "s" / "s.json"), {}, out=str(tmp_path / "x.wav"))
+    with pytest.raises(ModuleNotFoundError, match="no_such_module_of_effects"):
+        batch.render([job], workers=1, imports=["no_such_module_of_effects"])

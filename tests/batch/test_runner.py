@@ -38,3 +38,10 @@ def test_a_silent_or_too_short_render_has_no_loudness(song, tmp_path):
     assert row["error"] is None and row["loudness_lufs"] is None and row["peak_db"] is None
     row = run_job(Job(song, {}, out=str(tmp_path / "b.wav"), duration=0.2))
     assert row["loudness_lufs"] is None and row["peak"] > 0
+
+
+def test_a_job_whose_media_are_missing_fails_naming_the_file_rather_than_render_silence(song, tmp_path):
+    (song.parent / "drums.wav").unlink()
+    row = run_job(Job(song, {}, out=str(tmp_path / "x.wav")))
+    assert row["error"].startswith("MediaError:") and "drums.wav" in row["error"]
+    assert row["outputs"] == [] and not (tmp_path / "x.wav").exists()

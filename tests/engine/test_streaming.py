@@ -154,3 +154,28 @@ def test_a_loop_jump_plays_its_start_without_an_underrun(wav):
         assert np.array_equal(out[4 * RATE + XF : 5 * RATE], song.render(5.0, 1.0)[XF:])
     finally:
         eng.close()
+
+
+def test_the_reader_outlives_an_error_in_a_plan_and_says_it_once():
+    import time
+    from types import SimpleNamespace
+
+    from mixtree.engine.reader import Reader
+
+    calls = []
+
+    def service(budget: int) -> int:
+        calls.append(budget)
+        raise ValueError("a buffer of another shape")
+
+    plan = SimpleNamespace(streams=SimpleNamespace(service=service, report=None, loop_at=-1))
+    reader = Reader(lambda: (plan,), lambda: -1)
+    try:
+        deadline = time.monotonic() + 5.0
+        while len(calls) < 3 and time.monotonic() < deadline:
+            reader.wake()
+            time.sleep(0.01)
+        assert len(calls) >= 3  # still looking after the first error
+        assert reader.warnings == ["the disk reader: ValueError: a buffer of another shape"]
+    finally:
+        reader.close()

@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from mixtree.batch.jobs import Job
-from mixtree.batch.runner import Row, failed_row, run_job, start_worker
+from mixtree.batch.runner import Row, failed_row, import_modules, run_job, start_worker
 
 #: Seconds a worker has to finish after it is told to stop, before it is killed.
 STOP_GRACE = 5.0
@@ -127,6 +127,7 @@ def run_local(
         raise ValueError(f"workers must be a whole number >= 1, not {workers!r}")
     if not jobs:
         return
+    import_modules(imports)  # a module that does not import fails here, once, not in every worker
     context = multiprocessing.get_context("spawn")
     pending = deque((job, 1) for job in jobs)
     size = min(count, len(jobs))

@@ -28,6 +28,7 @@ import numpy as np
 from mixtree.batch.addresses import set_parameter
 from mixtree.batch.jobs import Job, load_project
 from mixtree.batch.loudness import integrated_loudness
+from mixtree.errors import MediaError
 from mixtree.io.audio_file import write
 from mixtree.jobs.stems import export_stems
 from mixtree.model.project import Project
@@ -173,6 +174,9 @@ def run_job(job: Job, attempt: int = 1) -> Row:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             project = load_project(job.project)
+            offline = project.pool.offline
+            if offline:  # a render of silence in their place is not the job asked for
+                raise MediaError(offline[0].path, f"offline ({offline[0].offline}); {len(offline)} source(s) in all")
             _apply(project, job)
             audio = render(project, job.start, job.duration, blocksize=job.blocksize)
         rate = project.sample_rate

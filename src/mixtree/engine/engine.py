@@ -161,6 +161,9 @@ class Engine:
         while self._unplayed:
             self._unplayed.pop()[1].close()
         self._reader.close()
+        for plan in (self._player.plan, self._published):  # the files they stream from (shared once adopted)
+            if plan.streams is not None:
+                plan.streams.close()
         self.project.unsubscribe(self._on_edit)
         self._player.end_pass()  # no callback runs any more: what was recorded is kept
         self._commit_passes()

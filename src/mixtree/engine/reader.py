@@ -35,6 +35,7 @@ class Reader:
         self.cpu_seconds = 0.0  # CPU time the thread spent, for the benchmark
         self.fills = 0  # buffers filled
         self.warnings: list[str] = []  # sources that went offline, for `Engine.events`
+        self._trouble = ""  # the last unexpected error, said once
         self._thread = threading.Thread(target=self._run, name="mixtree-reader", daemon=True)
         self._thread.start()
 
@@ -71,7 +72,14 @@ class Reader:
                     streaming = True
                     streams.report = self.warnings  # reported by `Engine.events`, not warned here
                     streams.loop_at = loop
-                    done += streams.service(budget=2)
+                    try:
+                        done += streams.service(budget=2)
+                    except Exception as exc:  # the thread must outlive any one plan's trouble
+                        message = f"the disk reader: {type(exc).__name__}: {exc}"
+                        if message != self._trouble:  # said once, not every time it looks
+                            self._trouble = message
+                            self.warnings.append(message)
+                        time.sleep(IDLE)
             self.fills += done
             self.cpu_seconds = time.thread_time() - start
             if not done:

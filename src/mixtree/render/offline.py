@@ -125,9 +125,13 @@ def render(
     at_output = pre_roll(plan, first, plan.latency, blocksize)  # plugins' latency: aligned to the timeline
     out = np.zeros((frames, 2), dtype=np.float32)
     step = max(blocksize, CHUNK_FRAMES // blocksize * blocksize)
-    for at in range(0, frames, step):
-        render_plan(plan, out[at : at + step], at_output + at, blocksize)
-        if progress is not None:
-            progress(min(frames, at + step), frames)
+    try:
+        for at in range(0, frames, step):
+            render_plan(plan, out[at : at + step], at_output + at, blocksize)
+            if progress is not None:
+                progress(min(frames, at + step), frames)
+    finally:
+        if plan.streams is not None:
+            plan.streams.close()  # the files it streamed from
     warn_failures(project, plan)
     return out

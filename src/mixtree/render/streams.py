@@ -144,15 +144,17 @@ class Streams:
         many were filled (0: every reference is ready)."""
         done = 0
         # breadth first: every reference's current placement before anyone's look-ahead
-        todo = [(r, self._all_wanted(r)) for r in self.refs if not self._settled(r)]
+        # (each remembers where it was aimed when its wants were worked out: a seek landing
+        # meanwhile leaves it unsettled, to be looked at again)
+        todo = [(r, self._here(r), self._all_wanted(r)) for r in self.refs if not self._settled(r)]
         depth = 0
         while todo and done < budget:
             left = []
-            for r, wanted in todo:
+            for r, here, wanted in todo:
                 if depth >= len(wanted):
-                    r.settled = self._here(r)
+                    r.settled = here
                     continue
-                left.append((r, wanted))
+                left.append((r, here, wanted))
                 if done < budget and self._holder(r, wanted[depth]) < 0:
                     done += self._place(r, wanted[depth], wanted)
             todo = left
@@ -191,6 +193,8 @@ class Streams:
         (a seek is coming): rows under a warp keep theirs until the audio thread says."""
         for ref, frame in self._source_frames(position).items():
             self.windows.refs[ref, WANT] = frame
+        for r in self.refs:
+            r.settled = (-1, -1)
 
     def _source_frames(self, position: int) -> dict[int, int]:
         # by streamed reference, the source frame its row plays at output frame ``position``
@@ -281,6 +285,9 @@ class Streams:
         except MediaError as exc:
             buf[have:] = 0.0
             self._fail(source, exc.reason)
+        except Exception as exc:  # (a relink to other channels, a decoder's own error): offline, not a dead reader
+            buf[have:] = 0.0
+            self._fail(source, f"{type(exc).__name__}: {exc}")
 
     def _reader(self, source: Source) -> object:
         with self._lock:
