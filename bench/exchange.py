@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 import tracemalloc
 import warnings
 from collections.abc import Callable
@@ -22,6 +21,7 @@ import numpy as np
 import soundfile as sf
 
 import mixtree as mt
+from bench.__main__ import best
 
 RATE = 48000
 
@@ -77,16 +77,6 @@ def rpp_text(folder: Path, tracks: int = 128, clips: int = 2000) -> str:
         lines.append("  >")
     lines.append(">")
     return "\n".join(lines) + "\n"
-
-
-def best(fn: Callable[[], object], repeat: int) -> float:
-    """Return the shortest wall time of ``repeat`` calls, s."""
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def peak(fn: Callable[[], object]) -> int:

@@ -156,3 +156,17 @@ def test_a_module_of_effects_that_does_not_import_fails_before_any_worker_starts
     job = Job(make_project(tmp_path / "s").save(tmp_path / "s" / "s.json"), {}, out=str(tmp_path / "x.wav"))
     with pytest.raises(ModuleNotFoundError, match="no_such_module_of_effects"):
         batch.render([job], workers=1, imports=["no_such_module_of_effects"])
+
+
+def test_a_job_that_cannot_be_sent_to_a_worker_fails_in_its_row_and_the_others_go_on(tmp_path):
+    song = make_project(tmp_path / "s").save(tmp_path / "s" / "s.json")
+    unsendable = Job(song, {"Drums.volume_db": _Unpicklable()}, out=str(tmp_path / "a.wav"), index=0)
+    fine = Job(song, {"Drums.volume_db": -6.0}, out=str(tmp_path / "b.wav"), index=1)
+    report = batch.render([unsendable, fine], workers=1)
+    rows = {row["index"]: row for row in report.rows}
+    assert "pickle" in rows[0]["error"].lower() and rows[1]["error"] is None
+
+
+class _Unpicklable(float):
+    def __reduce__(self):
+        raise TypeError("cannot pickle this value")

@@ -74,3 +74,13 @@ def test_cluster_ray_without_ray_says_how_to_install_it(monkeypatch, tmp_path):
         batch.render([Job("song.json", out=str(tmp_path / "a.wav"))], cluster="ray")
     with pytest.raises(ValueError, match="cluster must be one of"):
         batch.render([], cluster="spark")
+
+
+def test_a_project_in_memory_goes_to_ray_once_and_renders_as_it_does_here(ray, tmp_path):
+    p = make_project(tmp_path / "mem")
+    jobs = batch.grid(p, {"Drums.volume_db": [-12.0, -6.0, 0.0]}, out=str(tmp_path / "ray" / "{index}.wav"))
+    here = batch.grid(p, {"Drums.volume_db": [-12.0, -6.0, 0.0]}, out=str(tmp_path / "here" / "{index}.wav"))
+    on_ray = batch.render(jobs, cluster="ray")
+    local = batch.render(here, workers=1)
+    assert not on_ray.failures
+    assert [r["sha256"] for r in on_ray.rows] == [r["sha256"] for r in local.rows]

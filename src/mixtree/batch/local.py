@@ -137,9 +137,19 @@ def run_local(
         while pending or any(w.job for w in pool):
             while len(pool) < min(size, len(pending) + sum(w.job is not None for w in pool)):
                 pool.append(_Worker(context, imports))  # at the start, and in place of one that died
-            for w in pool:
+            for w in list(pool):
                 if w.job is None and pending:
-                    w.give(*pending.popleft())
+                    job, attempt = pending.popleft()
+                    try:
+                        w.give(job, attempt)
+                    except OSError:  # it died while idle: the job waits for the worker in its place
+                        pending.appendleft((job, attempt))
+                        w.job = None
+                        w.stop(graceful=False)
+                        pool.remove(w)
+                    except Exception as exc:  # noqa: BLE001 - a job that cannot be sent (a value that does not pickle)
+                        w.job = None
+                        emit(failed_row(job, attempt, f"{type(exc).__name__}: {exc}"))
             busy = [w for w in pool if w.job is not None]
             ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout=1.0))
             for w in busy:

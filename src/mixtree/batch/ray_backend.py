@@ -11,11 +11,15 @@ task whose worker dies is retried once by Ray, then reported as failed.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
-from mixtree.batch.jobs import Job
+from mixtree.batch.jobs import Job, Snapshot
 from mixtree.batch.runner import Row, failed_row, run_job, start_worker
 from mixtree.errors import MissingDependencyError
+
+#: What a job whose project travels apart from it names instead (its task takes the project).
+SENT = Snapshot(b"", "sent apart")
 
 #: What to tell someone who asks for Ray without it.
 INSTALL = "cluster='ray' needs Ray, which is not installed: pip install 'mixtree[ray]'"
@@ -30,10 +34,11 @@ def load_ray() -> Any:
     return ray
 
 
-def ray_job(job: Job, imports: Sequence[str], attempt: int = 1) -> Row:
-    """Run ``job`` in a Ray worker (the body of the remote task)."""
+def ray_job(job: Job, imports: Sequence[str], attempt: int = 1, snapshot: Snapshot | None = None) -> Row:
+    """Run ``job`` in a Ray worker (the body of the remote task), over ``snapshot`` when its
+    project travelled apart from it (once through the object store for all its jobs)."""
     start_worker(imports)
-    return run_job(job, attempt)
+    return run_job(job if snapshot is None else replace(job, project=snapshot), attempt)
 
 
 def run_ray(
@@ -54,7 +59,16 @@ def run_ray(
         ray.init(address=address, log_to_driver=False, include_dashboard=False)
     try:
         task = ray.remote(max_retries=retries, retry_exceptions=False)(ray_job)
-        refs = {task.remote(job, list(imports)): job for job in jobs}
+        stored: dict[int, Any] = {}  # a project in memory goes into the object store once
+        refs = {}
+        for job in jobs:
+            if isinstance(job.project, Snapshot):
+                ref = stored.get(id(job.project))
+                if ref is None:
+                    ref = stored[id(job.project)] = ray.put(job.project)
+                refs[task.remote(replace(job, project=SENT), list(imports), 1, ref)] = job
+            else:
+                refs[task.remote(job, list(imports))] = job
         try:
             while refs:
                 done, _ = ray.wait(list(refs), num_returns=min(len(refs), 8), timeout=0.5)
