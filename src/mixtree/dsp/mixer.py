@@ -215,7 +215,7 @@ def _drawn(lanes: LaneTable, k: int) -> bool:
     return k < 0 or (lanes.state[k] == DRAWN and lanes.warp[k] < 0)
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def _pieces(
     s: int, frames: int, position: int, volume: float, pan: float, mono: bool, faders: Faders, lanes: LaneTable,
     kv: int, kp: int, km: int, mix: Mix,
@@ -279,38 +279,20 @@ def _pieces(
         rb, rc = parabola(r0, r1, r2, h)
         mb, mc = parabola(m0, m1, m2, h)
         stop = min(end - position, frames)
-        if a == tgt and balance:  # no audibility glide: loops that vectorise
-            for m in range(i, stop):
-                u = float(position + m - start)
-                open_ = a * (1.0 - (m0 + u * (mb + u * mc)))
-                g = open_ * (g0 + u * (gb + u * gc))
-                p = min(1.0, max(-1.0, l0 + u * (lb + u * lc)))  # l holds the pan's position
+        for m in range(i, stop):
+            if a != tgt:
+                a = step_toward(a, tgt, st)
+            u = float(position + m - start)
+            open_ = a * (1.0 - (m0 + u * (mb + u * mc)))
+            g = open_ * (g0 + u * (gb + u * gc))
+            if balance:  # l holds the pan's position
+                p = min(1.0, max(-1.0, l0 + u * (lb + u * lc)))
                 gains[s, m, 0] = g * min(1.0, 1.0 - p)
                 gains[s, m, 1] = g * min(1.0, 1.0 + p)
-                opens[s, m] = open_
-        elif a == tgt:
-            for m in range(i, stop):
-                u = float(position + m - start)
-                open_ = a * (1.0 - (m0 + u * (mb + u * mc)))
-                g = open_ * (g0 + u * (gb + u * gc))
+            else:
                 gains[s, m, 0] = g * (l0 + u * (lb + u * lc))
                 gains[s, m, 1] = g * (r0 + u * (rb + u * rc))
-                opens[s, m] = open_
-        else:
-            for m in range(i, stop):
-                if a != tgt:
-                    a = step_toward(a, tgt, st)
-                u = float(position + m - start)
-                open_ = a * (1.0 - (m0 + u * (mb + u * mc)))
-                g = open_ * (g0 + u * (gb + u * gc))
-                if balance:  # l holds the pan's position
-                    p = min(1.0, max(-1.0, l0 + u * (lb + u * lc)))
-                    gains[s, m, 0] = g * min(1.0, 1.0 - p)
-                    gains[s, m, 1] = g * min(1.0, 1.0 + p)
-                else:
-                    gains[s, m, 0] = g * (l0 + u * (lb + u * lc))
-                    gains[s, m, 1] = g * (r0 + u * (rb + u * rc))
-                opens[s, m] = open_
+            opens[s, m] = open_
         i = stop
         if i == frames:  # what a move recorded next starts from: the lanes at the last frame
             u = float(position + frames - 1 - start)
