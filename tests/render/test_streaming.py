@@ -143,3 +143,22 @@ def test_a_header_claiming_more_than_the_file_holds_streams_and_goes_offline_whe
     with pytest.warns(MediaWarning, match="liar.flac"):
         out = render(p)
     assert src.offline and out.shape[0] == 44100
+
+
+def test_a_new_plan_gives_each_streamed_clip_the_buffers_its_clip_had(wav):
+    # three clips of one file, in the same shape; the tracks are reordered, so the new
+    # plan's rows come in another order: each must still take its own clip's buffers
+    p = mt.Project(sample_rate=RATE)
+    p.pool.stream_above = 0
+    src = p.pool.load(wav(_noise(12 * RATE)))
+    tracks = [p.add_audio_track(name) for name in "abc"]
+    for k, t in enumerate(tracks):
+        t.add_clip(src, start=0.0, offset=3.0 * k)
+    old = compile_plan(p, CompileOptions(max_block=256))
+    old.streams.service()  # every window filled, in order
+    held = {r.key: [b.copy() for b in r.buffers] for r in old.streams.refs}
+    p.move_track(tracks[2].id, None, 0)
+    new = compile_plan(p, CompileOptions(max_block=256, previous=old))
+    assert [r.key for r in new.streams.refs] != [r.key for r in old.streams.refs]
+    for r in new.streams.refs:
+        assert all(np.array_equal(mine, kept) for mine, kept in zip(r.buffers, held[r.key], strict=True))

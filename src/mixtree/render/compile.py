@@ -492,7 +492,7 @@ class _Rows:
     def source(self, clip: Clip, rate: float) -> int:
         """Return the reference row reading ``clip`` at ``rate`` source frames per output
         frame reads its source through."""
-        return self.streams.add(clip.source, rate, clip.reversed)
+        return self.streams.add(clip.source, rate, clip.reversed, clip.id)
 
     def add(self, slot: int, clip: Clip, a: float, b: float, window: tuple[int, int], warp: int = -1) -> None:
         """Add ``clip`` on ``slot`` whose timeline maps to time x as x = (τ − b) / a (x: output

@@ -76,6 +76,7 @@ class StreamRef:
     stride: int
     width: int
     buffers: list[np.ndarray]  # writable; the plan's source list holds read-only views
+    key: tuple[int, int] = (-1, 0)  # (the clip it plays, which of that clip's rows): kept across plans
     settled: tuple[int, int] = (-1, -1)  # (placement it plays in, loop_at) when all it wanted was in
 
 
@@ -102,19 +103,23 @@ class Streams:
 
     def adopt(self, previous: Streams) -> None:
         """Start from what ``previous`` (the plan playing) holds: each reference takes the
-        buffers of one of the same source and shape there, so an edit while playing does
-        not empty the windows (control side, before the plan is published)."""
-        old = {}
-        for r in previous.refs:
+        buffers of the same clip's row there (a new clip's, those of one of the same source
+        and shape no row kept), so an edit while playing does not empty the windows
+        (control side, before the plan is published)."""
+        same = {(r.key, r.source.id, r.reverse, r.stride, r.width): r for r in previous.refs}
+        pairs = [(r, same.pop((r.key, r.source.id, r.reverse, r.stride, r.width), None)) for r in self.refs]
+        old: dict[tuple, list[StreamRef]] = {}  # what no row of the same clip took, by shape
+        for r in same.values():
             old.setdefault((r.source.id, r.reverse, r.stride, r.width), []).append(r)
         win, pwin = self.windows, previous.windows
         self._readers = previous._readers  # the open files, where their decoders stand
         with previous._filling:
-            for r in self.refs:
-                match = old.get((r.source.id, r.reverse, r.stride, r.width))
-                if not match:
-                    continue
-                o = match.pop(0)
+            for r, o in pairs:
+                if o is None:  # a row of a new clip: buffers of the same source, if any are left
+                    match = old.get((r.source.id, r.reverse, r.stride, r.width))
+                    if not match:
+                        continue
+                    o = match.pop(0)
                 win.refs[r.ref, WANT] = pwin.refs[o.ref, WANT]
                 first, pfirst = int(win.refs[r.ref, FIRST]), int(pwin.refs[o.ref, FIRST])
                 for i in range(min(len(r.buffers), len(o.buffers))):
@@ -346,14 +351,20 @@ class StreamBuilder:
     sources: list[Source] = field(default_factory=list)
     rates: list[float] = field(default_factory=list)
     reverse: list[bool] = field(default_factory=list)
+    keys: list[tuple[int, int]] = field(default_factory=list)
     _shared: dict[int, int] = field(default_factory=dict)
+    _rows_of: dict[int, int] = field(default_factory=dict)  # by clip id, its rows so far
 
-    def add(self, source: Source, rate: float, reverse: bool) -> int:
-        """Return the reference a clip row reads ``source`` through: one per source held in
-        memory, one per row for a streamed source (it has a playhead of its own)."""
+    def add(self, source: Source, rate: float, reverse: bool, clip: int = -1) -> int:
+        """Return the reference a row of clip ``clip`` (an id) reads ``source`` through: one
+        per source held in memory, one per row for a streamed source (it has a playhead
+        of its own)."""
         data = source.data
         if data is not None and source.id in self._shared:
             return self._shared[source.id]
+        nth = self._rows_of.get(clip, 0)
+        self._rows_of[clip] = nth + 1
+        self.keys.append((clip, nth))
         self.arrays.append(data)
         self.sources.append(source)
         self.rates.append(abs(rate))
@@ -394,5 +405,5 @@ class StreamBuilder:
                 view = b.view()
                 view.setflags(write=False)
                 views.append(view)
-            refs.append(StreamRef(source, i, self.rates[i], self.reverse[i], stride, width, buffers))
+            refs.append(StreamRef(source, i, self.rates[i], self.reverse[i], stride, width, buffers, self.keys[i]))
         return views, win, Streams(win, refs, self.sample_rate, self.lookahead)
