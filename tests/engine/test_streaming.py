@@ -91,6 +91,20 @@ def test_an_edit_while_playing_keeps_the_windows_filled(wav):
         eng.close()
 
 
+def test_a_clip_playing_from_an_offset_at_the_playhead_has_its_window_ready_at_play(wav):
+    song = _streamed_song(wav)
+    a = song.tracks[0]
+    song.add_audio_track("c").add_clip(a.clips[0].source, start=0.0, offset=6.0)
+    eng = Engine(song, driver="null", blocksize=256)
+    try:
+        eng.play()
+        out = _play(eng, RATE // 2)
+        assert eng.stats()["underruns"] == 0
+        assert np.array_equal(out, song.render(0.0, out.shape[0] / RATE))
+    finally:
+        eng.close()
+
+
 def test_a_file_that_disappears_goes_offline_with_one_warning(wav, recwarn):
     song = _streamed_song(wav)
     path = next(iter(song.pool)).path

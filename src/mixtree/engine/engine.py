@@ -101,7 +101,7 @@ class Engine:
             effect.reset()  # effects and instruments start at rest, as in a render
         self._stretch = StretchWorker(ready=self._stretch_ready)
         self._stretch_done = False
-        self._published = compile_plan(project, self._options(None))
+        self._published = _aimed(compile_plan(project, self._options(None)), 0)
         self._retired: list[RenderPlan] = []
         self._unplayed: list[tuple[int, Any]] = []  # (block count, a plugin instance replaced then)
         self._player = Player(self._published, seconds_to_frames(SEEK_XFADE, self.sample_rate), self._ramp)
@@ -558,7 +558,7 @@ class Engine:
 
     def publish(self) -> RenderPlan:
         """Compile the project and hand the plan to the audio thread (one attribute store)."""
-        plan = compile_plan(self.project, self._options(self._published))
+        plan = _aimed(compile_plan(self.project, self._options(self._published)), self._player.position)
         self._retired.append(self._published)
         self._published = plan
         self._player.pending_plan = plan
@@ -575,6 +575,14 @@ class Engine:
         if plan is self._published and p.blocks > p.swap_block + 1 and not plan.crossfading:
             plan.release_previous()
             self._retired.clear()
+
+
+def _aimed(plan: RenderPlan, position: int) -> RenderPlan:
+    """Return ``plan`` with its streamed clips' windows wanted where they play from output
+    frame ``position`` (a clip with an offset does not start reading at its file's start)."""
+    if plan.streams is not None:
+        plan.streams.aim(position)
+    return plan
 
 
 def _warm_up(sample_rate: int, blocksize: int) -> None:
