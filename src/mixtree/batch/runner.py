@@ -152,12 +152,7 @@ def run_job(job: Job, attempt: int = 1) -> Row:
     """Render ``job`` and return its manifest row; never raise (``error`` says what failed)."""
     t0 = time.perf_counter()
     row: Row = {
-        "index": job.index,
-        "key": job.key,
-        "project": job.project_name,
-        "parameters": dict(job.parameters),
-        "outputs": [],
-        "sha256": [],
+        **_head(job),
         "seconds": None,
         "peak": None,
         "peak_db": None,
@@ -217,8 +212,8 @@ def run_job(job: Job, attempt: int = 1) -> Row:
     return row
 
 
-def failed_row(job: Job, attempts: int, error: str) -> Row:
-    """Return the row of a job that ran nowhere to its end (its worker died, say)."""
+def _head(job: Job) -> Row:
+    # what every row of ``job`` starts with, rendered or not
     return {
         "index": job.index,
         "key": job.key,
@@ -226,6 +221,13 @@ def failed_row(job: Job, attempts: int, error: str) -> Row:
         "parameters": dict(job.parameters),
         "outputs": [],
         "sha256": [],
+    }
+
+
+def failed_row(job: Job, attempts: int, error: str) -> Row:
+    """Return the row of a job that ran nowhere to its end (its worker died, say)."""
+    return {
+        **_head(job),
         "worker": None,
         "attempts": attempts,
         "error": error,
