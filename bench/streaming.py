@@ -28,6 +28,7 @@ import soundfile as sf
 
 import mixtree as mt
 from mixtree.engine import engine as engine_module
+from mixtree.render.compile import CompileOptions, compile_plan
 from mixtree.render.streams import LOOKAHEAD
 
 RATE = 48000
@@ -149,6 +150,20 @@ def offline(p: mt.Project, seconds: float) -> float:
         return seconds / (time.perf_counter() - t0)
 
 
+def regions(folder: Path, count: int) -> tuple[int, int, int]:
+    """Return (references, groups, window MiB) of ``count`` 3-second regions of one
+    10-minute file cut one after another onto 4 tracks (an edited take)."""
+    p = mt.Project(sample_rate=RATE)
+    p.pool.stream_above = 0
+    src = p.pool.load(write_noise(folder / "take.wav", 600.0))
+    tracks = [p.add_audio_track(f"take {k}") for k in range(4)]
+    for k in range(count):
+        tracks[k % 4].add_clip(src, start=3.0 * (k // 4) + 0.1 * (k % 4), offset=(k * 2.9) % 590.0, duration=3.0)
+    plan = compile_plan(p, CompileOptions(max_block=256))
+    refs = plan.streams.refs
+    return len(refs), len({r.group if r.group >= 0 else -1 - r.ref for r in refs}), plan.streams.nbytes >> 20
+
+
 def main() -> None:
     """Print every part's figures."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -158,6 +173,7 @@ def main() -> None:
     ap.add_argument("--track-minutes", type=float, default=10.0)
     ap.add_argument("--load-seconds", type=float, default=20.0, help="seconds of hand-driven playback per load run")
     ap.add_argument("--storm-seconds", type=float, default=30.0)
+    ap.add_argument("--regions", type=int, default=200, help="regions of one file in part 4")
     ap.add_argument("--folder", type=Path, default=None, help="where to write the files (default: a temporary folder)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -198,6 +214,8 @@ def main() -> None:
             factors[streamed] = offline(q, min(seconds, 120.0))
             print(f"{'streamed' if streamed else 'memory':>9} {factors[streamed]:>8.0f}× real time")
         print(f"throughput streamed / in memory: {factors[True] / factors[False]:.2f}")
+        refs, groups, mib = regions(folder, args.regions)
+        print(f"\n4. {refs} regions of one file: {groups} groups of buffers, {mib} MiB of windows")
 
 
 if __name__ == "__main__":

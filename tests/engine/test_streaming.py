@@ -193,3 +193,47 @@ def test_the_reader_outlives_an_error_in_a_plan_and_says_it_once():
         assert reader.warnings == ["the disk reader: ValueError: a buffer of another shape"]
     finally:
         reader.close()
+
+
+def _regions(wav) -> mt.Project:
+    # 1 s regions of one file, one after another: far apart, they share groups of buffers
+    p = mt.Project(sample_rate=RATE)
+    p.pool.stream_above = 0
+    data = (np.random.default_rng(5).standard_normal((12 * RATE, 2)) * 0.1).astype(np.float32)
+    src = p.pool.load(wav(data))
+    t = p.add_audio_track("regions")
+    for k in range(24):
+        t.add_clip(src, start=1.0 * k, offset=(k * 0.7) % 10.0, duration=1.0)
+    return p
+
+
+def test_regions_sharing_buffers_play_exactly_and_a_seek_back_takes_them_back(wav):
+    # each group passes from region to region as the playhead moves on, and back after a seek
+    p = _regions(wav)
+    ref = p.render(0.0, 24.0)
+    eng = Engine(p, driver="null", blocksize=256)
+    try:
+        assert len({r.group for r in eng._published.streams.refs}) < 12
+        eng.play()
+        assert np.array_equal(_play(eng, 12 * RATE), ref[: 12 * RATE])
+        eng.seek(2.0)
+        assert eng.streams_ready()
+        out = _play(eng, 4 * RATE)
+        assert np.array_equal(out[XF:], ref[2 * RATE + XF : 6 * RATE])
+        assert eng.stats()["underruns"] == 0
+    finally:
+        eng.close()
+
+
+def test_a_loop_over_regions_sharing_buffers_jumps_back_without_an_underrun(wav):
+    p = _regions(wav)
+    eng = Engine(p, driver="null", blocksize=256)
+    try:
+        eng.set_loop(True, 3.0, 15.0)  # the regions at 3 s and 15 s would share a group
+        eng.seek(10.0)
+        eng.play()
+        out = _play(eng, 8 * RATE)  # a jump back at 5 s
+        assert eng.stats()["underruns"] == 0
+        assert np.array_equal(out[5 * RATE + XF : 8 * RATE], p.render(3.0, 3.0)[XF:])
+    finally:
+        eng.close()

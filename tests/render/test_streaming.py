@@ -162,3 +162,27 @@ def test_a_new_plan_gives_each_streamed_clip_the_buffers_its_clip_had(wav):
     assert [r.key for r in new.streams.refs] != [r.key for r in old.streams.refs]
     for r in new.streams.refs:
         assert all(np.array_equal(mine, kept) for mine, kept in zip(r.buffers, held[r.key], strict=True))
+
+
+def _regions(path, streamed: bool) -> mt.Project:
+    # a 12 s file cut into 1 s regions, one after another on two tracks, for a minute
+    p = mt.Project(sample_rate=RATE)
+    if streamed:
+        p.pool.stream_above = 0
+    src = p.pool.load(path)
+    a, b = p.add_audio_track("a"), p.add_audio_track("b")
+    for k in range(60):
+        a.add_clip(src, start=1.0 * k, offset=(k * 0.7) % 10.0, duration=1.0, fade_in=0.005, fade_out=0.005)
+    for k in range(40):
+        b.add_clip(src, start=1.5 * k + 0.25, offset=(k * 1.3) % 10.0, duration=1.2, reversed=k % 3 == 0)
+    return p
+
+
+def test_regions_far_apart_share_buffers_and_render_exactly(wav):
+    path = wav(_noise(12 * RATE))
+    memory, streamed = _regions(path, False), _regions(path, True)
+    plan = compile_plan(streamed, CompileOptions(max_block=512, fresh=True))
+    one = max(sum(b.nbytes for b in r.buffers) for r in plan.streams.refs)
+    assert len(plan.streams.refs) == 100
+    assert plan.streams.nbytes <= 20 * one  # a few groups, not a set of buffers per region
+    assert np.array_equal(render(streamed, 0.0, 61.0, blocksize=512), render(memory, 0.0, 61.0, blocksize=512))

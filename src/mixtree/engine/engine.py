@@ -101,6 +101,7 @@ class Engine:
             effect.reset()  # effects and instruments start at rest, as in a render
         self._stretch = StretchWorker(ready=self._stretch_ready)
         self._stretch_done = False
+        self._loop_at = -1  # where the last loop set starts (frames), for the plans' streams
         self._published = _aimed(compile_plan(project, self._options(None)), 0)
         self._retired: list[RenderPlan] = []
         self._unplayed: list[tuple[int, Any]] = []  # (block count, a plugin instance replaced then)
@@ -117,7 +118,9 @@ class Engine:
         self._passes = Passes()
         self._dropped = 0  # recorded moves lost to a full ring, reported so far
         self._broken: dict[int, list[Effect]] = {}  # silenced slots waiting for a plugin's recover()
-        self._reader = Reader(self._streamed_plans, self._loop_start)  # fills streamed windows ahead
+        self._sought = (0, -2)  # (frame, blocks played when sent): the last seek, for the reader
+        # fills streamed windows ahead
+        self._reader = Reader(self._streamed_plans, self._loop_start, self._playhead, blocksize / self.sample_rate)
         project.subscribe(self._on_edit)
 
     # -- life cycle ----------------------------------------------------------------------
@@ -221,8 +224,14 @@ class Engine:
         for plan in self._streamed_plans():  # the reader fetches the new position first
             if plan.streams is not None:
                 plan.streams.aim(frame)
+        self._sought = (frame, self._player.blocks)
         self._reader.wake()
         self._send((cmd.SEEK, frame))
+
+    def _playhead(self) -> int:
+        # where the reader aims: a seek sent, until a block that surely took it has played
+        frame, sent = self._sought
+        return frame if self._player.blocks <= sent + 1 else self._player.position
 
     def _streamed_plans(self) -> tuple[RenderPlan, ...]:
         # the plans whose windows the reader fills: the one playing and the one waiting
@@ -252,6 +261,10 @@ class Engine:
             raise ValueError(f"loop range must satisfy 0 <= start < end, not {start!r}..{end!r}")
         rate = self.sample_rate
         self._send((cmd.LOOP, bool(on), seconds_to_frames(start, rate), seconds_to_frames(end, rate)))
+        if self._published.streams is not None and self._loop_at != seconds_to_frames(start, rate):
+            # clips where the loop starts again keep buffers of their own (`render.streams`)
+            self._loop_at = seconds_to_frames(start, rate)
+            self.publish()
 
     @property
     def position(self) -> float:
@@ -509,7 +522,7 @@ class Engine:
             )
 
     def _options(self, previous: RenderPlan | None) -> CompileOptions:
-        return CompileOptions(max_block=self.blocksize, previous=previous, stretch=self._stretch)
+        return CompileOptions(max_block=self.blocksize, previous=previous, stretch=self._stretch, loop_at=self._loop_at)
 
     def _stretch_ready(self) -> None:
         # from the stretch worker's thread: one flag store; `events` publishes

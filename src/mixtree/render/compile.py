@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -183,6 +184,8 @@ class CompileOptions:
     through (see `playing_tracks`). ``stretch``: what gives the stretched render of a
     metatrack that needs Rubber Band (default: render it now, `stretch.stretched`; a
     live engine passes one that re-renders on a worker while the old render plays).
+    ``loop_at``: where the engine's loop starts again (frames; -1: none): streamed clips
+    there keep buffers of their own (`render.streams`).
     """
 
     max_block: int = 512
@@ -191,6 +194,7 @@ class CompileOptions:
     root: Metatrack | None = None
     keep: int | None = None
     stretch: Callable[[Project, Metatrack], Source] | None = None
+    loop_at: int = -1
 
 
 def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -> RenderPlan:  # noqa: B008
@@ -256,7 +260,7 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
     stretch = options.stretch
     if stretch is None:  # imported here: a stretched render is made through a plan of its own
         from mixtree.render.stretch import stretched as stretch
-    streams = StreamBuilder(max_block, project.sample_rate)
+    streams = StreamBuilder(max_block, project.sample_rate, loop_at=options.loop_at)
     rows = _Rows(project.sample_rate, stretch, warps, streams, project_time=root is None)
     for i, p in enumerate(placed, start=1):
         _collect(project, p, i, rows, p.track is root)
@@ -489,10 +493,11 @@ class _Rows:
     vari: list[tuple] = field(default_factory=list)
     channels: dict[int, set[int]] = field(default_factory=dict)
 
-    def source(self, clip: Clip, rate: float) -> int:
+    def source(self, clip: Clip, rate: float, span: tuple[int, int] | None) -> int:
         """Return the reference row reading ``clip`` at ``rate`` source frames per output
-        frame reads its source through."""
-        return self.streams.add(clip.source, rate, clip.reversed, clip.id)
+        frame reads its source through (``span``: the output frames it sounds in, None
+        under a warp)."""
+        return self.streams.add(clip.source, rate, clip.reversed, clip.id, span)
 
     def add(self, slot: int, clip: Clip, a: float, b: float, window: tuple[int, int], warp: int = -1) -> None:
         """Add ``clip`` on ``slot`` whose timeline maps to time x as x = (τ − b) / a (x: output
@@ -504,7 +509,9 @@ class _Rows:
         t0 = (clip.start - b) / a * rate
         plain = warp < 0 and abs(a * clip.speed - 1.0) < 1e-12 and abs(t0 - round(t0)) < 1e-6
         speed = 1.0 if plain else abs(a * clip.speed) * (self.warps.fastest(warp) if warp >= 0 else 1.0)
-        common = (self.source(clip, speed), db_to_gain(clip.gain_db), curve_code(clip.fade_curve), clip.reversed)
+        length_out = clip.duration / a * rate
+        span = None if warp >= 0 else (int(math.floor(t0)) - 1, int(math.ceil(t0 + length_out)) + 1)
+        common = (self.source(clip, speed, span), db_to_gain(clip.gain_db), curve_code(clip.fade_curve), clip.reversed)
         if plain:
             # composed rate 1 on a whole frame (a bounce inside a half-speed group plays at
             # speed 2, say): whole-frame copies, no resampling

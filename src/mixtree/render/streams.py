@@ -8,6 +8,14 @@ buffer. Filling a buffer copies what a neighbour already holds and decodes the r
 so a source played front to back is decoded once, in order (and resampled exactly as a
 whole decode would be).
 
+References whose clips sound far apart in time share their buffers (a *group*: one set of
+arrays, aliased under each member's buffer rows), so a file cut into hundreds of regions
+costs the buffers of the few that can sound at once, not one set per region. A group's
+arrays belong to one member at a time, the one nearest the playhead (`Streams.playhead`)
+that has not ended: when another takes them, the last owner's buffers are marked empty
+first, and the engine's reader waits ``grace`` seconds (a block in flight) before
+writing over them.
+
 `Streams.fill_missing` fills what the last block missed, at once: the offline
 renderer's way. `Streams.service` keeps every reference's buffers ahead of where it
 plays by the look-ahead, and `LOOP_BUFFERS` of them where a loop starts again: the
@@ -16,8 +24,10 @@ engine's reader thread's way.
 
 from __future__ import annotations
 
+import heapq
 import math
 import threading
+import time
 import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -59,6 +69,12 @@ STRIDE = 4 * CHUNK
 #: Buffers each streamed reference keeps for where a loop starts again.
 LOOP_BUFFERS = 2
 
+#: Seconds of output between the clips of references that share buffers (look-ahead and
+#: a seek's fade on either side).
+SHARE_GAP = 2 * LOOKAHEAD + 0.5
+
+ENDED = 1 << 62  # the distance of a clip that has ended (from any that is to come)
+
 
 def _round_up(frames: float) -> int:
     return int(math.ceil(frames / CHUNK)) * CHUNK
@@ -78,6 +94,8 @@ class StreamRef:
     buffers: list[np.ndarray]  # writable; the plan's source list holds read-only views
     key: tuple[int, int] = (-1, 0)  # (the clip it plays, which of that clip's rows): kept across plans
     settled: tuple[int, int] = (-1, -1)  # (placement it plays in, loop_at) when all it wanted was in
+    span: tuple[int, int] | None = None  # the output frames its clip sounds in (None: unknown, a warp)
+    group: int = -1  # the group whose arrays it shares (-1: its own)
 
 
 @dataclass(eq=False)
@@ -96,6 +114,10 @@ class Streams:
     clips: ClipTable | None = None  # the plan's tables, for `aim` and loops (set by compile)
     rows: VarispeedTable | None = None
     loop_at: int = -1  # the output frame a loop jumps back to (-1: no loop); the engine sets it
+    playhead: int = 0  # the output frame playing (which member of a group owns its arrays); the engine sets it
+    grace: float = 0.0  # seconds to wait before writing over arrays another member just gave up
+    _owners: dict[int, StreamRef] = field(default_factory=dict)  # by group, the member holding its arrays
+    _chosen: tuple[tuple[int, int], dict[int, StreamRef]] = ((-1, -2), {})  # (playhead, loop_at), `_nearest`
     _loop: tuple[int, dict[int, int]] = (-1, {})  # loop_at and the source frames it plays from
     _readers: dict[object, object] = field(default_factory=dict)  # by the source's media
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -113,13 +135,17 @@ class Streams:
             old.setdefault((r.source.id, r.reverse, r.stride, r.width), []).append(r)
         win, pwin = self.windows, previous.windows
         self._readers = previous._readers  # the open files, where their decoders stand
+        self.playhead, self.loop_at = previous.playhead, previous.loop_at
         with previous._filling:
             for r, o in pairs:
+                if not self._active(r):
+                    continue
                 if o is None:  # a row of a new clip: buffers of the same source, if any are left
                     match = old.get((r.source.id, r.reverse, r.stride, r.width))
                     if not match:
                         continue
                     o = match.pop(0)
+                self._claim(r, wait=False)
                 win.refs[r.ref, WANT] = pwin.refs[o.ref, WANT]
                 first, pfirst = int(win.refs[r.ref, FIRST]), int(pwin.refs[o.ref, FIRST])
                 for i in range(min(len(r.buffers), len(o.buffers))):
@@ -137,6 +163,7 @@ class Streams:
         for r in self.refs:
             k = r.ref
             if win.refs[k, MISSED]:
+                self._claim(r, wait=False)  # offline: the block that missed is the one playing
                 self._place(r, int(win.refs[k, NEED_LO]) // r.stride, ())
                 win.refs[k, MISSED] = 0
                 win.refs[k, SILENT] = 0
@@ -151,7 +178,7 @@ class Streams:
         # breadth first: every reference's current placement before anyone's look-ahead
         # (each remembers where it was aimed when its wants were worked out: a seek landing
         # meanwhile leaves it unsettled, to be looked at again)
-        todo = [(r, self._here(r), self._all_wanted(r)) for r in self.refs if not self._settled(r)]
+        todo = [(r, self._here(r), self._all_wanted(r)) for r in self.refs if self._active(r) and not self._settled(r)]
         depth = 0
         while todo and done < budget:
             left = []
@@ -161,6 +188,7 @@ class Streams:
                     continue
                 left.append((r, here, wanted))
                 if done < budget and self._holder(r, wanted[depth]) < 0:
+                    self._claim(r, wait=True)
                     done += self._place(r, wanted[depth], wanted)
             todo = left
             depth += 1
@@ -190,12 +218,60 @@ class Streams:
         return wanted
 
     def all_ready(self) -> bool:
-        """Return True if every reference's wanted placements are in buffers."""
-        return all(self.ready(r) for r in self.refs)
+        """Return True if every reference that holds its buffers now has its wanted placements in them."""
+        return all(self.ready(r) for r in self.refs if self._active(r))
+
+    def _active(self, r: StreamRef) -> bool:
+        # a reference of its own, or the member of its group that should hold the arrays now
+        if r.group < 0:
+            return True
+        if self._chosen[0] != (self.playhead, self.loop_at):
+            self._chosen = ((self.playhead, self.loop_at), self._nearest())
+        return self._chosen[1][r.group] is r
+
+    def _nearest(self) -> dict[int, StreamRef]:
+        # by group, the member that sounds at the playhead or next after it (else where a
+        # loop goes back to)
+        def distance(r: StreamRef, at: int) -> int:
+            lo, hi = r.span  # type: ignore[misc]
+            return 0 if lo <= at < hi else lo - at if at < lo else ENDED + at - hi
+
+        best: dict[int, StreamRef] = {}
+        for at in (self.playhead, self.loop_at):
+            if at < 0:
+                continue
+            found: dict[int, StreamRef] = {}
+            for r in self.refs:
+                if r.group >= 0 and r.group not in best and distance(r, at) < ENDED:
+                    b = found.get(r.group)
+                    if b is None or distance(r, at) < distance(b, at):
+                        found[r.group] = r
+            best.update(found)
+        for r in self.refs:  # a group all of whose clips have ended: its last one
+            if r.group >= 0 and r.group not in best:
+                best[r.group] = r
+        return best
+
+    def _claim(self, r: StreamRef, wait: bool) -> None:
+        # make ``r`` the holder of its group's arrays, the last holder's buffers marked empty first
+        if r.group < 0 or self._owners.get(r.group) is r:
+            return
+        last = self._owners.get(r.group)
+        self._owners[r.group] = r
+        if last is None:
+            return
+        win = self.windows
+        first = int(win.refs[last.ref, FIRST])
+        with self._filling:
+            win.bufs[first : first + int(win.refs[last.ref, COUNT]), END] = -1
+        last.settled = (-1, -1)
+        if wait and self.grace > 0:
+            time.sleep(self.grace)  # a block in flight may still read the last holder's frames
 
     def aim(self, position: int) -> None:
         """Point every streamed reference at where it plays from output frame ``position``
         (a seek is coming): rows under a warp keep theirs until the audio thread says."""
+        self.playhead = position
         for ref, frame in self._source_frames(position).items():
             self.windows.refs[ref, WANT] = frame
         for r in self.refs:
@@ -320,8 +396,9 @@ class Streams:
 
     @property
     def nbytes(self) -> int:
-        """Return the bytes the buffers take."""
-        return sum(b.nbytes for r in self.refs for b in r.buffers)
+        """Return the bytes the buffers take (a group's arrays once)."""
+        arrays = {id(b): b for r in self.refs for b in r.buffers}
+        return sum(b.nbytes for b in arrays.values())
 
 
 def _placement(r: StreamRef, want: int) -> int:
@@ -347,18 +424,22 @@ class StreamBuilder:
     max_block: int
     sample_rate: int
     lookahead: float = LOOKAHEAD
+    loop_at: int = -1  # where a loop starts again: clips sounding there do not share buffers
     arrays: list[np.ndarray | None] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
     rates: list[float] = field(default_factory=list)
     reverse: list[bool] = field(default_factory=list)
     keys: list[tuple[int, int]] = field(default_factory=list)
+    spans: list[tuple[int, int] | None] = field(default_factory=list)
     _shared: dict[int, int] = field(default_factory=dict)
     _rows_of: dict[int, int] = field(default_factory=dict)  # by clip id, its rows so far
 
-    def add(self, source: Source, rate: float, reverse: bool, clip: int = -1) -> int:
-        """Return the reference a row of clip ``clip`` (an id) reads ``source`` through: one
-        per source held in memory, one per row for a streamed source (it has a playhead
-        of its own)."""
+    def add(
+        self, source: Source, rate: float, reverse: bool, clip: int = -1, span: tuple[int, int] | None = None
+    ) -> int:
+        """Return the reference a row of clip ``clip`` (an id, sounding in output frames
+        ``span``, None if not known) reads ``source`` through: one per source held in
+        memory, one per row for a streamed source (it has a playhead of its own)."""
         data = source.data
         if data is not None and source.id in self._shared:
             return self._shared[source.id]
@@ -369,6 +450,7 @@ class StreamBuilder:
         self.sources.append(source)
         self.rates.append(abs(rate))
         self.reverse.append(reverse)
+        self.spans.append(span)
         if data is not None:
             self._shared[source.id] = len(self.arrays) - 1
         return len(self.arrays) - 1
@@ -392,6 +474,8 @@ class StreamBuilder:
             sizes,
             [src.id for src in self.sources],
         )
+        groups = self._groups(geometries)
+        arrays: dict[int, list[np.ndarray]] = {}
         views: list[np.ndarray] = []
         refs: list[StreamRef] = []
         for i, (a, source, (stride, width, count)) in enumerate(
@@ -400,10 +484,46 @@ class StreamBuilder:
             if a is not None:
                 views.append(a)
                 continue
-            buffers = [np.zeros((width, source.channels), np.float32) for _ in range(count)]
+            group = groups.get(i, -1)
+            buffers = arrays.get(group) if group >= 0 else None
+            if buffers is None:
+                buffers = [np.zeros((width, source.channels), np.float32) for _ in range(count)]
+                if group >= 0:
+                    arrays[group] = buffers
             for b in buffers:
                 view = b.view()
                 view.setflags(write=False)
                 views.append(view)
-            refs.append(StreamRef(source, i, self.rates[i], self.reverse[i], stride, width, buffers, self.keys[i]))
+            refs.append(
+                StreamRef(
+                    source, i, self.rates[i], self.reverse[i], stride, width, buffers, self.keys[i], span=self.spans[i],
+                    group=group,
+                )
+            )  # fmt: skip
         return views, win, Streams(win, refs, self.sample_rate, self.lookahead)
+
+    def _groups(self, geometries: list[tuple[int, int, int]]) -> dict[int, int]:
+        """Return, by streamed reference, the group whose buffers it shares: references of
+        one shape whose clips sound at least `SHARE_GAP` apart (a greedy colouring of
+        their spans by start, which uses as few groups as any colouring can). Those that
+        sound within a gap after where a loop starts again keep their own: they must be
+        ready for the jump while the loop's end plays."""
+        gap = int(SHARE_GAP * self.sample_rate)
+        by_shape: dict[tuple, list[int]] = {}
+        for i, (a, span) in enumerate(zip(self.arrays, self.spans, strict=True)):
+            looped = span is not None and self.loop_at >= 0 and span[0] < self.loop_at + gap and self.loop_at < span[1]
+            if a is None and span is not None and not looped:
+                by_shape.setdefault((geometries[i], self.sources[i].channels), []).append(i)
+        out: dict[int, int] = {}
+        group = 0
+        for members in by_shape.values():
+            ends: list[tuple[int, int]] = []  # (where its last clip ends, group), a heap
+            for i in sorted(members, key=lambda i: self.spans[i][0]):  # type: ignore[index]
+                lo, hi = self.spans[i]  # type: ignore[misc]
+                if ends and ends[0][0] + gap <= lo:
+                    _, g = heapq.heappop(ends)
+                else:
+                    g, group = group, group + 1
+                out[i] = g
+                heapq.heappush(ends, (hi, g))
+        return out
