@@ -97,13 +97,8 @@ def read(path: str | Path) -> DecodedAudio:
         raise MediaError(path, str(exc) or type(exc).__name__) from exc
     if data.shape[0] == 0:
         raise MediaError(path, "the file holds no audio frames")
-    if kind == "MP3" and not _gapless(path):
-        warnings.warn(
-            f"'{path}': an MP3 without a gapless (Xing/LAME) header: its encoder delay cannot be "
-            f"trimmed, so it starts late (usually by {TYPICAL_DELAY} samples)",
-            MediaWarning,
-            stacklevel=2,
-        )
+    if kind == "MP3":
+        warn_if_late(path)
     bad = ~np.isfinite(data)
     if bad.any():
         data[bad] = 0.0
@@ -123,6 +118,17 @@ class AudioInfo:
     sample_rate: int
     channels: int
     format: str
+
+
+def warn_if_late(path: Path) -> None:
+    """Warn (`MediaWarning`) if the MP3 ``path`` has no gapless header: it starts late."""
+    if not _gapless(path):
+        warnings.warn(
+            f"'{path}': an MP3 without a gapless (Xing/LAME) header: its encoder delay cannot be "
+            f"trimmed, so it starts late (usually by {TYPICAL_DELAY} samples)",
+            MediaWarning,
+            stacklevel=3,
+        )
 
 
 def info(path: str | Path) -> AudioInfo:

@@ -11,10 +11,41 @@ import soxr
 
 from mixtree.dsp.downmix import fold_to_stereo
 from mixtree.errors import MediaError
+from mixtree.io.mpeg import gapless_header
 
 #: Input frames a resampler is fed before the frame a seek asks for, so its filter has
 #: history to work from (soxr's HQ filter is far shorter).
 PRE_ROLL = 8192
+
+#: Frames an MP3 is decoded from before the frame a seek asks for, then dropped: four
+#: MPEG frames, so the bit reservoir and the synthesis filter bank are as a decode from
+#: the start left them (two suffice in every file tried: a seek straight to the frame
+#: gets its first few hundred samples wrong).
+MP3_PRE_ROLL = 4 * 1152
+
+_mp3_lengths: dict[tuple[str, int, int], int] = {}  # by (path, size, mtime): frames a decode gives
+
+
+def exact_frames(path: str | Path) -> int:
+    """Return the frames decoding ``path`` gives: its header's count, but for an MP3
+    without a gapless header (whose length libsndfile only estimates) what decoding it
+    forward once gives, cached until the file changes. Raises `MediaError` naming the file."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+        with sf.SoundFile(str(path)) as f:
+            if f.format != "MP3" or gapless_header(path):
+                return f.frames
+            key = (str(path), stat.st_size, stat.st_mtime_ns)
+            if key not in _mp3_lengths:
+                buf = np.empty((1 << 16, f.channels), np.float32)
+                frames = 0
+                while (got := f.read(out=buf).shape[0]) > 0:
+                    frames += got
+                _mp3_lengths[key] = frames
+            return _mp3_lengths[key]
+    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+        raise MediaError(path, f"cannot read it: {exc}") from exc
 
 
 def resampled_frames(frames: int, rate: int, sample_rate: int) -> int:
@@ -30,7 +61,9 @@ class StreamReader:
     what decoding it whole gives. A read elsewhere seeks: at the file's own rate
     exactly; resampled, the resampler starts `PRE_ROLL` input frames early on a frame
     where input and output frames line up, and agrees with a whole decode to within
-    soxr's rounding (about 1e-6). Not thread-safe: one reader per thread.
+    soxr's rounding (about 1e-6). An MP3 seeks `MP3_PRE_ROLL` frames early and drops
+    them, so it too gives a whole decode's samples exactly. Not thread-safe: one reader
+    per thread.
     """
 
     def __init__(self, path: str | Path, sample_rate: int, frames: int | None = None) -> None:
@@ -43,6 +76,7 @@ class StreamReader:
         self.rate = f.samplerate
         self.file_frames = f.frames if frames is None else frames
         self.channels = min(f.channels, 2)
+        self._pre_roll = MP3_PRE_ROLL if f.format == "MP3" else 0
         self.frames = resampled_frames(self.file_frames, self.rate, sample_rate)
         g = math.gcd(self.rate, sample_rate)
         self._in_step, self._out_step = self.rate // g, sample_rate // g
@@ -92,7 +126,10 @@ class StreamReader:
             raise MediaError(self.path, "closed")
         try:
             if f.tell() != start:
-                f.seek(start)
+                early = max(0, start - self._pre_roll)
+                f.seek(early)
+                if early < start:
+                    f.read(start - early, dtype="float32", always_2d=True)
             data = f.read(frames, dtype="float32", always_2d=True)
         except (sf.LibsndfileError, RuntimeError, ValueError, OSError) as exc:
             raise MediaError(self.path, f"reading frames from {start} failed: {exc}") from exc

@@ -15,7 +15,7 @@ import soxr
 from mixtree.dsp.downmix import fold_to_stereo
 from mixtree.errors import MediaError, UnknownIdError
 from mixtree.io import audio_file
-from mixtree.io.stream import StreamReader, resampled_frames
+from mixtree.io.stream import StreamReader, exact_frames, resampled_frames
 from mixtree.model.operations import AddSource, SetProjectAttribute
 
 if TYPE_CHECKING:
@@ -217,9 +217,12 @@ def stream_source(ident: int, path: Path, sample_rate: int) -> Source:
     Raises `MediaError` for a file that cannot be opened or whose header is out of bounds.
     """
     info = audio_file.info(path)
-    reader = StreamReader(path, sample_rate, info.frames)
+    if info.format == "MP3":
+        audio_file.warn_if_late(path)
+    frames = exact_frames(path)
+    reader = StreamReader(path, sample_rate, frames)
     reader.close()
-    media = Streamed(path, sample_rate, reader.frames, reader.channels, info.frames)
+    media = Streamed(path, sample_rate, reader.frames, reader.channels, frames)
     return Source(ident, path, media, sample_rate, info.sample_rate, info.channels, _digest(path))
 
 
@@ -232,10 +235,13 @@ def _streamed_media(source: Source) -> Streamed | None:
         head = audio_file.info(source.path)
     except MediaError:
         return None
-    frames = resampled_frames(head.frames, head.sample_rate, source.sample_rate)
-    if head.format not in STREAMABLE or frames != source.frames or min(head.channels, 2) != source.channels:
+    if head.format not in STREAMABLE:
         return None
-    return Streamed(source.path, source.sample_rate, frames, source.channels, head.frames)
+    file_frames = exact_frames(source.path) if head.format == "MP3" else head.frames
+    frames = resampled_frames(file_frames, head.sample_rate, source.sample_rate)
+    if frames != source.frames or min(head.channels, 2) != source.channels:
+        return None
+    return Streamed(source.path, source.sample_rate, frames, source.channels, file_frames)
 
 
 #: The pool's memory budget by default, bytes of decoded audio: 1 GiB.
@@ -244,8 +250,9 @@ DEFAULT_BUDGET = 1 << 30
 #: Files that would decode to more than this (bytes) always stream, whatever the budget.
 STREAM_ABOVE = 256 << 20
 
-#: Container formats that can stream: those soundfile seeks in exactly (not MP3).
-STREAMABLE = {"WAV", "FLAC", "OGG", "AIFF", "W64", "RF64", "CAF"}
+#: Container formats that can stream: those soundfile seeks in exactly, and MP3 (which
+#: `StreamReader` seeks in early, so that it is exact too).
+STREAMABLE = {"WAV", "FLAC", "OGG", "AIFF", "W64", "RF64", "CAF", "MP3"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +272,7 @@ class AudioPool:
     Decoded audio stays in memory within ``budget`` bytes (a project setting, saved with
     it); the least recently used is evicted (its source then streams) to make room, and
     files that would decode to more than ``stream_above`` bytes, or are bigger than the
-    budget, stream from the start. MP3s are always decoded whole (they do not seek exactly).
+    budget, stream from the start.
     """
 
     def __init__(self, project: Project) -> None:
