@@ -121,3 +121,25 @@ def test_only_what_shapes_the_render_asks_for_a_new_one(project, pitched, wav):
     assert stretch.signature(project, m) == before
     t.volume_db = -1.0
     assert stretch.signature(project, m) != before
+
+
+def test_a_render_too_large_to_hold_streams_from_a_file_found_again_by_its_signature(project, pitched, tmp_path):
+    held = project.render(0.0, 1.5)  # the render held in memory
+    stretch.cache._items.clear()
+    project.media_dir = tmp_path
+    project.pool.stream_above = 1000  # bytes: every render goes to a file
+    _, _, m = pitched
+    streamed = project.render(0.0, 1.5)
+    files = list((tmp_path / "stretched").glob("*.wav"))
+    assert len(files) == 1 and stretch.stretched(project, m).streamed
+    assert np.array_equal(streamed, held)
+    stretch.cache._items.clear()  # a later session: the file is found, nothing is stretched
+
+    def refuse(*args):
+        raise AssertionError("stretched again")
+
+    real, stretch._stretch = stretch._stretch, refuse
+    try:
+        assert np.array_equal(project.render(0.0, 1.5), held)
+    finally:
+        stretch._stretch = real

@@ -5,6 +5,11 @@ pedalboard's Rubber Band binding has stretched and transposed as a whole. Render
 cached by what shapes them (a bounded cache, least recently used first out). Offline,
 a missing render is made at once (`stretched`); a live engine has a `StretchWorker`
 make it on a thread of its own while the render from before the edit plays on.
+
+A render larger than the pool lets a file be held (``stream_above`` or the budget) is
+written to ``stretched/<signature>.wav`` in the project's media folder (or the system's
+temporary folder before it has one), like Ardour's freeze files, and streamed from
+there; it is found there again by its signature, next time and in later sessions.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ import hashlib
 import itertools
 import json
 import math
+import os
 import queue
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -23,7 +30,8 @@ import numpy as np
 import pedalboard
 
 from mixtree.model.document import tempo_document, track_document
-from mixtree.model.pool import Source
+from mixtree.io import audio_file
+from mixtree.model.pool import Source, stream_source
 from mixtree.model.project import Project
 from mixtree.model.structure import children_tempo_map, walk
 from mixtree.model.tracks import AudioTrack, Metatrack
@@ -59,7 +67,7 @@ class _Cache:
                 self._items.popitem(last=False)
 
     def bytes(self) -> int:
-        return sum(s.data.nbytes for s in self._items.values())
+        return sum(s.data.nbytes for s in self._items.values() if s.data is not None)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -102,9 +110,35 @@ def signature(project: Project, m: Metatrack) -> str:
 class _Transform:
     """What `_stretch` reads of a metatrack, copied so a worker never reads the model."""
 
-    def __init__(self, m: Metatrack) -> None:
+    def __init__(self, project: Project, m: Metatrack, key: str, final: bool = True) -> None:
         self.id, self.name, self.speed = m.id, m.name, m.speed
         self.pitch, self.preserve_pitch = m.pitch, m.preserve_pitch
+        self.file = _file_for(project, key)  # where a render too large to hold goes
+        # (a provisional render, made while an inner one is on its way, is not the
+        # signature's sound: it is held, never filed under it)
+        self.limit = min(project.pool.stream_above, project.pool.budget) if final else 1 << 62
+
+
+def _file_for(project: Project, key: str) -> Path:
+    folder = project.media_dir if project.media_dir is not None else Path(tempfile.gettempdir()) / "mixtree"
+    return folder / "stretched" / f"{key[:32]}.wav"
+
+
+def _on_disk(project: Project, key: str) -> Source | None:
+    # a large render made before (this session or another), streamed from its file
+    path = _file_for(project, key)
+    if not path.is_file():
+        return None
+    try:
+        return _streamed(path, project.sample_rate, key)
+    except Exception:  # noqa: BLE001 (a damaged cache file is made again)
+        return None
+
+
+def _streamed(path: Path, rate: int, key: str) -> Source:
+    source = stream_source(-next(_ids), path, rate)
+    source.sha256, source.rendered = key, True
+    return source
 
 
 def _stretch(plan: RenderPlan, frames: int, m: _Transform, key: str) -> Source:
@@ -119,19 +153,29 @@ def _stretch(plan: RenderPlan, frames: int, m: _Transform, key: str) -> Source:
         pitch_shift_in_semitones=semitones,
     )
     data = np.ascontiguousarray(out.T, dtype=np.float32)
-    data.setflags(write=False)
     rate = plan.sample_rate
+    if data.nbytes > m.limit:  # too large to hold: a file, streamed (written whole, then renamed)
+        m.file.parent.mkdir(parents=True, exist_ok=True)
+        part = m.file.with_name(f".{m.file.stem}.{os.getpid()}.{threading.get_ident()}.wav")
+        try:
+            audio_file.write(part, data, rate, "float")
+            os.replace(part, m.file)
+        finally:
+            part.unlink(missing_ok=True)
+        del audio, out, data
+        return _streamed(m.file, rate, key)
+    data.setflags(write=False)
     return Source(-next(_ids), Path(f"<stretched {m.name}>"), data, rate, rate, 2, key)
 
 
 def stretched(project: Project, m: Metatrack) -> Source:
     """Return ``m``'s subtree rendered and passed through Rubber Band, from the cache or now."""
     key = signature(project, m)
-    source = cache.get(key)
+    source = cache.get(key) or _on_disk(project, key)
     if source is None:
         plan, frames = subtree_plan(project, m)
-        source = _stretch(plan, frames, _Transform(m), key)
-        cache.put(key, source)
+        source = _stretch(plan, frames, _Transform(project, m, key), key)
+    cache.put(key, source)
     return source
 
 
@@ -162,7 +206,9 @@ class StretchWorker:
     def __call__(self, project: Project, m: Metatrack) -> Source:
         """Return the render of ``m`` to play now (see the class)."""
         key = signature(project, m)
-        source = cache.get(key)
+        source = cache.get(key) or _on_disk(project, key)
+        if source is not None:
+            cache.put(key, source)
         with self._lock:
             if source is not None:
                 self._latest[m.id] = source
@@ -175,13 +221,13 @@ class StretchWorker:
         plan, frames = subtree_plan(project, m, stretch=self)
         provisional = self._stale != stale  # an inner render it plays is on its way
         if old is None:
-            source = _stretch(plan, frames, _Transform(m), key)
+            source = _stretch(plan, frames, _Transform(project, m, key, not provisional), key)
             self._keep(m.id, key, source, provisional)
             return source
         with self._lock:
             self._wanted[m.id] = key
             self._stale += 1
-        self._jobs.put((plan, frames, _Transform(m), key, provisional))
+        self._jobs.put((plan, frames, _Transform(project, m, key, not provisional), key, provisional))
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="mixtree-stretch", daemon=True)
             self._thread.start()
