@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 import pedalboard
 
-from mixtree.model.document import tempo_document, track_document
 from mixtree.io import audio_file
+from mixtree.model.document import tempo_document, track_document
 from mixtree.model.pool import Source, stream_source
 from mixtree.model.project import Project
 from mixtree.model.structure import children_tempo_map, walk
