@@ -237,3 +237,24 @@ def test_a_loop_over_regions_sharing_buffers_jumps_back_without_an_underrun(wav)
         assert np.array_equal(out[5 * RATE + XF : 8 * RATE], p.render(3.0, 3.0)[XF:])
     finally:
         eng.close()
+
+
+def test_a_seek_into_an_alias_of_a_streamed_clip_fetches_its_span_first(wav):
+    p = mt.Project(sample_rate=RATE)
+    p.pool.stream_above = 0
+    data = (np.random.default_rng(6).standard_normal((12 * RATE, 2)) * 0.1).astype(np.float32)
+    t = p.add_audio_track("inside")
+    t.add_clip(p.pool.load(wav(data)), start=0.5, offset=1.0, duration=3.0)
+    m = p.create_metatrack([t.id], name="M")
+    p.add_audio_track("host").add_alias(m.id, start=6.0)  # plays it again from 6.5 s
+    ref = p.render(6.7, 2.0)
+    eng = Engine(p, driver="null", blocksize=256)
+    try:
+        eng.seek(6.7)
+        assert eng.streams_ready()
+        eng.play()
+        out = np.concatenate([eng.process(256) for _ in range(2 * RATE // 256)])
+        assert eng.stats()["underruns"] == 0
+        assert np.array_equal(out[XF:], ref[XF : out.shape[0]])
+    finally:
+        eng.close()

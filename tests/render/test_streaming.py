@@ -1,3 +1,4 @@
+import os
 import tracemalloc
 import warnings
 
@@ -111,6 +112,41 @@ def test_a_file_truncated_while_streaming_goes_offline_with_one_warning(wav):
     assert [w.category for w in caught] == [MediaWarning]
     assert "a.wav" in str(caught[0].message) and src.offline
     assert not out.any()
+
+
+def test_a_file_written_over_in_place_at_the_same_length_goes_offline_not_heard(wav):
+    data = _noise(RATE * 4)
+    path = wav(data)
+    p = mt.Project(sample_rate=RATE)
+    p.pool.stream_above = 0
+    src = p.pool.load(path)
+    p.add_audio_track("a").add_clip(src)
+    plan = compile_plan(p, CompileOptions(max_block=512, fresh=True))
+    out = np.zeros((512, 2), np.float32)
+    plan.process(out, 0)
+    before = path.stat()
+    with sf.SoundFile(str(path), "r+") as f:  # another program writes over the middle
+        f.seek(RATE * 2)
+        f.write(_noise(RATE, seed=9))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000))  # as a coarse clock would show it
+    assert path.stat().st_size == before.st_size
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for at in range(512, RATE * 4, 512):
+            plan.process(out, at)
+    assert [w.category for w in caught] == [MediaWarning]
+    assert "changed on disk" in str(caught[0].message) and src.offline
+    assert not out.any()
+
+
+def test_audio_held_in_memory_whose_file_changed_is_not_evicted_to_stream_it(wav):
+    path = wav(_noise(RATE))
+    p = mt.Project(sample_rate=RATE)
+    src = p.pool.load(path)
+    path.write_bytes(path.read_bytes()[:-8] + bytes(8))  # the same length, other samples
+    os.utime(path, ns=(0, src.stamp[1] + 1_000_000))
+    p.pool.budget = 0  # would evict it, if its file could give the same audio back
+    assert not src.streamed and src.data is not None
 
 
 def test_a_source_that_went_offline_comes_back_with_relink(wav, tmp_path):

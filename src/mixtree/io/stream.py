@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,13 @@ def exact_frames(path: str | Path) -> int:
         raise MediaError(path, f"cannot read it: {exc}") from exc
 
 
+def file_stamp(path: str | Path) -> tuple[int, int]:
+    """Return what says a file changed: its size and modification time (ns). Raises
+    ``OSError`` as the system does."""
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns
+
+
 def resampled_frames(frames: int, rate: int, sample_rate: int) -> int:
     """Return the frames ``frames`` at ``rate`` make at ``sample_rate`` (soxr's length, rounded up)."""
     return frames if rate == sample_rate else -(-frames * sample_rate // rate)
@@ -66,9 +74,12 @@ class StreamReader:
     per thread.
     """
 
-    def __init__(self, path: str | Path, sample_rate: int, frames: int | None = None) -> None:
+    def __init__(
+        self, path: str | Path, sample_rate: int, frames: int | None = None, stamp: tuple[int, int] | None = None
+    ) -> None:
         self.path = Path(path)
         self.sample_rate = sample_rate
+        self.stamp = stamp  # the file's `file_stamp` when it was loaded: a read finding another fails
         self._file: sf.SoundFile | None = None
         self._open()
         f = self._file
@@ -124,6 +135,13 @@ class StreamReader:
         f = self._file
         if f is None:
             raise MediaError(self.path, "closed")
+        if self.stamp is not None:
+            try:
+                changed = file_stamp(self.path) != self.stamp
+            except OSError:
+                raise MediaError(self.path, "the file is gone") from None
+            if changed:  # written over in place: what it holds now is not what was loaded
+                raise MediaError(self.path, "the file changed on disk since it was loaded")
         try:
             if f.tell() != start:
                 early = max(0, start - self._pre_roll)

@@ -15,7 +15,7 @@ import soxr
 from mixtree.dsp.downmix import fold_to_stereo
 from mixtree.errors import MediaError, UnknownIdError
 from mixtree.io import audio_file
-from mixtree.io.stream import StreamReader, exact_frames, resampled_frames
+from mixtree.io.stream import StreamReader, exact_frames, file_stamp, resampled_frames
 from mixtree.model.operations import AddSource, SetProjectAttribute
 
 if TYPE_CHECKING:
@@ -58,20 +58,29 @@ class Streamed:
     is truncated, and its source goes offline.
     """
 
-    __slots__ = ("path", "sample_rate", "frames", "channels", "file_frames")
+    __slots__ = ("path", "sample_rate", "frames", "channels", "file_frames", "stamp")
     kind = "stream"
     nbytes = 0
 
-    def __init__(self, path: Path, sample_rate: int, frames: int, channels: int, file_frames: int) -> None:
+    def __init__(
+        self,
+        path: Path,
+        sample_rate: int,
+        frames: int,
+        channels: int,
+        file_frames: int,
+        stamp: tuple[int, int] | None = None,
+    ) -> None:
         self.path = path
         self.sample_rate = sample_rate
         self.frames = frames
         self.channels = channels
         self.file_frames = file_frames
+        self.stamp = stamp  # the file's size and mtime when loaded: a file changed since goes offline
 
     def reader(self) -> StreamReader:
         """Open the file for reading at the project rate; raise `MediaError` if it cannot be."""
-        return StreamReader(self.path, self.sample_rate, self.file_frames)
+        return StreamReader(self.path, self.sample_rate, self.file_frames, self.stamp)
 
 
 class _ArrayReader:
@@ -116,6 +125,7 @@ class Source:
         "original_rate",
         "original_channels",
         "sha256",
+        "stamp",
     )
 
     def __init__(
@@ -137,6 +147,7 @@ class Source:
         self.sha256 = sha256
         self.offline: str | None = None
         self.rendered = False
+        self.stamp: tuple[int, int] | None = None  # the file's size and mtime (ns) when it was read
 
     @property
     def data(self) -> np.ndarray | None:
@@ -200,6 +211,7 @@ def decode_source(ident: int, path: Path, sample_rate: int) -> Source:
     Resampling uses soxr's high quality setting. Raises `MediaError` for unreadable files,
     and for sources that would exceed `audio_file.MAX_DECODED_BYTES` once resampled.
     """
+    stamp = _stamp(path)
     decoded = audio_file.read(path)
     data = fold_to_stereo(decoded.data)
     if decoded.sample_rate != sample_rate:
@@ -208,7 +220,9 @@ def decode_source(ident: int, path: Path, sample_rate: int) -> Source:
         data = soxr.resample(data, decoded.sample_rate, sample_rate, quality="HQ")
     data = np.ascontiguousarray(data, dtype=np.float32)
     data.setflags(write=False)
-    return Source(ident, path, data, sample_rate, decoded.sample_rate, decoded.channels, _digest(path))
+    source = Source(ident, path, data, sample_rate, decoded.sample_rate, decoded.channels, _digest(path))
+    source.stamp = stamp
+    return source
 
 
 def stream_source(ident: int, path: Path, sample_rate: int) -> Source:
@@ -216,14 +230,24 @@ def stream_source(ident: int, path: Path, sample_rate: int) -> Source:
 
     Raises `MediaError` for a file that cannot be opened or whose header is out of bounds.
     """
+    stamp = _stamp(path)
     info = audio_file.info(path)
     if info.format == "MP3":
         audio_file.warn_if_late(path)
     frames = exact_frames(path)
     reader = StreamReader(path, sample_rate, frames)
     reader.close()
-    media = Streamed(path, sample_rate, reader.frames, reader.channels, frames)
-    return Source(ident, path, media, sample_rate, info.sample_rate, info.channels, _digest(path))
+    media = Streamed(path, sample_rate, reader.frames, reader.channels, frames, stamp)
+    source = Source(ident, path, media, sample_rate, info.sample_rate, info.channels, _digest(path))
+    source.stamp = stamp
+    return source
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        return file_stamp(path)
+    except OSError:
+        return None  # reading it says why
 
 
 def _streamed_media(source: Source) -> Streamed | None:
@@ -231,6 +255,8 @@ def _streamed_media(source: Source) -> Streamed | None:
     frames in a format that seeks exactly, else None (its decoded audio must stay)."""
     if source.offline or source.rendered or source.streamed:
         return None
+    if source.stamp is None or _stamp(source.path) != source.stamp:
+        return None  # changed since it was decoded: what is held cannot be read again
     try:
         head = audio_file.info(source.path)
     except MediaError:
@@ -241,7 +267,7 @@ def _streamed_media(source: Source) -> Streamed | None:
     frames = resampled_frames(file_frames, head.sample_rate, source.sample_rate)
     if frames != source.frames or min(head.channels, 2) != source.channels:
         return None
-    return Streamed(source.path, source.sample_rate, frames, source.channels, file_frames)
+    return Streamed(source.path, source.sample_rate, frames, source.channels, file_frames, source.stamp)
 
 
 #: The pool's memory budget by default, bytes of decoded audio: 1 GiB.
