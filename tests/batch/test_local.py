@@ -170,3 +170,19 @@ def test_a_job_that_cannot_be_sent_to_a_worker_fails_in_its_row_and_the_others_g
 class _Unpicklable(float):
     def __reduce__(self):
         raise TypeError("cannot pickle this value")
+
+
+def test_what_a_worker_killed_mid_write_left_is_swept_and_nothing_else(song, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    left = [out / ".mix.part-4242.wav", out / ".stems.part-4242"]  # as a SIGKILL leaves them
+    left[0].write_bytes(b"RIFF half a file")
+    left[1].mkdir()
+    (left[1] / "01 Drums.wav").write_bytes(b"RIFF")
+    mine = out / ".mix.notes.txt"  # the user's: not a part file of this batch
+    mine.write_text("keep")
+    job = Job(song, {}, out=str(out / "mix.wav"), stems=str(out / "stems"), index=0, duration=0.5)
+    report = batch.render([job], workers=1)
+    assert report.rows[0]["error"] is None
+    assert not any(p.exists() for p in left) and mine.read_text() == "keep"
+    assert (out / "mix.wav").is_file() and (out / "stems").is_dir()

@@ -15,7 +15,7 @@ from mixtree.batch.local import run_local
 from mixtree.batch.manifest import NAME, Manifest
 from mixtree.batch.ray_backend import load_ray, run_ray
 from mixtree.batch.report import Report
-from mixtree.batch.runner import Row
+from mixtree.batch.runner import Row, sweep_partials
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -143,6 +143,7 @@ def render(
             else:
                 run_local(todo, emit, workers, imports, retries)
     finally:
+        sweep_partials(todo)  # what a worker killed mid-write left: never a half file beside the others
         parquet = book.close(keys)
     return Report(
         [rows[k] for k in keys if k in rows],

@@ -18,7 +18,7 @@ import socket
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -110,6 +110,27 @@ def import_modules(modules: Sequence[str]) -> None:
 def _partial(path: Path) -> Path:
     # beside the target, so the rename is atomic; the extension kept, as it picks the format
     return path.with_name(f".{path.stem}.part-{os.getpid()}{path.suffix}")
+
+
+def sweep_partials(jobs: Iterable[Job]) -> int:
+    """Remove what workers killed while writing (a Ray task cancelled by force, a SIGKILL)
+    left of ``jobs``' outputs: their hidden part files and folders. Return how many."""
+    removed = 0
+    for job in jobs:
+        for target, pattern in (
+            (job.out, lambda p: f".{p.stem}.part-*{p.suffix}"),
+            (job.stems, lambda p: f".{p.name}.part-*"),
+        ):
+            if target is None:
+                continue
+            path = Path(target).expanduser()
+            for left in path.parent.glob(pattern(path)) if path.parent.is_dir() else ():
+                if left.is_dir():
+                    shutil.rmtree(left, ignore_errors=True)
+                else:
+                    left.unlink(missing_ok=True)
+                removed += 1
+    return removed
 
 
 def _apply(project: Project, job: Job) -> None:
