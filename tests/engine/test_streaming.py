@@ -183,7 +183,7 @@ def test_the_reader_outlives_an_error_in_a_plan_and_says_it_once():
         raise ValueError("a buffer of another shape")
 
     plan = SimpleNamespace(streams=SimpleNamespace(service=service, report=None, loop_at=-1))
-    reader = Reader(lambda: (plan,), lambda: -1)
+    reader = Reader(lambda: (plan,), lambda: -1, lambda: 0, lambda: 0)
     try:
         deadline = time.monotonic() + 5.0
         while len(calls) < 3 and time.monotonic() < deadline:

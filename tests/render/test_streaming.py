@@ -206,3 +206,17 @@ def test_regions_far_apart_share_buffers_and_render_exactly(wav):
     assert len(plan.streams.refs) == 100
     assert plan.streams.nbytes <= 20 * one  # a few groups, not a set of buffers per region
     assert np.array_equal(render(streamed, 0.0, 61.0, blocksize=512), render(memory, 0.0, 61.0, blocksize=512))
+
+
+def test_a_file_touched_but_not_changed_streams_on(wav):
+    path = wav(_noise(RATE * 3))
+    p = mt.Project(sample_rate=RATE)
+    p.pool.stream_above = 0
+    src = p.pool.load(path)
+    p.add_audio_track("a").add_clip(src)
+    expected = render(p, 0.0, 3.0)
+    os.utime(path, ns=(0, src.stamp[1] + 5_000_000_000))  # a backup tool, `touch`: the bytes are the same
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MediaWarning)
+        assert np.array_equal(render(p, 0.0, 3.0), expected)
+    assert not src.offline

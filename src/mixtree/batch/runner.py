@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import glob
 import hashlib
 import importlib
 import math
@@ -118,8 +119,8 @@ def sweep_partials(jobs: Iterable[Job]) -> int:
     removed = 0
     for job in jobs:
         for target, pattern in (
-            (job.out, lambda p: f".{p.stem}.part-*{p.suffix}"),
-            (job.stems, lambda p: f".{p.name}.part-*"),
+            (job.out, lambda p: f".{glob.escape(p.stem)}.part-*{glob.escape(p.suffix)}"),
+            (job.stems, lambda p: f".{glob.escape(p.name)}.part-*"),
         ):
             if target is None:
                 continue

@@ -120,7 +120,7 @@ class Engine:
         self._broken: dict[int, list[Effect]] = {}  # silenced slots waiting for a plugin's recover()
         self._sought = (0, -2)  # (frame, blocks played when sent): the last seek, for the reader
         # fills streamed windows ahead
-        self._reader = Reader(self._streamed_plans, self._loop_start, self._playhead, blocksize / self.sample_rate)
+        self._reader = Reader(self._streamed_plans, self._loop_start, self._playhead, self._heard)
         project.subscribe(self._on_edit)
 
     # -- life cycle ----------------------------------------------------------------------
@@ -221,10 +221,10 @@ class Engine:
         """Move the playhead to ``seconds`` (exact to the frame; crossfaded if playing)."""
         seconds = checks.number("seek position", 0.0, MAX_SECONDS)(seconds)
         frame = seconds_to_frames(seconds, self.sample_rate)
+        self._sought = (frame, self._player.blocks)
         for plan in self._streamed_plans():  # the reader fetches the new position first
             if plan.streams is not None:
                 plan.streams.aim(frame)
-        self._sought = (frame, self._player.blocks)
         self._reader.wake()
         self._send((cmd.SEEK, frame))
 
@@ -232,6 +232,10 @@ class Engine:
         # where the reader aims: a seek sent, until a block that surely took it has played
         frame, sent = self._sought
         return frame if self._player.blocks <= sent + 1 else self._player.position
+
+    def _heard(self) -> int:
+        # where the audio thread reads
+        return self._player.heard
 
     def _streamed_plans(self) -> tuple[RenderPlan, ...]:
         # the plans whose windows the reader fills: the one playing and the one waiting
@@ -261,10 +265,11 @@ class Engine:
             raise ValueError(f"loop range must satisfy 0 <= start < end, not {start!r}..{end!r}")
         rate = self.sample_rate
         self._send((cmd.LOOP, bool(on), seconds_to_frames(start, rate), seconds_to_frames(end, rate)))
-        if self._published.streams is not None and self._loop_at != seconds_to_frames(start, rate):
+        if self._loop_at != seconds_to_frames(start, rate):
             # clips where the loop starts again keep buffers of their own (`render.streams`)
             self._loop_at = seconds_to_frames(start, rate)
-            self.publish()
+            if self._published.streams is not None:
+                self.publish()
 
     @property
     def position(self) -> float:
@@ -571,7 +576,7 @@ class Engine:
 
     def publish(self) -> RenderPlan:
         """Compile the project and hand the plan to the audio thread (one attribute store)."""
-        plan = _aimed(compile_plan(self.project, self._options(self._published)), self._player.position)
+        plan = _aimed(compile_plan(self.project, self._options(self._published)), self._playhead())
         self._retired.append(self._published)
         self._published = plan
         self._player.pending_plan = plan

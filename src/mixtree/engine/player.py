@@ -237,6 +237,12 @@ class Player:
                 return j
         return -1
 
+    @property
+    def heard(self) -> int:
+        """Return the output frame the blocks read now: the old position while a jump's
+        fade-out plays, else the playhead."""
+        return self._xf_pos if self._xf_left else self.position
+
     def _start_crossfade(self) -> None:
         self._xf_pos = self.position
         self._xf_left = self.xfade_frames

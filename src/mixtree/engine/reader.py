@@ -24,21 +24,22 @@ ASLEEP = 0.5
 
 
 class Reader:
-    """A thread filling the streamed windows of the plans ``plans()`` returns, around the
-    output frame ``playhead()`` says plays and where ``loop()`` says a loop jumps back to
-    (-1 for none); ``block`` is the seconds a block lasts."""
+    """A thread filling the streamed windows of the plans ``plans()`` returns: where
+    ``heard()`` says the audio thread reads (an output frame), where ``playhead()`` says
+    playback goes (a seek's target at once) and where ``loop()`` says a loop jumps back
+    to (-1 for none)."""
 
     def __init__(
         self,
         plans: Callable[[], tuple[RenderPlan, ...]],
         loop: Callable[[], int],
-        playhead: Callable[[], int] = lambda: 0,
-        block: float = 0.0,
+        playhead: Callable[[], int],
+        heard: Callable[[], int],
     ) -> None:
         self._plans = plans
         self._loop = loop
         self._playhead = playhead
-        self._grace = 3 * block  # shared buffers change hands once a block in flight is done
+        self._heard = heard
         self._stop = threading.Event()
         self._wake = threading.Event()
         self.cpu_seconds = 0.0  # CPU time the thread spent, for the benchmark
@@ -81,8 +82,7 @@ class Reader:
                     streaming = True
                     streams.report = self.warnings  # reported by `Engine.events`, not warned here
                     streams.loop_at = loop
-                    streams.playhead = self._playhead()
-                    streams.grace = self._grace
+                    streams.heard, streams.playhead = self._heard(), self._playhead()
                     try:
                         done += streams.service(budget=2)
                     except Exception as exc:  # the thread must outlive any one plan's trouble

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 from pathlib import Path
@@ -75,11 +76,19 @@ class StreamReader:
     """
 
     def __init__(
-        self, path: str | Path, sample_rate: int, frames: int | None = None, stamp: tuple[int, int] | None = None
+        self,
+        path: str | Path,
+        sample_rate: int,
+        frames: int | None = None,
+        stamp: tuple[int, int] | None = None,
+        digest: str | None = None,
     ) -> None:
         self.path = Path(path)
         self.sample_rate = sample_rate
-        self.stamp = stamp  # the file's `file_stamp` when it was loaded: a read finding another fails
+        # the file's `file_stamp` and sha256 when it was loaded: a read finding another
+        # stamp (looked at once a second of audio, and at each seek) and other bytes fails
+        self.stamp, self.digest = stamp, digest
+        self._unchecked = 0  # frames read since the stamp was looked at
         self._file: sf.SoundFile | None = None
         self._open()
         f = self._file
@@ -135,13 +144,9 @@ class StreamReader:
         f = self._file
         if f is None:
             raise MediaError(self.path, "closed")
-        if self.stamp is not None:
-            try:
-                changed = file_stamp(self.path) != self.stamp
-            except OSError:
-                raise MediaError(self.path, "the file is gone") from None
-            if changed:  # written over in place: what it holds now is not what was loaded
-                raise MediaError(self.path, "the file changed on disk since it was loaded")
+        if self.stamp is not None and (self._unchecked >= self.rate or f.tell() != start):
+            self._check()
+        self._unchecked += frames
         try:
             if f.tell() != start:
                 early = max(0, start - self._pre_roll)
@@ -156,6 +161,23 @@ class StreamReader:
         if bad.any():
             data[bad] = 0.0
         return data
+
+    def _check(self) -> None:
+        # raise if the file was written over since it was loaded (a new stamp alone, a
+        # file touched or copied back, is taken if its bytes are the same)
+        self._unchecked = 0
+        try:
+            now = file_stamp(self.path)
+        except OSError:
+            raise MediaError(self.path, "the file is gone") from None
+        if now == self.stamp:
+            return
+        if self.digest is not None:
+            with open(self.path, "rb") as f:
+                if hashlib.file_digest(f, "sha256").hexdigest() == self.digest:
+                    self.stamp = now
+                    return
+        raise MediaError(self.path, "the file changed on disk since it was loaded")
 
     def _decode(self, start: int, out: np.ndarray) -> int:
         data = self._raw(start, out.shape[0])

@@ -693,7 +693,7 @@ class SetMeter(Operation):
 class Relink(Operation):
     """Give a source new media (its clips follow); the old media can be put back."""
 
-    _FIELDS = ("path", "media", "original_rate", "original_channels", "sha256", "offline")
+    _FIELDS = ("path", "media", "original_rate", "original_channels", "sha256", "offline", "stamp")
 
     def __init__(self, ident: int, fresh: Source) -> None:
         self.ident = ident

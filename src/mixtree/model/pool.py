@@ -58,7 +58,7 @@ class Streamed:
     is truncated, and its source goes offline.
     """
 
-    __slots__ = ("path", "sample_rate", "frames", "channels", "file_frames", "stamp")
+    __slots__ = ("path", "sample_rate", "frames", "channels", "file_frames", "stamp", "digest")
     kind = "stream"
     nbytes = 0
 
@@ -70,6 +70,7 @@ class Streamed:
         channels: int,
         file_frames: int,
         stamp: tuple[int, int] | None = None,
+        digest: str | None = None,
     ) -> None:
         self.path = path
         self.sample_rate = sample_rate
@@ -77,10 +78,11 @@ class Streamed:
         self.channels = channels
         self.file_frames = file_frames
         self.stamp = stamp  # the file's size and mtime when loaded: a file changed since goes offline
+        self.digest = digest  # its bytes' sha256 then: a new stamp on the same bytes is taken
 
     def reader(self) -> StreamReader:
         """Open the file for reading at the project rate; raise `MediaError` if it cannot be."""
-        return StreamReader(self.path, self.sample_rate, self.file_frames, self.stamp)
+        return StreamReader(self.path, self.sample_rate, self.file_frames, self.stamp, self.digest)
 
 
 class _ArrayReader:
@@ -225,8 +227,9 @@ def decode_source(ident: int, path: Path, sample_rate: int) -> Source:
     return source
 
 
-def stream_source(ident: int, path: Path, sample_rate: int) -> Source:
-    """Open ``path`` for streaming: its header is read and its bytes hashed, nothing decoded.
+def stream_source(ident: int, path: Path, sample_rate: int, digest: str | None = None) -> Source:
+    """Open ``path`` for streaming: its header is read and its bytes hashed (unless their
+    ``digest`` is given), nothing decoded.
 
     Raises `MediaError` for a file that cannot be opened or whose header is out of bounds.
     """
@@ -237,8 +240,9 @@ def stream_source(ident: int, path: Path, sample_rate: int) -> Source:
     frames = exact_frames(path)
     reader = StreamReader(path, sample_rate, frames)
     reader.close()
-    media = Streamed(path, sample_rate, reader.frames, reader.channels, frames, stamp)
-    source = Source(ident, path, media, sample_rate, info.sample_rate, info.channels, _digest(path))
+    digest = digest or _digest(path)
+    media = Streamed(path, sample_rate, reader.frames, reader.channels, frames, stamp, digest)
+    source = Source(ident, path, media, sample_rate, info.sample_rate, info.channels, digest)
     source.stamp = stamp
     return source
 
@@ -267,7 +271,7 @@ def _streamed_media(source: Source) -> Streamed | None:
     frames = resampled_frames(file_frames, head.sample_rate, source.sample_rate)
     if frames != source.frames or min(head.channels, 2) != source.channels:
         return None
-    return Streamed(source.path, source.sample_rate, frames, source.channels, file_frames, source.stamp)
+    return Streamed(source.path, source.sample_rate, frames, source.channels, file_frames, source.stamp, source.sha256)
 
 
 #: The pool's memory budget by default, bytes of decoded audio: 1 GiB.

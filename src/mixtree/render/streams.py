@@ -8,13 +8,17 @@ buffer. Filling a buffer copies what a neighbour already holds and decodes the r
 so a source played front to back is decoded once, in order (and resampled exactly as a
 whole decode would be).
 
-References whose clips sound far apart in time share their buffers (a *group*: one set of
-arrays, aliased under each member's buffer rows), so a file cut into hundreds of regions
-costs the buffers of the few that can sound at once, not one set per region. A group's
-arrays belong to one member at a time, the one nearest the playhead (`Streams.playhead`)
-that has not ended: when another takes them, the last owner's buffers are marked empty
-first, and the engine's reader waits ``grace`` seconds (a block in flight) before
-writing over them.
+References whose clips sound far apart in time (`SHARE_GAP`) share their buffers (a
+*group*), so a file cut into hundreds of regions costs the buffers of the few that can
+sound at once, not a set per region. A group has two sets of arrays, aliased under each
+member's buffer rows (so each member has two sets of rows); a set belongs to one member
+at a time, and only its rows are marked full. The members a group *needs* are, first,
+the one sounding where the audio thread is (`Streams.heard`: the old position while a
+seek's fade-out plays), then the one sounding at or next after the playhead
+(`Streams.playhead`: a seek's target at once), then the one where a loop goes back to.
+A needed member without a set takes the set of a member needed less or not at all,
+whose rows are marked empty first: a set is never taken from a member the audio
+thread may be reading, so nothing waits and nothing reads frames being replaced.
 
 `Streams.fill_missing` fills what the last block missed, at once: the offline
 renderer's way. `Streams.service` keeps every reference's buffers ahead of where it
@@ -27,7 +31,6 @@ from __future__ import annotations
 import heapq
 import math
 import threading
-import time
 import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -73,7 +76,7 @@ LOOP_BUFFERS = 2
 #: a seek's fade on either side).
 SHARE_GAP = 2 * LOOKAHEAD + 0.5
 
-ENDED = 1 << 62  # the distance of a clip that has ended (from any that is to come)
+SETS = 2  # sets of arrays a group has: one for where the audio is, one for where it goes
 
 
 def _round_up(frames: float) -> int:
@@ -96,6 +99,8 @@ class StreamRef:
     settled: tuple[int, int] = (-1, -1)  # (placement it plays in, loop_at) when all it wanted was in
     span: tuple[int, int] | None = None  # the output frames its clip sounds in (None: unknown, a warp)
     group: int = -1  # the group whose arrays it shares (-1: its own)
+    count: int = 0  # buffers in a set (rows ``FIRST + s·count ..`` are set ``s``'s)
+    owned: int = 0  # the set whose rows it fills (-1: none now; always 0 outside a group)
 
 
 @dataclass(eq=False)
@@ -114,10 +119,12 @@ class Streams:
     clips: ClipTable | None = None  # the plan's tables, for `aim` and loops (set by compile)
     rows: VarispeedTable | None = None
     loop_at: int = -1  # the output frame a loop jumps back to (-1: no loop); the engine sets it
-    playhead: int = 0  # the output frame playing (which member of a group owns its arrays); the engine sets it
-    grace: float = 0.0  # seconds to wait before writing over arrays another member just gave up
-    _owners: dict[int, StreamRef] = field(default_factory=dict)  # by group, the member holding its arrays
-    _chosen: tuple[tuple[int, int], dict[int, StreamRef]] = ((-1, -2), {})  # (playhead, loop_at), `_nearest`
+    playhead: int = 0  # where playback is or goes (a seek's target): the engine sets these two
+    heard: int = -1  # the output frame the audio thread reads (-1: none, offline)
+    slack: int = 0  # frames a span is widened by for `heard` (blocks in flight)
+    _holders: dict[tuple[int, int], StreamRef] = field(default_factory=dict)  # by (group, set)
+    _taken: dict[tuple[int, int], int] = field(default_factory=dict)  # by (group, set): when last taken
+    _needs: tuple[tuple[int, int, int], dict[int, list[StreamRef]]] = ((-2, -2, -2), {})  # see `_needed`
     _loop: tuple[int, dict[int, int]] = (-1, {})  # loop_at and the source frames it plays from
     _readers: dict[object, object] = field(default_factory=dict)  # by the source's media
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -135,7 +142,7 @@ class Streams:
             old.setdefault((r.source.id, r.reverse, r.stride, r.width), []).append(r)
         win, pwin = self.windows, previous.windows
         self._readers = previous._readers  # the open files, where their decoders stand
-        self.playhead, self.loop_at = previous.playhead, previous.loop_at
+        self.playhead, self.heard, self.loop_at = previous.playhead, previous.heard, previous.loop_at
         with previous._filling:
             for r, o in pairs:
                 if not self._active(r):
@@ -145,14 +152,17 @@ class Streams:
                     if not match:
                         continue
                     o = match.pop(0)
-                self._claim(r, wait=False)
+                if not self._claim(r):
+                    continue
                 win.refs[r.ref, WANT] = pwin.refs[o.ref, WANT]
-                first, pfirst = int(win.refs[r.ref, FIRST]), int(pwin.refs[o.ref, FIRST])
-                for i in range(min(len(r.buffers), len(o.buffers))):
-                    if pwin.bufs[pfirst + i, END] >= 0:
-                        r.buffers[i][...] = o.buffers[i]
-                        win.bufs[first + i, BASE] = pwin.bufs[pfirst + i, BASE]
-                        win.bufs[first + i, END] = pwin.bufs[pfirst + i, END]
+                rows = self._rows(r)
+                pfirst = int(pwin.refs[o.ref, FIRST])
+                full = [b for b in range(pfirst, pfirst + int(pwin.refs[o.ref, COUNT])) if pwin.bufs[b, END] >= 0]
+                first = int(win.refs[r.ref, FIRST])
+                for b, pb in zip(rows, full, strict=False):
+                    r.buffers[b - first][...] = o.buffers[pb - pfirst]
+                    win.bufs[b, BASE] = pwin.bufs[pb, BASE]
+                    win.bufs[b, END] = pwin.bufs[pb, END]
 
     def fill_missing(self) -> bool:
         """Fill, at once, what the last block missed; return True if anything was.
@@ -163,7 +173,7 @@ class Streams:
         for r in self.refs:
             k = r.ref
             if win.refs[k, MISSED]:
-                self._claim(r, wait=False)  # offline: the block that missed is the one playing
+                self._claim(r, force=True)  # offline: the block that missed is the one playing
                 self._place(r, int(win.refs[k, NEED_LO]) // r.stride, ())
                 win.refs[k, MISSED] = 0
                 win.refs[k, SILENT] = 0
@@ -187,8 +197,7 @@ class Streams:
                     r.settled = here
                     continue
                 left.append((r, here, wanted))
-                if done < budget and self._holder(r, wanted[depth]) < 0:
-                    self._claim(r, wait=True)
+                if done < budget and self._holder(r, wanted[depth]) < 0 and self._claim(r):
                     done += self._place(r, wanted[depth], wanted)
             todo = left
             depth += 1
@@ -222,51 +231,76 @@ class Streams:
         return all(self.ready(r) for r in self.refs if self._active(r))
 
     def _active(self, r: StreamRef) -> bool:
-        # a reference of its own, or the member of its group that should hold the arrays now
+        # a reference of its own, or a member its group needs now
         if r.group < 0:
             return True
-        if self._chosen[0] != (self.playhead, self.loop_at):
-            self._chosen = ((self.playhead, self.loop_at), self._nearest())
-        return self._chosen[1][r.group] is r
+        return r in self._needed().get(r.group, ())
 
-    def _nearest(self) -> dict[int, StreamRef]:
-        # by group, the member that sounds at the playhead or next after it (else where a
-        # loop goes back to)
-        def distance(r: StreamRef, at: int) -> int:
-            lo, hi = r.span  # type: ignore[misc]
-            return 0 if lo <= at < hi else lo - at if at < lo else ENDED + at - hi
-
-        best: dict[int, StreamRef] = {}
-        for at in (self.playhead, self.loop_at):
+    def _needed(self) -> dict[int, list[StreamRef]]:
+        """Return, by group, the members it needs, most urgent first: the one sounding
+        where the audio thread is, the one sounding at or next after the playhead, the
+        one nearest after where a loop goes back to (cached while they stand still)."""
+        here = (self.heard, self.playhead, self.loop_at)
+        if self._needs[0] == here:
+            return self._needs[1]
+        out: dict[int, list[StreamRef]] = {}
+        slack = self.slack
+        for at, widen, sounding in ((self.heard, slack, True), (self.playhead, slack, False), (self.loop_at, 0, False)):
             if at < 0:
                 continue
-            found: dict[int, StreamRef] = {}
+            best: dict[int, tuple[int, StreamRef]] = {}
             for r in self.refs:
-                if r.group >= 0 and r.group not in best and distance(r, at) < ENDED:
-                    b = found.get(r.group)
-                    if b is None or distance(r, at) < distance(b, at):
-                        found[r.group] = r
-            best.update(found)
-        for r in self.refs:  # a group all of whose clips have ended: its last one
-            if r.group >= 0 and r.group not in best:
-                best[r.group] = r
-        return best
+                if r.group < 0:
+                    continue
+                lo, hi = r.span  # type: ignore[misc]
+                if at >= hi + widen or (sounding and at < lo - widen):
+                    continue  # ended (or, for where the audio is, not sounding there)
+                distance = max(0, lo - widen - at)
+                if r.group not in best or distance < best[r.group][0]:
+                    best[r.group] = (distance, r)
+            for g, (_, r) in best.items():
+                if r not in out.setdefault(g, []):
+                    out[g].append(r)
+        self._needs = (here, out)
+        return out
 
-    def _claim(self, r: StreamRef, wait: bool) -> None:
-        # make ``r`` the holder of its group's arrays, the last holder's buffers marked empty first
-        if r.group < 0 or self._owners.get(r.group) is r:
-            return
-        last = self._owners.get(r.group)
-        self._owners[r.group] = r
-        if last is None:
-            return
-        win = self.windows
-        first = int(win.refs[last.ref, FIRST])
-        with self._filling:
-            win.bufs[first : first + int(win.refs[last.ref, COUNT]), END] = -1
-        last.settled = (-1, -1)
-        if wait and self.grace > 0:
-            time.sleep(self.grace)  # a block in flight may still read the last holder's frames
+    def _rows(self, r: StreamRef) -> range:
+        # the buffer rows of the set ``r`` holds
+        first = int(self.windows.refs[r.ref, FIRST]) + max(r.owned, 0) * r.count
+        return range(first, first + r.count)
+
+    def _claim(self, r: StreamRef, force: bool = False) -> bool:
+        """Give ``r`` a set of its group's arrays if it has none: a free one, else that of
+        the member needed least (not at all, or less than ``r``; with ``force``, the one
+        taken longest ago), its rows marked empty first. Return False if none can be had."""
+        if r.group < 0 or r.owned >= 0:
+            return True
+        needs = self._needed().get(r.group, [])
+        rank = {id(m): k for k, m in enumerate(needs)}
+        mine = rank.get(id(r), len(needs))
+        pick, worst = -1, -1
+        for s in range(SETS):
+            holder = self._holders.get((r.group, s))
+            if holder is None:
+                pick = s
+                break
+            need = rank.get(id(holder), len(needs))
+            if force:
+                need = -self._taken.get((r.group, s), 0)  # the least recently taken
+            if (force or need > mine) and (pick < 0 or need > worst):
+                pick, worst = s, need
+        if pick < 0:
+            return False
+        last = self._holders.get((r.group, pick))
+        if last is not None:
+            with self._filling:
+                rows = self._rows(last)
+                self.windows.bufs[rows.start : rows.stop, END] = -1
+            last.owned, last.settled = -1, (-1, -1)
+        self._holders[(r.group, pick)] = r
+        self._taken[(r.group, pick)] = max(self._taken.values(), default=0) + 1
+        r.owned = pick
+        return True
 
     def aim(self, position: int) -> None:
         """Point every streamed reference at where it plays from output frame ``position``
@@ -303,7 +337,7 @@ class Streams:
         # placements in the order they are needed: where it plays, then ahead
         ahead = int(self.lookahead * self.sample_rate * r.rate) + r.width - r.stride
         here = _placement(r, want)
-        n = min(len(r.buffers) - LOOP_BUFFERS, ahead // r.stride + 2)
+        n = min(r.count - LOOP_BUFFERS, ahead // r.stride + 2)
         if r.reverse:
             return [k for k in range(here, here - n, -1) if k >= 0]
         last = max(0, (r.source.frames - 1) // r.stride)
@@ -326,7 +360,7 @@ class Streams:
             return False
         kept = {key * r.stride for key in keep}
         pick, far = -1, -1
-        for b in range(first, first + int(win.refs[r.ref, COUNT])):
+        for b in self._rows(r):
             if win.bufs[b, END] < 0:
                 pick = b
                 break
@@ -464,17 +498,18 @@ class StreamBuilder:
             geometry(rate, self.max_block, self.sample_rate, self.lookahead) if a is None else (0, 0, 1)
             for a, rate in zip(self.arrays, self.rates, strict=True)
         ]
+        groups = self._groups(geometries)
+        rows = [g[2] * (SETS if i in groups else 1) for i, g in enumerate(geometries)]  # a group's members: two sets
         sizes: list[int] = []
-        for a, (_, width, count) in zip(self.arrays, geometries, strict=True):
-            sizes += [a.shape[0]] if a is not None else [width] * count
+        for a, (_, width, _), n in zip(self.arrays, geometries, rows, strict=True):
+            sizes += [a.shape[0]] if a is not None else [width] * n
         win = make_windows(
             [s.frames for s in self.sources],
-            [g[2] for g in geometries],
+            rows,
             [a is None for a in self.arrays],
             sizes,
-            [src.id for src in self.sources],
+            [s.id for s in self.sources],
         )
-        groups = self._groups(geometries)
         arrays: dict[int, list[np.ndarray]] = {}
         views: list[np.ndarray] = []
         refs: list[StreamRef] = []
@@ -487,20 +522,18 @@ class StreamBuilder:
             group = groups.get(i, -1)
             buffers = arrays.get(group) if group >= 0 else None
             if buffers is None:
-                buffers = [np.zeros((width, source.channels), np.float32) for _ in range(count)]
+                buffers = [np.zeros((width, source.channels), np.float32) for _ in range(rows[i])]
                 if group >= 0:
                     arrays[group] = buffers
             for b in buffers:
                 view = b.view()
                 view.setflags(write=False)
                 views.append(view)
-            refs.append(
-                StreamRef(
-                    source, i, self.rates[i], self.reverse[i], stride, width, buffers, self.keys[i], span=self.spans[i],
-                    group=group,
-                )
-            )  # fmt: skip
-        return views, win, Streams(win, refs, self.sample_rate, self.lookahead)
+            ref = StreamRef(source, i, self.rates[i], self.reverse[i], stride, width, buffers, self.keys[i])
+            ref.span, ref.group, ref.count, ref.owned = self.spans[i], group, count, -1 if group >= 0 else 0
+            refs.append(ref)
+        slack = 2 * self.max_block + CHUNK
+        return views, win, Streams(win, refs, self.sample_rate, self.lookahead, slack=slack)
 
     def _groups(self, geometries: list[tuple[int, int, int]]) -> dict[int, int]:
         """Return, by streamed reference, the group whose buffers it shares: references of
@@ -526,4 +559,6 @@ class StreamBuilder:
                     g, group = group, group + 1
                 out[i] = g
                 heapq.heappush(ends, (hi, g))
+        sizes = {g: sum(1 for h in out.values() if h == g) for g in set(out.values())}
+        return {i: g for i, g in out.items() if sizes[g] > 1}  # one member alone: buffers of its own
         return out

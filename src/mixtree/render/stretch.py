@@ -7,20 +7,19 @@ a missing render is made at once (`stretched`); a live engine has a `StretchWork
 make it on a thread of its own while the render from before the edit plays on.
 
 A render larger than the pool lets a file be held (``stream_above`` or the budget) is
-written to ``stretched/<signature>.wav`` in the project's media folder (or the system's
-temporary folder before it has one), like Ardour's freeze files, and streamed from
-there; it is found there again by its signature, next time and in later sessions.
+written to a file and streamed from there, found again by its signature next time and
+in later sessions (`render.stretch_files`).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.metadata
 import itertools
 import json
 import math
-import os
 import queue
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -29,13 +28,13 @@ from pathlib import Path
 import numpy as np
 import pedalboard
 
-from mixtree.io import audio_file
 from mixtree.model.document import tempo_document, track_document
-from mixtree.model.pool import Source, stream_source
+from mixtree.model.pool import Source
 from mixtree.model.project import Project
 from mixtree.model.structure import children_tempo_map, walk
 from mixtree.model.tracks import AudioTrack, Metatrack
 from mixtree.render.plan import RenderPlan
+from mixtree.render.stretch_files import find, folder_for, store
 from mixtree.render.tap import subtree_plan, tap
 
 #: The most memory kept stretched renders may take, bytes.
@@ -55,9 +54,16 @@ class _Cache:
     def get(self, key: str) -> Source | None:
         with self._lock:
             source = self._items.get(key)
+            if source is not None and source.offline:  # its file went: made again
+                del self._items[key]
+                return None
             if source is not None:
                 self._items.move_to_end(key)
             return source
+
+    def sources(self) -> list[Source]:
+        with self._lock:
+            return list(self._items.values())
 
     def put(self, key: str, source: Source) -> None:
         with self._lock:
@@ -98,6 +104,7 @@ def signature(project: Project, m: Metatrack) -> str:
         for c in t.clips
     }
     doc = {
+        "rubberband": _stretcher_version(),  # a render kept on disk is not reused by another
         "rate": project.sample_rate,
         "transform": [m.speed, m.pitch, m.preserve_pitch],
         "tracks": shaping,
@@ -107,38 +114,21 @@ def signature(project: Project, m: Metatrack) -> str:
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
 
+@functools.cache
+def _stretcher_version() -> str:
+    return importlib.metadata.version("pedalboard")
+
+
 class _Transform:
     """What `_stretch` reads of a metatrack, copied so a worker never reads the model."""
 
     def __init__(self, project: Project, m: Metatrack, key: str, final: bool = True) -> None:
         self.id, self.name, self.speed = m.id, m.name, m.speed
         self.pitch, self.preserve_pitch = m.pitch, m.preserve_pitch
-        self.file = _file_for(project, key)  # where a render too large to hold goes
+        self.folder = folder_for(project)  # where a render too large to hold goes
         # (a provisional render, made while an inner one is on its way, is not the
         # signature's sound: it is held, never filed under it)
         self.limit = min(project.pool.stream_above, project.pool.budget) if final else 1 << 62
-
-
-def _file_for(project: Project, key: str) -> Path:
-    folder = project.media_dir if project.media_dir is not None else Path(tempfile.gettempdir()) / "mixtree"
-    return folder / "stretched" / f"{key[:32]}.wav"
-
-
-def _on_disk(project: Project, key: str) -> Source | None:
-    # a large render made before (this session or another), streamed from its file
-    path = _file_for(project, key)
-    if not path.is_file():
-        return None
-    try:
-        return _streamed(path, project.sample_rate, key)
-    except Exception:  # noqa: BLE001 (a damaged cache file is made again)
-        return None
-
-
-def _streamed(path: Path, rate: int, key: str) -> Source:
-    source = stream_source(-next(_ids), path, rate)
-    source.sha256, source.rendered = key, True
-    return source
 
 
 def _stretch(plan: RenderPlan, frames: int, m: _Transform, key: str) -> Source:
@@ -154,16 +144,9 @@ def _stretch(plan: RenderPlan, frames: int, m: _Transform, key: str) -> Source:
     )
     data = np.ascontiguousarray(out.T, dtype=np.float32)
     rate = plan.sample_rate
-    if data.nbytes > m.limit:  # too large to hold: a file, streamed (written whole, then renamed)
-        m.file.parent.mkdir(parents=True, exist_ok=True)
-        part = m.file.with_name(f".{m.file.stem}.{os.getpid()}.{threading.get_ident()}.wav")
-        try:
-            audio_file.write(part, data, rate, "float")
-            os.replace(part, m.file)
-        finally:
-            part.unlink(missing_ok=True)
-        del audio, out, data
-        return _streamed(m.file, rate, key)
+    if data.nbytes > m.limit:  # too large to hold: a file, streamed
+        in_use = [s.path for s in cache.sources() if s.streamed]
+        return store(m.folder, key, data, rate, -next(_ids), in_use)
     data.setflags(write=False)
     return Source(-next(_ids), Path(f"<stretched {m.name}>"), data, rate, rate, 2, key)
 
@@ -171,7 +154,7 @@ def _stretch(plan: RenderPlan, frames: int, m: _Transform, key: str) -> Source:
 def stretched(project: Project, m: Metatrack) -> Source:
     """Return ``m``'s subtree rendered and passed through Rubber Band, from the cache or now."""
     key = signature(project, m)
-    source = cache.get(key) or _on_disk(project, key)
+    source = cache.get(key) or find(folder_for(project), key, project.sample_rate, -next(_ids))
     if source is None:
         plan, frames = subtree_plan(project, m)
         source = _stretch(plan, frames, _Transform(project, m, key), key)
@@ -206,7 +189,7 @@ class StretchWorker:
     def __call__(self, project: Project, m: Metatrack) -> Source:
         """Return the render of ``m`` to play now (see the class)."""
         key = signature(project, m)
-        source = cache.get(key) or _on_disk(project, key)
+        source = cache.get(key) or find(folder_for(project), key, project.sample_rate, -next(_ids))
         if source is not None:
             cache.put(key, source)
         with self._lock:
