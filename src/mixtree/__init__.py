@@ -23,6 +23,8 @@ import_rpp         a Project from a REAPER project (.RPP)
 Engine             real-time playback: ``Engine(p, driver="sounddevice"|"null", blocksize=256)``;
                    start/play/pause/stop/seek/set_loop/set_volume/…, events(), stats(), process()
 Event              what the audio thread reports: position, meters, xrun, error
+studio             the web page over a playing project: ``mt.studio(p)`` -> a handle (``.url``,
+                   ``.close()``); OSC remote control with ``osc=9000``
 load_plugin        an LV2, CLAP or VST3 plugin as an effect or instrument (`Plugin`, sandbox=True
                    for a worker process); `scan_plugins` finds them, each probed in a child process
 Operation          every edit is one (`Project.apply`), the seam of undo
@@ -34,6 +36,8 @@ MediaWarning, EffectWarning, RecoveryWarning, ExchangeWarning
                    what opened, but offline (media, effects), beside unsaved work, or
                    imported without what mixtree cannot represent
 """
+
+from typing import Any
 
 from mixtree import (
     batch,  # noqa: F401
@@ -112,6 +116,7 @@ __all__ = [
     "import_rpp",
     "load_plugin",
     "scan_plugins",
+    "studio",
 ]
 
 __version__ = "0.1.0"
@@ -121,3 +126,24 @@ def load_plugin(source: str, *, sandbox: bool = False, **values: float | str) ->
     """Return the plugin ``source`` names (an LV2 URI, bundle or name, a ``.clap`` file, a
     ``.vst3`` bundle) as an effect or instrument, with parameter ``values`` (`Plugin`)."""
     return Plugin(source, sandbox=sandbox, **values)
+
+
+def studio(
+    project: Project,
+    *,
+    port: int = 0,
+    host: str = "127.0.0.1",
+    osc: int | None = None,
+    driver: str = "sounddevice",
+    device: int | str | None = None,
+    blocksize: int = 256,
+    open_browser: bool = True,
+) -> Any:
+    """Play ``project`` and serve the studio page for it; return the running `Studio`
+    (``.url`` with its token, ``.engine``, ``.close()``). See docs/studio.md."""
+    from mixtree.studio.server import Studio
+
+    return Studio(
+        project, host=host, port=port, osc=osc, driver=driver, device=device, blocksize=blocksize,
+        open_browser=open_browser,
+    )  # fmt: skip

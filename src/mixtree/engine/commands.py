@@ -38,7 +38,8 @@ class Event:
     (``peak`` and ``rms``: track id → (left, right) linear level, the master under its
     id), ``"xrun"`` (``count`` so far), ``"underrun"`` (a streamed ``source``'s window was
     not ready: that clip played silence; ``count`` so far) or ``"error"`` (``message``; ``track`` is the id
-    of the track that was silenced, or None when a whole block was).
+    of the track that was silenced, or None when a whole block was). The control side adds
+    ``"edit"`` (``count``: the project's ``version`` after one or more edits).
     """
 
     kind: str
