@@ -69,16 +69,16 @@ def of_array(data: np.ndarray, rate: int) -> Overview:
 def _buckets(block: np.ndarray) -> np.ndarray:
     """Return (min, max) over all channels of every BASE frames of ``block`` (the last
     bucket may be short)."""
-    n = block.shape[0]
+    n, channels = block.shape
     whole = n - n % BASE
-    lo = block.min(axis=1)
-    hi = block.max(axis=1)
+    block = np.ascontiguousarray(block)
     out = np.empty(((n + BASE - 1) // BASE, 2), np.float32)
-    if whole:
-        out[: whole // BASE, 0] = lo[:whole].reshape(-1, BASE).min(axis=1)
-        out[: whole // BASE, 1] = hi[:whole].reshape(-1, BASE).max(axis=1)
+    if whole:  # the frames of a bucket, all channels, lie side by side in memory
+        rows = block[:whole].reshape(-1, BASE * channels)
+        rows.min(axis=1, out=out[: whole // BASE, 0])
+        rows.max(axis=1, out=out[: whole // BASE, 1])
     if whole < n:
-        out[-1] = lo[whole:].min(), hi[whole:].max()
+        out[-1] = block[whole:].min(), block[whole:].max()
     return out
 
 

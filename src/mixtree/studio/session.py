@@ -317,14 +317,14 @@ class Session:
 
     def _op_trim_clip(self, m: Message) -> None:
         clip = self._clip(m)
-        values = {k: _number(m, k) for k in ("start", "duration", "offset") if k in m}
+        values = {k: getattr(type(clip), k).check(_number(m, k)) for k in ("start", "duration", "offset") if k in m}
         self.project.apply(SetAttributes(clip.id, values))
 
     def _op_fade(self, m: Message) -> None:
         clip = self._clip(m)
         if not isinstance(clip, Clip):
             raise ValueError("only audio clips have fades")
-        values = {k: _number(m, k) for k in ("fade_in", "fade_out") if k in m}
+        values = {k: getattr(Clip, k).check(_number(m, k)) for k in ("fade_in", "fade_out") if k in m}
         self.project.apply(SetAttributes(clip.id, values))
 
     def _op_set_points(self, m: Message) -> None:

@@ -52,7 +52,7 @@ export class Mixer {
     solo.onclick = () => set("solo", !solo.classList.contains("on"));
     const strip = el(
       "div",
-      { className: `strip ${t.kind}` },
+      { className: `strip kind-${t.kind}` },
       el("div", { className: "name", textContent: t.name, title: t.name }),
       el("div", { className: "body" }, fader, meter),
       db,

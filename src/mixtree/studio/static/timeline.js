@@ -261,7 +261,9 @@ export class Timeline {
     g.fillRect(HEAD, y, w - HEAD, r.h);
     g.fillStyle = "#2f333c";
     g.fillRect(0, y + r.h - 1, w, 1);
-    // header
+    for (const c of t.clips) this.paintClip(g, t, c, y, r.h);
+    for (const c of t.midi) this.paintMidi(g, t, c, y, r.h);
+    // header, over anything that starts before the left edge
     g.fillStyle = t.kind === "meta" ? "#2e3440" : "#24272e";
     g.fillRect(0, y, HEAD, r.h - 1);
     const indent = 8 + t.depth * 12;
@@ -274,9 +276,6 @@ export class Timeline {
     g.fillStyle = "#8a909c";
     g.font = "10px system-ui";
     if (t.kind !== "meta") g.fillText(t.kind + (t.mute ? " · muted" : "") + (t.solo ? " · solo" : ""), indent, y + 34);
-    // clips
-    for (const c of t.clips) this.paintClip(g, t, c, y, r.h);
-    for (const c of t.midi) this.paintMidi(g, t, c, y, r.h);
   }
 
   paintClip(g, t, c, y, h, ghost = false) {
