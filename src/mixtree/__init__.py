@@ -37,12 +37,11 @@ MediaWarning, EffectWarning, RecoveryWarning, ExchangeWarning
                    imported without what mixtree cannot represent
 """
 
-from typing import Any
-
 from mixtree import (
     batch,  # noqa: F401
     exchange,  # noqa: F401 - offers Project.export_dawproject
     jobs,  # noqa: F401 - offers the jobs as Project methods
+    studio,  # callable: mt.studio(project) -> a running Studio
 )
 from mixtree.effects.offline import EffectWarning, OfflineEffect
 from mixtree.effects.plugin import Plugin
@@ -127,23 +126,3 @@ def load_plugin(source: str, *, sandbox: bool = False, **values: float | str) ->
     ``.vst3`` bundle) as an effect or instrument, with parameter ``values`` (`Plugin`)."""
     return Plugin(source, sandbox=sandbox, **values)
 
-
-def studio(
-    project: Project,
-    *,
-    port: int = 0,
-    host: str = "127.0.0.1",
-    osc: int | None = None,
-    driver: str = "sounddevice",
-    device: int | str | None = None,
-    blocksize: int = 256,
-    open_browser: bool = True,
-) -> Any:
-    """Play ``project`` and serve the studio page for it; return the running `Studio`
-    (``.url`` with its token, ``.engine``, ``.close()``). See docs/studio.md."""
-    from mixtree.studio.server import Studio
-
-    return Studio(
-        project, host=host, port=port, osc=osc, driver=driver, device=device, blocksize=blocksize,
-        open_browser=open_browser,
-    )  # fmt: skip

@@ -68,8 +68,8 @@ export class Mixer {
         return [el("label", { textContent: label }, input), input];
       };
       const [ls, speed] = field("speed", "speed", 0.01);
-      const [lo, offset] = field("offset", "offset s", 0.01);
-      const [lp, pitch] = field("pitch", "pitch st", 0.1);
+      const [lo, offset] = field("offset", "offset", 0.01);
+      const [lp, pitch] = field("pitch", "pitch", 0.1);
       strip.append(el("div", { className: "meta" }, ls, lo, lp));
       parts.meta = { speed, offset, pitch };
     }

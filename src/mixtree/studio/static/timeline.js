@@ -33,6 +33,9 @@ export class Timeline {
   }
 
   setState(state) {
+    if (!this.state && state.duration > 0 && this.canvas.clientWidth > HEAD) {
+      this.pps = Math.min(400, Math.max(0.05, (this.canvas.clientWidth - HEAD) / (state.duration * 1.1)));
+    }
     this.state = state;
     this.tracks = new Map(state.tracks.map((t) => [t.id, t]));
     this.layout();
