@@ -125,4 +125,3 @@ def load_plugin(source: str, *, sandbox: bool = False, **values: float | str) ->
     """Return the plugin ``source`` names (an LV2 URI, bundle or name, a ``.clap`` file, a
     ``.vst3`` bundle) as an effect or instrument, with parameter ``values`` (`Plugin`)."""
     return Plugin(source, sandbox=sandbox, **values)
-

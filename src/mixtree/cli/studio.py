@@ -26,6 +26,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return studio
 
 
+def _idle() -> None:
+    """Wait a while: the command's own thread has nothing to do but wait for Ctrl-C."""
+    time.sleep(0.5)
+
+
 def run(project: Project, args: argparse.Namespace, console: Console) -> None:
     """Serve the studio for ``project`` until Ctrl-C."""
     from mixtree.studio.server import Studio
@@ -44,7 +49,7 @@ def run(project: Project, args: argparse.Namespace, console: Console) -> None:
     )
     try:
         if studio.session.notice:
-            console.print(f"note: {studio.session.notice}")
+            console.print(f"note: {studio.session.notice}", markup=False, soft_wrap=True)
         console.print(f"mixtree studio: {studio.url}", markup=False, soft_wrap=True)
         if studio.osc is not None:
             console.print(f"OSC on udp://{studio.osc.host}:{studio.osc.port}")
@@ -54,6 +59,6 @@ def run(project: Project, args: argparse.Namespace, console: Console) -> None:
             )
         console.print("Ctrl-C to stop")
         while True:
-            time.sleep(0.5)
+            _idle()
     finally:
         studio.close()
