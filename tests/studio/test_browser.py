@@ -78,11 +78,12 @@ def test_the_page_shows_the_tracks_and_waveforms_then_plays_with_a_moving_cursor
     keys = song.tracks[0]
     assert _soon(lambda: _waveform_pixels(browser, keys.clips[0].id) > 200)
     assert _soon(lambda: _waveform_pixels(browser, song.tracks[2].clips[0].id) > 50)
-    before = browser.execute_script("return window.studio.timeline.cursorX")
+    cursor = "return document.querySelector('.playhead').getBoundingClientRect().left"
+    before = browser.execute_script(cursor)
     browser.find_element(By.ID, "play").click()
     assert _soon(lambda: browser.execute_script("return window.studio.transport.playing"))
     time.sleep(1.2)
-    after = browser.execute_script("return window.studio.timeline.cursorX")
+    after = browser.execute_script(cursor)
     assert after - before > 0.8 * browser.execute_script("return window.studio.timeline.pps")
     meter = browser.find_element(By.CSS_SELECTOR, f'#mixer .strip[data-track="{keys.id}"] canvas.meter')
     assert _soon(lambda: float(meter.get_attribute("data-peak") or 0) > 0.05)

@@ -51,6 +51,8 @@ def run(project: Project, args: argparse.Namespace, console: Console) -> None:
         if studio.session.notice:
             console.print(f"note: {studio.session.notice}", markup=False, soft_wrap=True)
         console.print(f"mixtree studio: {studio.url}", markup=False, soft_wrap=True)
+        if not args.no_browser and not studio.browser:
+            console.print("no graphical browser here: open the URL above in one")
         if studio.osc is not None:
             console.print(f"OSC on udp://{studio.osc.host}:{studio.osc.port}")
         if args.host not in ("127.0.0.1", "localhost", "::1"):

@@ -56,7 +56,7 @@ class Event:
         shown: dict[str, Any] = {"position": self.position, "playing": self.playing}
         if self.kind == "meters":
             shown = {"peak": self.peak}
-        elif self.kind == "xrun":
+        elif self.kind in ("xrun", "edit"):
             shown = {"count": self.count}
         elif self.kind == "underrun":
             shown = {"source": self.source, "count": self.count}

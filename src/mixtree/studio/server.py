@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import secrets
 import socket
+import sys
 import threading
 import time
 import webbrowser
@@ -282,7 +284,11 @@ class Studio:
 
 
 def _open(url: str) -> bool:
-    """Open ``url`` in a browser if this machine has one; return whether it did."""
+    """Open ``url`` in a graphical browser if this machine has one; return whether it did
+    (on a machine without a display a text browser would take the terminal over: none)."""
+    graphical = sys.platform in ("darwin", "win32") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    if not graphical:
+        return False
     try:
         webbrowser.get()
     except webbrowser.Error:

@@ -58,6 +58,7 @@ class Studio {
         break;
       case "meters":
         this.meters = m;
+        this.mixer.drawMeters(m);
         break;
       case "peaks":
         this.timeline.peaksReady(m.source);
@@ -161,16 +162,22 @@ class Studio {
 
   frame() {
     const p = this.position();
-    $("clock").textContent = clock(p);
-    $("bbt").textContent = this.timeline.barBeat(p);
-    $("play").classList.toggle("on", this.transport.playing);
-    $("play").innerHTML = this.transport.playing ? "&#10074;&#10074;" : "&#9654;";
+    setText($("clock"), clock(p));
+    setText($("bbt"), this.timeline.barBeat(p));
+    if (this.shownPlaying !== this.transport.playing) {
+      this.shownPlaying = this.transport.playing;
+      $("play").classList.toggle("on", this.transport.playing);
+      $("play").innerHTML = this.transport.playing ? "&#10074;&#10074;" : "&#9654;";
+    }
     $("loop").classList.toggle("on", !!this.transport.loop[0]);
     this.timeline.draw(p);
-    this.mixer.drawMeters(this.meters);
     this.renderStatus();
     requestAnimationFrame(() => this.frame());
   }
+}
+
+function setText(element, text) {
+  if (element.textContent !== text) element.textContent = text;
 }
 
 export function clock(seconds) {

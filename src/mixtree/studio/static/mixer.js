@@ -93,9 +93,13 @@ export class Mixer {
   }
 
   drawMeters(meters) {
+    // once per meters message (30 Hz), and only the meters whose levels moved
     for (const [id, p] of this.strips) {
       const peak = meters.peak[id] || [0, 0];
       const rms = meters.rms[id] || [0, 0];
+      const key = `${peak[0]},${peak[1]},${rms[0]},${rms[1]}`;
+      if (p.shown === key) continue;
+      p.shown = key;
       const c = p.meter;
       const g = c.getContext("2d");
       g.fillStyle = "#111";

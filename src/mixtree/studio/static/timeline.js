@@ -24,6 +24,9 @@ export class Timeline {
     this.drag = null;
     this.loop = null; // [start, end] chosen on the ruler
     this.dirty = true;
+    this.cursor = document.createElement("div");
+    this.cursor.className = "playhead";
+    canvas.parentElement.append(this.cursor);
     new ResizeObserver(() => (this.dirty = true)).observe(canvas);
     canvas.addEventListener("mousedown", (e) => this.down(e));
     window.addEventListener("mousemove", (e) => this.move(e));
@@ -174,26 +177,30 @@ export class Timeline {
       this.dirty = true;
     }
     if (!this.state) return;
-    if (this.dirty) {
-      this.dirty = false;
-      const g = this.bg.getContext("2d");
+    const ghost = !!(this.drag && this.drag.ghost);
+    // the canvas is painted only when something on it changed: the playhead is a
+    // separate element moved by a transform, which costs the browser next to nothing
+    if (this.dirty || ghost || this.ghosted) {
+      if (this.dirty) {
+        this.dirty = false;
+        const g = this.bg.getContext("2d");
+        g.setTransform(dpr, 0, 0, dpr, 0, 0);
+        this.paint(g, w, h);
+      }
+      const g = c.getContext("2d");
+      g.setTransform(1, 0, 0, 1, 0, 0);
+      g.drawImage(this.bg, 0, 0);
       g.setTransform(dpr, 0, 0, dpr, 0, 0);
-      this.paint(g, w, h);
+      if (ghost) this.paintGhost(g);
+      this.ghosted = ghost;
     }
-    const g = c.getContext("2d");
-    g.setTransform(1, 0, 0, 1, 0, 0);
-    g.drawImage(this.bg, 0, 0);
-    g.setTransform(dpr, 0, 0, dpr, 0, 0);
-    if (this.drag && this.drag.ghost) this.paintGhost(g);
     const px = this.x(position);
     this.cursorX = px;
-    if (px >= HEAD && px <= w) {
-      g.strokeStyle = "#ffcc4d";
-      g.lineWidth = 1.5;
-      g.beginPath();
-      g.moveTo(px, 0);
-      g.lineTo(px, h);
-      g.stroke();
+    const visible = px >= HEAD && px <= w;
+    if (visible) this.cursor.style.transform = `translateX(${px.toFixed(1)}px)`;
+    if (this.cursorShown !== visible) {
+      this.cursorShown = visible;
+      this.cursor.style.display = visible ? "block" : "none";
     }
   }
 
