@@ -3,9 +3,10 @@
 Run: ``python -m bench.studio [--quick] [--seconds S] [--minutes M]``. Parts:
 
 1. 64 tracks (a filter and a compressor each) play at 256 frames through the null driver
-   for ``--seconds`` (120; 20 with ``--quick``), first with the engine alone, then inside
-   the studio with the page open in headless Chromium (meters streaming at 30 Hz, the
-   cursor drawn every frame): xruns and DSP load mean/p99 of each run;
+   for ``--seconds`` (120; 20 with ``--quick``), with the engine alone, inside the studio
+   with no page open, then with the page open in headless Chromium (meters streaming at
+   30 Hz, the playhead moving): xruns and DSP load mean/p99 of each run; and the CPU the
+   browser took (its processes' user+system time ÷ the run's length, in cores);
 2. a 64-track session over a ``--minutes``-long file (60; 5 with ``--quick``): the peak
    overview's build speed (× real time, cold and from the cache), then the time from
    opening the page to every track's waveform drawn.
@@ -17,6 +18,7 @@ page runs are skipped and said so.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import tempfile
 import time
@@ -75,6 +77,19 @@ def browser() -> Any:
     return webdriver.Chrome(service=Service(driver), options=options)
 
 
+def browser_cpu() -> float:
+    """Return the CPU seconds Chromium's processes have used so far (Linux /proc)."""
+    total = 0.0
+    for pid in Path("/proc").iterdir():
+        try:
+            if pid.name.isdigit() and "chrom" in (pid / "comm").read_text():
+                fields = (pid / "stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            continue
+    return total
+
+
 def _play(engine: Any, seconds: float) -> dict[str, float]:
     engine.seek(0.0)
     engine.play()
@@ -93,6 +108,11 @@ def realtime(folder: Path, seconds: float) -> dict[str, dict[str, float]]:
     project = session_of(folder, seconds)
     with mt.Engine(project, driver="null", blocksize=256, autosave=None) as engine:
         out["engine alone"] = _play(engine, seconds)
+    studio = mt.studio(project, driver="null", blocksize=256, open_browser=False)
+    try:
+        out["studio, no page"] = _play(studio.engine, seconds)
+    finally:
+        studio.close()
     driver = browser()
     if driver is None:
         print("chromium/chromedriver not found: the run with the page open is skipped")
@@ -101,7 +121,9 @@ def realtime(folder: Path, seconds: float) -> dict[str, dict[str, float]]:
     try:
         driver.get(studio.url)
         _wait(lambda: driver.execute_script("return !!(window.studio && window.studio.state)"), 30)
+        cpu = browser_cpu()
         out["studio, page open"] = _play(studio.engine, seconds)
+        out["studio, page open"]["browser cores"] = (browser_cpu() - cpu) / (seconds + 1.0)
         frames = driver.execute_script("return window.studio.transport.position")
         out["studio, page open"]["page saw position"] = float(frames)
     finally:

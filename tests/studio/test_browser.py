@@ -85,7 +85,7 @@ def test_the_page_shows_the_tracks_and_waveforms_then_plays_with_a_moving_cursor
     time.sleep(1.2)
     after = browser.execute_script(cursor)
     assert after - before > 0.8 * browser.execute_script("return window.studio.timeline.pps")
-    meter = browser.find_element(By.CSS_SELECTOR, f'#mixer .strip[data-track="{keys.id}"] canvas.meter')
+    meter = browser.find_element(By.CSS_SELECTOR, f'#mixer .strip[data-track="{keys.id}"] .meter')
     assert _soon(lambda: float(meter.get_attribute("data-peak") or 0) > 0.05)
     assert studio.engine.position > 1.0
     SCREENSHOT.parent.mkdir(exist_ok=True)

@@ -16,7 +16,24 @@ class Studio {
     this.mixer = new Mixer(this, $("mixer"));
     this.bindBar();
     this.connect();
-    requestAnimationFrame(() => this.frame());
+    this.scheduled = false;
+    this.ticks = 0;
+    setInterval(() => this.tick(), 50);
+  }
+
+  // Draw the timeline at the next frame (once however often it is asked).
+  schedule() {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    requestAnimationFrame(() => {
+      this.scheduled = false;
+      this.timeline.draw();
+    });
+  }
+
+  // Place the playhead where the transport is now (it glides on by itself while playing).
+  syncCursor() {
+    this.timeline.placeCursor(this.position(), this.transport.playing);
   }
 
   connect() {
@@ -52,10 +69,14 @@ class Studio {
         this.mixer.setState(this.state);
         this.updateBar();
         break;
-      case "transport":
-        if (String(m.loop) !== String(this.transport.loop)) this.timeline.dirty = true;
+      case "transport": {
+        const before = this.transport;
+        const predicted = this.position();
         this.transport = { ...m, at: performance.now() };
+        if (String(m.loop) !== String(before.loop)) this.timeline.dirty = true;
+        if (m.playing !== before.playing || Math.abs(m.position - predicted) > 0.05) this.syncCursor();
         break;
+      }
       case "meters":
         this.meters = m;
         this.mixer.drawMeters(m);
@@ -160,7 +181,9 @@ class Studio {
     }
   }
 
-  frame() {
+  // 20 times a second: the clock, the buttons' states, the status line; every 250 ms the
+  // playhead is placed again (a seek or a loop jump is caught at once by `receive`)
+  tick() {
     const p = this.position();
     setText($("clock"), clock(p));
     setText($("bbt"), this.timeline.barBeat(p));
@@ -170,9 +193,8 @@ class Studio {
       $("play").innerHTML = this.transport.playing ? "&#10074;&#10074;" : "&#9654;";
     }
     $("loop").classList.toggle("on", !!this.transport.loop[0]);
-    this.timeline.draw(p);
     this.renderStatus();
-    requestAnimationFrame(() => this.frame());
+    if (++this.ticks % 5 === 0 && this.transport.playing) this.syncCursor();
   }
 }
 

@@ -2,13 +2,15 @@
 // (metatracks fold), clips with waveforms, MIDI clips as piano rolls, automation lanes.
 // Drag a clip to move it (also to another track), its edges to trim, its top corners to
 // fade; drag lane points, double-click a lane to add a point or a point to remove it.
-// Everything is drawn once into a background canvas; each frame adds the playhead.
+// The canvas is painted only when something on it changes; the playhead is an element
+// of its own that the browser slides along.
 const HEAD = 170;
 const RULER = 36;
 const TRACK_H = 62;
 const META_H = 30;
 const LANE_H = 46;
 const EDGE = 7;
+const CURSOR_FPS = 30; // the playhead moves in steps this often: smooth, at half the frames
 
 export class Timeline {
   constructor(app, canvas) {
@@ -23,16 +25,32 @@ export class Timeline {
     this.peaks = new Map(); // source id -> Map(level -> {fpb, data} | "loading")
     this.drag = null;
     this.loop = null; // [start, end] chosen on the ruler
-    this.dirty = true;
+    this._dirty = true;
+    // the playhead: an element the browser's compositor slides along (Web Animations),
+    // so a playing page does no work per frame; it is placed again a few times a second
+    this.cursorArea = document.createElement("div");
+    this.cursorArea.className = "playhead-area";
+    this.cursorArea.style.left = `${HEAD}px`;
+    this.cursorArea.style.top = "0px";
     this.cursor = document.createElement("div");
     this.cursor.className = "playhead";
-    canvas.parentElement.append(this.cursor);
+    this.cursorArea.append(this.cursor);
+    canvas.parentElement.append(this.cursorArea);
+    this.anim = null;
     new ResizeObserver(() => (this.dirty = true)).observe(canvas);
     canvas.addEventListener("mousedown", (e) => this.down(e));
     window.addEventListener("mousemove", (e) => this.move(e));
     window.addEventListener("mouseup", (e) => this.up(e));
     canvas.addEventListener("dblclick", (e) => this.dblclick(e));
     canvas.addEventListener("wheel", (e) => this.wheel(e), { passive: false });
+  }
+
+  get dirty() {
+    return this._dirty;
+  }
+  set dirty(value) {
+    this._dirty = value;
+    if (value) this.app.schedule();
   }
 
   setState(state) {
@@ -164,7 +182,7 @@ export class Timeline {
   }
 
   // -- drawing ----------------------------------------------------------------------------
-  draw(position) {
+  draw() {
     const c = this.canvas;
     const dpr = window.devicePixelRatio || 1;
     const w = c.clientWidth;
@@ -174,33 +192,42 @@ export class Timeline {
       c.height = Math.round(h * dpr);
       this.bg.width = c.width;
       this.bg.height = c.height;
-      this.dirty = true;
+      this._dirty = true;
     }
     if (!this.state) return;
     const ghost = !!(this.drag && this.drag.ghost);
-    // the canvas is painted only when something on it changed: the playhead is a
-    // separate element moved by a transform, which costs the browser next to nothing
-    if (this.dirty || ghost || this.ghosted) {
-      if (this.dirty) {
-        this.dirty = false;
-        const g = this.bg.getContext("2d");
-        g.setTransform(dpr, 0, 0, dpr, 0, 0);
-        this.paint(g, w, h);
-      }
-      const g = c.getContext("2d");
-      g.setTransform(1, 0, 0, 1, 0, 0);
-      g.drawImage(this.bg, 0, 0);
+    if (!(this._dirty || ghost || this.ghosted)) return;
+    if (this._dirty) {
+      this._dirty = false;
+      const g = this.bg.getContext("2d");
       g.setTransform(dpr, 0, 0, dpr, 0, 0);
-      if (ghost) this.paintGhost(g);
-      this.ghosted = ghost;
+      this.paint(g, w, h);
+      this.app.syncCursor();
     }
-    const px = this.x(position);
-    this.cursorX = px;
-    const visible = px >= HEAD && px <= w;
-    if (visible) this.cursor.style.transform = `translateX(${px.toFixed(1)}px)`;
-    if (this.cursorShown !== visible) {
-      this.cursorShown = visible;
-      this.cursor.style.display = visible ? "block" : "none";
+    const g = c.getContext("2d");
+    g.setTransform(1, 0, 0, 1, 0, 0);
+    g.drawImage(this.bg, 0, 0);
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    if (ghost) this.paintGhost(g);
+    this.ghosted = ghost;
+  }
+
+  // Put the playhead at ``position`` and, while playing, let it glide on for a second.
+  placeCursor(position, playing) {
+    const [on, , end] = this.app.transport.loop;
+    let ahead = playing ? 1.0 : 0.0;
+    if (playing && on && end > position) ahead = Math.min(ahead, end - position);
+    const x0 = this.x(position) - HEAD;
+    const x1 = this.x(position + ahead) - HEAD;
+    this.cursorX = x0 + HEAD;
+    if (this.anim) this.anim.cancel();
+    this.anim = null;
+    this.cursor.style.transform = `translateX(${x0.toFixed(1)}px)`;
+    if (ahead > 0 && x1 !== x0) {
+      this.anim = this.cursor.animate(
+        [{ transform: `translateX(${x0.toFixed(1)}px)` }, { transform: `translateX(${x1.toFixed(1)}px)` }],
+        { duration: ahead * 1000, easing: `steps(${Math.max(1, Math.round(ahead * CURSOR_FPS))})`, fill: "forwards" },
+      );
     }
   }
 
@@ -545,6 +572,7 @@ export class Timeline {
       g.fade_out = Math.min(c.duration - c.fade_in, Math.max(0, c.fade_out - dt));
     }
     d.ghost = { clip: g, track };
+    this.app.schedule();
   }
 
   up() {
