@@ -92,7 +92,7 @@ def test_the_page_shows_the_tracks_and_waveforms_then_plays_with_a_moving_cursor
     browser.save_screenshot(str(SCREENSHOT))
 
 
-def test_dragging_a_clip_moves_it_by_the_dragged_amount_and_ctrl_z_takes_it_back(browser, studio, song):
+def test_dragging_a_clip_moves_it_by_the_dragged_amount_ctrl_z_takes_it_back_and_its_edge_trims(browser, studio, song):
     _open(browser, studio)
     clip = song.tracks[0].clips[0]
     canvas = browser.find_element(By.ID, "timeline")
@@ -109,8 +109,18 @@ def test_dragging_a_clip_moves_it_by_the_dragged_amount_and_ctrl_z_takes_it_back
     ActionChains(browser).key_down(Keys.CONTROL).send_keys("z").key_up(Keys.CONTROL).perform()
     assert _soon(lambda: clip.start == 1.0)
 
+    # its right edge trims it
+    r = browser.execute_script("return window.studio.timeline.clipRect(arguments[0])", clip.id)
+    x, y = r["x"] + r["w"] - 3 - size["width"] / 2, r["y"] + r["h"] * 0.75 - size["height"] / 2
+    chain = ActionChains(browser).move_to_element_with_offset(canvas, int(x), int(y)).click_and_hold()
+    for _ in range(4):
+        chain.move_by_offset(-10, 0)
+    chain.release().perform()
+    assert _soon(lambda: clip.duration != 4.0)
+    assert clip.duration == pytest.approx(4.0 - 40 / pps, abs=1.5 / pps) and clip.start == 1.0
 
-def test_fold_a_metatrack_move_a_fader_show_an_error_save_and_reload(browser, studio, song):
+
+def test_fold_a_metatrack_move_a_fader_seek_show_an_error_save_and_reload(browser, studio, song):
     _open(browser, studio)
     rhythm, drums = song.tracks[1], song.tracks[2]
     canvas = browser.find_element(By.ID, "timeline")
@@ -130,6 +140,16 @@ def test_fold_a_metatrack_move_a_fader_show_an_error_save_and_reload(browser, st
     browser.execute_script("arguments[0].focus()", fader)
     fader.send_keys(Keys.ARROW_DOWN * 5)
     assert _soon(lambda: keys.volume_db == pytest.approx(-0.5))
+
+    song.tracks[3].volume_db = -7.5  # an edit from Python shows on the page at once
+    assert _soon(lambda: fader_value(browser, song.tracks[3].id) == "-7.5", timeout=1.0)
+
+    ruler_x = browser.execute_script("return window.studio.timeline.x(2.0)")
+    ActionChains(browser).move_to_element_with_offset(
+        canvas, int(ruler_x - size["width"] / 2), int(10 - size["height"] / 2)
+    ).click().perform()
+    pps = browser.execute_script("return window.studio.timeline.pps")
+    assert _soon(lambda: abs(studio.engine.position - 2.0) <= 1.5 / pps)
 
     browser.execute_script("window.studio.request('trim_clip', {clip: arguments[0], start: -1})", keys.clips[0].id)
     errors = browser.find_element(By.ID, "errors")
