@@ -1,6 +1,6 @@
 """The studio under load: does the page cost the audio anything, how fast does it open.
 
-Run: ``python -m bench.studio [--quick] [--seconds S] [--minutes M]``. Parts:
+Run: ``python -m bench.studio [--quick] [--seconds S] [--minutes M] [--rounds N]``. Parts:
 
 1. 64 tracks (a filter and a compressor each) play at 256 frames through the null driver
    for ``--seconds`` (120; 20 with ``--quick``), with the engine alone, inside the studio
@@ -102,10 +102,19 @@ def _play(engine: Any, seconds: float) -> dict[str, float]:
     return {"xruns": s["xruns"] - xruns, "load_mean": s["load_mean"], "load_p99": s["load_p99"]}
 
 
-def realtime(folder: Path, seconds: float) -> dict[str, dict[str, float]]:
-    """Play the 64 tracks without the page, then with it open."""
-    out = {}
+def realtime(folder: Path, seconds: float, rounds: int = 1) -> dict[str, dict[str, float]]:
+    """Play the 64 tracks alone, in the studio without a page, then with it open; ``rounds``
+    times over, alternating (on a busy machine one round is not enough to compare)."""
     project = session_of(folder, seconds)
+    out = {}
+    for k in range(rounds):
+        suffix = f" #{k + 1}" if rounds > 1 else ""
+        out.update({name + suffix: r for name, r in _round(project, seconds).items()})
+    return out
+
+
+def _round(project: mt.Project, seconds: float) -> dict[str, dict[str, float]]:
+    out = {}
     with mt.Engine(project, driver="null", blocksize=256, autosave=None) as engine:
         out["engine alone"] = _play(engine, seconds)
     studio = mt.studio(project, driver="null", blocksize=256, open_browser=False)
@@ -196,13 +205,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="20 s runs and a 5-minute file")
     parser.add_argument("--seconds", type=float, default=None, help="length of each playing run")
     parser.add_argument("--minutes", type=float, default=None, help="length of the long file")
+    parser.add_argument("--rounds", type=int, default=1, help="play runs alternated this many times")
     args = parser.parse_args(argv)
     seconds = args.seconds or (20.0 if args.quick else 120.0)
     minutes = args.minutes or (5.0 if args.quick else 60.0)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         print(f"64 tracks (high-pass + compressor each) at 256 frames, {seconds:g} s per run, null driver")
-        for name, r in realtime(folder, seconds).items():
+        for name, r in realtime(folder, seconds, args.rounds).items():
             figures = ", ".join(f"{k} {v:.3g}" for k, v in r.items())
             print(f"  {name:20s} {figures}")
         print(f"a 64-track session over one {minutes:g}-minute stereo 16-bit WAV")
