@@ -17,6 +17,13 @@ export class Mixer {
     this.root = root;
     this.strips = new Map();
     this.layout = "";
+    // only the strips in view draw their meters (a 64-track mixer shows a few at a time)
+    this.seen = new IntersectionObserver((entries) => {
+      for (const e of entries) {
+        const p = this.strips.get(e.target.dataset.track);
+        if (p) p.visible = e.isIntersecting;
+      }
+    });
   }
 
   setState(state) {
@@ -26,6 +33,7 @@ export class Mixer {
       this.layout = layout;
       this.root.replaceChildren();
       this.strips.clear();
+      this.seen.disconnect();
       for (const t of tracks) this.root.append(this.build(t));
     }
     for (const t of tracks) this.update(t);
@@ -74,6 +82,7 @@ export class Mixer {
       parts.meta = { speed, offset, pitch };
     }
     this.strips.set(String(id), parts);
+    this.seen.observe(strip);
     return strip;
   }
 
@@ -98,8 +107,9 @@ export class Mixer {
       const peak = meters.peak[id] || [0, 0];
       const rms = meters.rms[id] || [0, 0];
       const key = `${peak[0]},${peak[1]},${rms[0]},${rms[1]}`;
-      if (p.shown === key) continue;
+      if (p.visible === false || p.shown === key) continue;
       p.shown = key;
+      p.meter.dataset.peak = Math.max(peak[0], peak[1]).toFixed(5);
       const c = p.meter;
       const g = c.getContext("2d");
       g.fillStyle = "#111";
@@ -113,7 +123,6 @@ export class Mixer {
         g.fillStyle = "#a5e0a8";
         g.fillRect(x, c.height - hr, 6, hr);
       }
-      p.meter.dataset.peak = Math.max(peak[0], peak[1]).toFixed(5);
     }
   }
 }
