@@ -109,7 +109,9 @@ def test_dragging_a_clip_moves_it_by_the_dragged_amount_ctrl_z_takes_it_back_and
     ActionChains(browser).key_down(Keys.CONTROL).send_keys("z").key_up(Keys.CONTROL).perform()
     assert _soon(lambda: clip.start == 1.0)
 
-    # its right edge trims it
+    # its right edge trims it (once the page shows it back in place)
+    shown = "return window.studio.state.tracks[0].clips[0].start"
+    assert _soon(lambda: browser.execute_script(shown) == 1.0)
     r = browser.execute_script("return window.studio.timeline.clipRect(arguments[0])", clip.id)
     x, y = r["x"] + r["w"] - 3 - size["width"] / 2, r["y"] + r["h"] * 0.75 - size["height"] / 2
     chain = ActionChains(browser).move_to_element_with_offset(canvas, int(x), int(y)).click_and_hold()

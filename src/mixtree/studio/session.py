@@ -75,6 +75,7 @@ class Session:
         self._dirty = True
         self._meters: Event | None = None
         self._xruns = 0
+        self._quiet = False  # silence was sent as the meters of a stopped engine
         self.peaks = PeakStore(self._peaks_folder, self._peaks_ready, self._peaks_failed)
         for source in list(project.pool):
             self.peaks.request(source)
@@ -165,6 +166,13 @@ class Session:
             }
         )
         meters, self._meters = self._meters, None
+        playing = self.engine.playing
+        if not playing and meters is not None:
+            # a stopped engine renders nothing: its meters hold the last levels; show silence
+            meters = None if self._quiet else Event("meters")
+            self._quiet = True
+        elif playing:
+            self._quiet = False
         if meters is not None:
             out.append(
                 {
