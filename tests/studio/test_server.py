@@ -146,3 +146,16 @@ def _until(ws, wanted, limit=400):
         if wanted(m):
             return m
     raise AssertionError("the message never came")
+
+
+def test_a_missing_file_is_named_on_the_page(tmp_path, song):
+    (song.path.parent / "tone.wav").unlink()
+    with pytest.warns(mt.MediaWarning):
+        loaded = mt.Project.load(song.path)
+    session = Session(loaded, driver="null")
+    try:
+        errors = [m["message"] for m in session.tick() if m["type"] == "error"]
+        assert any("'tone.wav' is offline" in e for e in errors)
+        assert session.state()["sources"][str(loaded.tracks[0].clips[0].source.id)]["offline"]
+    finally:
+        session.close()

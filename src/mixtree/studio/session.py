@@ -79,6 +79,10 @@ class Session:
         self.peaks = PeakStore(self._peaks_folder, self._peaks_ready, self._peaks_failed)
         for source in list(project.pool):
             self.peaks.request(source)
+        for source in project.pool.offline:
+            self.error(
+                f"'{source.path.name}' is offline ({source.offline}): its clips play silence until it is relinked"
+            )
         self._halt = threading.Event()
         self.engine.subscribe(self._on_event)
         self._thread = threading.Thread(target=self._run, name="mixtree-studio", daemon=True)

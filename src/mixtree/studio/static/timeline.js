@@ -326,13 +326,14 @@ export class Timeline {
     g.beginPath();
     g.rect(Math.max(HEAD, x0), top, Math.min(W, x1) - Math.max(HEAD, x0), hh);
     g.clip();
-    g.fillStyle = ghost ? "rgba(79,163,255,.35)" : c.muted ? "#3b3f48" : "#2d5683";
+    const src = this.state.sources[c.source];
+    const offline = src && src.offline;
+    g.fillStyle = ghost ? "rgba(79,163,255,.35)" : offline ? "#5a2d2d" : c.muted ? "#3b3f48" : "#2d5683";
     g.fillRect(x0, top, x1 - x0, hh);
     g.fillStyle = "#d8dbe2";
     g.font = "10px system-ui";
-    g.fillText(c.name, x0 + 4, top + 11);
+    g.fillText(offline ? `${c.name} (offline: silent)` : c.name, x0 + 4, top + 11);
     // waveform
-    const src = this.state.sources[c.source];
     if (src && !ghost) {
       const pxSeconds = 1 / (this.pps * t.a); // clip seconds per pixel
       const fpp = pxSeconds * c.speed * src.rate;
