@@ -2,8 +2,9 @@
 
 ``mt.studio(project)`` plays the project and serves its page (see `start`). `server.Studio`
 runs it (``mixtree studio`` too); `session.Session` is its bridge to the engine and the
-project; `state` the project as the page draws it; `peaks` makes waveforms' overviews; `osc` serves Ardour's core OSC addresses.
-The page itself is in ``static/``. Importing this package loads no web framework.
+project; `state` is the project as the page draws it; `peaks` makes waveforms'
+overviews; `osc` serves Ardour's core OSC addresses. The page itself is in ``static/``.
+Importing this package loads no web framework.
 """
 
 from __future__ import annotations
