@@ -15,6 +15,7 @@ test_mode=0
 packages=(libportaudio2 liblilv-0-0 jackd2 sox sound-theme-freedesktop)
 if [ $test_mode -eq 1 ]; then
     packages+=(lv2-examples zam-plugins x42-plugins mda-lv2 lilv-utils dpf-source g++ make pkg-config)
+    packages+=(chromium chromium-driver)  # the studio page's tests drive a real headless browser
 fi
 missing=()
 for p in "${packages[@]}"; do

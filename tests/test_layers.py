@@ -8,6 +8,7 @@ import mixtree
 
 SRC = Path(mixtree.__file__).parent
 ORDER = ["errors", "units", "dsp", "effects", "io", "model", "render", "jobs", "batch", "exchange", "engine", "cli"]
+ORDER.insert(ORDER.index("cli"), "studio")  # the web page and OSC: over the engine, under the command
 # Code the audio callback runs: it must not reach the model even through a local import.
 CALLBACK_CODE = [
     "dsp",

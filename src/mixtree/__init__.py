@@ -23,6 +23,8 @@ import_rpp         a Project from a REAPER project (.RPP)
 Engine             real-time playback: ``Engine(p, driver="sounddevice"|"null", blocksize=256)``;
                    start/play/pause/stop/seek/set_loop/set_volume/…, events(), stats(), process()
 Event              what the audio thread reports: position, meters, xrun, error
+studio             the web page over a playing project: ``mt.studio(p)`` -> a handle (``.url``,
+                   ``.close()``); OSC remote control with ``osc=9000``
 load_plugin        an LV2, CLAP or VST3 plugin as an effect or instrument (`Plugin`, sandbox=True
                    for a worker process); `scan_plugins` finds them, each probed in a child process
 Operation          every edit is one (`Project.apply`), the seam of undo
@@ -39,6 +41,7 @@ from mixtree import (
     batch,  # noqa: F401
     exchange,  # noqa: F401 - offers Project.export_dawproject
     jobs,  # noqa: F401 - offers the jobs as Project methods
+    studio,  # callable: mt.studio(project) -> a running Studio
 )
 from mixtree.effects.offline import EffectWarning, OfflineEffect
 from mixtree.effects.plugin import Plugin
@@ -112,6 +115,7 @@ __all__ = [
     "import_rpp",
     "load_plugin",
     "scan_plugins",
+    "studio",
 ]
 
 __version__ = "0.1.0"

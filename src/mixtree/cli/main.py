@@ -1,4 +1,5 @@
-"""The ``mixtree`` command: demo, render, stems, bounce, info, play, import-midi, collect, plugins, convert, batch."""
+"""The ``mixtree`` command: demo, render, stems, bounce, info, play, studio, import-midi, collect, plugins, convert,
+batch."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from mixtree.cli import studio as studio_cli
 from mixtree.cli.progress import render_progress
 from mixtree.effects.offline import EffectWarning
 from mixtree.errors import MixtreeError
@@ -112,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     play.add_argument("--recover", action="store_true", help="play its newer autosave")
     _playback_options(play)
     _pool_option(play)
+    _playback_options(studio_cli.add_parser(sub))
     demo.add_argument("--play", action="store_true", help="then play it, if an audio device exists")
     _playback_options(demo)
     return parser
@@ -261,6 +264,11 @@ def _play(project: Project, args: argparse.Namespace, console: Console) -> None:
             play.run(engine)
         else:
             play.play_through(engine, console)
+
+
+def cmd_studio(args: argparse.Namespace, console: Console) -> None:
+    """Serve a project file in the studio web page."""
+    studio_cli.run(_open(args, console), args, console)
 
 
 def cmd_import_midi(args: argparse.Namespace, console: Console) -> None:
@@ -487,6 +495,7 @@ COMMANDS = {
     "bounce": cmd_bounce,
     "info": cmd_info,
     "play": cmd_play,
+    "studio": cmd_studio,
     "import-midi": cmd_import_midi,
     "plugins": cmd_plugins,
     "convert": cmd_convert,

@@ -38,7 +38,8 @@ class Event:
     (``peak`` and ``rms``: track id → (left, right) linear level, the master under its
     id), ``"xrun"`` (``count`` so far), ``"underrun"`` (a streamed ``source``'s window was
     not ready: that clip played silence; ``count`` so far) or ``"error"`` (``message``; ``track`` is the id
-    of the track that was silenced, or None when a whole block was).
+    of the track that was silenced, or None when a whole block was). The control side adds
+    ``"edit"`` (``count``: the project's ``version`` after one or more edits).
     """
 
     kind: str
@@ -55,7 +56,7 @@ class Event:
         shown: dict[str, Any] = {"position": self.position, "playing": self.playing}
         if self.kind == "meters":
             shown = {"peak": self.peak}
-        elif self.kind == "xrun":
+        elif self.kind in ("xrun", "edit"):
             shown = {"count": self.count}
         elif self.kind == "underrun":
             shown = {"source": self.source, "count": self.count}

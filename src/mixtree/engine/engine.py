@@ -12,7 +12,10 @@ import gc
 import sys
 import threading
 import time
+import traceback
 import warnings
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +49,10 @@ FADER_RAMP = 0.010
 SEEK_XFADE = 0.005
 #: GIL switch interval while a stream runs, seconds (CPython's default is 0.005).
 SWITCH_INTERVAL = 0.0005
+#: How often the control thread does its housekeeping and hands events on, seconds.
+CONTROL_PERIOD = 0.01
+#: Events kept for `Engine.events` callers while the control thread runs (the oldest go first).
+BACKLOG = 4096
 
 _FAST_ATTRIBUTES = {"volume_db", "pan", "mute", "solo"}
 
@@ -66,12 +73,18 @@ class Engine:
         PortAudio device index or name substring (``sounddevice`` only).
     autosave
         Seconds between autosaves of a project that has a file (None: never); they
-        happen on the control side, when `events` is called.
+        happen on the control thread (or, for an engine driven by hand, in `events`).
 
     Every effect and instrument starts at rest, as in an offline render. A metatrack
     played through Rubber Band is re-rendered on a worker thread when its subtree is
-    edited; its previous render plays until the new one is ready (`events` then
-    publishes it).
+    edited; its previous render plays until the new one is ready (the control thread
+    then publishes it).
+
+    A started engine runs its own control thread: every `CONTROL_PERIOD` it drops old
+    plans, collects garbage, autosaves, publishes finished renders and hands what the
+    audio thread reported to the callbacks given to `subscribe` (a UI needs no polling);
+    `events` still returns the same events to a caller that polls. Housekeeping holds
+    ``project.lock``, as every edit does, so it never sees an edit half made.
 
     An engine that was never started can be driven by hand with `process`.
     """
@@ -121,6 +134,11 @@ class Engine:
         self._sought = (0, -2)  # (frame, blocks played when sent): the last seek, for the reader
         # fills streamed windows ahead
         self._reader = Reader(self._streamed_plans, self._loop_start, self._playhead, self._heard)
+        self._subscribers: list[Callable[[Event], None]] = []
+        self._backlog: deque[Event] = deque(maxlen=BACKLOG)  # for `events` callers, while the thread runs
+        self._seen_version = project.version
+        self._control: threading.Thread | None = None
+        self._halt = threading.Event()
         project.subscribe(self._on_edit)
 
     # -- life cycle ----------------------------------------------------------------------
@@ -146,11 +164,18 @@ class Engine:
         gc.freeze()
         gc.disable()
         self._driver.start()
+        self._halt.clear()
+        self._control = threading.Thread(target=self._control_loop, name="mixtree-control", daemon=True)
+        self._control.start()
         return self
 
     def close(self) -> None:
         """Stop the driver, restore the GIL switch interval and stop following the project;
         automation recorded until now becomes an edit."""
+        if self._control is not None:
+            self._halt.set()
+            self._control.join()
+            self._control = None
         if self._driver is not None:
             self._driver.stop()
             self._driver = None
@@ -365,12 +390,62 @@ class Engine:
                 self._ramp_override = None
 
     # -- events and statistics -----------------------------------------------------------
+    def subscribe(self, callback: Callable[[Event], None]) -> None:
+        """Call ``callback(event)`` for every event from now on: what the audio thread
+        reports, errors, and ``"edit"`` (``count``: the project's ``version``) after edits.
+
+        Callbacks run on the control thread (or on a thread that calls `events`), after
+        the housekeeping and outside ``project.lock``; they should return quickly. One that
+        raises is reported on stderr and stays subscribed.
+        """
+        self._subscribers.append(callback)
+
+    def unsubscribe(self, callback: Callable[[Event], None]) -> None:
+        """Stop calling ``callback`` (nothing happens if it was not subscribed)."""
+        if callback in self._subscribers:
+            self._subscribers.remove(callback)
+
     def events(self) -> list[Event]:
         """Return what the audio thread reported since the last call, oldest first.
 
-        Also where the control side's housekeeping runs: old plans are dropped and, every
-        ``autosave`` seconds, the project is autosaved beside its file.
+        For an engine driven by hand this is also where the housekeeping runs (old plans
+        dropped, autosave every ``autosave`` seconds, …); a started engine does it on its
+        control thread as well, and keeps the last `BACKLOG` events for this call.
         """
+        self._tick()
+        out = []
+        while self._backlog:
+            out.append(self._backlog.popleft())
+        return out
+
+    def _control_loop(self) -> None:
+        # the control thread: housekeeping and events until `close`
+        while not self._halt.wait(CONTROL_PERIOD):
+            try:
+                self._tick()
+            except Exception:  # a bug here must not end the thread: the UI would freeze
+                traceback.print_exc()
+
+    def _tick(self) -> None:
+        # one round of housekeeping under the project's lock, then the events handed on
+        with self.project.lock:
+            fresh = self._housekeep()
+            if self.project.version != self._seen_version:
+                self._seen_version = self.project.version
+                fresh.append(Event("edit", count=self._seen_version))
+        if not fresh:
+            return
+        self._backlog.extend(fresh)
+        for callback in list(self._subscribers):
+            for event in fresh:
+                try:
+                    callback(event)
+                except Exception:
+                    traceback.print_exc()
+                    break
+
+    def _housekeep(self) -> list[Event]:
+        # drop old plans, collect, autosave, publish finished renders; return the events
         self._retire()
         self._idle_plugins()
         if self._stretch_done:  # a stretched render made on the worker is ready to play
@@ -389,16 +464,19 @@ class Engine:
         self._follow_latency()
         while self._reader.warnings:  # streamed files that went away: offline, said once
             message = self._reader.warnings.pop(0)
-            warnings.warn(message, MediaWarning, stacklevel=2)
+            warnings.warn(message, MediaWarning, stacklevel=4)
             out.append(Event("error", message=message))
         while self._stretch.failures:  # renders the worker could not make
             out.append(Event("error", message=self._stretch.failures.pop(0)))
-        for raw in self._player.events.drain():
+        raws = self._player.events.drain()
+        last_meters = max((i for i, raw in enumerate(raws) if raw[0] == cmd.EV_METERS), default=-1)
+        for i, raw in enumerate(raws):
             code = raw[0]
             if code == cmd.EV_POSITION:
                 out.append(Event("position", position=raw[1], playing=raw[2]))
             elif code == cmd.EV_METERS:
-                out.append(self._meters())
+                if i == last_meters:  # every block posts one; they would all read the same levels now
+                    out.append(self._meters())
             elif code == cmd.EV_XRUN:
                 out.append(Event("xrun", count=raw[1]))
             elif code == cmd.EV_UNDERRUN:
@@ -576,13 +654,14 @@ class Engine:
 
     def publish(self) -> RenderPlan:
         """Compile the project and hand the plan to the audio thread (one attribute store)."""
-        plan = _aimed(compile_plan(self.project, self._options(self._published)), self._playhead())
-        self._retired.append(self._published)
-        self._published = plan
-        self._player.pending_plan = plan
-        if plan.streams is not None:
-            self._reader.wake()
-        self._retire()
+        with self.project.lock:
+            plan = _aimed(compile_plan(self.project, self._options(self._published)), self._playhead())
+            self._retired.append(self._published)
+            self._published = plan
+            self._player.pending_plan = plan
+            if plan.streams is not None:
+                self._reader.wake()
+            self._retire()
         return plan
 
     def _retire(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,7 +60,9 @@ class Project:
     engine) are told of each one before it counts. ``path`` is the file the project was
     last saved to or loaded from, ``media_dir`` where its rendered media (bounces,
     freezes) are written, ``saved_version`` and ``autosaved_version`` the ``version`` of
-    its last save and autosave.
+    its last save and autosave. ``lock`` (re-entrant) is held through every edit, undo
+    and redo: another thread that reads the whole model (the engine's control thread)
+    holds it too, so it never sees an edit half made.
     """
 
     def __init__(self, sample_rate: int = 48000) -> None:
@@ -76,6 +79,7 @@ class Project:
         self._max_nesting = DEFAULT_MAX_NESTING
         self._pool_budget = DEFAULT_BUDGET
         self._listeners: list[Callable[[Operation], None]] = []
+        self.lock = threading.RLock()
         self._history = History()
         self.pool = AudioPool(self)
         self.tempo_map = TempoMap(120.0, apply=self.apply)
@@ -90,8 +94,9 @@ class Project:
         shown to every listener before it counts; if a rule or a listener refuses it, it is
         reverted and the error raised: nothing changes and nothing is recorded.
         """
-        self._commit(op)
-        self._history.record(op)
+        with self.lock:
+            self._commit(op)
+            self._history.record(op)
         return op
 
     def _commit(self, op: Operation) -> None:
@@ -114,11 +119,13 @@ class Project:
 
     def undo(self) -> bool:
         """Undo the last edit; return False if there was none. Listeners are told."""
-        return self._history.undo(self)
+        with self.lock:
+            return self._history.undo(self)
 
     def redo(self) -> bool:
         """Redo the last undone edit; return False if there was none."""
-        return self._history.redo(self)
+        with self.lock:
+            return self._history.redo(self)
 
     def forget_history(self) -> None:
         """Clear the undo history (a freshly loaded or imported project starts without one)."""

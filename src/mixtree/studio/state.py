@@ -1,0 +1,161 @@
+"""The project as the studio page draws it: one JSON-ready dict (docs/studio.md).
+
+Times are seconds; every track carries its time map to the project's timeline (through
+the metatracks above it), so the page places clips and lane points without the model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from mixtree.model.project import Project
+from mixtree.model.structure import ancestors, tempo_map_of
+from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, MidiTrack, Track
+
+Message = dict[str, Any]
+#: Bars the ruler is given at most.
+MAX_BARS = 20000
+#: Notes of a MIDI clip drawn at most.
+MAX_NOTES = 4000
+
+
+def project_state(p: Project, peaks_ready: Callable[[int], bool], notice: str = "") -> Message:
+    """Return the whole project as the page draws it (times in seconds; docs/studio.md);
+    ``peaks_ready(source_id)`` says whether a source's overview can be fetched."""
+    with p.lock:
+        tracks = [_track(p, t) for t in p.tracks]
+        tm = p.tempo_map
+        duration = p.duration
+        bars = []
+        bar = 0
+        while len(bars) < MAX_BARS:
+            at = tm.seconds_at(tm.beat_of_bar(bar))
+            if at > max(duration, 1.0) * 1.5 + 10.0:
+                break
+            bars.append(round(at, 6))
+            bar += 1
+        sources = {
+            str(s.id): {"name": s.path.name, "rate": _file_rate(s), "offline": s.offline, "peaks": peaks_ready(s.id)}
+            for s in p.pool
+        }
+        return {
+            "sample_rate": p.sample_rate,
+            "duration": duration,
+            "version": p.version,
+            "path": str(p.path) if p.path is not None else None,
+            "saved": p.saved_version == p.version,
+            "history": p.history[-20:],
+            "can_undo": bool(p.history),
+            "can_redo": bool(p._history.undone),
+            "bars": bars,
+            "beats_per_bar": _beats_per_bar(p),
+            "master": _fader(p.master),
+            "tracks": tracks,
+            "sources": sources,
+            "notice": notice,
+        }
+
+
+def _file_rate(source: Any) -> int:
+    return int(source.original_rate or source.sample_rate)
+
+
+def _beats_per_bar(p: Project) -> int:
+    return int(p.tempo_map.meters[0].numerator)
+
+
+def _fader(t: Track) -> Message:
+    return {
+        "id": t.id,
+        "name": t.name,
+        "volume_db": t.volume_db if math.isfinite(t.volume_db) else None,
+        "pan": t.pan,
+        "mute": t.mute,
+        "solo": t.solo,
+    }
+
+
+def _time_map(p: Project, track: Track) -> tuple[float, float]:
+    """Return (a, b) with project time = a × the track's own time + b (speed automation aside)."""
+
+    def up(t: float) -> float:
+        for m in ancestors(p, track):
+            t = m.to_parent_time(t)
+        return t
+
+    b = up(0.0)
+    return up(1.0) - b, b
+
+
+def _track(p: Project, t: Track) -> Message:
+    kind = (
+        "meta"
+        if isinstance(t, Metatrack)
+        else "midi"
+        if isinstance(t, MidiTrack)
+        else "bus"
+        if isinstance(t, BusTrack)
+        else "audio"
+    )
+    a, b = _time_map(p, t)
+    out: Message = {
+        **_fader(t),
+        "kind": kind,
+        "parent": t.parent_id,
+        "depth": len(ancestors(p, t)),
+        "collapsed": t.collapsed,
+        "color": t.color,
+        "a": a,
+        "b": b,
+        "clips": [],
+        "midi": [],
+        "lanes": [],
+    }
+    if isinstance(t, AudioTrack):
+        out["clips"] = [
+            {
+                "id": c.id,
+                "source": c.source.id,
+                "name": c.source.path.name,
+                "start": c.start,
+                "duration": c.duration,
+                "offset": c.offset,
+                "speed": c.speed,
+                "gain_db": c.gain_db if math.isfinite(c.gain_db) else None,
+                "fade_in": c.fade_in,
+                "fade_out": c.fade_out,
+                "reversed": c.reversed,
+                "muted": c.muted,
+                "max_duration": (c.source.duration - c.offset) / c.speed,
+            }
+            for c in t.clips
+        ]
+    if isinstance(t, MidiTrack):
+        out["midi"] = [
+            {
+                "id": c.id,
+                "start": c.start,
+                "duration": c.duration,
+                "offset": c.offset,
+                "notes": [[n.pitch, n.start, n.duration, n.velocity] for n in c.notes[:MAX_NOTES]],
+            }
+            for c in t.midi_clips
+        ]
+    if isinstance(t, Metatrack):
+        out["meta"] = {"speed": t.speed, "offset": t.offset, "pitch": t.pitch}
+    tm = tempo_map_of(p, t)
+    for name, lane in t.lanes.items():
+        beats = lane.time_base == "beats"
+        out["lanes"].append(
+            {
+                "id": lane.id,
+                "parameter": name,
+                "mode": lane.mode,
+                "min": lane.spec.min,
+                "max": lane.spec.max,
+                "points": [[tm.seconds_at(q.time) if beats else q.time, q.value] for q in lane.points],
+            }
+        )
+    return out
