@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import numba as nb
+from typing import TYPE_CHECKING
+
 import numpy as np
-from numba.typed import List
 
 from mixtree.dsp.denormals import LINE_FLOOR
+from mixtree.dsp.jit import njit
 from mixtree.dsp.smoothing import BYPASSED, CUR, STEADY, advance, automate, begin_row, value_at
+
+if TYPE_CHECKING:
+    from numba.typed import List
 
 #: The longest delay, seconds; each delay allocates this much line at prepare time.
 MAX_DELAY = 4.0
@@ -18,7 +22,7 @@ WRITE = 0
 TIME, BEATS, FEEDBACK, MIX = range(4)
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def delay_kernel(
     buf: np.ndarray,
     frames: int,
