@@ -91,6 +91,7 @@ def realize() -> None:
             return
         import numba
 
+        _load_registries()
         # kernels given a signature compile at once: those they call must be in place first
         for eager in (False, True):
             for kernel in _kernels:
@@ -99,6 +100,22 @@ def realize() -> None:
             _swap()
         _numba = numba
         _kernels.clear()
+
+
+def _load_registries() -> None:
+    # Numba's array functions, loaded with the first kernel, import scipy.linalg (about
+    # 0.4 s, half the load) only to choose BLAS for np.correlate and np.convolve inside
+    # compiled code, which no kernel here uses (they then take numba's own loop); np.dot
+    # and np.linalg check for BLAS when compiled, and scipy imports normally afterwards.
+    blas = "scipy.linalg.cython_blas"
+    blocked = blas not in sys.modules
+    if blocked:
+        sys.modules[blas] = None  # type: ignore[assignment] - makes the import fail fast
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        if blocked and sys.modules.get(blas, 0) is None:
+            del sys.modules[blas]
 
 
 def _swap() -> None:
