@@ -185,10 +185,14 @@ def fader_gains(
                 tgt = faders.target[s, ch]
                 st = faders.step[s, ch]
                 live[s, ch] = g != 0.0 or tgt != 0.0
-                for i in range(frames):
-                    if g != tgt:
-                        g = step_toward(g, tgt, st)
-                    gains[s, i, ch] = g
+                if g == tgt:  # at rest (the usual case): a fill the compiler vectorises
+                    for i in range(frames):
+                        gains[s, i, ch] = g
+                else:
+                    for i in range(frames):
+                        if g != tgt:
+                            g = step_toward(g, tgt, st)
+                        gains[s, i, ch] = g
                 faders.gain[s, ch] = g
                 faders.last[s, ch] = g
             o = 1.0 if audible[s] else 0.0
