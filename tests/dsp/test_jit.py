@@ -55,10 +55,35 @@ def test_once_loaded_module_globals_hold_the_dispatchers_and_a_kernel_object_for
     from mixtree.dsp import biquad
 
     assert not isinstance(biquad.filter_kernel, jit.Kernel)
-    # a module outside mixtree that imported the kernel before keeps a forwarding `Kernel`
-    assert jit.compiled(filter_kernel) is biquad.filter_kernel
+    # every module's globals get the dispatcher, this one's too (imported before or after)
+    assert filter_kernel is biquad.filter_kernel
     kernel = jit.Kernel(lambda x: x + 1, (), {"cache": False})
     kernel.dispatcher = jit.njit(cache=False)(kernel.py_func)
     assert kernel(41) == 42
     assert jit.compiled(kernel) is kernel.dispatcher
     assert jit.compiled(biquad.filter_kernel) is biquad.filter_kernel
+
+
+# A user's kernel module: numba.njit code calling a mixtree helper imported as a stand-in.
+USER = """
+import numba
+import numpy as np
+from mixtree.dsp import jit
+from mixtree.dsp.smoothing import CUR, TGT, value_at
+assert isinstance(value_at, jit.Kernel)
+
+@numba.njit
+def first_value(params, auto):
+    return value_at(params, auto, 0, 0)
+
+jit.compiled(first_value)  # what a plan's stages do before any kernel runs
+params = np.zeros((2, 4))
+params[0, CUR] = params[0, TGT] = 0.25
+print(first_value(params, np.zeros((0, 0))))
+"""
+
+
+def test_a_users_numba_kernel_may_call_mixtree_helpers_imported_before_numba_loaded():
+    run = subprocess.run([sys.executable, "-c", USER], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert float(run.stdout) == 0.25

@@ -3,7 +3,7 @@
 `njit` stands in for ``numba.njit``: before numba is loaded it returns a `Kernel`, which
 holds the Python function and its options. The first call of any kernel (or `realize`)
 imports numba, makes every kernel's dispatcher and puts them in place of the `Kernel`
-objects in the globals of every loaded mixtree module, so that kernels calling kernels
+objects in the globals of every loaded module, so that kernels calling kernels
 compile as before and Python callers call the dispatcher directly from then on. Numba's
 on-disk cache is keyed by the function's file and name, so it is the same cache as an
 eager ``numba.njit`` would use.
@@ -73,7 +73,10 @@ def _defer(f: Callable[..., Any], args: tuple[Any, ...], options: dict[str, Any]
 
 
 def compiled(kernel: Any) -> Any:
-    """Return what to call for ``kernel``: its dispatcher if it is a `Kernel`, else itself."""
+    """Return what to call for ``kernel``: its dispatcher if it is a `Kernel`, else itself,
+    the kernels loaded first (a user's ``numba.njit`` kernel may call mixtree's)."""
+    if _numba is None:
+        realize()
     return kernel.compiled() if isinstance(kernel, Kernel) else kernel
 
 
@@ -84,7 +87,7 @@ def loaded() -> bool:
 
 def realize() -> None:
     """Import numba, make every deferred kernel's dispatcher and swap it into the globals of
-    loaded mixtree modules (which kernels read when they compile). Idempotent, thread safe."""
+    every loaded module (which kernels read when they compile). Idempotent, thread safe."""
     global _numba
     with _lock:
         if _numba is not None:
@@ -119,10 +122,11 @@ def _load_registries() -> None:
 
 
 def _swap() -> None:
-    for name, module in list(sys.modules.items()):
-        if not name.startswith("mixtree") or module is None:
+    # every module: a user's kernel module may have imported mixtree's helpers (value_at)
+    for module in list(sys.modules.values()):
+        space = getattr(module, "__dict__", None)
+        if not isinstance(space, dict):
             continue
-        space = vars(module)
         for key, value in list(space.items()):
             if isinstance(value, Kernel) and value.dispatcher is not None:
                 space[key] = value.dispatcher

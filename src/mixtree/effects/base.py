@@ -295,7 +295,7 @@ class Effect:
         if self.kernel is None:
             self.process_block(work[0], sample_rate)
         else:
-            self.kernel(
+            jit.compiled(self.kernel)(
                 work,
                 block.shape[0],
                 np.zeros(1, np.int32),
