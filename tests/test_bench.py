@@ -38,3 +38,10 @@ def test_the_linear_fit_finds_the_slope_and_the_point_off_the_line():
     assert max(abs(d) for d in deviation) < 1e-9
     *_, bent = fit((8, 16, 32, 64), [10.0, 18.0, 40.0, 66.0])
     assert max(range(4), key=lambda k: abs(bent[k])) == 2
+
+
+def test_the_startup_timer_keeps_the_best_and_the_median_and_takes_a_runs_own_timing():
+    from bench.startup import best_of
+
+    took = iter([0.3, 0.1, 0.2])
+    assert best_of(lambda: next(took), 3) == (0.1, 0.2)
