@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -124,9 +125,9 @@ def _load_registries() -> None:
 def _swap() -> None:
     # every module: a user's kernel module may have imported mixtree's helpers (value_at)
     for module in list(sys.modules.values()):
-        space = getattr(module, "__dict__", None)
-        if not isinstance(space, dict):
-            continue
+        if not isinstance(module, types.ModuleType):
+            continue  # (some libraries put other objects in sys.modules)
+        space = vars(module)
         for key, value in list(space.items()):
             if isinstance(value, Kernel) and value.dispatcher is not None:
                 space[key] = value.dispatcher
