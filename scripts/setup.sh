@@ -37,6 +37,8 @@ if [ $test_mode -eq 1 ]; then
 else
     python -m pip install -q .
 fi
+# compile the kernels into numba's cache now, so the first render is as fast as the next
+python -m mixtree.cli.warm || echo "setup: warming the kernels failed; they compile on first use" >&2
 
 jack_up() { python -c 'import jack; jack.Client("mixtree-setup-probe", no_start_server=True).close()' 2>/dev/null; }
 if [ $test_mode -eq 1 ] && command -v jackd >/dev/null && ! jack_up; then

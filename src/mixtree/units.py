@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numba as nb
-
 #: The sample rates a project may use, in Hz.
 SAMPLE_RATES = (44100, 48000, 88200, 96000)
 
@@ -43,14 +41,14 @@ def frames_to_seconds(frames: int, sample_rate: int) -> float:
     return frames / sample_rate
 
 
-@nb.njit(cache=True)
 def pan_gains(pan: float, mono: bool) -> tuple[float, float]:
     """Return (left, right) gains for ``pan`` in -1..1: mixtree's one pan law.
 
     Mono material uses the constant-power (sine/cosine) law: -3 dB each side at centre,
     unity on the side it is panned hard to. Stereo material uses balance: unity at centre,
     the far side fading linearly to silence. A track's fader pans its material so; the
-    `Pan` effect, which runs on the track's stereo buffer, pans it by balance.
+    `Pan` effect, which runs on the track's stereo buffer, pans it by balance. Kernels
+    call its compiled form, `mixtree.dsp.gain.pan_gains`.
     """
     pan = min(1.0, max(-1.0, pan))
     if mono:

@@ -257,6 +257,7 @@ def _play(project: Project, args: argparse.Namespace, console: Console) -> None:
     from mixtree.engine.engine import Engine
 
     device = int(args.device) if args.device is not None and args.device.isdigit() else args.device
+    console.print(f"{len(project.tracks)} tracks; starting the engine (loading its compiled kernels)")
     with Engine(project, driver=args.driver, blocksize=args.block, device=device) as engine:
         console.print(f"playing through {args.driver} (latency {engine.latency * 1000:.1f} ms)")
         if sys.stdin.isatty():

@@ -7,13 +7,16 @@ denominator, normalised by a0. Filtering is transposed direct form II in float64
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import numba as nb
 import numpy as np
-from numba.typed import List
 
 from mixtree.dsp.denormals import STATE_FLOOR
+from mixtree.dsp.jit import njit
 from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, STEADY, advance, automate, begin_row, value_at
+
+if TYPE_CHECKING:
+    from numba.typed import List
 
 KINDS = ("lowpass", "highpass", "bandpass", "notch", "peak", "lowshelf", "highshelf")
 LOWPASS, HIGHPASS, BANDPASS, NOTCH, PEAK, LOWSHELF, HIGHSHELF = range(7)
@@ -30,7 +33,7 @@ EQ3_SHELF_Q = 0.7071067811865476
 EQ3_PEAK_Q = 0.7
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def design(kind: int, freq: float, q: float, gain_db: float, rate: float, out: np.ndarray) -> None:
     """Write the normalised coefficients ``b0 b1 b2 a1 a2`` of an RBJ biquad into ``out``.
 
@@ -87,7 +90,7 @@ def sos(kind: str, freq: float, q: float, gain_db: float, rate: float) -> np.nda
     return np.array([[c[0], c[1], c[2], 1.0, c[3], c[4]]])
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _tick(st: np.ndarray, base: int, ch: int, x: float) -> float:
     z = base + 5 + 2 * ch
     y = st[base] * x + st[z]
@@ -96,7 +99,7 @@ def _tick(st: np.ndarray, base: int, ch: int, x: float) -> float:
     return y
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def eq3_design(
     low_db: float, mid_db: float, high_db: float, low_freq: float, high_freq: float, rate: float, out: np.ndarray
 ) -> None:
@@ -107,17 +110,17 @@ def eq3_design(
     design(HIGHSHELF, high_freq, EQ3_SHELF_Q, high_db, rate, out[2 * SECTION : 2 * SECTION + 5])
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _eq3_design(pr: np.ndarray, st: np.ndarray, rate: float) -> None:
     eq3_design(pr[LOW_DB, CUR], pr[MID_DB, CUR], pr[HIGH_DB, CUR], pr[LOW_FREQ, CUR], pr[HIGH_FREQ, CUR], rate, st)
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _filter_design(pr: np.ndarray, st: np.ndarray, rate: float) -> None:
     design(int(pr[KIND, CUR]), pr[FREQ, CUR], pr[Q, CUR], pr[GAIN_DB, CUR], rate, st[0:5])
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _flush(st: np.ndarray, sections: int) -> None:
     # Once a block (see `STATE_FLOOR`): a biquad's memory only decays in silence.
     for k in range(sections):
@@ -126,7 +129,7 @@ def _flush(st: np.ndarray, sections: int) -> None:
                 st[z] = 0.0
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _step(
     b0: float, b1: float, b2: float, a1: float, a2: float, x: float, z1: float, z2: float
 ) -> tuple[float, float, float]:
@@ -135,7 +138,7 @@ def _step(
     return y, b1 * x - a1 * y + z2, b2 * x - a2 * y
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _static_sections(buf: np.ndarray, i0: int, i1: int, s: int, st: np.ndarray, sections: int) -> None:
     # The steady state: coefficients and memory in locals for frames i0..i1, both
     # channels in one pass (two independent recursions keep the CPU's pipelines busy),
@@ -174,7 +177,7 @@ def _static_sections(buf: np.ndarray, i0: int, i1: int, s: int, st: np.ndarray, 
     _flush(st, n)
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _static_pair(buf: np.ndarray, frames: int, s: int, st: np.ndarray, u: int, su: np.ndarray) -> None:
     # Two tracks' single sections in one pass: a biquad's recursion is latency-bound, so
     # four independent channels in flight nearly halve the time of two passes.
@@ -202,7 +205,7 @@ def _static_pair(buf: np.ndarray, frames: int, s: int, st: np.ndarray, u: int, s
 REDESIGN = 16
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _automated_sections(
     buf: np.ndarray,
     frames: int,
@@ -231,7 +234,7 @@ def _automated_sections(
     st[st.shape[0] - 1] = count
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def filter_kernel(
     buf: np.ndarray,
     frames: int,
@@ -262,7 +265,7 @@ def filter_kernel(
         _static_sections(buf, 0, frames, slots[waiting], states[waiting], 1)
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def eq3_kernel(
     buf: np.ndarray,
     frames: int,
@@ -280,7 +283,7 @@ def eq3_kernel(
         _run_sections(buf, frames, slots[r], params[r], autos[r], states[r], rate, mode, 3, True)
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _run_sections(
     buf: np.ndarray,
     frames: int,

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import numba as nb
 import numpy as np
-from numba import types
-from numba.typed import List
 
 from mixtree.dsp.fades import fade_gain
+from mixtree.dsp.jit import njit
 from mixtree.dsp.windows import Windows, base_of, fade_in, locate, set_want, streamed
 
-#: The numba type of the source list the reader takes: float32 ``(frames, channels)``.
-SOURCE_TYPE = types.Array(types.float32, 2, "C", readonly=True)
+if TYPE_CHECKING:
+    from numba.typed import List
 
 
 def source_list(sources: list[np.ndarray]) -> List:
-    """Return a numba typed list referencing (not copying) ``sources`` (made read-only)."""
-    out = List.empty_list(SOURCE_TYPE)
+    """Return a numba typed list referencing (not copying) ``sources``, as read-only views:
+    the reader's type, float32 ``(frames, channels)`` read-only arrays."""
+    if all(s.dtype == np.float32 and s.ndim == 2 and s.flags.c_contiguous for s in sources):
+        from mixtree.dsp import listing
+
+        return listing.sources(sources)
+    from numba import types
+    from numba.typed import List
+
+    out = List.empty_list(types.Array(types.float32, 2, "C", readonly=True))
     for s in sources:
         out.append(s)
     return out
@@ -41,7 +47,7 @@ class ClipTable(NamedTuple):
     window: np.ndarray  # int64 (clips, 2) output frames the clip may sound in (narrower for aliases)
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def read_clips(
     track_buf: np.ndarray, frames: int, block_start: int, clips: ClipTable, sources: List, win: Windows
 ) -> None:
@@ -123,7 +129,7 @@ def read_clips(
                 track_buf[slot, o, 1] += v
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _copy(
     track_buf: np.ndarray, slot: int, o: int, src: np.ndarray, s: int, n: int, gain: float, up: float, stereo: bool
 ) -> None:

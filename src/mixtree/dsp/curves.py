@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import math
 
-import numba as nb
 import numpy as np
+
+from mixtree.dsp.jit import njit
 
 #: Shape names, by the code the kernels use.
 SHAPES = ("hold", "linear", "smooth", "s_curve", "fast_start", "fast_end", "geometric", "bend")
@@ -39,14 +40,14 @@ def shape_code(name: str) -> int:
     return SHAPES.index(name)
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _bend_s(u: float, a: float) -> float:
     if u <= 0.0:
         return 0.0  # 0/0 at tension -1
     return u / (a + math.sqrt(a * a + (1.0 - 2.0 * a) * u))
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def curve(shape: int, u: float, tension: float) -> float:
     """Return f(u) of ``shape`` (see the module; ``geometric`` is shaped by its values
     and returns u here). f(0) = 0 and f(1) = 1 for all but ``hold``."""
@@ -68,7 +69,7 @@ def curve(shape: int, u: float, tension: float) -> float:
     return u
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def curve_integral(shape: int, u: float, tension: float) -> float:
     """Return F(u) = ∫₀ᵘ f(w) dw of ``shape`` (``geometric``: that of ``linear``)."""
     if shape == HOLD:
@@ -92,7 +93,7 @@ def curve_integral(shape: int, u: float, tension: float) -> float:
     return 0.5 * u * u
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def segment_value(v0: float, v1: float, shape: int, tension: float, u: float) -> float:
     """Return the value at ``u`` across a segment from ``v0`` to ``v1``."""
     if shape == GEOMETRIC:
@@ -100,7 +101,7 @@ def segment_value(v0: float, v1: float, shape: int, tension: float, u: float) ->
     return v0 + (v1 - v0) * curve(shape, u, tension)
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def segment_integral(v0: float, v1: float, shape: int, tension: float, u: float) -> float:
     """Return ∫₀ᵘ v du across a segment from ``v0`` to ``v1`` (in units of the segment's
     length: multiply by it for time)."""
@@ -112,7 +113,7 @@ def segment_integral(v0: float, v1: float, shape: int, tension: float, u: float)
     return v0 * u + (v1 - v0) * curve_integral(shape, u, tension)
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def point_at(at: np.ndarray, lo: int, hi: int, x: float) -> int:
     """Return the index of the last point in ``at[lo:hi]`` at or before ``x`` (``lo - 1``
     when ``x`` is before them all): the point whose segment plays at ``x``."""
@@ -126,7 +127,7 @@ def point_at(at: np.ndarray, lo: int, hi: int, x: float) -> int:
     return a - 1
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def lane_value(
     at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray, lo: int, hi: int, x: float
 ) -> float:

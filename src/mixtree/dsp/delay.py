@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import numba as nb
+from typing import TYPE_CHECKING
+
 import numpy as np
-from numba.typed import List
 
 from mixtree.dsp.denormals import LINE_FLOOR
+from mixtree.dsp.jit import njit
 from mixtree.dsp.smoothing import BYPASSED, CUR, STEADY, advance, automate, begin_row, value_at
+
+if TYPE_CHECKING:
+    from numba.typed import List
 
 #: The longest delay, seconds; each delay allocates this much line at prepare time.
 MAX_DELAY = 4.0
@@ -18,7 +22,7 @@ WRITE = 0
 TIME, BEATS, FEEDBACK, MIX = range(4)
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def delay_kernel(
     buf: np.ndarray,
     frames: int,
@@ -51,6 +55,10 @@ def delay_kernel(
         w = int(st[WRITE])
         steady = mode == STEADY
         auto = autos[r]
+        if steady and auto.shape[0] == 0:
+            st[WRITE] = _steady(buf, frames, s, line, w, min(max(pr[TIME, CUR] * rate, 1.0), size - 2.0),
+                                pr[FEEDBACK, CUR], pr[MIX, CUR])  # fmt: skip
+            continue
         for i in range(frames):
             if steady:
                 wet_amount = 1.0
@@ -79,3 +87,30 @@ def delay_kernel(
             if w == size:
                 w = 0
         st[WRITE] = w
+
+
+@njit(cache=True, inline="always")
+def _steady(buf: np.ndarray, frames: int, s: int, line: np.ndarray, w: int, d: float, fb: float, mix: float) -> int:
+    # `delay_kernel` for a row at rest and without automation: the parameters are loop
+    # invariants; the arithmetic is the per-frame path's, value for value (its wet amount
+    # is 1.0, and x + 1.0 * (y - x) is x + (y - x) exactly). Returns the write index.
+    size = line.shape[0]
+    dry = 1.0 - mix
+    for i in range(frames):
+        pos = w - d
+        if pos < 0.0:
+            pos += size
+        k = int(pos)
+        frac = pos - k
+        k1 = k + 1 if k + 1 < size else 0
+        near = 1.0 - frac
+        for ch in range(2):
+            x = float(buf[s, i, ch])
+            delayed = near * line[k, ch] + frac * line[k1, ch]
+            v = x + fb * delayed
+            line[w, ch] = 0.0 if abs(v) < LINE_FLOOR else v
+            buf[s, i, ch] = x + ((dry * x + mix * delayed) - x)
+        w += 1
+        if w == size:
+            w = 0
+    return w

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import numba as nb
 import numpy as np
-from numba.typed import List
 
+from mixtree.dsp.jit import njit
 from mixtree.dsp.typed import typed_list
+
+if TYPE_CHECKING:
+    from numba.typed import List
 
 
 class DelayLines(NamedTuple):
@@ -25,7 +27,7 @@ def delay_lines(lengths: list[int]) -> DelayLines:
     return DelayLines(typed_list(rings), np.zeros(len(rings), np.int64))
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def delay_slots(track_buf: np.ndarray, frames: int, slots: np.ndarray, line_of: np.ndarray, lines: DelayLines) -> None:
     """Delay each of ``slots`` whose line ``line_of[s]`` is not -1 in place by that line's
     length. Audio-thread safe: no allocation."""

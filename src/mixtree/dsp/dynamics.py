@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import numba as nb
 import numpy as np
-from numba.typed import List
 
 from mixtree.dsp.denormals import STATE_FLOOR
+from mixtree.dsp.jit import njit
 from mixtree.dsp.smoothing import BYPASSED, CUR, STEADY, advance, automate, begin_row, value_at
+
+if TYPE_CHECKING:
+    from numba.typed import List
 
 #: Averaging time of the RMS detector, seconds.
 RMS_WINDOW = 0.010
@@ -24,7 +27,7 @@ STATE_SIZE = 6
 THRESHOLD_DB, RATIO, KNEE_DB, ATTACK, RELEASE, MAKEUP_DB, DETECTION = range(7)
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def reduction(over_db: float, slope: float, knee_db: float) -> float:
     """Return the gain change in dB for a level ``over_db`` above the threshold.
 
@@ -39,7 +42,7 @@ def reduction(over_db: float, slope: float, knee_db: float) -> float:
     return slope * max(over_db, 0.0)
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def static_curve(level_db: float, threshold_db: float, ratio: float, knee_db: float) -> float:
     """Return the output level in dB for an input level, before makeup gain (see `reduction`)."""
     return level_db + reduction(level_db - threshold_db, 1.0 / ratio - 1.0, knee_db)
@@ -51,7 +54,7 @@ _POWER_TO_DB = 10.0 / math.log(10.0)
 _AMPLITUDE_TO_DB = 20.0 / math.log(10.0)
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _gain_computer(pr: np.ndarray, rate: float) -> tuple[float, float, float, float, float]:
     # What the gain computer needs from the parameters: threshold, slope, knee, and the
     # per-group attack and release coefficients of the gain reduction's one-pole smoother.
@@ -60,7 +63,7 @@ def _gain_computer(pr: np.ndarray, rate: float) -> tuple[float, float, float, fl
     return pr[THRESHOLD_DB, CUR], 1.0 / pr[RATIO, CUR] - 1.0, pr[KNEE_DB, CUR], att, rel
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _detect(left: float, right: float, rms: bool, rms_coef: float, ms: float, peak: float) -> tuple[float, float]:
     # One frame into the stereo-linked detector: the mean square (RMS) or the group's peak.
     if rms:
@@ -68,7 +71,7 @@ def _detect(left: float, right: float, rms: bool, rms_coef: float, ms: float, pe
     return ms, max(peak, abs(left), abs(right))
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def compressor_kernel(
     buf: np.ndarray,
     frames: int,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-import numba as nb
+from mixtree.dsp.jit import njit
 
 #: Fade curve names, by the code the kernels use.
 CURVES = ("linear", "equal_power", "exponential", "logarithmic", "s_curve")
@@ -18,7 +18,7 @@ def curve_code(name: str) -> int:
         raise ValueError(f"fade curve must be one of {', '.join(CURVES)}, not {name!r}") from None
 
 
-@nb.njit("float32(float64, int64)", cache=True, inline="always")
+@njit("float32(float64, int64)", cache=True, inline="always")
 def fade_gain(x: float, curve: int) -> float:
     """Return the gain at progress ``x`` in [0, 1] of a fade-in with curve code ``curve``.
 

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-import numba as nb
-import numpy as np
-from numba.typed import List
+from typing import TYPE_CHECKING
 
+import numpy as np
+
+from mixtree import units
+from mixtree.dsp.jit import njit
 from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, STEADY, advance, automate, begin_row, value_at
-from mixtree.units import pan_gains
+
+if TYPE_CHECKING:
+    from numba.typed import List
+
+#: `mixtree.units.pan_gains` compiled, for kernels.
+pan_gains = njit(cache=True)(units.pan_gains)
 
 # parameters, in the order of Gain.PARAMETERS and of Pan.PARAMETERS
 DB = 0
 PAN = 0
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def gain_kernel(
     buf: np.ndarray,
     frames: int,
@@ -46,9 +53,9 @@ def gain_kernel(
         g = 10.0 ** (pr[DB, CUR] / 20.0)
         if mode == STEADY:
             gf = np.float32(g)
-            for i in range(frames):
-                buf[s, i, 0] *= gf
-                buf[s, i, 1] *= gf
+            both = buf[s].reshape(-1)  # the row's frames, both sides, as one run the compiler vectorises
+            for k in range(2 * frames):
+                both[k] *= gf
             continue
         for i in range(frames):
             if moving:
@@ -58,7 +65,7 @@ def gain_kernel(
             buf[s, i, 1] *= w
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def pan_kernel(
     buf: np.ndarray,
     frames: int,

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import numba as nb
 import numpy as np
-from numba.typed import List
 
 from mixtree.dsp.curves import (
     BEND,
@@ -22,7 +20,11 @@ from mixtree.dsp.curves import (
     point_at,
     segment_value,
 )
+from mixtree.dsp.jit import njit
 from mixtree.dsp.smoothing import glide_into, ramp_step
+
+if TYPE_CHECKING:
+    from numba.typed import List
 
 
 class LaneTable(NamedTuple):
@@ -87,7 +89,7 @@ GAIN_TOLERANCE = 1e-6
 STEEP = 0.6
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def fill_lane(lanes: LaneTable, k: int, first: int, frames: int, out: np.ndarray) -> None:
     """Write lane ``k``'s value at output frames ``first .. first + frames - 1`` into
     ``out[:frames]``: the drawn curve (exact at the ends and middle of its pieces
@@ -136,7 +138,7 @@ def release_lane(lanes: LaneTable, k: int) -> None:
         lanes.state[k] = RETURNING
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def piece(
     at: np.ndarray, shape: np.ndarray, tension: np.ndarray, knot: np.ndarray, lo: int, hi: int, ramp: float, n: int
 ) -> tuple[int, int, int, bool]:  # fmt: skip
@@ -178,7 +180,7 @@ def piece(
     return start, end, j, glide
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def piece_right(at: np.ndarray, lo: int, hi: int, j: int, end: int) -> float:
     """Return where the line across a piece ending before frame ``end`` on point ``j``'s
     segment is anchored on the right: ``end``, or the next point if that comes first (a
@@ -188,7 +190,7 @@ def piece_right(at: np.ndarray, lo: int, hi: int, j: int, end: int) -> float:
     return min(float(end), at[j + 1])
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def drawn_value(
     at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray, lo: int, hi: int, ramp: float, j: int,
     glide: bool, x: float,
@@ -207,7 +209,7 @@ def drawn_value(
     return v
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def parabola(y0: float, y1: float, y2: float, h: float) -> tuple[float, float]:
     """Return b and c of y0 + u·(b + u·c), the parabola through (0, ``y0``), (``h``,
     ``y1``) and (2``h``, ``y2``): what a piece plays between its ends and middle."""
@@ -217,7 +219,7 @@ def parabola(y0: float, y1: float, y2: float, h: float) -> tuple[float, float]:
     return (y1 - y0) / h - c * h, c
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def _fill_drawn(lanes: LaneTable, k: int, first: int, frames: int, out: np.ndarray) -> None:
     # the drawn curve at output frames: exact at each piece's ends and middle, the
     # parabola through those three between
@@ -246,7 +248,7 @@ def _fill_drawn(lanes: LaneTable, k: int, first: int, frames: int, out: np.ndarr
         i = stop
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def _fill_warped(lanes: LaneTable, k: int, first: int, frames: int, out: np.ndarray) -> None:
     # as `fill_lane`, with each frame's position on the lane's timeline read from its warp
     pos, value, shape, tension, at = lanes.pos, lanes.value, lanes.shape, lanes.tension, lanes.at
@@ -285,7 +287,7 @@ class ParameterLanes(NamedTuple):
     param: np.ndarray  # int64
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def fill_parameters(lanes: LaneTable, entries: ParameterLanes, arrays: List, first: int, frames: int) -> None:
     """Write every automated effect parameter's values for output frames ``first ..
     first + frames - 1``. Audio-thread safe: no allocation."""

@@ -6,13 +6,14 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-import numba as nb
 import numpy as np
 
 from mixtree.dsp.delays import DelayLines
+from mixtree.dsp.gain import pan_gains
+from mixtree.dsp.jit import njit
 from mixtree.dsp.lanes import DRAWN, MAX_KNOT, LaneTable, drawn_value, fill_lane, parabola, piece, piece_right
 from mixtree.dsp.smoothing import glide_into, ramp_step, step_toward
-from mixtree.units import SILENCE_DB, pan_gains
+from mixtree.units import SILENCE_DB
 
 
 class Faders(NamedTuple):
@@ -95,7 +96,7 @@ def mix_buffers(slots: int, sends: int, max_block: int) -> Mix:
     )
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def clear(track_buf: np.ndarray, frames: int) -> None:
     """Zero the first ``frames`` frames of every slot of ``track_buf``. Audio-thread safe."""
     for s in range(track_buf.shape[0]):
@@ -104,12 +105,12 @@ def clear(track_buf: np.ndarray, frames: int) -> None:
             track_buf[s, i, 1] = 0.0
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _automated(lanes: FaderLanes, s: int) -> bool:
     return lanes.volume[s] >= 0 or lanes.pan[s] >= 0 or lanes.mute[s] >= 0
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def fader_targets(
     volume: np.ndarray,
     pan: np.ndarray,
@@ -149,12 +150,12 @@ def fader_targets(
 _DB_LN = math.log(10.0) / 20.0
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _db_gain(db: float) -> float:
     return 0.0 if db <= SILENCE_DB else math.exp(db * _DB_LN)
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def fader_gains(
     frames: int,
     position: int,
@@ -184,10 +185,14 @@ def fader_gains(
                 tgt = faders.target[s, ch]
                 st = faders.step[s, ch]
                 live[s, ch] = g != 0.0 or tgt != 0.0
-                for i in range(frames):
-                    if g != tgt:
-                        g = step_toward(g, tgt, st)
-                    gains[s, i, ch] = g
+                if g == tgt:  # at rest (the usual case): a fill the compiler vectorises
+                    for i in range(frames):
+                        gains[s, i, ch] = g
+                else:
+                    for i in range(frames):
+                        if g != tgt:
+                            g = step_toward(g, tgt, st)
+                        gains[s, i, ch] = g
                 faders.gain[s, ch] = g
                 faders.last[s, ch] = g
             o = 1.0 if audible[s] else 0.0
@@ -209,13 +214,13 @@ def fader_gains(
         faders.last[s, 1] = gains[s, frames - 1, 1]
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _drawn(lanes: LaneTable, k: int) -> bool:
     # no lane, or one playing its drawn curve on output time: `_pieces` can run it
     return k < 0 or (lanes.state[k] == DRAWN and lanes.warp[k] < 0)
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def _pieces(
     s: int, frames: int, position: int, volume: float, pan: float, mono: bool, faders: Faders, lanes: LaneTable,
     kv: int, kp: int, km: int, mix: Mix,
@@ -307,7 +312,7 @@ def _pieces(
     return a
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _fader_at(
     at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray, lo: np.ndarray, hi: np.ndarray,
     ramp: np.ndarray, kv: int, jv: int, gv: bool, kp: int, jp: int, gp: bool, km: int, jm: int, gm: bool, x: float,
@@ -334,7 +339,7 @@ def _fader_at(
     return g, left, right, mute, v, p
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def _per_frame(
     s: int, frames: int, position: int, fixed_volume: float, fixed_pan: float, mono: bool, faders: Faders,
     lanes: LaneTable, kv: int, kp: int, km: int, mix: Mix,
@@ -369,7 +374,7 @@ def _per_frame(
     return a
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _hand_over(gains: np.ndarray, s: int, frames: int, start: np.ndarray, left: float, length: float) -> None:
     # crossfade from the gains the previous plan played to this plan's, linearly
     for i in range(min(frames, int(left))):
@@ -378,7 +383,7 @@ def _hand_over(gains: np.ndarray, s: int, frames: int, start: np.ndarray, left: 
             gains[s, i, ch] += (start[s, ch] - gains[s, i, ch]) * w
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def send_levels(frames: int, position: int, sends: SendRows, lanes: LaneTable, mix: Mix) -> None:
     """Work out every send's level (linear) for each frame of the block: gliding to its
     target, or from its lane (dB). Audio-thread safe: no allocation."""
@@ -393,7 +398,7 @@ def send_levels(frames: int, position: int, sends: SendRows, lanes: LaneTable, m
         sends.gain[k] = glide_into(levels[k], frames, sends.gain[k], sends.target[k], sends.step[k])
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def _finite(track_buf: np.ndarray, s: int, frames: int) -> bool:
     for i in range(frames):
         for ch in range(2):
@@ -402,7 +407,7 @@ def _finite(track_buf: np.ndarray, s: int, frames: int) -> bool:
     return True
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def mix_into_parents(
     track_buf: np.ndarray,
     frames: int,
@@ -442,7 +447,7 @@ def mix_into_parents(
             rms[s, ch] = math.sqrt(sq / frames) if frames else 0.0
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def write_output(
     track_buf: np.ndarray,
     frames: int,
@@ -478,7 +483,7 @@ def write_output(
         faders.rms[slot, ch] = math.sqrt(sq / frames) if frames else 0.0
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def crossfade(out: np.ndarray, old: np.ndarray, frames: int, done: int, length: int) -> None:
     """Blend ``old`` out and ``out`` in over frames ``done..done+frames`` of a ``length`` fade.
 
@@ -495,7 +500,7 @@ def crossfade(out: np.ndarray, old: np.ndarray, frames: int, done: int, length: 
             out[i, ch] = out[i, ch] * fi + old[i, ch] * fo
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def mix_sends(
     track_buf: np.ndarray,
     frames: int,
@@ -543,7 +548,7 @@ def mix_sends(
         lines.pos[line] = p
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def blend_slots(
     track_buf: np.ndarray, old_buf: np.ndarray, frames: int, carry: np.ndarray, done: int, length: int
 ) -> None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 
-import numba as nb
 import numpy as np
+
+from mixtree.dsp.jit import njit
 
 #: Zero crossings on each side of the kernel at unity rate.
 HALF_WIDTH = 32
@@ -35,7 +36,7 @@ def _table() -> np.ndarray:
 TABLE = _table()
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def taps_scale(rate: float) -> float:
     """Return the kernel's time scale for reading at ``rate`` (cutoff × min(1, 1/rate);
     a rate of 0, a tape standing still, reads at the source's bandwidth)."""
@@ -44,7 +45,7 @@ def taps_scale(rate: float) -> float:
     return CUTOFF * (1.0 / rate)
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def read(src: np.ndarray, base: int, frames: int, channel: int, s: float, scale: float, table: np.ndarray) -> float:
     """Return source ``channel`` at fractional frame ``s``, bandlimited to ``scale`` × Nyquist.
 
@@ -71,7 +72,7 @@ def read(src: np.ndarray, base: int, frames: int, channel: int, s: float, scale:
     return acc * scale
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def reach(scale: float) -> int:
     """Return how many frames either side of a position `read` may read at ``scale``."""
     return int(math.ceil(HALF_WIDTH / scale)) + 1

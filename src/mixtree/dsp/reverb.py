@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import numba as nb
+from typing import TYPE_CHECKING
+
 import numpy as np
-from numba.typed import List
 
 from mixtree.dsp.denormals import LINE_FLOOR
+from mixtree.dsp.jit import njit
 from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, advance, automate, begin_row, value_at
+
+if TYPE_CHECKING:
+    from numba.typed import List
 
 COMBS = (1116, 1188, 1277, 1356, 1422, 1491, 1557, 1617)  # at 44.1 kHz
 ALLPASSES = (556, 441, 341, 225)
@@ -31,7 +35,7 @@ STATE_SIZE = 64
 ROOM_SIZE, DAMPING, MIX = range(3)
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _comb(line: np.ndarray, st: np.ndarray, n: int, base: int, x: float, feedback: float, damp: float) -> float:
     idx = int(st[INDICES + n])
     y = line[base + idx, 0]
@@ -44,7 +48,7 @@ def _comb(line: np.ndarray, st: np.ndarray, n: int, base: int, x: float, feedbac
     return y
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _allpass(line: np.ndarray, st: np.ndarray, n: int, base: int, v: float) -> float:
     idx = int(st[INDICES + n])
     b = line[base + idx, 0]
@@ -55,7 +59,7 @@ def _allpass(line: np.ndarray, st: np.ndarray, n: int, base: int, v: float) -> f
     return b - v
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def reverb_kernel(
     buf: np.ndarray,
     frames: int,

@@ -11,20 +11,21 @@ reaches a kernel as per-frame values (`value_at`).
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
+
+from mixtree.dsp.jit import njit
 
 CUR, TGT, LAST, STEP = 0, 1, 2, 3
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def ramp_step(value: float, target: float, frames: int) -> float:
     """Return how far a linear ramp from ``value`` moves per frame to reach ``target`` in
     ``frames`` frames (``frames`` > 0)."""
     return abs(target - value) / frames
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def step_toward(value: float, target: float, step: float) -> float:
     """Return ``value`` moved one ``step`` toward ``target``, stopping on it (never past)."""
     if value < target:
@@ -32,7 +33,7 @@ def step_toward(value: float, target: float, step: float) -> float:
     return max(target, value - step)
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def glide_into(out: np.ndarray, frames: int, value: float, target: float, step: float) -> float:
     """Write ``value`` moving a `step_toward` ``target`` each frame into ``out[:frames]``;
     return where it got to."""
@@ -43,7 +44,7 @@ def glide_into(out: np.ndarray, frames: int, value: float, target: float, step: 
     return value
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def begin_block(params: np.ndarray, ramps: np.ndarray) -> bool:
     """Set up ramps for targets that changed (or that a value left by automation is away
     from, with no ramp under way); return True if any parameter is moving."""
@@ -62,7 +63,7 @@ def begin_block(params: np.ndarray, ramps: np.ndarray) -> bool:
     return moving
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def advance(params: np.ndarray, p: int) -> float:
     """Move parameter ``p`` one frame toward its target and return its new value."""
     cur = params[p, CUR]
@@ -77,7 +78,7 @@ def advance(params: np.ndarray, p: int) -> float:
 BYPASSED, STEADY, MOVING = 0, 1, 2
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def begin_row(params: np.ndarray, ramps: np.ndarray, auto: np.ndarray) -> int:
     """Set up the block's ramps (`begin_block`) and say how the effect runs: `BYPASSED`
     (fully, nothing to do), `STEADY` (fully active, nothing gliding: the fast path) or
@@ -102,7 +103,7 @@ def begin_row(params: np.ndarray, ramps: np.ndarray, auto: np.ndarray) -> int:
     return STEADY if active == 1.0 else MOVING
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def value_at(params: np.ndarray, auto: np.ndarray, p: int, i: int) -> float:
     """Move parameter ``p`` to frame ``i`` of the block and return its value there: its
     automation's, where ``auto`` (float64 ``(parameters, frames)``, NaN rows for the
@@ -115,7 +116,7 @@ def value_at(params: np.ndarray, auto: np.ndarray, p: int, i: int) -> float:
     return advance(params, p)
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def automate(params: np.ndarray, auto: np.ndarray, i: int) -> bool:
     """Set every automated parameter to its value at frame ``i`` of the block (``auto``:
     see `value_at`); return whether any changed."""

@@ -8,14 +8,16 @@ pedal, CC7 volume gain, note-on counter, release counter), then `VOICES` rows of
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import numba as nb
 import numpy as np
-from numba.typed import List
 
+from mixtree.dsp.jit import njit
 from mixtree.dsp.lanes import KNOT
 from mixtree.dsp.smoothing import CUR, advance, automate, begin_block
+
+if TYPE_CHECKING:
+    from numba.typed import List
 
 VOICES = 32
 FIELDS = 19
@@ -46,7 +48,7 @@ class MidiEvents(NamedTuple):
     hi: np.ndarray  # int64 each row's end
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _blep(t: float, dt: float) -> float:
     if t < dt:
         t /= dt
@@ -57,14 +59,14 @@ def _blep(t: float, dt: float) -> float:
     return 0.0
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def reset_channel(st: np.ndarray) -> None:
     """Put an instrument's state at rest: no voices, centred bend, full volume."""
     st[:] = 0.0
     st[VOLUME] = 1.0
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def release_all(st: np.ndarray, pr: np.ndarray, rate: float) -> None:
     """Release every sounding voice and lift the sustain pedal (all notes off)."""
     st[SUSTAIN] = 0.0
@@ -74,7 +76,7 @@ def release_all(st: np.ndarray, pr: np.ndarray, rate: float) -> None:
             _release(st, base, pr, rate)
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _release(st: np.ndarray, base: int, pr: np.ndarray, rate: float) -> None:
     st[base + STAGE] = RELEASE
     st[base + F_STAGE] = RELEASE
@@ -86,7 +88,7 @@ def _release(st: np.ndarray, base: int, pr: np.ndarray, rate: float) -> None:
     st[base + RELEASED] = st[RELEASE_COUNT]
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def _event(st: np.ndarray, pr: np.ndarray, kind: int, d1: int, d2: int, rate: float) -> None:
     if kind == NOTE_ON:
         pick = -1
@@ -152,7 +154,7 @@ def _event(st: np.ndarray, pr: np.ndarray, kind: int, d1: int, d2: int, rate: fl
         st[BEND] = d2 / 8192.0 * pr[BEND_RANGE, CUR]
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _filter_coefficients(st: np.ndarray, base: int, pr: np.ndarray, rate: float) -> None:
     # TPT state-variable filter (Zavalishin), its cutoff moved by the filter envelope
     fc = min(pr[CUTOFF, CUR] * 2.0 ** (pr[F_ENV, CUR] * st[base + F_LEVEL]), 0.45 * rate)
@@ -163,7 +165,7 @@ def _filter_coefficients(st: np.ndarray, base: int, pr: np.ndarray, rate: float)
     st[base + G3] = g * g * a1
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _envelope(stage: float, level: float, a: float, d: float, s: float, r_step: float, rate: float):
     if stage == ATTACK:
         level = level + 1.0 / max(a * rate, 1.0)
@@ -185,7 +187,7 @@ def _envelope(stage: float, level: float, a: float, d: float, s: float, r_step: 
     return stage, level
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def _render(buf: np.ndarray, s: int, lo: int, hi: int, start: int, pr: np.ndarray, st: np.ndarray, rate: float) -> None:
     # the filter follows its envelope every 16 frames, counted from frame 0 of the
     # timeline, so the result does not depend on where blocks or events fall
@@ -253,7 +255,7 @@ def _render(buf: np.ndarray, s: int, lo: int, hi: int, start: int, pr: np.ndarra
         st[base + TRI] = tri
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def synth_kernel(
     buf: np.ndarray,
     frames: int,
@@ -314,7 +316,7 @@ def synth_kernel(
             i = nxt
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def chase_kernel(
     position: int,
     params: List,

@@ -9,16 +9,18 @@ bandlimit.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import numba as nb
 import numpy as np
-from numba.typed import List
 
 from mixtree.dsp.fades import fade_gain
+from mixtree.dsp.jit import njit
 from mixtree.dsp.resample import TABLE, reach, read, taps_scale
 from mixtree.dsp.warp import WarpTable
 from mixtree.dsp.windows import FRAMES, Windows, base_of, fade_in, locate, set_want, streamed
+
+if TYPE_CHECKING:
+    from numba.typed import List
 
 
 class VarispeedTable(NamedTuple):
@@ -44,7 +46,7 @@ class VarispeedTable(NamedTuple):
     warp: np.ndarray  # int32 the warp whose child time the row counts in, -1: output time
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def read_varispeed(
     track_buf: np.ndarray,
     frames: int,
@@ -123,7 +125,7 @@ def read_varispeed(
                 track_buf[slot, o, 1] += v
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def _read_warped(
     track_buf: np.ndarray,
     frames: int,
@@ -197,7 +199,7 @@ def _read_warped(
             track_buf[slot, i, 1] += v
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def _source_at(rows: VarispeedTable, r: int, j: float) -> float:
     # the source frame row r reads at timeline frame j of its clip
     if rows.reversed[r]:

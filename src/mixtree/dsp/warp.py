@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import numba as nb
 import numpy as np
 
 from mixtree.dsp.curves import lane_value, point_at, segment_integral
+from mixtree.dsp.jit import njit
 
 
 class WarpTable(NamedTuple):
@@ -46,7 +46,7 @@ class WarpTable(NamedTuple):
     rates: np.ndarray  # float64 (warps, max_block) child seconds per output second
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def speed_integral(
     at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray, area: np.ndarray, lo: int, hi: int,
     x: float,
@@ -73,7 +73,7 @@ def areas(at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndar
     return out - speed_integral(at, value, shape, tension, out, 0, at.shape[0], offset)
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def fill_warps(table: WarpTable, first: int, frames: int, rate: float) -> None:
     """Write every warp's child time and rate for output frames ``first .. first +
     frames - 1``. Audio-thread safe: no allocation."""
@@ -98,7 +98,7 @@ def fill_warps(table: WarpTable, first: int, frames: int, rate: float) -> None:
             rates[w, i] = speed * a * dx
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def integral_inverse(
     at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray, area: np.ndarray, lo: int, hi: int,
     child: float,

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import numba as nb
 import numpy as np
+
+from mixtree.dsp.jit import njit
 
 #: Columns of ``Windows.bufs``: the source frame of the buffer's row 0, where its valid
 #: frames end (-1 while the control side refills it) and its length in frames.
@@ -73,7 +74,7 @@ def make_windows(
     return Windows(bufs, refs, np.zeros(1, np.int64))
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def locate(win: Windows, ref: int, lo: int, hi: int) -> int:
     """Return the buffer of reference ``ref`` holding source frames ``lo .. hi`` (clamped
     to the source); -1 after counting a miss; -2 if none of them is in the source (the
@@ -102,7 +103,7 @@ def locate(win: Windows, ref: int, lo: int, hi: int) -> int:
     return -1
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def fade_in(win: Windows, ref: int) -> bool:
     """Return True if ``ref`` was silent for want of data and must fade in over this
     block (and clear that). Audio-thread safe."""
@@ -112,19 +113,19 @@ def fade_in(win: Windows, ref: int) -> bool:
     return False
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def streamed(win: Windows, ref: int) -> bool:
     """Return True if reference ``ref`` streams. Audio-thread safe."""
     return win.refs[ref, STREAMED] != 0
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def set_want(win: Windows, ref: int, frame: int) -> None:
     """Tell the control side reference ``ref`` plays at source frame ``frame``. Audio-thread safe."""
     win.refs[ref, WANT] = frame
 
 
-@nb.njit(cache=True, inline="always")
+@njit(cache=True, inline="always")
 def base_of(win: Windows, ref: int) -> int:
     """Return the base of the buffer `locate` found last for ``ref`` (0 in memory)."""
     return win.refs[ref, AT]

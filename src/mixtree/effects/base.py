@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
+from mixtree.dsp import jit
 from mixtree.dsp.smoothing import CUR, LAST, TGT
 from mixtree.dsp.typed import typed_list
 from mixtree.effects.parameters import Parameter
@@ -60,6 +61,8 @@ class Effect:
     #: control side's `idle` calls.
     hosted: ClassVar[bool] = False
     _types: ClassVar[dict[str, type[Effect]]] = {}
+    #: Whether the effect's own state still waits for `_init_state` (see `reset`).
+    _unset = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -161,6 +164,7 @@ class Effect:
 
     def assign(self, pid: str, value: float) -> None:
         """Set a checked value and hand it to the audio side (used by operations)."""
+        self._state  # noqa: B018 - a state still unset is designed for the values it was reset at
         if pid == "bypass":
             self._bypass = bool(value)
         else:
@@ -198,7 +202,7 @@ class Effect:
         """Clear the effect's memory (filter state, delay lines, envelopes) and stop ramps:
         all of it, or only its own (``instance=()``) or one alias instance's."""
         self._push_targets()
-        own = (self._params, self._state, self._buffer, self._ramps)
+        own = (self._params, self._own_state, self._buffer, self._ramps)
         if instance is None:
             memories = [own, *self._instances.values()]
         elif instance:
@@ -210,8 +214,26 @@ class Effect:
             params[:, LAST] = params[:, TGT]
             state[:] = 0.0
             buffer[:] = 0.0
-            if self.sample_rate:
+            if not self.sample_rate:
+                continue
+            if state is self._own_state and not jit.loaded() and type(self)._init_state is not Effect._init_state:
+                # designing needs compiled kernels: a project that is only opened (to be
+                # described, edited, saved) never loads numba; the first use fills it
+                self._unset = True
+            else:
                 self._init_state(state)
+
+    @property
+    def _state(self) -> np.ndarray:
+        if self._unset:
+            self._unset = False
+            self._init_state(self._own_state)
+        return self._own_state
+
+    @_state.setter
+    def _state(self, state: np.ndarray) -> None:
+        self._own_state = state
+        self._unset = False
 
     def _init_state(self, state: np.ndarray) -> None:
         """Fill derived values (coefficients, line lengths) into a state at rest; override."""
@@ -273,7 +295,7 @@ class Effect:
         if self.kernel is None:
             self.process_block(work[0], sample_rate)
         else:
-            self.kernel(
+            jit.compiled(self.kernel)(
                 work,
                 block.shape[0],
                 np.zeros(1, np.int32),

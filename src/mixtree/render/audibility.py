@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
 
+from mixtree.dsp.jit import njit
 
-@nb.njit(cache=True)
+
+@njit(cache=True)
 def audibility(
     parent: np.ndarray,
     mute: np.ndarray,

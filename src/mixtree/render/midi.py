@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mixtree.dsp.jit import compiled
 from mixtree.dsp.lanes import KNOT
 from mixtree.dsp.synth import BEND_EVENT, CC, NOTE_OFF, NOTE_ON, PROGRAM, MidiEvents
 from mixtree.dsp.typed import typed_list
@@ -33,6 +34,7 @@ class InstrumentGroup:
         "instruments",
         "params",
         "states",
+        "memories",
         "ramps",
         "autos",
         "rate",
@@ -47,15 +49,17 @@ class InstrumentGroup:
     def __init__(
         self, kind: type[Effect], rows: list[Row], rate: int, fresh: bool, automation: Automation | None = None
     ) -> None:  # fmt: skip
-        self.kernel = kind.kernel
-        self.chase_kernel = kind.chase_kernel
-        self.release_kernel = kind.release_kernel
+        self.kernel = compiled(kind.kernel)
+        self.chase_kernel = compiled(kind.chase_kernel)
+        self.release_kernel = compiled(kind.release_kernel)
         self.slots = np.array([r[0] for r in rows], np.int32)
         self.instruments = tuple(r[1] for r in rows)
         memories = [r[1].memory(fresh, r[3]) for r in rows]  # an alias instance plays its own copy
         self.params = typed_list([m[0] for m in memories])
         self.states = typed_list([m[1] for m in memories])
         self.ramps = typed_list([m[3] for m in memories])
+        # the same rows for calls from Python: indexing a typed list there compiles numba's getitem
+        self.memories = tuple((m[1], m[0]) for m in memories)
         self.autos = typed_list([automation(r[0], r[1]) if automation else NO_AUTOMATION for r in rows])
         self.rate = float(rate)
         events = [ev for r in rows for ev in r[2]]
@@ -87,8 +91,8 @@ class InstrumentGroup:
     def all_notes_off(self) -> None:
         """Release every voice of every row. Audio-thread safe."""
         if self.release_kernel is not None:
-            for r in range(self.slots.shape[0]):
-                self.release_kernel(self.states[r], self.params[r], self.rate)
+            for state, params in self.memories:
+                self.release_kernel(state, params, self.rate)
 
 
 class SoloInstrument:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numba as nb
 import numpy as np
-from numba.typed import List
 
 from mixtree.dsp.clips import ClipTable, read_clips
 from mixtree.dsp.delays import DelayLines, delay_slots
+from mixtree.dsp.jit import njit
 from mixtree.dsp.lanes import DRAWN, KNOT, LaneTable, ParameterLanes, fill_parameters, release_lane, touch_lane
 from mixtree.dsp.mixer import (
     FaderLanes,
@@ -41,6 +40,9 @@ from mixtree.render.audibility import audibility
 from mixtree.render.latency import Compensation
 from mixtree.render.midi import MidiTable
 from mixtree.render.stages import Stage
+
+if TYPE_CHECKING:
+    from numba.typed import List
 
 #: Block sizes a plan accepts, in frames.
 MIN_BLOCK, MAX_BLOCK = 32, 8192
@@ -438,7 +440,7 @@ class RenderPlan:
         return _next_failure(self.failed, self.reported)
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def _adopt_gains(carry_map: np.ndarray, old: Faders, faders: Faders, lanes: FaderLanes, ramp_frames: int) -> None:
     gain, target, step = faders.gain, faders.target, faders.step
     for s in range(carry_map.shape[0]):
@@ -457,7 +459,7 @@ def _adopt_gains(carry_map: np.ndarray, old: Faders, faders: Faders, lanes: Fade
             step[s, ch] = ramp_step(gain[s, ch], target[s, ch], max(1, ramp_frames))
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def _next_failure(failed: np.ndarray, reported: np.ndarray) -> int:
     for s in range(failed.shape[0]):
         if failed[s] and not reported[s]:
@@ -466,7 +468,7 @@ def _next_failure(failed: np.ndarray, reported: np.ndarray) -> int:
     return -1
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def _match_ids(ids: np.ndarray, old_ids: np.ndarray, out: np.ndarray) -> None:
     for s in range(ids.shape[0]):
         out[s] = -1
@@ -476,7 +478,7 @@ def _match_ids(ids: np.ndarray, old_ids: np.ndarray, out: np.ndarray) -> None:
                 break
 
 
-@nb.njit(cache=True)
+@njit(cache=True)
 def _adopt_sends(ids: np.ndarray, old_ids: np.ndarray, old_gain: np.ndarray, rows: SendRows, ramp_frames: int) -> None:
     for k in range(ids.shape[0]):
         for o in range(old_ids.shape[0]):

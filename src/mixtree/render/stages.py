@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from mixtree.dsp.jit import compiled
 from mixtree.dsp.lanes import KNOT
 from mixtree.dsp.typed import typed_list
 from mixtree.effects.base import Effect
@@ -31,7 +32,7 @@ class BatchStage:
         instances: dict[int, tuple[int, ...]] | None = None,
         automation: Automation | None = None,
     ) -> None:
-        self.kernel = kernel
+        self.kernel = compiled(kernel)  # the dispatcher itself: no Python frame between
         self.slots = np.array([s for s, _ in rows], dtype=np.int32)
         self.effects = tuple(e for _, e in rows)
         # Typed lists of references. Live plans run on the effects' own arrays (an alias

@@ -26,7 +26,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pedalboard
 
 from mixtree.model.document import tempo_document, track_document
 from mixtree.model.pool import Source
@@ -134,6 +133,8 @@ class _Transform:
 def _stretch(plan: RenderPlan, frames: int, m: _Transform, key: str) -> Source:
     # The children's submix at their own speed, made m.speed times faster by Rubber Band;
     # the pitch moves by m.pitch, plus what the speed would do on tape without preserve_pitch.
+    import pedalboard  # only a stretched metatrack needs Rubber Band: not loaded on import
+
     audio = tap(plan, m.id, True, frames, plan.max_block)
     semitones = m.pitch + (0.0 if m.preserve_pitch else 12.0 * math.log2(m.speed))
     out = pedalboard.time_stretch(

@@ -1,0 +1,89 @@
+"""Kernels load lazily: importing mixtree and opening a project leave numba unloaded, and
+what renders then is what an eagerly compiled process renders."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import mixtree as mt
+from mixtree import effects as fx
+from mixtree.dsp import jit
+from mixtree.dsp.biquad import filter_kernel
+
+# Runs in a fresh interpreter: imports, opens the project, then renders it.
+FRESH = """
+import sys
+import numpy as np
+import mixtree as mt
+from mixtree.dsp import biquad, jit
+assert "numba" not in sys.modules, "import mixtree loaded numba"
+assert isinstance(biquad.filter_kernel, jit.Kernel) and not jit.loaded()
+p = mt.Project.load(sys.argv[1])
+assert "numba" not in sys.modules, "opening a project loaded numba"
+np.save(sys.argv[2], p.render(0.0, 0.25))
+assert jit.loaded() and not isinstance(biquad.filter_kernel, jit.Kernel)
+"""
+
+
+def _project(wav) -> mt.Project:
+    rng = np.random.default_rng(3)
+    path = wav((rng.standard_normal((12000, 2)) * 0.3).astype(np.float32))
+    p = mt.Project(sample_rate=48000)
+    t = p.add_audio_track("noise")
+    t.add_clip(p.pool.load(path))
+    t.add_effect(fx.EQ3(low_db=4.0, high_db=-6.0))
+    t.add_effect(fx.Filter("lowpass", 3000.0))
+    t.add_effect(fx.Reverb())
+    t.add_effect(fx.Compressor())
+    return p
+
+
+def test_a_fresh_process_opens_a_project_without_numba_and_renders_it_bit_for_bit(wav, tmp_path: Path):
+    p = _project(wav)
+    path = p.save(tmp_path / "p.json")
+    out = tmp_path / "out.npy"
+    run = subprocess.run([sys.executable, "-c", FRESH, str(path), str(out)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert np.array_equal(np.load(out), p.render(0.0, 0.25))
+
+
+def test_once_loaded_module_globals_hold_the_dispatchers_and_a_kernel_object_forwards():
+    jit.realize()
+    assert jit.loaded()
+    from mixtree.dsp import biquad
+
+    assert not isinstance(biquad.filter_kernel, jit.Kernel)
+    # every module's globals get the dispatcher, this one's too (imported before or after)
+    assert filter_kernel is biquad.filter_kernel
+    kernel = jit.Kernel(lambda x: x + 1, (), {"cache": False})
+    kernel.dispatcher = jit.njit(cache=False)(kernel.py_func)
+    assert kernel(41) == 42
+    assert jit.compiled(kernel) is kernel.dispatcher
+    assert jit.compiled(biquad.filter_kernel) is biquad.filter_kernel
+
+
+# A user's kernel module: numba.njit code calling a mixtree helper imported as a stand-in.
+USER = """
+import numba
+import numpy as np
+from mixtree.dsp import jit
+from mixtree.dsp.smoothing import CUR, TGT, value_at
+assert isinstance(value_at, jit.Kernel)
+
+@numba.njit
+def first_value(params, auto):
+    return value_at(params, auto, 0, 0)
+
+jit.compiled(first_value)  # what a plan's stages do before any kernel runs
+params = np.zeros((2, 4))
+params[0, CUR] = params[0, TGT] = 0.25
+print(first_value(params, np.zeros((0, 0))))
+"""
+
+
+def test_a_users_numba_kernel_may_call_mixtree_helpers_imported_before_numba_loaded():
+    run = subprocess.run([sys.executable, "-c", USER], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert float(run.stdout) == 0.25
