@@ -30,3 +30,17 @@ def test_the_ruler_gets_every_bar_past_the_end(song):
 def test_an_unsaved_project_has_no_path(project):
     state = project_state(project, lambda s: False)
     assert state["path"] is None and state["tracks"] == [] and state["master"]["name"] == "Master"
+
+
+def test_effect_and_send_lanes_are_drawn_on_their_track(song):
+    from mixtree import effects as fx
+
+    keys = song.tracks[0]
+    comp = keys.add_effect(fx.Compressor())
+    comp.automate("threshold_db").set_points([(0.0, -20.0, "linear", 0.0), (2.0, -10.0, "hold", 0.0)])
+    bus = song.add_bus("Verb")
+    keys.add_send(bus.id, level_db=-6.0).automate("level_db").set_points([(1.0, -12.0, "hold", 0.0)])
+    lanes = project_state(song, lambda s: False)["tracks"][0]["lanes"]
+    names = [lane["parameter"] for lane in lanes]
+    assert names == ["volume_db", f"Compressor #{comp.id}.threshold_db", "send to Verb.level_db"]
+    assert lanes[1]["points"] == [[0.0, -20.0], [2.0, -10.0]] and lanes[1]["min"] < lanes[1]["max"]

@@ -146,7 +146,13 @@ def _track(p: Project, t: Track) -> Message:
     if isinstance(t, Metatrack):
         out["meta"] = {"speed": t.speed, "offset": t.offset, "pitch": t.pitch}
     tm = tempo_map_of(p, t)
-    for name, lane in t.lanes.items():
+    # the track's own lanes, then its effects' and its sends' (all on the track's timeline)
+    owned = [(name, lane) for name, lane in t.lanes.items()]
+    owned += [(f"{type(e).__name__} #{e.id}.{name}", lane) for e in t.effects for name, lane in e.lanes.items()]
+    for s in t.sends:
+        bus = p.track(s.bus_id).name
+        owned += [(f"send to {bus}.{name}", lane) for name, lane in s.lanes.items()]
+    for name, lane in owned:
         beats = lane.time_base == "beats"
         out["lanes"].append(
             {
