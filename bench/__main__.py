@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -106,6 +107,10 @@ def offline(s: Session, tracks: int, repeat: int) -> dict[str, Any]:
     p = s.project(tracks, chain4)
     p.render(0.0, 0.1)
     out: dict[str, Any] = {"mixtree": best(lambda: p.render(blocksize=512), repeat)}
+    cores = len(os.sched_getaffinity(0))
+    if cores > 1:  # every core (`threads`): the same samples
+        p.render(0.0, 0.1, threads=cores)
+        out[f"mixtree {cores} thr"] = best(lambda: p.render(blocksize=512, threads=cores), repeat)
     try:
         import pedalboard as pb
 

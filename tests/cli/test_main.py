@@ -148,3 +148,24 @@ def test_render_with_a_pool_budget_streams_and_gives_the_same_file(tmp_path):
     memory, _ = sf.read(str(tmp_path / "memory.wav"), dtype="float32")
     streamed, _ = sf.read(str(tmp_path / "streamed.wav"), dtype="float32")
     assert np.array_equal(memory, streamed) and np.abs(memory).max() > 0.1
+
+
+def test_render_and_stems_on_two_threads_write_what_one_thread_writes(tmp_path):
+    from mixtree import effects as fx
+
+    audio = (np.random.default_rng(3).standard_normal((48000, 2)) * 0.1).astype(np.float32)
+    sf.write(str(tmp_path / "a.wav"), audio, 48000, subtype="FLOAT")
+    p = mt.Project()
+    src = p.pool.load(tmp_path / "a.wav")
+    for k in range(6):
+        t = p.add_audio_track(f"t{k}")
+        t.add_clip(src, start=0.1 * k)
+        t.add_effect(fx.Compressor(threshold_db=-20.0 - k))
+        t.add_effect(fx.EQ3(low_db=k - 3.0))
+    song = str(p.save(tmp_path / "song.json"))
+    for n in ("1", "2"):
+        assert main(["render", song, "-o", str(tmp_path / f"mix{n}.wav"), "--threads", n]) == 0
+        assert main(["stems", song, "-o", str(tmp_path / f"stems{n}"), "--threads", n]) == 0
+    assert (tmp_path / "mix1.wav").read_bytes() == (tmp_path / "mix2.wav").read_bytes()
+    for one in sorted((tmp_path / "stems1").iterdir()):
+        assert one.read_bytes() == (tmp_path / "stems2" / one.name).read_bytes()

@@ -70,6 +70,13 @@ def _parser() -> argparse.ArgumentParser:
             "--format", choices=sorted(SUBTYPES), default=None, help="sample format: float, 24 or 16 (dithered) bit"
         )
         p.add_argument("--block", type=int, default=512, metavar="N", help="frames per block")
+        p.add_argument(
+            "--threads",
+            type=int,
+            default=None,
+            metavar="N",
+            help="threads the effects run on (default: MIXTREE_THREADS, else 1); the same samples",
+        )
         p.add_argument("--recover", action="store_true", help="render its newer autosave")
         _pool_option(p)
 
@@ -194,11 +201,12 @@ def _render(
     fmt: str | None,
     block: int,
     console: Console,
+    threads: int | None = None,
 ) -> float:
     duration = _duration(start, end)
     t0 = time.perf_counter()
     with render_progress(f"rendering {out.name}", console) as progress:
-        export(project, out, start, duration, subtype=fmt, blocksize=block, progress=progress)
+        export(project, out, start, duration, subtype=fmt, blocksize=block, progress=progress, threads=threads)
     return time.perf_counter() - t0
 
 
@@ -351,7 +359,7 @@ def cmd_collect(args: argparse.Namespace, console: Console) -> None:
 def cmd_render(args: argparse.Namespace, console: Console) -> None:
     """Render a project file."""
     project = _open(args, console)
-    took = _render(project, args.output, args.start, args.end, args.format, args.block, console)
+    took = _render(project, args.output, args.start, args.end, args.format, args.block, console, args.threads)
     console.print(f"rendered {args.output} in {took:.2f} s")
 
 
@@ -365,7 +373,7 @@ def cmd_stems(args: argparse.Namespace, console: Console) -> None:
     with render_progress(f"rendering stems into {args.output}", console) as progress:
         paths = export_stems(
             project, args.output, args.start, duration, subtype=args.format, extension=args.type,
-            blocksize=args.block, progress=progress,
+            blocksize=args.block, progress=progress, threads=args.threads,
         )  # fmt: skip
     for path in paths:
         console.print(f"  {path}")

@@ -70,9 +70,7 @@ def delay_kernel(
             d = min(max(pr[TIME, CUR] * rate, 1.0), size - 2.0)
             fb = pr[FEEDBACK, CUR]
             mix = pr[MIX, CUR]
-            pos = w - d
-            if pos < 0.0:
-                pos += size
+            pos = _wrapped(w - d, size)
             k = int(pos)
             frac = pos - k
             k1 = k + 1 if k + 1 < size else 0
@@ -90,6 +88,18 @@ def delay_kernel(
 
 
 @njit(cache=True, inline="always")
+def _wrapped(pos: float, size: int) -> float:
+    # the read point inside the line: a point a hair before the write point (a delay of
+    # 0.07 s is 3360.0000000000005 frames) wraps to ``size - 1e-13``, which rounds to
+    # ``size``, one past the end, so it is taken back to 0
+    if pos < 0.0:
+        pos += size
+        if pos >= size:
+            pos -= size
+    return pos
+
+
+@njit(cache=True, inline="always")
 def _steady(buf: np.ndarray, frames: int, s: int, line: np.ndarray, w: int, d: float, fb: float, mix: float) -> int:
     # `delay_kernel` for a row at rest and without automation: the parameters are loop
     # invariants; the arithmetic is the per-frame path's, value for value (its wet amount
@@ -97,9 +107,7 @@ def _steady(buf: np.ndarray, frames: int, s: int, line: np.ndarray, w: int, d: f
     size = line.shape[0]
     dry = 1.0 - mix
     for i in range(frames):
-        pos = w - d
-        if pos < 0.0:
-            pos += size
+        pos = _wrapped(w - d, size)
         k = int(pos)
         frac = pos - k
         k1 = k + 1 if k + 1 < size else 0

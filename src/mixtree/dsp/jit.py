@@ -81,6 +81,26 @@ def compiled(kernel: Any) -> Any:
     return kernel.compiled() if isinstance(kernel, Kernel) else kernel
 
 
+_nogil: dict[Any, Any] = {}
+
+
+def nogil(kernel: Any) -> Any:
+    """Return a variant of ``kernel`` that releases the GIL while it runs, for the offline
+    renderer's worker threads (the engine's kernels keep it: see `mixtree.dsp`). It is a
+    copy of the function under a name of its own, so numba's disk cache keeps the two
+    apart (its key does not tell them by the ``nogil`` flag)."""
+    dispatcher = compiled(kernel)
+    with _lock:
+        variant = _nogil.get(dispatcher)
+        if variant is None:
+            f = dispatcher.py_func
+            copy = types.FunctionType(f.__code__, f.__globals__, f.__name__ + "_nogil", f.__defaults__, f.__closure__)
+            copy.__qualname__ = f.__qualname__ + "_nogil"
+            copy.__module__ = f.__module__
+            variant = _nogil[dispatcher] = _numba.njit(cache=True, nogil=True)(copy)
+        return variant
+
+
 def loaded() -> bool:
     """Return whether numba has been imported and the kernels' dispatchers made."""
     return _numba is not None

@@ -15,6 +15,7 @@ from mixtree.io.quantize import Quantizer
 from mixtree.model.project import Project
 from mixtree.render.compile import CompileOptions, check_block, compile_plan
 from mixtree.render.offline import CHUNK_FRAMES, Progress, frame_range, pre_roll, render_plan, warn_failures
+from mixtree.render.parallel import offline_setup
 
 
 @contextmanager
@@ -36,17 +37,20 @@ def export(
     subtype: str | None = None,
     blocksize: int = 512,
     progress: Progress | None = None,
+    threads: int | None = None,
 ) -> Path:
     """Render ``project`` into an audio file, streaming it chunk by chunk.
 
     The format follows the extension (WAV, FLAC, OGG, MP3); ``subtype`` is ``"float"``,
-    ``"24"`` or ``"16"`` (TPDF-dithered, deterministically). Returns the path written.
+    ``"24"`` or ``"16"`` (TPDF-dithered, deterministically). ``threads``: as for
+    `mixtree.render.offline.render`. Returns the path written.
     """
     path = Path(path)
     blocksize = check_block(blocksize)
     _, sub = format_for(path, subtype)
     first, frames = frame_range(project, start, duration)
-    plan = compile_plan(project, CompileOptions(max_block=blocksize, fresh=True))
+    blocksize, threads = offline_setup(blocksize, threads)
+    plan = compile_plan(project, CompileOptions(max_block=blocksize, fresh=True, threads=threads))
     plan.chase(first)
     at_output = pre_roll(plan, first, plan.latency, blocksize)  # plugins' latency: aligned to the timeline
     quantizer = Quantizer(sub)

@@ -14,6 +14,7 @@ from mixtree.jobs.export import write_errors
 from mixtree.model.project import Project
 from mixtree.render.compile import CompileOptions, check_block, compile_plan, stem_slots
 from mixtree.render.offline import CHUNK_FRAMES, Progress, frame_range, pre_roll, warn_failures
+from mixtree.render.parallel import offline_setup
 
 
 def stem_name(index: int, name: str, extension: str) -> str:
@@ -32,6 +33,7 @@ def export_stems(
     blocksize: int = 512,
     tracks: list[int] | None = None,
     progress: Progress | None = None,
+    threads: int | None = None,
 ) -> list[Path]:
     """Render each top-level track (or those of ``tracks``) to ``folder``, one file each.
 
@@ -55,6 +57,8 @@ def export_stems(
         Ids of the top-level tracks to render, in the order to number them; all by default.
     progress
         Called with (frames done, frames in all) as the render advances.
+    threads
+        As for `mixtree.render.offline.render`.
 
     Returns
     -------
@@ -73,7 +77,8 @@ def export_stems(
     if not paths:
         return []
     first, frames = frame_range(project, start, duration)
-    plan = compile_plan(project, CompileOptions(max_block=blocksize, fresh=True))
+    blocksize, threads = offline_setup(blocksize, threads)
+    plan = compile_plan(project, CompileOptions(max_block=blocksize, fresh=True, threads=threads))
     plan.chase(first)
     at_master = pre_roll(plan, first, int(plan.compensation.inputs[0]), blocksize)  # aligned where stems are taken
     owners = stem_slots(project, plan)

@@ -367,12 +367,15 @@ class Project:
         return max(ends, default=0.0)
 
     # -- render and files ----------------------------------------------------------------
-    def render(self, start: float = 0.0, duration: float | None = None, blocksize: int = 512) -> np.ndarray:
-        """Render ``duration`` seconds from ``start`` (default: to the end) offline.
+    def render(
+        self, start: float = 0.0, duration: float | None = None, blocksize: int = 512, threads: int | None = None
+    ) -> np.ndarray:
+        """Render ``duration`` seconds from ``start`` (default: to the end) offline, on
+        ``threads`` threads (default ``MIXTREE_THREADS``, else 1).
 
         Returns float32 ``(frames, 2)`` at the project rate; see `mixtree.render.offline.render`.
         """
-        return _job("render")(self, start, duration, blocksize=blocksize)
+        return _job("render")(self, start, duration, blocksize=blocksize, threads=threads)
 
     def export(
         self,
@@ -381,9 +384,10 @@ class Project:
         duration: float | None = None,
         subtype: str | None = None,
         blocksize: int = 512,
+        threads: int | None = None,
     ) -> Path:
         """Render to an audio file, format by extension; see `mixtree.jobs.export.export`."""
-        return _job("export")(self, path, start, duration, subtype=subtype, blocksize=blocksize)
+        return _job("export")(self, path, start, duration, subtype=subtype, blocksize=blocksize, threads=threads)
 
     def export_stems(
         self,
@@ -394,12 +398,14 @@ class Project:
         extension: str = "wav",
         tracks: list[int] | None = None,
         blocksize: int = 512,
+        threads: int | None = None,
     ) -> list[Path]:
         """Render each top-level track to a file in ``folder`` in one pass; the stems add
         up to the mix before the master's chain. See `mixtree.jobs.stems.export_stems`."""
         return _job("export_stems")(
-            self, folder, start, duration, subtype=subtype, extension=extension, blocksize=blocksize, tracks=tracks
-        )
+            self, folder, start, duration, subtype=subtype, extension=extension, blocksize=blocksize, tracks=tracks,
+            threads=threads,
+        )  # fmt: skip
 
     def save(self, path: str | Path | None = None) -> Path:
         """Save as JSON (``.json``) or MessagePack (``.mtp``), atomically, keeping the

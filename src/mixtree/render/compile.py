@@ -185,7 +185,8 @@ class CompileOptions:
     metatrack that needs Rubber Band (default: render it now, `stretch.stretched`; a
     live engine passes one that re-renders on a worker while the old render plays).
     ``loop_at``: where the engine's loop starts again (frames; -1: none): streamed clips
-    there keep buffers of their own (`render.streams`).
+    there keep buffers of their own (`render.streams`). ``threads``: how many threads a
+    ``fresh`` plan's batched stages run on (`render.parallel`).
     """
 
     max_block: int = 512
@@ -195,6 +196,7 @@ class CompileOptions:
     keep: int | None = None
     stretch: Callable[[Project, Metatrack], Source] | None = None
     loop_at: int = -1
+    threads: int = 1
 
 
 def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -> RenderPlan:  # noqa: B008
@@ -303,8 +305,14 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
         mix_levels=mixes,
         level_stages=tuple(
             chain_stages(
-                {int(s): tracks[s].effects for s in level}, rate, fresh, instances, automation, automation.held
-            )
+                {int(s): tracks[s].effects for s in level},
+                rate,
+                fresh,
+                instances,
+                automation,
+                automation.held,
+                options.threads,
+            )  # fmt: skip
             for level in levels
         ),
         master_stages=chain_stages({0: project.master.effects}, rate, fresh, None, automation, automation.held),

@@ -6,10 +6,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mixtree.dsp.jit import compiled
+from mixtree.dsp.jit import compiled, nogil
 from mixtree.dsp.lanes import KNOT
 from mixtree.dsp.typed import typed_list
 from mixtree.effects.base import Effect
+from mixtree.render.parallel import MIN_ROWS, run_all
 
 #: A row's automation for a block: none (see `mixtree.dsp.smoothing.value_at`).
 NO_AUTOMATION = np.zeros((0, 0))
@@ -21,7 +22,7 @@ Automation = Callable[[int, Effect], np.ndarray]
 class BatchStage:
     """Every effect of one built-in type at one chain position, run in one kernel call."""
 
-    __slots__ = ("kernel", "slots", "effects", "params", "states", "buffers", "ramps", "autos", "rate")
+    __slots__ = ("kernel", "slots", "effects", "params", "states", "buffers", "ramps", "autos", "rate", "memories")
 
     def __init__(
         self,
@@ -42,12 +43,47 @@ class BatchStage:
         keys = instances or {}
         memories = [e.memory(fresh, keys.get(s, ())) for s, e in rows]
         self.params, self.states, self.buffers, self.ramps = (typed_list([m[i] for m in memories]) for i in range(4))
-        self.autos = typed_list([automation(s, e) if automation else NO_AUTOMATION for s, e in rows])
+        autos = [automation(s, e) if automation else NO_AUTOMATION for s, e in rows]
+        self.autos = typed_list(autos)
         self.rate = float(rate)
+        self.memories = [(*m, a) for m, a in zip(memories, autos, strict=True)]
 
     def run(self, buf: np.ndarray, frames: int, position: int, failed: np.ndarray, reasons: list[str]) -> None:
         """Process the rows' track buffers in place. Audio-thread safe: one compiled call."""
         self.kernel(buf, frames, self.slots, self.params, self.states, self.buffers, self.ramps, self.autos, self.rate)
+
+    def part(self, slots: set[int]) -> Callable[[np.ndarray, int], None] | None:
+        """Return what runs this stage's rows on ``slots`` alone, releasing the GIL (None
+        if it has none there): a part for a worker thread (`ParallelChains`)."""
+        rows = [r for r, s in enumerate(self.slots) if int(s) in slots]
+        if not rows:
+            return None
+        run = nogil(self.kernel)
+        lists = tuple(typed_list([self.memories[r][i] for r in rows]) for i in range(5))
+        mine, rate = self.slots[rows].copy(), self.rate
+        return lambda buf, frames: run(buf, frames, mine, *lists, rate)
+
+
+class ParallelChains:
+    """The batched stages of one level of an offline plan, on several threads: its tracks
+    split into groups, each group's chains run position by position on a thread of its
+    own. A track's chain is its own, so this gives the one-thread render bit for bit."""
+
+    __slots__ = ("groups",)
+
+    def __init__(self, stages: list[BatchStage], slots: list[int], threads: int) -> None:
+        cuts = [len(slots) * k // threads for k in range(threads + 1)]
+        groups = [set(slots[a:b]) for a, b in zip(cuts, cuts[1:], strict=False)]
+        self.groups = [[p for p in (s.part(g) for s in stages) if p is not None] for g in groups]
+
+    def run(self, buf: np.ndarray, frames: int, position: int, failed: np.ndarray, reasons: list[str]) -> None:
+        """Process every group's track buffers in place, the groups at the same time."""
+
+        def chains(parts: list[Callable[[np.ndarray, int], None]]) -> None:
+            for part in parts:
+                part(buf, frames)
+
+        run_all([lambda g=g: chains(g) for g in self.groups])
 
 
 class SoloStage:
@@ -101,7 +137,7 @@ class SoloStage:
             reasons[self.slot] = f"{type(self.effect).__name__} raised {type(exc).__name__}: {exc}"
 
 
-Stage = BatchStage | SoloStage
+Stage = BatchStage | SoloStage | ParallelChains
 
 
 def solo_runner(effect: Effect, instance: tuple[int, ...] | None, rate: int, fresh: bool) -> Effect | None:
@@ -120,6 +156,7 @@ def chain_stages(
     instances: dict[int, tuple[int, ...]] | None = None,
     automation: Automation | None = None,
     held: Automation | None = None,
+    threads: int = 1,
 ) -> tuple[Stage, ...]:
     """Return the stages running ``chains`` (slot → effects in order), position by position.
 
@@ -132,7 +169,8 @@ def chain_stages(
     instance of its own (`solo_runner`); a user's effect without a kernel is one object
     with one state, so it is not applied there. ``automation``
     gives each batched row the array its automation is written to (see `BatchStage`),
-    ``held`` each effect without a kernel (see `SoloStage`).
+    ``held`` each effect without a kernel (see `SoloStage`). With ``threads`` (a
+    ``fresh`` plan only), a batched stage's rows are split between that many threads.
     """
     keys = instances or {}
     stages: list[Stage] = []
@@ -153,4 +191,8 @@ def chain_stages(
                 groups.setdefault(type(effect), []).append((slot, effect))
         for kind, rows in groups.items():
             stages.append(BatchStage(kind.kernel, rows, rate, fresh, keys, automation))  # type: ignore[arg-type]
+    slots = sorted(chains)
+    n = min(threads, len(slots) // MIN_ROWS) if fresh else 1
+    if n > 1 and stages and all(isinstance(s, BatchStage) for s in stages):
+        return (ParallelChains(stages, slots, n),)  # type: ignore[arg-type]
     return tuple(stages)

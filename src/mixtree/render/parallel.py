@@ -1,0 +1,64 @@
+"""Worker threads for offline renders: a batched stage's rows split between cores.
+
+The rows of one batched stage (one effect type at one chain position, see
+`mixtree.render.stages`) are tracks whose effects have their own state, so splitting
+them into contiguous parts and running each part's kernel on another thread gives the
+same samples as one call, bit for bit. The parts run a variant of the kernel that
+releases the GIL (`mixtree.dsp.jit.nogil`); the engine's kernels keep it. How many
+threads an offline render uses is its ``threads`` argument, else ``MIXTREE_THREADS``,
+else one (`threads_setting`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+#: The environment variable that sets how many threads offline renders use.
+THREADS_VARIABLE = "MIXTREE_THREADS"
+
+#: The fewest rows a part of a split stage gets (fewer: not worth a thread's hand-over).
+MIN_ROWS = 2
+
+#: Frames a block at least has in a render on several threads, so that each hand-over
+#: to the workers carries enough work (every block size gives the same samples).
+THREADED_BLOCK = 4096
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def threads_setting(threads: int | None = None) -> int:
+    """Return how many threads an offline render uses: ``threads`` if given, else
+    ``MIXTREE_THREADS`` (``0`` or ``all``: every core this process may use), else 1."""
+    if threads is None:
+        value = os.environ.get(THREADS_VARIABLE, "1").strip().lower()
+        if value in ("0", "all"):
+            return len(os.sched_getaffinity(0))
+        try:
+            threads = int(value)
+        except ValueError:
+            raise ValueError(f"{THREADS_VARIABLE} must be a whole number of threads or 'all', not {value!r}") from None
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be a whole number, 1 or more, not {threads!r}")
+    return threads
+
+
+def offline_setup(blocksize: int, threads: int | None) -> tuple[int, int]:
+    """Return the block size and thread count an offline render uses, as asked."""
+    n = threads_setting(threads)
+    return (max(blocksize, THREADED_BLOCK) if n > 1 else blocksize), n
+
+
+def run_all(calls: list[Callable[[], None]]) -> None:
+    """Run ``calls``: the first on this thread, the others on worker threads at the same
+    time; return when all are done (raising the first error any raised)."""
+    pool = _pools.get(len(calls))
+    if pool is None:
+        pool = _pools[len(calls)] = ThreadPoolExecutor(len(calls) - 1, thread_name_prefix="mixtree-render")
+    futures = [pool.submit(c) for c in calls[1:]]
+    try:
+        calls[0]()
+    finally:
+        for f in futures:
+            f.result()
