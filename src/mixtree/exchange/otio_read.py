@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import signal
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from time import monotonic, sleep
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -377,8 +380,9 @@ MAX_OTIO_BYTES = 256 << 20
 def _refuse_what_crashes_otio(path: Path) -> None:
     """Refuse an OTIO JSON document that OpenTimelineIO's C++ reader would crash the process on.
 
-    OpenTimelineIO 0.18 dies (SIGSEGV) on a ``media_reference`` that is a list holding an
-    object instead of an object (found by ``python -m fuzz``), so its type is checked first.
+    OpenTimelineIO 0.18 dies (SIGSEGV) on a ``media_reference`` that is a list or a plain
+    mapping holding OTIO objects instead of an OTIO object itself (found by ``python -m
+    fuzz``), so its type is checked first.
     """
     if path.stat().st_size > MAX_OTIO_BYTES:
         raise ProjectFileError(path, "", f"larger than {MAX_OTIO_BYTES} bytes")
@@ -391,11 +395,50 @@ def _refuse_what_crashes_otio(path: Path) -> None:
         node, where = stack.pop()
         if isinstance(node, dict):
             ref = node.get("media_reference")
-            if "OTIO_SCHEMA" in node and ref is not None and not isinstance(ref, dict):
-                raise ProjectFileError(path, f"{where}.media_reference", "a media reference must be an object")
+            if "OTIO_SCHEMA" in node and ref is not None and not (isinstance(ref, dict) and "OTIO_SCHEMA" in ref):
+                raise ProjectFileError(path, f"{where}.media_reference", "a media reference must be an OTIO object")
             stack += [(value, f"{where}.{key}") for key, value in node.items()]
         elif isinstance(node, list):
             stack += [(value, f"{where}[{k}]") for k, value in enumerate(node)]
+
+
+#: How long a child reading a file with OpenTimelineIO may take before it counts as hung, s.
+PROBE_SECONDS = 60.0
+
+
+def _read_in_a_child(path: Path) -> str:
+    """Read ``path`` with OpenTimelineIO in a forked child first; return why the child died
+    (a crash, a hang), or ``""`` if it read it (or failed with an exception: the caller
+    reads it again and reports that).
+
+    OpenTimelineIO's C++ reader crashes the process on some malformed documents (the
+    fuzzers found several shapes of them), which no exception could report; a child that
+    dies takes nothing with it. Where ``fork`` does not exist, the file is read directly.
+    """
+    if not hasattr(os, "fork"):
+        return ""
+    otio.adapters.from_filepath(str(path))  # the adapter's module, imported here, not in the child
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 0
+        try:
+            otio.adapters.read_from_file(str(path))
+        except BaseException:  # noqa: BLE001 - the parent reads it again and reports it
+            code = 1
+        os._exit(code)
+    deadline = monotonic() + PROBE_SECONDS
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return f"OpenTimelineIO did not finish reading it within {PROBE_SECONDS:g} s"
+        sleep(0.002)
+    if os.WIFSIGNALED(status):
+        return f"OpenTimelineIO crashed reading it ({signal.Signals(os.WTERMSIG(status)).name}): a malformed file"
+    return ""
 
 
 def import_otio(path: str | Path, sample_rate: int | None = None) -> Project:
@@ -426,6 +469,9 @@ def import_otio(path: str | Path, sample_rate: int | None = None) -> Project:
             raise ProjectFileError(path, "", "no such file")
         if path.suffix.lower() == ".otio":
             _refuse_what_crashes_otio(path)
+        died = _read_in_a_child(path)
+        if died:
+            raise ProjectFileError(path, "", died)
         try:
             timeline = otio.adapters.read_from_file(str(path))
         except (otio.exceptions.OTIOError, ValueError, KeyError, TypeError, OSError) as exc:
