@@ -163,6 +163,12 @@ def _set(effect: Effect, values: dict[str, float | str]) -> None:
         effect.set_parameter(key, value)
 
 
+def _close(effect: Effect) -> None:
+    close = getattr(effect, "close", None)  # a hosted plugin's instance
+    if close is not None:
+        close()
+
+
 def check_cell(
     make: Callable[[], Effect],
     rate: int,
@@ -237,7 +243,9 @@ def check_cell(
             cell.fail("Y", "bypassed for good, the output is not the input")
         effect.bypass = False
 
-        # Z: reset mid-stream
+        # Z: reset mid-stream, at the settings the effect was made with (F and T left it anywhere)
+        _close(effect)
+        effect = make()
         half = _run(effect, signal[: frames // 2], rate, block)
         effect.reset()
         after = _run(effect, np.zeros((frames // 2, channels), np.float32), rate, block)
@@ -248,9 +256,7 @@ def check_cell(
     except Exception as exc:  # noqa: BLE001 - any exception is the cell's failure, reported
         cell.fail("S" if not cell.failed else next(iter(cell.failed)), f"raised {type(exc).__name__}: {exc}")
     finally:
-        close = getattr(effect, "close", None)
-        if close is not None:
-            close()
+        _close(effect)
     return cell
 
 
@@ -268,10 +274,8 @@ def check_round_trip(make: Callable[[], Effect], rate: int, seed: int = 0) -> st
             return f"restored, the output differs by up to {np.abs(a - b).max():.3g}"
         return ""
     finally:
-        for effect in (first, second):
-            close = getattr(effect, "close", None)
-            if close is not None:
-                close()
+        _close(first)
+        _close(second)
 
 
 @dataclass
