@@ -29,12 +29,12 @@ def test_the_soak_reports_drift_non_finite_samples_and_growth() -> None:
     assert "3 non-finite samples" in said and "RMS drifted" in said and "resident memory grew 200.0 MiB" in said
 
 
-def test_the_real_time_soak_counts_only_xruns_around_an_overrun_callback_as_the_engines() -> None:
+def test_the_real_time_soak_tells_overruns_and_publishes_from_the_systems_xruns() -> None:
     from tests.stress.realtime_soak import RealtimeResult
 
     result = RealtimeResult(seconds=60.0, commands=60_000, plans=60, polls=3600, blocks=11_250)
-    result.xruns = [(10.0, 0.4, False), (20.0, 1.7, True)]
+    result.xruns = [(10.0, 0.4, "system"), (20.0, 1.7, "overrun"), (21.0, 0.3, "publish")]
     said = result.report()
     assert "1000/s" in said and "60/s" in said
-    assert "xruns: 2, the engine's (a callback past its period): 1" in said
-    assert "load around it 1.70 (engine)" in said and "load around it 0.40 (system)" in said
+    assert "xruns: 3: a callback past its period 1, after a plan was published 1, the system's 1" in said
+    assert "load around it 1.70 (overrun)" in said and "load around it 0.40 (system)" in said
