@@ -404,6 +404,8 @@ def _refuse_what_crashes_otio(path: Path) -> None:
 
 #: How long a child reading a file with OpenTimelineIO may take before it counts as hung, s.
 PROBE_SECONDS = 60.0
+#: How the reading child exits: it read the file, or OpenTimelineIO raised (any other way: it crashed).
+_READ, _RAISED = 0, 3
 
 
 def _read_in_a_child(path: Path) -> str:
@@ -420,11 +422,11 @@ def _read_in_a_child(path: Path) -> str:
     otio.adapters.from_filepath(str(path))  # the adapter's module, imported here, not in the child
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
-        code = 0
+        code = _READ
         try:
             otio.adapters.read_from_file(str(path))
         except BaseException:  # noqa: BLE001 - the parent reads it again and reports it
-            code = 1
+            code = _RAISED
         os._exit(code)
     deadline = monotonic() + PROBE_SECONDS
     while True:
@@ -438,6 +440,8 @@ def _read_in_a_child(path: Path) -> str:
         sleep(0.002)
     if os.WIFSIGNALED(status):
         return f"OpenTimelineIO crashed reading it ({signal.Signals(os.WTERMSIG(status)).name}): a malformed file"
+    if os.WEXITSTATUS(status) not in (_READ, _RAISED):  # a crash handler in the process exited for it
+        return f"OpenTimelineIO crashed reading it (exit status {os.WEXITSTATUS(status)}): a malformed file"
     return ""
 
 
