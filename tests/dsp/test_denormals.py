@@ -16,7 +16,7 @@ import mixtree as mt
 from mixtree import effects as fx
 from mixtree.dsp import biquad, dynamics
 from mixtree.dsp.delay import MAX_DELAY
-from mixtree.dsp.denormals import LINE_FLOOR, STATE_FLOOR
+from mixtree.dsp.denormals import LINE_FLOOR, OUTPUT_FLOOR, STATE_FLOOR
 from mixtree.dsp.reverb import FILTERS, line_lengths
 from mixtree.dsp.smoothing import CUR, TGT
 from mixtree.dsp.typed import typed_list
@@ -201,7 +201,8 @@ def test_flushing_float64_state_changes_no_sample(effects, active):
     assert all(memories(e, row[1]).any() for e, row in zip(effects, kept, strict=True))
 
 
-def test_biquads_still_match_scipy_to_the_last_subnormal_of_their_tails():
+def test_biquads_match_scipy_through_their_tails_and_write_no_subnormal():
+    # to scipy's last sample above OUTPUT_FLOOR; below it (float32 subnormals on the way), exact 0
     x = burst_then_silence(3.0)
     y, _ = run([fx.EQ3(6.0, -6.0, 6.0)], x)
     sections = [
@@ -211,7 +212,9 @@ def test_biquads_still_match_scipy_to_the_last_subnormal_of_their_tails():
     ]
     sos = np.vstack([biquad.sos(*section, RATE) for section in sections])
     reference = signal.sosfilt(sos, x[0].astype(np.float64), axis=0)
+    reference[np.abs(reference) < OUTPUT_FLOOR] = 0.0
     np.testing.assert_allclose(y[0], reference, rtol=1e-6, atol=1e-45)
+    assert not np.any((y[0] != 0.0) & (np.abs(y[0]) < OUTPUT_FLOOR))
 
 
 def test_a_released_synth_voice_ends_in_digital_silence(project):

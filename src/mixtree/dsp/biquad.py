@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mixtree.dsp.denormals import STATE_FLOOR
+from mixtree.dsp.denormals import OUTPUT_FLOOR, STATE_FLOOR
 from mixtree.dsp.jit import njit
 from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, STEADY, advance, automate, begin_row, value_at
 
@@ -121,6 +121,12 @@ def _filter_design(pr: np.ndarray, st: np.ndarray, rate: float) -> None:
 
 
 @njit(cache=True, inline="always")
+def _out(y: float) -> float:
+    # what a float32 output may hold: never a subnormal (see `OUTPUT_FLOOR`)
+    return y if abs(y) >= OUTPUT_FLOOR else 0.0
+
+
+@njit(cache=True, inline="always")
 def _flush(st: np.ndarray, sections: int) -> None:
     # Once a block (see `STATE_FLOOR`): a biquad's memory only decays in silence.
     for k in range(sections):
@@ -165,8 +171,8 @@ def _static_sections(buf: np.ndarray, i0: int, i1: int, s: int, st: np.ndarray, 
         if n > 2:
             yl, v1, v2 = _step(e0, e1, e2, f1, f2, yl, v1, v2)
             yr, x1, x2 = _step(e0, e1, e2, f1, f2, yr, x1, x2)
-        buf[s, i, 0] = yl
-        buf[s, i, 1] = yr
+        buf[s, i, 0] = _out(yl)
+        buf[s, i, 1] = _out(yr)
     st[5], st[6], st[7], st[8] = p1, p2, q1, q2
     if n > 1:
         k = SECTION
@@ -190,10 +196,10 @@ def _static_pair(buf: np.ndarray, frames: int, s: int, st: np.ndarray, u: int, s
         yr, q1, q2 = _step(b0, b1, b2, a1, a2, float(buf[s, i, 1]), q1, q2)
         vl, r1, r2 = _step(c0, c1, c2, d1, d2, float(buf[u, i, 0]), r1, r2)
         vr, w1, w2 = _step(c0, c1, c2, d1, d2, float(buf[u, i, 1]), w1, w2)
-        buf[s, i, 0] = yl
-        buf[s, i, 1] = yr
-        buf[u, i, 0] = vl
-        buf[u, i, 1] = vr
+        buf[s, i, 0] = _out(yl)
+        buf[s, i, 1] = _out(yr)
+        buf[u, i, 0] = _out(vl)
+        buf[u, i, 1] = _out(vr)
     st[5], st[6], st[7], st[8] = p1, p2, q1, q2
     su[5], su[6], su[7], su[8] = r1, r2, w1, w2
     _flush(st, 1)
@@ -321,5 +327,5 @@ def _run_sections(
             y = x
             for k in range(sections):
                 y = _tick(st, k * SECTION, ch, y)
-            buf[s, i, ch] = y if wet_amount == 1.0 else x + wet_amount * (y - x)
+            buf[s, i, ch] = _out(y if wet_amount == 1.0 else x + wet_amount * (y - x))
     _flush(st, sections)

@@ -20,3 +20,9 @@ LINE_FLOOR = 1e-15
 #: 2.2e-308) that a slow decay cannot reach them within a block (a fast one that does is
 #: caught at the block's end).
 STATE_FLOOR = 1e-100
+
+#: A biquad writes an output sample below this as exact 0: its float64 memory may decay
+#: through 1e-38..1e-100 (above `STATE_FLOOR`), where each output would be a float32
+#: subnormal (found by the effect conformance grid). The memory itself is left alone, so
+#: results stay independent of the block size; 1e-30 is -600 dBFS.
+OUTPUT_FLOOR = 1e-30

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import posixpath
 import zipfile
+import zlib
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError
 
@@ -43,8 +44,10 @@ class Archive:
             raise ProjectFileError(self.path, "", "no such file") from None
         except IsADirectoryError:
             raise ProjectFileError(self.path, "", "a folder, not a project file") from None
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
             raise ProjectFileError(self.path, "", f"not a ZIP archive: {exc}") from exc
+        except NotImplementedError as exc:  # a ZIP version or feature Python does not read
+            raise ProjectFileError(self.path, "", f"a ZIP archive Python cannot read: {exc}") from exc
         self._infos: dict[str, zipfile.ZipInfo] = {}
         try:
             self._check()
@@ -109,7 +112,15 @@ class Archive:
                     chunks.append(chunk)
                     size += len(chunk)
                 data = b"".join(chunks)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        except (
+            zipfile.BadZipFile,
+            OSError,
+            ValueError,
+            EOFError,
+            NotImplementedError,
+            RuntimeError,
+            zlib.error,
+        ) as exc:
             raise ProjectFileError(self.path, where, f"cannot be read: {exc}") from exc
         if len(data) > cap:  # the header lied about the size
             raise ProjectFileError(self.path, where, "inflates past the size its header declares")
@@ -147,3 +158,5 @@ def parse_xml(data: bytes, path: Path, where: str) -> Element:
     except ParseError as exc:
         line, column = exc.position
         raise ProjectFileError(path, f"{where} line {line} column {column}", f"not well-formed XML: {exc}") from None
+    except LookupError as exc:  # an encoding Python does not know, declared by the document
+        raise ProjectFileError(path, where, f"not readable XML: {exc}") from None

@@ -20,7 +20,7 @@ from mixtree.errors import MediaError, ProjectFileError
 from mixtree.exchange.archive import Archive, normal
 from mixtree.exchange.dawproject_devices import DeviceReading, Param
 from mixtree.exchange.dawproject_write import EXTRAS
-from mixtree.exchange.report import warn_lost
+from mixtree.exchange.report import malformed_file, warn_lost
 from mixtree.exchange.timeline import Timeline
 from mixtree.io.atomic import write_atomically
 from mixtree.model.automation import Address
@@ -678,34 +678,35 @@ def import_dawproject(
         zip bomb, XML entities); the message names the file and the place.
     """
     path = Path(path).expanduser().resolve()
-    folder = Path(media_dir) if media_dir is not None else path.parent / f"{path.stem} media"
-    with Archive(path) as archive:
-        if "project.xml" not in archive:
-            raise ProjectFileError(path, "", "no project.xml in the archive: not a DAWproject file")
-        root = archive.xml("project.xml")
-        if root.tag != "Project":
-            raise ProjectFileError(path, "entry 'project.xml'", f"the root element is <{root.tag}>, not <Project>")
-        extras: dict[str, Any] = {}
-        if EXTRAS in archive:
-            try:
-                loaded = json.loads(archive.read(EXTRAS).decode("utf-8"))
-            except (UnicodeDecodeError, ValueError) as exc:
-                raise ProjectFileError(path, f"entry {EXTRAS!r}", f"not valid JSON: {exc}") from exc
-            extras = loaded if isinstance(loaded, dict) else {}
-        project = Project(sample_rate)
-        reader = _Read(project, archive, folder.expanduser().resolve(), allow_outside, extras=extras)
-        reader.ids = {e.get("id", ""): e for e in root.iter() if e.get("id")}
-        reader.transport(root)
-        reader.structure(root)
-        reader.arrangement(root)
-        _speed_lanes(reader)
-        scenes = root.find("Scenes")
-        if scenes is not None and len(scenes):
-            reader.lost["scenes (clip launcher) ignored"] += len(scenes)
-    project.forget_history()
-    project.version = 0
-    warn_lost(path, reader.lost, stacklevel=2)
-    return project
+    with malformed_file(path):
+        folder = Path(media_dir) if media_dir is not None else path.parent / f"{path.stem} media"
+        with Archive(path) as archive:
+            if "project.xml" not in archive:
+                raise ProjectFileError(path, "", "no project.xml in the archive: not a DAWproject file")
+            root = archive.xml("project.xml")
+            if root.tag != "Project":
+                raise ProjectFileError(path, "entry 'project.xml'", f"the root element is <{root.tag}>, not <Project>")
+            extras: dict[str, Any] = {}
+            if EXTRAS in archive:
+                try:
+                    loaded = json.loads(archive.read(EXTRAS).decode("utf-8"))
+                except (UnicodeDecodeError, ValueError) as exc:
+                    raise ProjectFileError(path, f"entry {EXTRAS!r}", f"not valid JSON: {exc}") from exc
+                extras = loaded if isinstance(loaded, dict) else {}
+            project = Project(sample_rate)
+            reader = _Read(project, archive, folder.expanduser().resolve(), allow_outside, extras=extras)
+            reader.ids = {e.get("id", ""): e for e in root.iter() if e.get("id")}
+            reader.transport(root)
+            reader.structure(root)
+            reader.arrangement(root)
+            _speed_lanes(reader)
+            scenes = root.find("Scenes")
+            if scenes is not None and len(scenes):
+                reader.lost["scenes (clip launcher) ignored"] += len(scenes)
+        project.forget_history()
+        project.version = 0
+        warn_lost(path, reader.lost, stacklevel=2)
+        return project
 
 
 def _speed_lanes(reader: _Read) -> None:

@@ -10,10 +10,14 @@ MIDI, exact times) is read back. Everything else is named in one `ExchangeWarnin
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import signal
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from time import monotonic, sleep
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -23,7 +27,7 @@ from mixtree.effects.base import Effect
 from mixtree.effects.offline import OfflineEffect
 from mixtree.errors import MediaError, MixtreeError, ProjectFileError
 from mixtree.exchange.otio_write import KEY
-from mixtree.exchange.report import warn_lost
+from mixtree.exchange.report import malformed_file, warn_lost
 from mixtree.model.automation import Address
 from mixtree.model.operations import AddSource
 from mixtree.model.pool import Source, decode_source, offline_source
@@ -369,6 +373,78 @@ def _path_of(url: str, folder: Path) -> Path:
     return path if path.is_absolute() else folder / path
 
 
+#: The most an ``.otio`` file may hold, bytes (it is read whole, twice).
+MAX_OTIO_BYTES = 256 << 20
+
+
+def _refuse_what_crashes_otio(path: Path) -> None:
+    """Refuse an OTIO JSON document that OpenTimelineIO's C++ reader would crash the process on.
+
+    OpenTimelineIO 0.18 dies (SIGSEGV) on a ``media_reference`` that is a list or a plain
+    mapping holding OTIO objects instead of an OTIO object itself (found by ``python -m
+    fuzz``), so its type is checked first.
+    """
+    if path.stat().st_size > MAX_OTIO_BYTES:
+        raise ProjectFileError(path, "", f"larger than {MAX_OTIO_BYTES} bytes")
+    try:
+        doc = json.loads(path.read_bytes())
+    except (ValueError, RecursionError) as exc:
+        raise ProjectFileError(path, "", f"OpenTimelineIO cannot read it: not valid JSON: {exc}") from exc
+    stack: list[tuple[Any, str]] = [(doc, "")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("media_reference")
+            if "OTIO_SCHEMA" in node and ref is not None and not (isinstance(ref, dict) and "OTIO_SCHEMA" in ref):
+                raise ProjectFileError(path, f"{where}.media_reference", "a media reference must be an OTIO object")
+            stack += [(value, f"{where}.{key}") for key, value in node.items()]
+        elif isinstance(node, list):
+            stack += [(value, f"{where}[{k}]") for k, value in enumerate(node)]
+
+
+#: How long a child reading a file with OpenTimelineIO may take before it counts as hung, s.
+PROBE_SECONDS = 60.0
+#: How the reading child exits: it read the file, or OpenTimelineIO raised (any other way: it crashed).
+_READ, _RAISED = 0, 3
+
+
+def _read_in_a_child(path: Path) -> str:
+    """Read ``path`` with OpenTimelineIO in a forked child first; return why the child died
+    (a crash, a hang), or ``""`` if it read it (or failed with an exception: the caller
+    reads it again and reports that).
+
+    OpenTimelineIO's C++ reader crashes the process on some malformed documents (the
+    fuzzers found several shapes of them), which no exception could report; a child that
+    dies takes nothing with it. Where ``fork`` does not exist, the file is read directly.
+    """
+    if not hasattr(os, "fork"):
+        return ""
+    otio.adapters.from_filepath(str(path))  # the adapter's module, imported here, not in the child
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = _READ
+        try:
+            otio.adapters.read_from_file(str(path))
+        except BaseException:  # noqa: BLE001 - the parent reads it again and reports it
+            code = _RAISED
+        os._exit(code)
+    deadline = monotonic() + PROBE_SECONDS
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return f"OpenTimelineIO did not finish reading it within {PROBE_SECONDS:g} s"
+        sleep(0.002)
+    if os.WIFSIGNALED(status):
+        return f"OpenTimelineIO crashed reading it ({signal.Signals(os.WTERMSIG(status)).name}): a malformed file"
+    if os.WEXITSTATUS(status) not in (_READ, _RAISED):  # a crash handler in the process exited for it
+        return f"OpenTimelineIO crashed reading it (exit status {os.WEXITSTATUS(status)}): a malformed file"
+    return ""
+
+
 def import_otio(path: str | Path, sample_rate: int | None = None) -> Project:
     """Read an OpenTimelineIO file (or any format an installed OTIO adapter reads) into a
     new project.
@@ -392,30 +468,36 @@ def import_otio(path: str | Path, sample_rate: int | None = None) -> Project:
         model refuses, naming the file and the item.
     """
     path = Path(path).expanduser().resolve()
-    if not path.is_file():
-        raise ProjectFileError(path, "", "no such file")
-    try:
-        timeline = otio.adapters.read_from_file(str(path))
-    except (otio.exceptions.OTIOError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise ProjectFileError(path, "", f"OpenTimelineIO cannot read it: {exc}") from exc
-    if not isinstance(timeline, otio.schema.Timeline):
-        timelines = list(timeline.find_children(descended_from_type=otio.schema.Timeline)) if timeline else []
-        if not timelines:
-            raise ProjectFileError(path, "", "no timeline in the file")
-        timeline = timelines[0]
-    meta = _metadata(timeline)
-    project = Project(sample_rate or int(meta.get("sample_rate", 48000)))
-    reader = _Reader(project, path)
-    _fill_tempo(project.tempo_map, meta)
-    if isinstance(meta.get("master"), dict):
-        reader.mixer.append((project.master, meta["master"]))
-    for k, item in enumerate(timeline.tracks):
-        reader.track(item, None, f"tracks[{k}]")
-    reader.place_clips()
-    reader.apply_mixer()
-    if timeline.tracks.markers or any(t.markers for t in timeline.tracks):
-        reader.lost["markers ignored"] += 1
-    project.forget_history()
-    project.version = 0
-    warn_lost(path, reader.lost, stacklevel=3)
-    return project
+    with malformed_file(path, otio.exceptions.OTIOError):
+        if not path.is_file():
+            raise ProjectFileError(path, "", "no such file")
+        if path.suffix.lower() == ".otio":
+            _refuse_what_crashes_otio(path)
+        died = _read_in_a_child(path)
+        if died:
+            raise ProjectFileError(path, "", died)
+        try:
+            timeline = otio.adapters.read_from_file(str(path))
+        except (otio.exceptions.OTIOError, ValueError, KeyError, TypeError, OSError) as exc:
+            raise ProjectFileError(path, "", f"OpenTimelineIO cannot read it: {exc}") from exc
+        if not isinstance(timeline, otio.schema.Timeline):
+            timelines = list(timeline.find_children(descended_from_type=otio.schema.Timeline)) if timeline else []
+            if not timelines:
+                raise ProjectFileError(path, "", "no timeline in the file")
+            timeline = timelines[0]
+        meta = _metadata(timeline)
+        project = Project(sample_rate or int(meta.get("sample_rate", 48000)))
+        reader = _Reader(project, path)
+        _fill_tempo(project.tempo_map, meta)
+        if isinstance(meta.get("master"), dict):
+            reader.mixer.append((project.master, meta["master"]))
+        for k, item in enumerate(timeline.tracks):
+            reader.track(item, None, f"tracks[{k}]")
+        reader.place_clips()
+        reader.apply_mixer()
+        if timeline.tracks.markers or any(t.markers for t in timeline.tracks):
+            reader.lost["markers ignored"] += 1
+        project.forget_history()
+        project.version = 0
+        warn_lost(path, reader.lost, stacklevel=3)
+        return project

@@ -18,7 +18,7 @@ from pathlib import Path
 from mixtree.effects.base import Effect
 from mixtree.errors import MediaError, MixtreeError, ProjectFileError
 from mixtree.exchange.plugins import vst3_named
-from mixtree.exchange.report import warn_lost
+from mixtree.exchange.report import malformed_file, warn_lost
 from mixtree.exchange.rpp_parse import Block, read
 from mixtree.model.operations import AddSource
 from mixtree.model.pool import Source, decode_source, offline_source
@@ -433,13 +433,14 @@ def import_rpp(path: str | Path, sample_rate: int = 48000) -> Project:
         The file is not a REAPER project or is malformed (naming the line).
     """
     path = Path(path).expanduser().resolve()
-    root = read(path)
-    project = Project(sample_rate)
-    reader = _Reader(project, path)
-    reader.tempo(root)
-    reader.master(root)
-    reader.tracks(root)
-    project.forget_history()
-    project.version = 0
-    warn_lost(path, reader.lost, stacklevel=2)
-    return project
+    with malformed_file(path):
+        root = read(path)
+        project = Project(sample_rate)
+        reader = _Reader(project, path)
+        reader.tempo(root)
+        reader.master(root)
+        reader.tracks(root)
+        project.forget_history()
+        project.version = 0
+        warn_lost(path, reader.lost, stacklevel=2)
+        return project

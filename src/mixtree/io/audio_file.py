@@ -90,13 +90,21 @@ def read(path: str | Path) -> DecodedAudio:
             kind = f.format
             rate = f.samplerate
             _check_header(path, f)
+            claimed = f.frames
             data = _decode(path, f)
     except sf.LibsndfileError as exc:
         raise MediaError(path, _open_reason(path, exc)) from exc
     except (RuntimeError, ValueError, TypeError) as exc:
         raise MediaError(path, str(exc) or type(exc).__name__) from exc
     if data.shape[0] == 0:
-        raise MediaError(path, "the file holds no audio frames")
+        raise MediaError(path, "the file holds no audio frames (it is empty, truncated or damaged)")
+    if data.shape[0] < claimed and kind != "MP3":  # an MP3's length is only estimated
+        warnings.warn(
+            f"'{path}': only {data.shape[0]} of the {claimed} frames its header gives could be decoded "
+            f"(a damaged or truncated file): the rest is missing",
+            MediaWarning,
+            stacklevel=2,
+        )
     if kind == "MP3":
         warn_if_late(path)
     bad = ~np.isfinite(data)
@@ -150,7 +158,7 @@ def info(path: str | Path) -> AudioInfo:
         with sf.SoundFile(str(path)) as f:
             _check_header(path, f, whole=False)
             if f.frames == 0:
-                raise MediaError(path, "the file holds no audio frames")
+                raise MediaError(path, "the file holds no audio frames (it is empty, truncated or damaged)")
             return AudioInfo(f.frames, int(f.samplerate), f.channels, f.format)
     except sf.LibsndfileError as exc:
         raise MediaError(path, _open_reason(path, exc)) from exc
@@ -217,6 +225,9 @@ _HEADER_LIES = {
 
 def _open_reason(path: Path, exc: sf.LibsndfileError) -> str:
     """Return why libsndfile could not open the regular file ``path``, in words that do not mislead."""
+    riff = _riff_problem(path)
+    if riff:
+        return riff
     if exc.error_string in _HEADER_LIES:
         return _HEADER_LIES[exc.error_string]
     if exc.error_string.startswith("File does not exist or is not a regular file"):
@@ -228,6 +239,34 @@ def _open_reason(path: Path, exc: sf.LibsndfileError) -> str:
         detail = _open_log(path)
         return reason + (f" (libsndfile: {detail})" if detail else "")
     return _reason(exc)
+
+
+#: The most bytes of a RIFF file's top level `_riff_problem` walks (its chunk headers only).
+_RIFF_SCAN_BYTES = 1 << 20
+
+
+def _riff_problem(path: Path) -> str:
+    """Return what is wrong in the top-level chunks of a RIFF/RF64 WAVE file libsndfile
+    refused (for which it may blame a chunk that is there), or ``""``."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(_RIFF_SCAN_BYTES)
+    except OSError:
+        return ""
+    if head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
+        return ""
+    seen: dict[bytes, int] = {}
+    at = 12
+    while at + 8 <= len(head):
+        tag = head[at : at + 4]
+        size = int.from_bytes(head[at + 4 : at + 8], "little")
+        seen[tag] = seen.get(tag, 0) + 1
+        if tag == b"data":
+            break  # the audio: what follows is not read here
+        at += 8 + size + (size & 1)
+    if seen.get(b"fmt ", 0) > 1:
+        return f"{seen[b'fmt ']} 'fmt ' chunks before its audio: which format holds is ambiguous"
+    return ""
 
 
 #: libsndfile's command for its log, which after a failed open holds what went wrong.
