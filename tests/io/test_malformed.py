@@ -38,7 +38,7 @@ AUDIO = {
     "wav-no-data-chunk.wav": ("error", "No 'data' chunk"),
     "flac-truncated-frame.flac": ("error", "decoding its 9000 frames failed: error : flac decoder lost sync"),
     "flac-garbage-frame.flac": ("error", "flac decoder lost sync"),
-    "mp3-broken-xing-frames.mp3": ("error", "more than the 4.0 GiB limit"),
+    "mp3-broken-xing-frames.mp3": ("load", 4655, "only 4655 of the 4947802322688 frames its header gives"),
     "mp3-xing-cut-short.mp3": ("error", "no MPEG audio frame in it could be decoded"),
     "ogg-bad-page-checksum.ogg": ("load", 24448, "only 24448 of the 48000 frames its header gives"),
     "ogg-truncated.ogg": ("error", "holds no audio frames (it is empty, truncated or damaged)"),

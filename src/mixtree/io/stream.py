@@ -25,18 +25,26 @@ PRE_ROLL = 8192
 #: gets its first few hundred samples wrong).
 MP3_PRE_ROLL = 4 * 1152
 
+#: The fewest bits a second of MPEG audio takes (MPEG-2.5 at 8 kbit/s): a header claiming
+#: more frames than the file could hold at that rate lies.
+MP3_MIN_BITRATE = 8000
+
 _mp3_lengths: dict[tuple[str, int, int], int] = {}  # by (path, size, mtime): frames a decode gives
 
 
 def exact_frames(path: str | Path) -> int:
     """Return the frames decoding ``path`` gives: its header's count, but for an MP3
-    without a gapless header (whose length libsndfile only estimates) what decoding it
-    forward once gives, cached until the file changes. Raises `MediaError` naming the file."""
+    without a gapless header (whose length libsndfile only estimates), or whose header
+    claims more than its bytes could hold, what decoding it forward once gives, cached
+    until the file changes. Raises `MediaError` naming the file."""
     path = Path(path)
     try:
         stat = path.stat()
         with sf.SoundFile(str(path)) as f:
-            if f.format != "MP3" or gapless_header(path):
+            if f.format != "MP3":
+                return f.frames
+            most = stat.st_size * 8 // MP3_MIN_BITRATE * f.samplerate + f.samplerate
+            if f.frames <= most and gapless_header(path):
                 return f.frames
             key = (str(path), stat.st_size, stat.st_mtime_ns)
             if key not in _mp3_lengths:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -238,6 +239,13 @@ def stream_source(ident: int, path: Path, sample_rate: int, digest: str | None =
     if info.format == "MP3":
         audio_file.warn_if_late(path)
     frames = exact_frames(path)
+    if frames < info.frames and info.format == "MP3" and info.frames - frames > info.sample_rate:
+        warnings.warn(
+            f"'{path}': only {frames} of the {info.frames} frames its header gives could be decoded "
+            "(a damaged header or a truncated file): the rest is missing",
+            audio_file.MediaWarning,
+            stacklevel=3,
+        )
     reader = StreamReader(path, sample_rate, frames)
     reader.close()
     digest = digest or _digest(path)
