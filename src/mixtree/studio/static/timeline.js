@@ -315,17 +315,26 @@ export class Timeline {
     if (t.kind !== "meta") g.fillText(t.kind + (t.mute ? " · muted" : "") + (t.solo ? " · solo" : ""), indent, y + 34);
   }
 
-  paintClip(g, t, c, y, h, ghost = false) {
+  // where clip ``c`` of track ``t`` lies on a row at ``y`` of height ``h``, the canvas
+  // clipped to it (saved: the caller restores); null if it is out of view
+  clipFrame(g, t, c, y, h) {
     const x0 = this.x(this.proj(t, c.start));
     const x1 = this.x(this.proj(t, c.start + c.duration));
     const W = this.canvas.clientWidth;
-    if (x1 < HEAD || x0 > W) return;
+    if (x1 < HEAD || x0 > W) return null;
     const top = y + 2;
     const hh = h - 4;
     g.save();
     g.beginPath();
     g.rect(Math.max(HEAD, x0), top, Math.min(W, x1) - Math.max(HEAD, x0), hh);
     g.clip();
+    return { x0, x1, top, hh };
+  }
+
+  paintClip(g, t, c, y, h, ghost = false) {
+    const frame = this.clipFrame(g, t, c, y, h);
+    if (!frame) return;
+    const { x0, x1, top, hh } = frame;
     const src = this.state.sources[c.source];
     const offline = src && src.offline;
     g.fillStyle = ghost ? "rgba(79,163,255,.35)" : offline ? "#5a2d2d" : c.muted ? "#3b3f48" : "#2d5683";
@@ -343,7 +352,7 @@ export class Timeline {
         const amp = (hh - 16) / 2 / 127;
         g.fillStyle = "#9cc7f2";
         const from = Math.max(Math.floor(x0), HEAD);
-        const to = Math.min(Math.ceil(x1), W);
+        const to = Math.min(Math.ceil(x1), this.canvas.clientWidth);
         const n = ov.data.length / 2;
         for (let px = from; px < to; px++) {
           let a = (px - x0) * pxSeconds;
@@ -385,16 +394,9 @@ export class Timeline {
   }
 
   paintMidi(g, t, c, y, h, ghost = false) {
-    const x0 = this.x(this.proj(t, c.start));
-    const x1 = this.x(this.proj(t, c.start + c.duration));
-    const W = this.canvas.clientWidth;
-    if (x1 < HEAD || x0 > W) return;
-    const top = y + 2;
-    const hh = h - 4;
-    g.save();
-    g.beginPath();
-    g.rect(Math.max(HEAD, x0), top, Math.min(W, x1) - Math.max(HEAD, x0), hh);
-    g.clip();
+    const frame = this.clipFrame(g, t, c, y, h);
+    if (!frame) return;
+    const { x0, x1, top, hh } = frame;
     g.fillStyle = ghost ? "rgba(123,94,167,.4)" : "#4a3a66";
     g.fillRect(x0, top, x1 - x0, hh);
     if (!ghost && c.notes.length) {
