@@ -1,12 +1,11 @@
-"""Worker threads for offline renders: a batched stage's rows split between cores.
+"""Worker threads for offline renders: a tree level's tracks split between cores.
 
-The rows of one batched stage (one effect type at one chain position, see
-`mixtree.render.stages`) are tracks whose effects have their own state, so splitting
-them into contiguous parts and running each part's kernel on another thread gives the
-same samples as one call, bit for bit. The parts run a variant of the kernel that
-releases the GIL (`mixtree.dsp.jit.nogil`); the engine's kernels keep it. How many
-threads an offline render uses is its ``threads`` argument, else ``MIXTREE_THREADS``,
-else one (`threads_setting`).
+The tracks of one level of the tree each run a chain of their own (`ParallelChains` in
+`mixtree.render.stages`), so running groups of them on threads at the same time gives
+the same samples as one thread, bit for bit. Their kernels run as variants that release
+the GIL (`mixtree.dsp.jit.nogil`); the engine's kernels keep it. How many threads an
+offline render uses is its ``threads`` argument, else ``MIXTREE_THREADS``, else one
+(`threads_setting`).
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 #: The environment variable that sets how many threads offline renders use.
 THREADS_VARIABLE = "MIXTREE_THREADS"
 
-#: The fewest rows a part of a split stage gets (fewer: not worth a thread's hand-over).
+#: The fewest tracks a group gets (fewer: not worth a thread's hand-over).
 MIN_ROWS = 2
 
 #: Frames a block at least has in a render on several threads, so that each hand-over
