@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,8 +31,9 @@ BASE = 256
 FACTOR = 4
 #: Levels: BASE, BASE×4, … BASE×4**(LEVELS-1) frames per bucket.
 LEVELS = 6
-#: Frames read from the file at a time (a multiple of BASE).
-BLOCK = BASE * 2048
+#: Frames read from the file at a time (a multiple of BASE): small enough that no one
+#: numpy call on a block holds the GIL the audio callback needs for long.
+BLOCK = BASE * 256
 #: Version of the cache files' layout.
 FORMAT = 1
 
@@ -57,6 +59,7 @@ def compute(path: str | Path) -> Overview:
         parts = []
         for block in f.blocks(blocksize=BLOCK, dtype="float32", always_2d=True):
             parts.append(_buckets(block))
+            time.sleep(0)  # let the audio thread in between blocks
     base = np.concatenate(parts) if parts else np.zeros((0, 2), np.float32)
     return Overview(rate, frames, _levels(base))
 
