@@ -71,6 +71,18 @@ def test_a_project_round_trips_through_otio_to_a_bit_identical_render(tmp_path: 
     assert np.array_equal(ra, rb)
 
 
+def test_values_otios_reader_would_read_a_step_off_come_back_exactly(tmp_path: Path, noise: Path):
+    # OpenTimelineIO reads -0.9999999999999999 as -1.0 (hypothesis found it): mixtree's
+    # metadata also goes as a JSON string, which comes back exactly
+    p = mt.Project()
+    t = p.add_audio_track("edge", pan=-0.9999999999999999, volume_db=-6.000000000000001)
+    t.add_clip(p.pool.load(noise), start=0.1000000000000001)
+    q = mt.import_otio(p.export_otio(tmp_path / "edge.otio"))
+    back = q.tracks[0]
+    assert (back.pan, back.volume_db, back.clips[0].start) == (t.pan, t.volume_db, t.clips[0].start)
+    assert np.array_equal(p.render(0.0, 1.0), q.render(0.0, 1.0))
+
+
 def test_a_metatrack_is_a_leading_gap_and_a_nested_stack_with_a_linear_time_warp(tmp_path: Path, noise: Path):
     p = session(noise)
     timeline = otio.adapters.read_from_file(str(p.export_otio(tmp_path / "song.otio")))

@@ -26,7 +26,7 @@ import opentimelineio as otio
 from mixtree.effects.base import Effect
 from mixtree.effects.offline import OfflineEffect
 from mixtree.errors import MediaError, MixtreeError, ProjectFileError
-from mixtree.exchange.otio_write import KEY
+from mixtree.exchange.otio_write import EXACT, KEY, plain
 from mixtree.exchange.report import malformed_file, warn_lost
 from mixtree.model.automation import Address
 from mixtree.model.operations import AddSource
@@ -42,17 +42,15 @@ def _inf(value: Any) -> Any:
     return -math.inf if value is None else value
 
 
-def _plain(value: Any) -> Any:
-    """Return OTIO metadata (AnyDictionary, AnyVector) as plain dicts and lists."""
-    if hasattr(value, "items"):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple) or type(value).__name__ == "AnyVector":
-        return [_plain(v) for v in value]
-    return value
-
-
 def _metadata(item: Any) -> dict[str, Any]:
-    meta = _plain(item.metadata.get(KEY, {}) or {})
+    meta = plain(item.metadata.get(KEY, {}) or {})
+    if isinstance(meta, dict) and isinstance(meta.get(EXACT), str):
+        try:  # what mixtree wrote, as Python reads it: exact (OTIO's reader may be a step off)
+            exact = json.loads(meta[EXACT])
+        except ValueError:
+            exact = None
+        if isinstance(exact, dict):
+            return exact
     return meta if isinstance(meta, dict) else {}
 
 
@@ -347,7 +345,7 @@ def _fill_tempo(tm: TempoMap, doc: dict[str, Any]) -> None:
 
 def _label(effect: otio.schema.Effect) -> str:
     """Return what to call an effect in the warning (AAF keeps its operation's name aside)."""
-    aaf = _plain(effect.metadata.get("AAF", {}))
+    aaf = plain(effect.metadata.get("AAF", {}))
     operation = aaf.get("Operation", {}) if isinstance(aaf, dict) else {}
     name = operation.get("Name") if isinstance(operation, dict) else None
     return str(effect.effect_name or name or type(effect).__name__)

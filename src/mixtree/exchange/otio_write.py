@@ -10,6 +10,7 @@ effects, sends, automation, MIDI, exact times) lives under ``metadata["mixtree"]
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ from mixtree.model.project import Project
 from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, MidiTrack, Track
 
 KEY = "mixtree"
+
+#: Where in ``metadata["mixtree"]`` the same metadata lies as a JSON string (see `_exact`).
+EXACT = "exact"
 
 
 def _finite(value: Any) -> Any:
@@ -145,7 +149,27 @@ def to_timeline(project: Project, name: str = "mixtree") -> otio.schema.Timeline
     for t in project.top_tracks:
         for track in writer.tracks(t):
             timeline.tracks.append(track)
+    for item in [timeline, timeline.tracks, *timeline.find_children()]:
+        _exact(item)
     return timeline
+
+
+def _exact(item: Any) -> None:
+    # OpenTimelineIO's JSON reader may read a double one step off (-0.9999999999999999
+    # comes back as -1.0): what mixtree wrote goes beside it as a JSON string too, which
+    # Python reads back exactly (`otio_read` prefers it)
+    meta = item.metadata.get(KEY)
+    if meta is not None:
+        meta[EXACT] = json.dumps(plain(meta))
+
+
+def plain(value: Any) -> Any:
+    """Return OTIO metadata (AnyDictionary, AnyVector) as plain dicts and lists."""
+    if hasattr(value, "items"):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple) or type(value).__name__ == "AnyVector":
+        return [plain(v) for v in value]
+    return value
 
 
 def export_otio(project: Project, path: str | Path) -> Path:
