@@ -49,8 +49,9 @@ FADER_RAMP = 0.010
 SEEK_XFADE = 0.005
 #: GIL switch interval while a stream runs, seconds (CPython's default is 0.005).
 SWITCH_INTERVAL = 0.0005
-#: How often the control thread does its housekeeping and hands events on, seconds.
-CONTROL_PERIOD = 0.01
+#: How often the control thread does its housekeeping and hands events on, seconds (a
+#: UI's frame rate: more often only takes the GIL from the audio callback more often).
+CONTROL_PERIOD = 0.03
 #: Events kept for `Engine.events` callers while the control thread runs (the oldest go first).
 BACKLOG = 4096
 
