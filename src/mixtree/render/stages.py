@@ -170,7 +170,8 @@ def chain_stages(
     with one state, so it is not applied there. ``automation``
     gives each batched row the array its automation is written to (see `BatchStage`),
     ``held`` each effect without a kernel (see `SoloStage`). With ``threads`` (a
-    ``fresh`` plan only), a batched stage's rows are split between that many threads.
+    ``fresh`` plan only), a level's tracks are split into that many groups whose chains
+    run at the same time (`ParallelChains`; not where an effect has no kernel).
     """
     keys = instances or {}
     stages: list[Stage] = []
