@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from bench.__main__ import RATE, Session, chain4, chain8
+from mixtree.model.project import Project
 from mixtree.render import plan as plan_module
 from mixtree.render.compile import CompileOptions, compile_plan
 from mixtree.render.plan import RenderPlan
@@ -57,44 +58,54 @@ def _blocks(plan: RenderPlan, block: int, count: int) -> float:
     return (time.perf_counter() - t0) / count
 
 
-def profile(tracks: int, effects: int, block: int, seconds: float = 4.0, repeat: int = 3) -> dict[str, float]:
-    """Return mean seconds per block by stage (and ``"total"``, ``"Python"``), best of ``repeat``."""
+def profile(
+    tracks: int, effects: int, block: int, seconds: float = 4.0, repeat: int = 3, automated: bool = False
+) -> dict[str, float]:
+    """Return mean seconds per block by stage (and ``"total"``, ``"Python"``), best of
+    ``repeat``; ``automated``: with `bench.automation`'s four moving lanes on every track."""
     s = Session(seconds)
     try:
         p = s.project(tracks, chain4 if effects == 4 else chain8)
-        count = int(seconds * RATE) // block
-        plain = compile_plan(p, CompileOptions(max_block=block))
-        timed = compile_plan(p, CompileOptions(max_block=block))
-        spent: dict[str, float] = defaultdict(float)
-        saved = {name: getattr(plan_module, name) for name in STAGES}
-        for name, fn in saved.items():
-            setattr(plan_module, name, _timed(fn, STAGES[name], spent))
-        kernels = {}
-        for stages in (*timed.level_stages, timed.master_stages):
-            for stage in stages:
-                if isinstance(stage, BatchStage):
-                    kind = type(stage.effects[0]).__name__
-                    kernels[id(stage)] = stage.kernel
-                    stage.kernel = _timed(stage.kernel, f"effect: {kind}", spent)
-        try:
-            _blocks(plain, block, 4)  # first blocks: loading
-            _blocks(timed, block, 4)
-            best_total = float("inf")
-            best_parts: dict[str, float] = {}
-            for _ in range(repeat):
-                total = _blocks(plain, block, count)
-                spent.clear()
-                _blocks(timed, block, count)
-                if total < best_total:
-                    best_total, best_parts = total, {k: v / count for k, v in spent.items()}
-        finally:
-            for name, fn in saved.items():
-                setattr(plan_module, name, fn)
-        best_parts["Python"] = best_total - sum(best_parts.values())
-        best_parts["total"] = best_total
-        return best_parts
+        if automated:
+            from bench.automation import automate
+
+            automate(p, seconds)
+        return profile_project(p, block, seconds, repeat)
     finally:
         s.close()
+
+
+def profile_project(p: Project, block: int, seconds: float, repeat: int = 3) -> dict[str, float]:
+    """Return mean seconds per block of ``p`` by stage, best of ``repeat`` (see `profile`)."""
+    count = int(seconds * RATE) // block
+    plain = compile_plan(p, CompileOptions(max_block=block))
+    timed = compile_plan(p, CompileOptions(max_block=block))
+    spent: dict[str, float] = defaultdict(float)
+    saved = {name: getattr(plan_module, name) for name in STAGES}
+    for name, fn in saved.items():
+        setattr(plan_module, name, _timed(fn, STAGES[name], spent))
+    for stages in (*timed.level_stages, timed.master_stages):
+        for stage in stages:
+            if isinstance(stage, BatchStage):
+                kind = type(stage.effects[0]).__name__
+                stage.kernel = _timed(stage.kernel, f"effect: {kind}", spent)
+    try:
+        _blocks(plain, block, 4)  # first blocks: loading
+        _blocks(timed, block, 4)
+        best_total = float("inf")
+        best_parts: dict[str, float] = {}
+        for _ in range(repeat):
+            total = _blocks(plain, block, count)
+            spent.clear()
+            _blocks(timed, block, count)
+            if total < best_total:
+                best_total, best_parts = total, {k: v / count for k, v in spent.items()}
+    finally:
+        for name, fn in saved.items():
+            setattr(plan_module, name, fn)
+    best_parts["Python"] = best_total - sum(best_parts.values())
+    best_parts["total"] = best_total
+    return best_parts
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -103,8 +114,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--tracks", type=int, default=128)
     ap.add_argument("--effects", type=int, choices=(4, 8), default=8)
     ap.add_argument("--block", type=int, default=256)
+    ap.add_argument("--automated", action="store_true", help="with four moving lanes on every track")
     args = ap.parse_args(argv)
-    parts = profile(args.tracks, args.effects, args.block)
+    parts = profile(args.tracks, args.effects, args.block, automated=args.automated)
     period = args.block / RATE
     print(f"{args.tracks} tracks × {args.effects} effects, {args.block}-frame blocks at {RATE} Hz (best of 3)")
     print(f"  {'stage':<28}{'µs/block':>10}{'of period':>11}")

@@ -30,7 +30,7 @@ def table(points, ramp=480.0, domain=""):
     return LaneTable(
         at, value, shape, tension, knot_lengths(at, value, shape, tension, domain), np.array([0]), np.array([n]),
         np.array([ramp]), at.copy(), np.array([-1]), one, one, np.zeros((0, 0)), np.zeros(1, np.int8),
-        *(one.copy() for _ in range(5)),
+        *(one.copy() for _ in range(5)), np.full((1, 5), -1.0),
     )  # fmt: skip
 
 

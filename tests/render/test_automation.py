@@ -164,7 +164,7 @@ def test_a_sweep_moves_the_filter_where_the_lane_says(project, wav):
     assert brightness(out[RATE : RATE + 8192]) < 700 < 2000 < brightness(out[3 * RATE : 3 * RATE + 8192])
 
 
-def test_an_automated_filter_redesigned_every_16_frames_stays_within_its_error_bound(project, wav):
+def test_an_automated_filter_redesigned_every_32_frames_stays_within_its_error_bound(project, wav):
     from mixtree.dsp.biquad import KINDS, design
 
     noise = (np.random.default_rng(4).standard_normal((2 * RATE, 1)) * 0.2).astype(np.float32)
@@ -188,8 +188,8 @@ def test_an_automated_filter_redesigned_every_16_frames_stays_within_its_error_b
         ref[n] = y
     ref *= np.sqrt(0.5)
     err = out - ref
-    assert np.abs(err).max() < 1e-3  # measured 2.7e-4 (-71 dBFS)
-    assert np.sqrt((err**2).mean()) < 1e-3 * np.sqrt((ref**2).mean()) * 10  # rms 67 dB under the signal
+    assert np.abs(err).max() < 1e-3  # measured 5.2e-4 (-66 dBFS) on this sweep of 5.3 octaves in 1.5 s
+    assert np.sqrt((err**2).mean()) < 1e-3 * np.sqrt((ref**2).mean()) * 10  # rms 61 dB under the signal
 
 
 def test_a_beats_lane_follows_a_tempo_ramp(project, dc):

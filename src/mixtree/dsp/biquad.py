@@ -208,7 +208,7 @@ def _static_pair(buf: np.ndarray, frames: int, s: int, st: np.ndarray, u: int, s
 
 #: Frames between two designs of an automated filter's coefficients (its parameters are
 #: read there, counted in its state so that block boundaries do not move them).
-REDESIGN = 16
+REDESIGN = 32
 
 
 @njit(cache=True, inline="always")

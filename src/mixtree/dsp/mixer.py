@@ -26,7 +26,8 @@ class Faders(NamedTuple):
     a new plan takes them over (`RenderPlan.adopt`): a slot without lanes glides on from
     there, an automated one crossfades from them to its lanes over ``handover_left``
     frames (of ``handover_frames``), so switching lanes or modes while playing does not
-    click."""
+    click. ``memo`` ``(slots, MEMO)``: the piece each automated slot played last
+    (`_pieces`; its `START` -1 before one)."""
 
     gain: np.ndarray
     target: np.ndarray
@@ -37,6 +38,15 @@ class Faders(NamedTuple):
     handover: np.ndarray
     handover_left: np.ndarray
     handover_frames: np.ndarray
+    memo: np.ndarray
+
+
+#: Columns of `Faders.memo`: the piece an automated slot played last (`_pieces`), its
+#: first frame and the frame after its last, the parabolas' coefficients of its gain,
+#: left, right and mute and of its volume and pan lanes, and the manual volume and pan it
+#: was worked out with.
+START, END, GAIN, LEFT, RIGHT, MUTE, VOLUME, PAN, FIXED_VOLUME, FIXED_PAN = 0, 1, 2, 5, 8, 11, 14, 17, 20, 21
+MEMO = 22
 
 
 def faders_for(slots: int) -> Faders:
@@ -44,7 +54,7 @@ def faders_for(slots: int) -> Faders:
     z = np.zeros((slots, 2))
     return Faders(
         z, z.copy(), z.copy(), np.zeros((slots, 2), np.float32), np.zeros((slots, 2), np.float32),
-        np.full((slots, 2), np.nan), z.copy(), np.zeros(slots), np.ones(slots),
+        np.full((slots, 2), np.nan), z.copy(), np.zeros(slots), np.ones(slots), np.full((slots, MEMO), -1.0),
     )  # fmt: skip
 
 
@@ -178,6 +188,10 @@ def fader_gains(
     safe: no allocation.
     """
     gains, opens, live = mix.gains, mix.opens, mix.live
+    # arrays taken out of their tuples once: handing a tuple of arrays to a function costs
+    # a reference count of each (some 6 ns an array), too much to pay per slot
+    gain, target, last, memo, handover_left = faders.gain, faders.target, faders.last, faders.memo, faders.handover_left
+    state, warp, lane_last = lanes.state, lanes.warp, lanes.last
     for s in range(volume.shape[0]):
         if not _automated(fader_lanes, s):
             for ch in range(2):
@@ -201,23 +215,31 @@ def fader_gains(
             continue
         kv, kp, km = fader_lanes.volume[s], fader_lanes.pan[s], fader_lanes.mute[s]
         live[s, 0] = live[s, 1] = True
-        if _drawn(lanes, kv) and _drawn(lanes, kp) and _drawn(lanes, km):
-            a = _pieces(s, frames, position, volume[s], pan[s], mono[s], faders, lanes, kv, kp, km, mix)
-        else:
+        if not (_drawn(state, warp, kv) and _drawn(state, warp, kp) and _drawn(state, warp, km)):
             a = _per_frame(s, frames, position, volume[s], pan[s], mono[s], faders, lanes, kv, kp, km, mix)
-        faders.gain[s, 0] = faders.gain[s, 1] = a
-        left_over = faders.handover_left[s]
+        elif (
+            memo[s, START] <= position and position + frames <= memo[s, END] and gain[s, 0] == target[s, 0]
+            and memo[s, FIXED_VOLUME] == volume[s] and memo[s, FIXED_PAN] == pan[s]
+        ):  # fmt: skip
+            # the usual block: inside the piece played last, the audibility at rest
+            a = gain[s, 0]
+            _memo_frames(gains, opens, s, 0, frames, position, a, kp >= 0 and not mono[s], memo[s])
+            _memo_lanes(lane_last, memo[s], kv, kp, km, position + frames - 1)
+        else:
+            a = _pieces(s, frames, position, volume[s], pan[s], mono[s], faders, lanes, kv, kp, km, mix)
+        gain[s, 0] = gain[s, 1] = a
+        left_over = handover_left[s]
         if left_over > 0.0:
             _hand_over(gains, s, frames, faders.handover, left_over, faders.handover_frames[s])
-            faders.handover_left[s] = max(0.0, left_over - frames)
-        faders.last[s, 0] = gains[s, frames - 1, 0]
-        faders.last[s, 1] = gains[s, frames - 1, 1]
+            handover_left[s] = max(0.0, left_over - frames)
+        last[s, 0] = gains[s, frames - 1, 0]
+        last[s, 1] = gains[s, frames - 1, 1]
 
 
 @njit(cache=True, inline="always")
-def _drawn(lanes: LaneTable, k: int) -> bool:
+def _drawn(state: np.ndarray, warp: np.ndarray, k: int) -> bool:
     # no lane, or one playing its drawn curve on output time: `_pieces` can run it
-    return k < 0 or (lanes.state[k] == DRAWN and lanes.warp[k] < 0)
+    return k < 0 or (state[k] == DRAWN and warp[k] < 0)
 
 
 @njit(cache=True)
@@ -230,86 +252,119 @@ def _pieces(
     whose balance law has a corner) and the mute are worked out exactly at the ends and
     the middle of the pieces all three share, and follow the parabola through those
     three between (a fader's lanes have pieces short enough for it: `knot_lengths`).
+    Each piece goes into the slot's memo, where the next blocks find it (`fader_gains`).
     Returns the audibility the slot glided to."""
     gains, opens = mix.gains, mix.opens
     at, value, shape, tension, knot = lanes.at, lanes.value, lanes.shape, lanes.tension, lanes.knot
     lo, hi, ramp = lanes.lo, lanes.hi, lanes.ramp
+    memo = faders.memo[s]
     a = faders.gain[s, 0]
     tgt = faders.target[s, 0]
     st = faders.step[s, 0]
     balance = kp >= 0 and not mono
     fixed_left, fixed_right = pan_gains(pan, mono)
-    last_right, last_key = -1.0, (-1, False, -1, False, -1, False)
-    g2 = l2 = r2 = m2 = v2 = p2 = 0.0
     i = 0
     while i < frames:
         n = position + i
-        start, end = n - MAX_KNOT, n + MAX_KNOT  # wider than any piece: narrowed by each lane's
-        jv = jp = jm = -1
-        gv = gp = gm = False
-        x1 = float(end)
-        if kv >= 0:
-            a0, b0, jv, gv = piece(at, shape, tension, knot, lo[kv], hi[kv], ramp[kv], n)
-            start, end = max(start, a0), min(end, b0)
-            x1 = min(x1, piece_right(at, lo[kv], hi[kv], jv, end))
-        if kp >= 0:
-            a0, b0, jp, gp = piece(at, shape, tension, knot, lo[kp], hi[kp], ramp[kp], n)
-            start, end = max(start, a0), min(end, b0)
-            x1 = min(x1, piece_right(at, lo[kp], hi[kp], jp, end))
-        if km >= 0:
-            a0, b0, jm, gm = piece(at, shape, tension, knot, lo[km], hi[km], ramp[km], n)
-            start, end = max(start, a0), min(end, b0)
-            x1 = min(x1, piece_right(at, lo[km], hi[km], jm, end))
-        x0, x1 = float(start), min(x1, float(end))
-        key = (jv, gv, jp, gp, jm, gm)
-        if x0 == last_right and key == last_key:
-            g0, l0, r0, m0, v0, p0 = g2, l2, r2, m2, v2, p2  # the last piece ended where this one starts
-        else:
+        if not (memo[START] <= n < memo[END] and memo[FIXED_VOLUME] == volume and memo[FIXED_PAN] == pan):
+            start, end = n - MAX_KNOT, n + MAX_KNOT  # wider than any piece: narrowed by each lane's
+            jv = jp = jm = -1
+            gv = gp = gm = False
+            x1 = float(end)
+            if kv >= 0:
+                a0, b0, jv, gv = piece(at, shape, tension, knot, lo[kv], hi[kv], ramp[kv], n)
+                start, end = max(start, a0), min(end, b0)
+                x1 = min(x1, piece_right(at, lo[kv], hi[kv], jv, end))
+            if kp >= 0:
+                a0, b0, jp, gp = piece(at, shape, tension, knot, lo[kp], hi[kp], ramp[kp], n)
+                start, end = max(start, a0), min(end, b0)
+                x1 = min(x1, piece_right(at, lo[kp], hi[kp], jp, end))
+            if km >= 0:
+                a0, b0, jm, gm = piece(at, shape, tension, knot, lo[km], hi[km], ramp[km], n)
+                start, end = max(start, a0), min(end, b0)
+                x1 = min(x1, piece_right(at, lo[km], hi[km], jm, end))
+            x0, x1 = float(start), min(x1, float(end))
+            h = 0.5 * (x1 - x0)
             g0, l0, r0, m0, v0, p0 = _fader_at(
                 at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm, x0, volume, fixed_left,
                 fixed_right, mono,
             )  # fmt: skip
-        h = 0.5 * (x1 - x0)
-        g1, l1, r1, m1, v1, p1 = _fader_at(
-            at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm, x0 + h, volume, fixed_left,
-            fixed_right, mono,
-        )  # fmt: skip
-        g2, l2, r2, m2, v2, p2 = _fader_at(
-            at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm, x1, volume, fixed_left,
-            fixed_right, mono,
-        )  # fmt: skip
-        last_right, last_key = x1, key
-        gb, gc = parabola(g0, g1, g2, h)
-        lb, lc = parabola(l0, l1, l2, h)
-        rb, rc = parabola(r0, r1, r2, h)
-        mb, mc = parabola(m0, m1, m2, h)
-        stop = min(end - position, frames)
+            g1, l1, r1, m1, v1, p1 = _fader_at(
+                at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm, x0 + h, volume, fixed_left,
+                fixed_right, mono,
+            )  # fmt: skip
+            g2, l2, r2, m2, v2, p2 = _fader_at(
+                at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm, x1, volume, fixed_left,
+                fixed_right, mono,
+            )  # fmt: skip
+            memo[START], memo[END] = x0, float(end)
+            memo[FIXED_VOLUME], memo[FIXED_PAN] = volume, pan
+            _memo_parabola(memo, GAIN, g0, g1, g2, h)
+            _memo_parabola(memo, LEFT, l0, l1, l2, h)
+            _memo_parabola(memo, RIGHT, r0, r1, r2, h)
+            _memo_parabola(memo, MUTE, m0, m1, m2, h)
+            _memo_parabola(memo, VOLUME, v0, v1, v2, h)
+            _memo_parabola(memo, PAN, p0, p1, p2, h)
+        stop = min(int(memo[END]) - position, frames)
+        while i < stop and a != tgt:  # the audibility glides (rarely): frame by frame
+            a = step_toward(a, tgt, st)
+            _memo_frames(gains, opens, s, i, i + 1, position, a, balance, memo)
+            i += 1
+        _memo_frames(gains, opens, s, i, stop, position, a, balance, memo)
+        i = stop
+    _memo_lanes(lanes.last, memo, kv, kp, km, position + frames - 1)
+    return a
+
+
+@njit(cache=True, inline="always")
+def _memo_parabola(memo: np.ndarray, col: int, y0: float, y1: float, y2: float, h: float) -> None:
+    # the parabola through a piece's ends and middle (`parabola`) into columns col..col + 2
+    memo[col] = y0
+    memo[col + 1], memo[col + 2] = parabola(y0, y1, y2, h)
+
+
+@njit(cache=True, inline="always")
+def _memo_frames(
+    gains: np.ndarray, opens: np.ndarray, s: int, i: int, stop: int, position: int, a: float, balance: bool,
+    memo: np.ndarray,
+) -> None:  # fmt: skip
+    # frames i..stop of the block from the piece in slot s's ``memo`` (`_pieces`), times
+    # the audibility ``a``; on a balance (``balance``) its left holds the pan's position.
+    # Two loops without branches, which the compiler vectorises.
+    g0, gb, gc = memo[GAIN], memo[GAIN + 1], memo[GAIN + 2]
+    l0, lb, lc = memo[LEFT], memo[LEFT + 1], memo[LEFT + 2]
+    r0, rb, rc = memo[RIGHT], memo[RIGHT + 1], memo[RIGHT + 2]
+    m0, mb, mc = memo[MUTE], memo[MUTE + 1], memo[MUTE + 2]
+    u0 = float(position - int(memo[START]))
+    if balance:
         for m in range(i, stop):
-            if a != tgt:
-                a = step_toward(a, tgt, st)
-            u = float(position + m - start)
+            u = u0 + m
             open_ = a * (1.0 - (m0 + u * (mb + u * mc)))
             g = open_ * (g0 + u * (gb + u * gc))
-            if balance:  # l holds the pan's position
-                p = min(1.0, max(-1.0, l0 + u * (lb + u * lc)))
-                gains[s, m, 0] = g * min(1.0, 1.0 - p)
-                gains[s, m, 1] = g * min(1.0, 1.0 + p)
-            else:
-                gains[s, m, 0] = g * (l0 + u * (lb + u * lc))
-                gains[s, m, 1] = g * (r0 + u * (rb + u * rc))
+            p = min(1.0, max(-1.0, l0 + u * (lb + u * lc)))
+            gains[s, m, 0] = g * min(1.0, 1.0 - p)
+            gains[s, m, 1] = g * min(1.0, 1.0 + p)
             opens[s, m] = open_
-        i = stop
-        if i == frames:  # what a move recorded next starts from: the lanes at the last frame
-            u = float(position + frames - 1 - start)
-            if kv >= 0:
-                b, c = parabola(v0, v1, v2, h)
-                lanes.last[kv] = v0 + u * (b + u * c)
-            if kp >= 0:
-                b, c = parabola(p0, p1, p2, h)
-                lanes.last[kp] = p0 + u * (b + u * c)
-            if km >= 0:
-                lanes.last[km] = m0 + u * (mb + u * mc)
-    return a
+    else:
+        for m in range(i, stop):
+            u = u0 + m
+            open_ = a * (1.0 - (m0 + u * (mb + u * mc)))
+            g = open_ * (g0 + u * (gb + u * gc))
+            gains[s, m, 0] = g * (l0 + u * (lb + u * lc))
+            gains[s, m, 1] = g * (r0 + u * (rb + u * rc))
+            opens[s, m] = open_
+
+
+@njit(cache=True, inline="always")
+def _memo_lanes(last: np.ndarray, memo: np.ndarray, kv: int, kp: int, km: int, n: int) -> None:
+    # what a move recorded next starts from: the slot's lanes at frame n, from its memo
+    u = float(n - int(memo[START]))
+    if kv >= 0:
+        last[kv] = memo[VOLUME] + u * (memo[VOLUME + 1] + u * memo[VOLUME + 2])
+    if kp >= 0:
+        last[kp] = memo[PAN] + u * (memo[PAN + 1] + u * memo[PAN + 2])
+    if km >= 0:
+        last[km] = memo[MUTE] + u * (memo[MUTE + 1] + u * memo[MUTE + 2])
 
 
 @njit(cache=True, inline="always")

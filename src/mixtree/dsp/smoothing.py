@@ -107,12 +107,13 @@ def begin_row(params: np.ndarray, ramps: np.ndarray, auto: np.ndarray) -> int:
 def value_at(params: np.ndarray, auto: np.ndarray, p: int, i: int) -> float:
     """Move parameter ``p`` to frame ``i`` of the block and return its value there: its
     automation's, where ``auto`` (float64 ``(parameters, frames)``, NaN rows for the
-    parameters without a lane, or empty) has one, else one frame of its glide."""
-    if p < auto.shape[0]:
+    parameters without a lane, or empty) has one, else one frame of its glide. A row is
+    all NaN or all values, so only a NaN row's first column is read: the rows without a
+    lane stay out of the cache."""
+    if p < auto.shape[0] and auto[p, 0] == auto[p, 0]:
         v = auto[p, i]
-        if v == v:
-            params[p, CUR] = v
-            return v
+        params[p, CUR] = v
+        return v
     return advance(params, p)
 
 
@@ -122,8 +123,9 @@ def automate(params: np.ndarray, auto: np.ndarray, i: int) -> bool:
     see `value_at`); return whether any changed."""
     changed = False
     for p in range(auto.shape[0]):
-        v = auto[p, i]
-        if v == v and params[p, CUR] != v:
-            params[p, CUR] = v
-            changed = True
+        if auto[p, 0] == auto[p, 0]:  # a row is all NaN or all values: a NaN row is read once
+            v = auto[p, i]
+            if params[p, CUR] != v:
+                params[p, CUR] = v
+                changed = True
     return changed

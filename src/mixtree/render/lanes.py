@@ -100,6 +100,7 @@ class LaneBuilder:
             times=self.warps.table().times,
             state=np.zeros(len(self.lanes), np.int8),
             **{name: np.zeros(len(self.lanes)) for name in ("live", "target", "step", "left", "last")},
+            memo=np.full((len(self.lanes), 5), -1.0),
         )
 
 
