@@ -87,8 +87,10 @@ def test_the_page_shows_tracks_and_waveforms_then_plays_with_a_moving_cursor_and
     time.sleep(1.2)
     after = browser.execute_script(cursor)
     assert after - before > 0.8 * browser.execute_script("return window.studio.timeline.pps")
-    meter = browser.find_element(By.CSS_SELECTOR, f'#mixer .strip[data-track="{keys.id}"] .meter')
-    assert _soon(lambda: float(meter.get_attribute("data-peak") or 0) > 0.05)
+    # every strip's meter rises: a track's, the plain group's (Rhythm) and the master's
+    for track in (keys, song.tracks[1], song.master):
+        meter = browser.find_element(By.CSS_SELECTOR, f'#mixer .strip[data-track="{track.id}"] .meter')
+        assert _soon(lambda m=meter: float(m.get_attribute("data-peak") or 0) > 0.05), track.name
     assert studio.engine.position > 1.0
     shot = Path(SCREENSHOT) if SCREENSHOT else tmp_path / "studio.png"
     assert browser.save_screenshot(str(shot)) and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -106,11 +106,18 @@ def test_edits_from_python_reach_the_websocket_at_once(client, song):
 
 
 def test_meters_and_position_stream_while_playing(client, session):
+    project = session.project
+    rhythm, drums = project.tracks[1], project.tracks[2]
+    assert isinstance(rhythm, mt.Metatrack) and drums.parent_id == rhythm.id  # a plain group
     with client.websocket_connect(f"ws://127.0.0.1/{TOKEN}/ws") as ws:
         ws.send_text(json.dumps({"id": 1, "op": "play"}))
-        meters = _until(ws, lambda m: m["type"] == "meters" and m["peak"][str(session.project.master.id)][0] > 0)
-        leaves = [t for t in session.project.tracks if not isinstance(t, mt.Metatrack)]
-        assert set(meters["peak"]) >= {str(t.id) for t in leaves}  # a plain group has no slot: no meter
+        meters = _until(ws, lambda m: m["type"] == "meters" and m["peak"][str(drums.id)][0] > 0)
+        # every track has its meter: the master, the leaves and the plain group too
+        ids = {str(t.id) for t in [project.master, *project.tracks]}
+        assert set(meters["peak"]) == ids and set(meters["rms"]) == ids
+        # the group holds only the drums: it reads what they read
+        assert meters["peak"][str(rhythm.id)] == meters["peak"][str(drums.id)]
+        assert meters["rms"][str(rhythm.id)][0] > 0
         assert _until(ws, lambda m: m["type"] == "transport" and m["position"] > 0.1)["playing"]
 
 

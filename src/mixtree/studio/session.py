@@ -59,7 +59,8 @@ class Session:
     ) -> None:
         self.project = project
         self.notice = ""
-        self.engine = Engine(project, driver=driver, blocksize=blocksize, device=device)
+        # every row of the page has a meter: plain groups get slots of their own
+        self.engine = Engine(project, driver=driver, blocksize=blocksize, device=device, meter_groups=True)
         try:
             self.engine.start()
         except Exception as exc:
@@ -68,7 +69,7 @@ class Session:
                 raise
             self.engine.close()
             self.notice = f"no audio device ({exc}): playing through the null driver (silent)"
-            self.engine = Engine(project, driver="null", blocksize=blocksize).start()
+            self.engine = Engine(project, driver="null", blocksize=blocksize, meter_groups=True).start()
         self.loop = (False, 0.0, 0.0)
         self._lock = threading.Lock()
         self._listeners: list[Listener] = []
