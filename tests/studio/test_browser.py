@@ -175,3 +175,26 @@ def fader_value(browser, track_id):
     return browser.execute_script(
         "return document.querySelector(`#mixer .strip[data-track='${arguments[0]}'] input.fader`).value", track_id
     )
+
+
+def test_clips_inside_a_tape_stop_are_drawn_where_the_model_plays_them(browser, song):
+    from mixtree.model.structure import project_time
+
+    rhythm, drums = song.tracks[1], song.tracks[2]
+    lane = rhythm.automate("speed")  # a tape stop: 1 until 0.5 s, to 0 at 2.5 s
+    lane.add_point(0.5, 1.0, "linear")
+    lane.add_point(2.5, 0.0, "hold")
+    clip = drums.clips[0]
+    clip.duration = 1.25  # child time 1.25 is reached on the ramp, at 1.5 s
+    s = mt.studio(song, driver="null", open_browser=False)
+    try:
+        _open(browser, s)
+        r = browser.execute_script("return window.studio.timeline.clipRect(arguments[0])", clip.id)
+        x = "return window.studio.timeline.x(arguments[0])"
+        start, end = (project_time(song, drums, t) for t in (clip.start, clip.start + clip.duration))
+        assert r["x"] == pytest.approx(browser.execute_script(x, start), abs=1e-6)
+        assert r["x"] + r["w"] == pytest.approx(browser.execute_script(x, end), abs=1e-6)
+        assert end == pytest.approx(1.5, abs=1e-9)  # not 1.25, where the constant speed 1 would put it
+        assert _soon(lambda: _waveform_pixels(browser, clip.id) > 20)
+    finally:
+        s.close()

@@ -2,6 +2,8 @@
 
 Times are seconds; every track carries its time map to the project's timeline (through
 the metatracks above it), so the page places clips and lane points without the model.
+Where a speed lane plays, that map is not a line: ``warps`` gives the knots the page
+interpolates for the tracks on each warped timeline (`timemaps`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from mixtree.model.project import Project
 from mixtree.model.structure import ancestors, tempo_map_of
 from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, MidiTrack, Track
+from mixtree.studio.timemaps import warped_maps
 
 Message = dict[str, Any]
 #: Bars the ruler is given at most.
@@ -28,11 +31,12 @@ def project_state(p: Project, peaks_ready: Callable[[int], bool], notice: str = 
         tracks = [_track(p, t) for t in p.tracks]
         tm = p.tempo_map
         duration = p.duration
+        end = max(duration, 1.0) * 1.5 + 10.0  # how far the page may scroll
         bars = []
         bar = 0
         while len(bars) < MAX_BARS:
             at = tm.seconds_at(tm.beat_of_bar(bar))
-            if at > max(duration, 1.0) * 1.5 + 10.0:
+            if at > end:
                 break
             bars.append(round(at, 6))
             bar += 1
@@ -53,6 +57,7 @@ def project_state(p: Project, peaks_ready: Callable[[int], bool], notice: str = 
             "beats_per_bar": _beats_per_bar(p),
             "master": _fader(p.master),
             "tracks": tracks,
+            "warps": {str(m): knots for m, knots in warped_maps(p, end).items()},
             "sources": sources,
             "notice": notice,
         }
@@ -78,7 +83,8 @@ def _fader(t: Track) -> Message:
 
 
 def _time_map(p: Project, track: Track) -> tuple[float, float]:
-    """Return (a, b) with project time = a × the track's own time + b (speed automation aside)."""
+    """Return (a, b) with project time = a × the track's own time + b at constant speeds
+    (where a speed lane plays above it, the page uses the state's ``warps``)."""
 
     def up(t: float) -> float:
         for m in ancestors(p, track):

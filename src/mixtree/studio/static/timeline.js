@@ -58,6 +58,11 @@ export class Timeline {
       this.pps = Math.min(400, Math.max(0.05, (this.canvas.clientWidth - HEAD) / (state.duration * 1.1)));
     }
     this.state = state;
+    // a track under an automated speed places its times through its timeline's knots
+    const warps = new Map(
+      Object.entries(state.warps || {}).map(([id, k]) => [Number(id), { own: k.map((r) => r[0]), at: k.map((r) => r[1]) }]),
+    );
+    for (const t of state.tracks) t.knots = t.parent === null ? null : warps.get(t.parent) || null;
     this.tracks = new Map(state.tracks.map((t) => [t.id, t]));
     this.layout();
     this.dirty = true;
@@ -92,11 +97,20 @@ export class Timeline {
   time(x) {
     return this.scrollX + (x - HEAD) / this.pps;
   }
+  // project time of a time on the track's own timeline, and back
   proj(track, local) {
-    return track.a * local + track.b;
+    return track.knots ? follow(track.knots.own, track.knots.at, local, true) : track.a * local + track.b;
   }
   local(track, projTime) {
-    return (projTime - track.b) / track.a;
+    return track.knots ? follow(track.knots.at, track.knots.own, projTime, false) : (projTime - track.b) / track.a;
+  }
+  // the track's own time at canvas x
+  localAt(track, x) {
+    return this.local(track, this.time(x));
+  }
+  // canvas x of the ends of clip c's fades
+  fadeXs(t, c) {
+    return [this.x(this.proj(t, c.start + c.fade_in)), this.x(this.proj(t, c.start + c.duration - c.fade_out))];
   }
 
   clipRect(id) {
@@ -344,7 +358,8 @@ export class Timeline {
     g.fillText(offline ? `${c.name} (offline: silent)` : c.name, x0 + 4, top + 11);
     // waveform
     if (src && !ghost) {
-      const pxSeconds = 1 / (this.pps * t.a); // clip seconds per pixel
+      // clip seconds per pixel on average (under a warp it varies along the clip)
+      const pxSeconds = x1 > x0 ? c.duration / (x1 - x0) : c.duration;
       const fpp = pxSeconds * c.speed * src.rate;
       const ov = this.overview(c.source, fpp);
       if (ov) {
@@ -354,9 +369,12 @@ export class Timeline {
         const from = Math.max(Math.floor(x0), HEAD);
         const to = Math.min(Math.ceil(x1), this.canvas.clientWidth);
         const n = ov.data.length / 2;
+        // the clip's own seconds under each pixel, through the track's time map
+        let next = this.localAt(t, from) - c.start;
         for (let px = from; px < to; px++) {
-          let a = (px - x0) * pxSeconds;
-          let b = a + pxSeconds;
+          let a = next;
+          next = this.localAt(t, px + 1) - c.start;
+          let b = next;
           if (c.reversed) [a, b] = [c.duration - b, c.duration - a];
           const f0 = (c.offset + a * c.speed) * src.rate;
           const f1 = (c.offset + b * c.speed) * src.rate;
@@ -377,17 +395,16 @@ export class Timeline {
     // fades
     g.strokeStyle = "#ffd479";
     g.fillStyle = "rgba(0,0,0,.25)";
-    const fi = c.fade_in * t.a * this.pps;
-    const fo = c.fade_out * t.a * this.pps;
+    const [fi, fo] = this.fadeXs(t, c);
     g.beginPath();
     g.moveTo(x0, top + hh);
-    g.lineTo(x0 + fi, top);
-    g.lineTo(x1 - fo, top);
+    g.lineTo(fi, top);
+    g.lineTo(fo, top);
     g.lineTo(x1, top + hh);
     g.stroke();
     g.fillStyle = "#ffd479";
-    g.fillRect(x0 + fi - 3, top, 6, 6);
-    g.fillRect(x1 - fo - 3, top, 6, 6);
+    g.fillRect(fi - 3, top, 6, 6);
+    g.fillRect(fo - 3, top, 6, 6);
     g.restore();
     g.strokeStyle = ghost ? "#4fa3ff" : "#5d89b8";
     g.strokeRect(x0 + 0.5, top + 0.5, x1 - x0 - 1, hh - 1);
@@ -513,8 +530,9 @@ export class Timeline {
       if (x < x0 || x > x1) continue;
       const top = r.y - this.scrollY + 2;
       let mode = "move";
-      if (!isMidi && y < top + 9 && Math.abs(x - (x0 + c.fade_in * t.a * this.pps)) <= 6) mode = "fade_in";
-      else if (!isMidi && y < top + 9 && Math.abs(x - (x1 - c.fade_out * t.a * this.pps)) <= 6) mode = "fade_out";
+      const [fi, fo] = isMidi ? [NaN, NaN] : this.fadeXs(t, c);
+      if (!isMidi && y < top + 9 && Math.abs(x - fi) <= 6) mode = "fade_in";
+      else if (!isMidi && y < top + 9 && Math.abs(x - fo) <= 6) mode = "fade_out";
       else if (x - x0 <= EDGE && x1 - x0 > 3 * EDGE) mode = "left";
       else if (x1 - x <= EDGE && x1 - x0 > 3 * EDGE) mode = "right";
       this.drag = { kind: "clip", mode, clip: c, track: t, isMidi, x0: x, y0: y, ghost: null };
@@ -550,7 +568,7 @@ export class Timeline {
     }
     const c = d.clip;
     const t = d.track;
-    const dt = (x - d.x0) / (this.pps * t.a); // in the track's own seconds
+    const dt = this.localAt(t, x) - this.localAt(t, d.x0); // in the track's own seconds
     const g = { ...c };
     let track = t.id;
     if (d.mode === "move") {
@@ -639,4 +657,35 @@ function fit(g, text, width) {
   let s = text;
   while (s.length > 1 && g.measureText(s + "…").width > width) s = s.slice(0, -1);
   return s + "…";
+}
+
+// Interpolate the knots (xs, ys), both non-decreasing, at x: a knot is met exactly; past
+// the ends the map goes on as a line, or stands still where the tape stopped. Going
+// from child time to project time (``first``), a time reached over a span maps to its
+// first project time, as the model's does.
+function follow(xs, ys, x, first) {
+  const n = xs.length;
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  const i = lo; // the first knot at or past x
+  if (i < n && xs[i] === x) return ys[i];
+  if (i === 0) return line(xs[0], ys[0], xs[1], ys[1], x);
+  if (i === n) {
+    if (first) {
+      let j = n - 1; // the first knot where the tape stood still for good
+      while (j > 0 && xs[j - 1] === xs[n - 1]) j--;
+      if (j < n - 1) return ys[j];
+    }
+    return line(xs[n - 2], ys[n - 2], xs[n - 1], ys[n - 1], x);
+  }
+  return ys[i - 1] + ((x - xs[i - 1]) / (xs[i] - xs[i - 1])) * (ys[i] - ys[i - 1]);
+}
+
+function line(x0, y0, x1, y1, x) {
+  return x1 > x0 ? y0 + ((x - x0) / (x1 - x0)) * (y1 - y0) : y1;
 }
