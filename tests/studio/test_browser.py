@@ -198,3 +198,39 @@ def test_clips_inside_a_tape_stop_are_drawn_where_the_model_plays_them(browser, 
         assert _soon(lambda: _waveform_pixels(browser, clip.id) > 20)
     finally:
         s.close()
+
+
+def test_a_clip_of_50000_notes_is_fetched_and_drawn_without_hanging_the_page(browser, song):
+    from mixtree.model.midi import MidiNote
+    from mixtree.model.operations import AddMidiItem, Batch
+
+    synth = song.tracks[3]
+    clip = synth.midi_clips[0]
+    notes = [MidiNote(36 + k % 48, 100, k * 0.0001, 0.002) for k in range(50_000)]  # 5 s of them
+    song.apply(Batch("add 50,000 notes", [AddMidiItem(clip.id, note) for note in notes]))
+    s = mt.studio(song, driver="null", open_browser=False)
+    try:
+        t = time.perf_counter()
+        _open(browser, s)
+        loaded = "const n = window.studio.timeline.notes.get(arguments[0]); return n && !n.loading ? n.n : 0"
+        assert _soon(lambda: browser.execute_script(loaded, clip.id) == 50_004, timeout=20.0)
+        took_load = time.perf_counter() - t
+        # a whole repaint of the timeline, all of the clip in view
+        repaint = browser.execute_script(
+            "const tl = window.studio.timeline; const t = performance.now();"
+            "tl._dirty = true; tl.draw(); return performance.now() - t;"
+        )
+        lit = browser.execute_script(
+            """
+            const tl = window.studio.timeline, r = tl.clipRect(arguments[0]), k = window.devicePixelRatio || 1;
+            const d = tl.canvas.getContext('2d').getImageData(r.x * k, r.y * k, r.w * k, r.h * k).data;
+            let n = 0;
+            for (let i = 0; i < d.length; i += 4) if (d[i] > 200 && d[i + 1] > 180 && d[i + 2] > 230) n++;
+            return n;
+            """,
+            clip.id,
+        )
+        print(f"50,004 notes: page open and notes in {took_load:.2f} s; a whole repaint {repaint:.1f} ms")
+        assert took_load < 20.0 and repaint < 1000.0 and lit > 500
+    finally:
+        s.close()

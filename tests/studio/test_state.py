@@ -16,7 +16,7 @@ def test_tracks_come_in_tree_order_with_their_clips_notes_lanes_and_time_maps(so
     assert (drums["a"], drums["b"]) == (pytest.approx(2.0), pytest.approx(1.0))
     assert (keys["a"], keys["b"]) == (1.0, 0.0) and group["meta"] == {"speed": 0.5, "offset": 1.0, "pitch": 0.0}
     assert keys["clips"][0]["start"] == 1.0 and keys["clips"][0]["fade_out"] == 0.5
-    assert [n[0] for n in synth["midi"][0]["notes"]] == [60, 64, 67, 72]
+    assert synth["midi"][0]["notes"] == 4 and [n[0] for n in synth["midi"][0]["inline"]] == [60, 64, 67, 72]
     assert keys["lanes"][0]["parameter"] == "volume_db" and keys["lanes"][0]["points"] == [[0.0, -6.0], [3.0, 0.0]]
     ready = {s: v["peaks"] for s, v in state["sources"].items()}
     assert sorted(ready.values()) == [False, True]

@@ -23,6 +23,7 @@ export class Timeline {
     this.scrollY = 0;
     this.rows = [];
     this.peaks = new Map(); // source id -> Map(level -> {fpb, data} | "loading")
+    this.notes = new Map(); // MIDI clip id -> {key, n, start, dur, pitch, lo, hi, longest} | {key, loading}
     this.drag = null;
     this.loop = null; // [start, end] chosen on the ruler
     this._dirty = true;
@@ -416,25 +417,70 @@ export class Timeline {
     const { x0, x1, top, hh } = frame;
     g.fillStyle = ghost ? "rgba(123,94,167,.4)" : "#4a3a66";
     g.fillRect(x0, top, x1 - x0, hh);
-    if (!ghost && c.notes.length) {
-      let lo = 127;
-      let hi = 0;
-      for (const [p] of c.notes) {
-        lo = Math.min(lo, p);
-        hi = Math.max(hi, p);
-      }
-      const span = Math.max(12, hi - lo + 1);
+    const notes = ghost || !c.notes ? null : this.notesOf(c);
+    if (notes && notes.n) {
+      const span = Math.max(12, notes.hi - notes.lo + 1);
       const rowH = (hh - 6) / span;
       g.fillStyle = "#d5c2f5";
-      for (const [p, s, d] of c.notes) {
-        const xs = this.x(this.proj(t, c.start + s - c.offset));
-        const xe = this.x(this.proj(t, c.start + s + d - c.offset));
-        g.fillRect(xs, top + 3 + (hi - p) * rowH, Math.max(1, xe - xs - 1), Math.max(1, rowH - 0.5));
+      // only the notes that sound in view: those starting from (view start − the longest
+      // note) to the view's end, found by bisection (they are sorted by start)
+      const zero = c.start - c.offset; // the clip's time 0 on the track's timeline
+      const from = this.localAt(t, Math.max(HEAD, x0)) - zero;
+      const to = this.localAt(t, Math.min(this.canvas.clientWidth, x1)) - zero;
+      const last = new Float64Array(128).fill(-Infinity); // per pitch: the last pixel drawn
+      for (let i = bisect(notes.start, from - notes.longest); i < notes.n; i++) {
+        const s = notes.start[i];
+        if (s > to) break;
+        const p = notes.pitch[i];
+        const xs = this.x(this.proj(t, zero + s));
+        const xe = this.x(this.proj(t, zero + s + notes.dur[i]));
+        if (xe < last[p] + 1) continue; // this pixel of this row is lit already
+        last[p] = xe;
+        g.fillRect(xs, top + 3 + (notes.hi - p) * rowH, Math.max(1, xe - xs - 1), Math.max(1, rowH - 0.5));
       }
     }
     g.restore();
     g.strokeStyle = "#9b84c4";
     g.strokeRect(x0 + 0.5, top + 0.5, x1 - x0 - 1, hh - 1);
+  }
+
+  // a MIDI clip's notes as columns sorted by start: from the state for a small clip,
+  // fetched (once per change of its notes) for a large one; null until they are here
+  notesOf(c) {
+    let got = this.notes.get(c.id);
+    if (got && got.key === c.notes_key) return got.loading ? null : got;
+    if (c.inline) {
+      const n = c.inline.length;
+      got = { key: c.notes_key, n, start: new Float64Array(n), dur: new Float32Array(n), pitch: new Uint8Array(n) };
+      c.inline.forEach(([p, s, d], i) => {
+        got.start[i] = s;
+        got.dur[i] = d;
+        got.pitch[i] = p;
+      });
+      this.notes.set(c.id, summarize(got));
+      return got;
+    }
+    this.notes.set(c.id, { key: c.notes_key, loading: true });
+    fetch(`api/notes/${c.id}`)
+      .then(async (r) => {
+        if (!r.ok) throw new Error((await r.json()).error);
+        const n = Number(r.headers.get("x-notes"));
+        const buf = await r.arrayBuffer();
+        const notes = {
+          key: r.headers.get("x-key"),
+          n,
+          start: new Float64Array(buf, 0, n),
+          dur: new Float32Array(buf, 8 * n, n),
+          pitch: new Uint8Array(buf, 12 * n, n),
+        };
+        if (this.notes.get(c.id)?.key === c.notes_key) this.notes.set(c.id, summarize(notes));
+        this.dirty = true;
+      })
+      .catch((err) => {
+        this.notes.delete(c.id);
+        this.app.showError(`notes of clip #${c.id}: ${err.message}`);
+      });
+    return null;
   }
 
   paintLane(g, r, y, w) {
@@ -665,14 +711,7 @@ function fit(g, text, width) {
 // first project time, as the model's does.
 function follow(xs, ys, x, first) {
   const n = xs.length;
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (xs[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  const i = lo; // the first knot at or past x
+  const i = bisect(xs, x); // the first knot at or past x
   if (i < n && xs[i] === x) return ys[i];
   if (i === 0) return line(xs[0], ys[0], xs[1], ys[1], x);
   if (i === n) {
@@ -688,4 +727,29 @@ function follow(xs, ys, x, first) {
 
 function line(x0, y0, x1, y1, x) {
   return x1 > x0 ? y0 + ((x - x0) / (x1 - x0)) * (y1 - y0) : y1;
+}
+
+// the first index of the sorted ``values`` at or past ``x``
+function bisect(values, x) {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (values[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+// add to notes their pitch range and longest duration
+function summarize(notes) {
+  let lo = 127;
+  let hi = 0;
+  let longest = 0;
+  for (let i = 0; i < notes.n; i++) {
+    if (notes.pitch[i] < lo) lo = notes.pitch[i];
+    if (notes.pitch[i] > hi) hi = notes.pitch[i];
+    if (notes.dur[i] > longest) longest = notes.dur[i];
+  }
+  return Object.assign(notes, { lo, hi, longest });
 }
