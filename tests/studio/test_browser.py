@@ -73,6 +73,22 @@ def _waveform_pixels(browser, clip_id):
     )
 
 
+def _row_meter_pixels(browser, track_id):
+    # green pixels of the meter beside a track's row header
+    return browser.execute_script(
+        """
+        const tl = window.studio.timeline, c = tl.meterCanvas, k = window.devicePixelRatio || 1;
+        const r = tl.rows.find((r) => r.kind === 'track' && r.track.id === arguments[0]);
+        const top = (r.y - tl.scrollY - 36) * k;
+        const d = c.getContext('2d').getImageData(0, top, c.width, r.h * k).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i + 1] > 150 && d[i] < 200 && d[i + 3] > 0) n++;
+        return n;
+        """,
+        track_id,
+    )
+
+
 def test_the_page_shows_tracks_and_waveforms_then_plays_with_a_moving_cursor_and_meter(browser, studio, song, tmp_path):
     _open(browser, studio)
     strips = browser.find_elements(By.CSS_SELECTOR, "#mixer .strip .name")
@@ -91,6 +107,9 @@ def test_the_page_shows_tracks_and_waveforms_then_plays_with_a_moving_cursor_and
     for track in (keys, song.tracks[1], song.master):
         meter = browser.find_element(By.CSS_SELECTOR, f'#mixer .strip[data-track="{track.id}"] .meter')
         assert _soon(lambda m=meter: float(m.get_attribute("data-peak") or 0) > 0.05), track.name
+    # and every timeline row has one beside its header: the group's row too
+    for track in (keys, song.tracks[1]):
+        assert _soon(lambda t=track: _row_meter_pixels(browser, t.id) > 10), track.name
     assert studio.engine.position > 1.0
     shot = Path(SCREENSHOT) if SCREENSHOT else tmp_path / "studio.png"
     assert browser.save_screenshot(str(shot)) and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -3,7 +3,10 @@
 // Drag a clip to move it (also to another track), its edges to trim, its top corners to
 // fade; drag lane points, double-click a lane to add a point or a point to remove it.
 // The canvas is painted only when something on it changes; the playhead is an element
-// of its own that the browser slides along.
+// of its own that the browser slides along, and every row's meter a small canvas of its
+// own beside the headers, painted at the meters' rate.
+import { frac } from "./mixer.js";
+
 const HEAD = 170;
 const RULER = 36;
 const TRACK_H = 62;
@@ -11,6 +14,7 @@ const META_H = 30;
 const LANE_H = 46;
 const EDGE = 7;
 const CURSOR_FPS = 30; // the playhead moves in steps this often: smooth, at half the frames
+const METER_W = 8; // the rows' meters, at the right edge of the headers
 
 export class Timeline {
   constructor(app, canvas) {
@@ -37,6 +41,11 @@ export class Timeline {
     this.cursor.className = "playhead";
     this.cursorArea.append(this.cursor);
     canvas.parentElement.append(this.cursorArea);
+    this.meterCanvas = document.createElement("canvas");
+    this.meterCanvas.className = "row-meters";
+    Object.assign(this.meterCanvas.style, { left: `${HEAD - METER_W - 3}px`, top: `${RULER}px`, width: `${METER_W}px` });
+    canvas.parentElement.append(this.meterCanvas);
+    this.meters = { peak: {}, rms: {} };
     this.anim = null;
     new ResizeObserver(() => (this.dirty = true)).observe(canvas);
     canvas.addEventListener("mousedown", (e) => this.down(e));
@@ -217,6 +226,7 @@ export class Timeline {
       const g = this.bg.getContext("2d");
       g.setTransform(dpr, 0, 0, dpr, 0, 0);
       this.paint(g, w, h);
+      this.paintMeters();
       this.app.syncCursor();
     }
     const g = c.getContext("2d");
@@ -225,6 +235,43 @@ export class Timeline {
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
     if (ghost) this.paintGhost(g);
     this.ghosted = ghost;
+  }
+
+  // Every row's peak (and, lighter, RMS) level beside its header: at each meters message
+  drawMeters(meters) {
+    this.meters = meters;
+    this.paintMeters();
+  }
+
+  paintMeters() {
+    const c = this.meterCanvas;
+    const dpr = window.devicePixelRatio || 1;
+    const h = Math.max(0, this.canvas.clientHeight - RULER);
+    if (c.height !== Math.round(h * dpr)) {
+      c.height = Math.round(h * dpr);
+      c.width = Math.round(METER_W * dpr);
+      c.style.height = `${h}px`;
+    }
+    const g = c.getContext("2d");
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.clearRect(0, 0, METER_W, h);
+    for (const r of this.rows) {
+      if (r.kind !== "track") continue;
+      const y = r.y - this.scrollY - RULER;
+      if (y + r.h < 0 || y > h) continue;
+      const id = String(r.track.id);
+      const peak = Math.max(...(this.meters.peak[id] || [0, 0]));
+      const rms = Math.max(...(this.meters.rms[id] || [0, 0]));
+      const span = r.h - 8;
+      g.fillStyle = "#111";
+      g.fillRect(0, y + 4, METER_W, span);
+      const hp = frac(peak) * span;
+      const hr = frac(rms) * span;
+      g.fillStyle = peak >= 1 ? "#e5534b" : "#4caf50";
+      g.fillRect(0, y + 4 + span - hp, METER_W, hp);
+      g.fillStyle = "#a5e0a8";
+      g.fillRect(0, y + 4 + span - hr, METER_W, hr);
+    }
   }
 
   // Put the playhead at ``position`` and, while playing, let it glide on for a second.
@@ -324,7 +371,8 @@ export class Timeline {
     if (t.kind === "meta") {
       g.fillText(t.collapsed ? "▸" : "▾", indent, y + 19);
     }
-    g.fillText(fit(g, t.name, HEAD - indent - 20), indent + (t.kind === "meta" ? 14 : 0), y + 19);
+    const nameX = indent + (t.kind === "meta" ? 14 : 0);
+    g.fillText(fit(g, t.name, HEAD - nameX - 20), nameX, y + 19); // clear of the row's meter
     g.fillStyle = "#8a909c";
     g.font = "10px system-ui";
     if (t.kind !== "meta") g.fillText(t.kind + (t.mute ? " · muted" : "") + (t.solo ? " · solo" : ""), indent, y + 34);
