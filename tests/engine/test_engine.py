@@ -177,6 +177,25 @@ def test_events_report_position_and_meters_per_track(song):
     assert meters.peak[song.master.id][0] > 0 and meters.rms[song.master.id][0] > 0
 
 
+def test_meter_groups_meters_a_plain_group_and_plays_the_same_samples(song):
+    first, second = song.tracks[0], song.tracks[1]
+    group = song.create_metatrack([first.id, second.id], name="Group")
+    inner = song.create_metatrack([second.id], name="Inner")
+    plain = Engine(song, driver="null", blocksize=256)
+    metered = Engine(song, driver="null", blocksize=256, meter_groups=True)
+    for eng in (plain, metered):
+        eng.play()
+    heard = [run(eng, 24) for eng in (plain, metered)]  # past 0.1 s, where the second track starts
+    np.testing.assert_array_equal(heard[0], heard[1])
+    without = [e for e in plain.events() if e.kind == "meters"][-1]
+    meters = [e for e in metered.events() if e.kind == "meters"][-1]
+    assert group.id not in without.peak and inner.id not in without.peak  # plain groups pass through
+    assert set(meters.peak) == {song.master.id, *(t.id for t in song.tracks)}
+    # a group of one child reads what that child reads; a group of two, their sum
+    assert meters.peak[inner.id] == meters.peak[second.id] and meters.rms[inner.id] == meters.rms[second.id]
+    assert meters.rms[group.id][0] > max(meters.rms[first.id][0], meters.rms[second.id][0])
+
+
 def test_stats_report_load_xruns_and_counts(song):
     eng = Engine(song, driver="null", blocksize=256)
     eng._player.period = 256 / RATE

@@ -73,6 +73,22 @@ def _waveform_pixels(browser, clip_id):
     )
 
 
+def _row_meter_pixels(browser, track_id):
+    # green pixels of the meter beside a track's row header
+    return browser.execute_script(
+        """
+        const tl = window.studio.timeline, c = tl.meterCanvas, k = window.devicePixelRatio || 1;
+        const r = tl.rows.find((r) => r.kind === 'track' && r.track.id === arguments[0]);
+        const top = (r.y - tl.scrollY - 36) * k;
+        const d = c.getContext('2d').getImageData(0, top, c.width, r.h * k).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i + 1] > 150 && d[i] < 200 && d[i + 3] > 0) n++;
+        return n;
+        """,
+        track_id,
+    )
+
+
 def test_the_page_shows_tracks_and_waveforms_then_plays_with_a_moving_cursor_and_meter(browser, studio, song, tmp_path):
     _open(browser, studio)
     strips = browser.find_elements(By.CSS_SELECTOR, "#mixer .strip .name")
@@ -87,8 +103,13 @@ def test_the_page_shows_tracks_and_waveforms_then_plays_with_a_moving_cursor_and
     time.sleep(1.2)
     after = browser.execute_script(cursor)
     assert after - before > 0.8 * browser.execute_script("return window.studio.timeline.pps")
-    meter = browser.find_element(By.CSS_SELECTOR, f'#mixer .strip[data-track="{keys.id}"] .meter')
-    assert _soon(lambda: float(meter.get_attribute("data-peak") or 0) > 0.05)
+    # every strip's meter rises: a track's, the plain group's (Rhythm) and the master's
+    for track in (keys, song.tracks[1], song.master):
+        meter = browser.find_element(By.CSS_SELECTOR, f'#mixer .strip[data-track="{track.id}"] .meter')
+        assert _soon(lambda m=meter: float(m.get_attribute("data-peak") or 0) > 0.05), track.name
+    # and every timeline row has one beside its header: the group's row too
+    for track in (keys, song.tracks[1]):
+        assert _soon(lambda t=track: _row_meter_pixels(browser, t.id) > 10), track.name
     assert studio.engine.position > 1.0
     shot = Path(SCREENSHOT) if SCREENSHOT else tmp_path / "studio.png"
     assert browser.save_screenshot(str(shot)) and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -173,3 +194,62 @@ def fader_value(browser, track_id):
     return browser.execute_script(
         "return document.querySelector(`#mixer .strip[data-track='${arguments[0]}'] input.fader`).value", track_id
     )
+
+
+def test_clips_inside_a_tape_stop_are_drawn_where_the_model_plays_them(browser, song):
+    from mixtree.model.structure import project_time
+
+    rhythm, drums = song.tracks[1], song.tracks[2]
+    lane = rhythm.automate("speed")  # a tape stop: 1 until 0.5 s, to 0 at 2.5 s
+    lane.add_point(0.5, 1.0, "linear")
+    lane.add_point(2.5, 0.0, "hold")
+    clip = drums.clips[0]
+    clip.duration = 1.25  # child time 1.25 is reached on the ramp, at 1.5 s
+    s = mt.studio(song, driver="null", open_browser=False)
+    try:
+        _open(browser, s)
+        r = browser.execute_script("return window.studio.timeline.clipRect(arguments[0])", clip.id)
+        x = "return window.studio.timeline.x(arguments[0])"
+        start, end = (project_time(song, drums, t) for t in (clip.start, clip.start + clip.duration))
+        assert r["x"] == pytest.approx(browser.execute_script(x, start), abs=1e-6)
+        assert r["x"] + r["w"] == pytest.approx(browser.execute_script(x, end), abs=1e-6)
+        assert end == pytest.approx(1.5, abs=1e-9)  # not 1.25, where the constant speed 1 would put it
+        assert _soon(lambda: _waveform_pixels(browser, clip.id) > 20)
+    finally:
+        s.close()
+
+
+def test_a_clip_of_50000_notes_is_fetched_and_drawn_without_hanging_the_page(browser, song):
+    from mixtree.model.midi import MidiNote
+    from mixtree.model.operations import AddMidiItem, Batch
+
+    synth = song.tracks[3]
+    clip = synth.midi_clips[0]
+    notes = [MidiNote(36 + k % 48, 100, k * 0.0001, 0.002) for k in range(50_000)]  # 5 s of them
+    song.apply(Batch("add 50,000 notes", [AddMidiItem(clip.id, note) for note in notes]))
+    s = mt.studio(song, driver="null", open_browser=False)
+    try:
+        t = time.perf_counter()
+        _open(browser, s)
+        loaded = "const n = window.studio.timeline.notes.get(arguments[0]); return n && !n.loading ? n.n : 0"
+        assert _soon(lambda: browser.execute_script(loaded, clip.id) == 50_004, timeout=20.0)
+        took_load = time.perf_counter() - t
+        # a whole repaint of the timeline, all of the clip in view
+        repaint = browser.execute_script(
+            "const tl = window.studio.timeline; const t = performance.now();"
+            "tl._dirty = true; tl.draw(); return performance.now() - t;"
+        )
+        lit = browser.execute_script(
+            """
+            const tl = window.studio.timeline, r = tl.clipRect(arguments[0]), k = window.devicePixelRatio || 1;
+            const d = tl.canvas.getContext('2d').getImageData(r.x * k, r.y * k, r.w * k, r.h * k).data;
+            let n = 0;
+            for (let i = 0; i < d.length; i += 4) if (d[i] > 200 && d[i + 1] > 180 && d[i + 2] > 230) n++;
+            return n;
+            """,
+            clip.id,
+        )
+        print(f"50,004 notes: page open and notes in {took_load:.2f} s; a whole repaint {repaint:.1f} ms")
+        assert took_load < 20.0 and repaint < 1000.0 and lit > 500
+    finally:
+        s.close()

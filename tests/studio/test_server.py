@@ -1,10 +1,13 @@
 import json
 import time
 
+import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
 import mixtree as mt
+from mixtree.model.midi import MidiNote
+from mixtree.model.operations import AddMidiItem, Batch
 from mixtree.studio.server import make_app
 from mixtree.studio.session import Session
 
@@ -106,11 +109,18 @@ def test_edits_from_python_reach_the_websocket_at_once(client, song):
 
 
 def test_meters_and_position_stream_while_playing(client, session):
+    project = session.project
+    rhythm, drums = project.tracks[1], project.tracks[2]
+    assert isinstance(rhythm, mt.Metatrack) and drums.parent_id == rhythm.id  # a plain group
     with client.websocket_connect(f"ws://127.0.0.1/{TOKEN}/ws") as ws:
         ws.send_text(json.dumps({"id": 1, "op": "play"}))
-        meters = _until(ws, lambda m: m["type"] == "meters" and m["peak"][str(session.project.master.id)][0] > 0)
-        leaves = [t for t in session.project.tracks if not isinstance(t, mt.Metatrack)]
-        assert set(meters["peak"]) >= {str(t.id) for t in leaves}  # a plain group has no slot: no meter
+        meters = _until(ws, lambda m: m["type"] == "meters" and m["peak"][str(drums.id)][0] > 0)
+        # every track has its meter: the master, the leaves and the plain group too
+        ids = {str(t.id) for t in [project.master, *project.tracks]}
+        assert set(meters["peak"]) == ids and set(meters["rms"]) == ids
+        # the group holds only the drums: it reads what they read
+        assert meters["peak"][str(rhythm.id)] == meters["peak"][str(drums.id)]
+        assert meters["rms"][str(rhythm.id)][0] > 0
         assert _until(ws, lambda m: m["type"] == "transport" and m["position"] > 0.1)["playing"]
 
 
@@ -159,3 +169,39 @@ def test_a_missing_file_is_named_on_the_page(tmp_path, song):
         assert session.state()["sources"][str(loaded.tracks[0].clips[0].source.id)]["offline"]
     finally:
         session.close()
+
+
+def test_a_clip_of_50000_notes_loads_whole_and_fast_as_packed_columns(client, song):
+    clip = song.tracks[3].add_midi_clip(6.0, 600.0)
+    rng = np.random.default_rng(3)
+    starts = np.round(rng.uniform(0.0, 590.0, 50_000), 6)  # added out of order: served sorted
+    notes = [MidiNote(24 + k % 80, 1 + k % 127, float(s), 0.05 + (k % 7) * 0.01) for k, s in enumerate(starts)]
+    song.apply(Batch("add 50,000 notes", [AddMidiItem(clip.id, note) for note in notes]))  # one plan, not 50,000
+    t = time.perf_counter()
+    state = client.get(f"/{TOKEN}/api/state")
+    took_state = time.perf_counter() - t
+    drawn = next(c for c in state.json()["tracks"][3]["midi"] if c["id"] == clip.id)
+    assert drawn["notes"] == 50_000 and "inline" not in drawn  # the state stays small: no notes in it
+    assert len(state.content) < 20_000 and took_state < 2.0, (len(state.content), took_state)
+    t = time.perf_counter()
+    r = client.get(f"/{TOKEN}/api/notes/{clip.id}")
+    took_notes = time.perf_counter() - t
+    assert r.status_code == 200 and r.headers["x-notes"] == "50000" and r.headers["x-key"] == drawn["notes_key"]
+    assert len(r.content) == 14 * 50_000 and took_notes < 2.0, took_notes  # 700 kB, every note
+    n = 50_000
+    start = np.frombuffer(r.content, np.float64, n)
+    duration = np.frombuffer(r.content, np.float32, n, 8 * n)
+    pitch = np.frombuffer(r.content, np.uint8, n, 12 * n)
+    velocity = np.frombuffer(r.content, np.uint8, n, 13 * n)
+    order = np.argsort(starts, kind="stable")
+    np.testing.assert_array_equal(start, starts[order])
+    np.testing.assert_array_equal(pitch, (24 + np.arange(n) % 80)[order])
+    np.testing.assert_array_equal(velocity, (1 + np.arange(n) % 127)[order])
+    np.testing.assert_allclose(duration, (0.05 + (np.arange(n) % 7) * 0.01)[order], rtol=1e-6)
+    # an edit of its notes gives a new key, and the new notes
+    clip.add_note(60, 100, 599.0, 0.5)
+    again = client.get(f"/{TOKEN}/api/notes/{clip.id}")
+    assert again.headers["x-notes"] == "50001" and again.headers["x-key"] != drawn["notes_key"]
+    song.undo()
+    assert client.get(f"/{TOKEN}/api/notes/{clip.id}").headers["x-notes"] == "50000"
+    assert client.get(f"/{TOKEN}/api/notes/{song.tracks[0].clips[0].id}").status_code == 404

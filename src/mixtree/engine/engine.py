@@ -75,6 +75,9 @@ class Engine:
     autosave
         Seconds between autosaves of a project that has a file (None: never); they
         happen on the control thread (or, for an engine driven by hand, in `events`).
+    meter_groups
+        Meter every metatrack, also one that only sums its children (which otherwise
+        gets no slot of its own, so no meter): for a UI that shows every track's meter.
 
     Every effect and instrument starts at rest, as in an offline render. A metatrack
     played through Rubber Band is re-rendered on a worker thread when its subtree is
@@ -97,6 +100,7 @@ class Engine:
         blocksize: int = 256,
         device: int | str | None = None,
         autosave: float | None = 30.0,
+        meter_groups: bool = False,
     ) -> None:
         if isinstance(blocksize, bool) or not isinstance(blocksize, int) or not 32 <= blocksize <= 4096:
             raise ValueError(f"blocksize must be a whole number of frames in 32..4096, not {blocksize!r}")
@@ -109,6 +113,7 @@ class Engine:
         self.blocksize = blocksize
         self.driver_name = driver
         self.device = device
+        self.meter_groups = bool(meter_groups)
         self._ramp = seconds_to_frames(FADER_RAMP, self.sample_rate)
         _warm_up(self.sample_rate, blocksize)
         for effect in project.processors():
@@ -606,7 +611,13 @@ class Engine:
             )
 
     def _options(self, previous: RenderPlan | None) -> CompileOptions:
-        return CompileOptions(max_block=self.blocksize, previous=previous, stretch=self._stretch, loop_at=self._loop_at)
+        return CompileOptions(
+            max_block=self.blocksize,
+            previous=previous,
+            stretch=self._stretch,
+            loop_at=self._loop_at,
+            meter_groups=self.meter_groups,
+        )
 
     def _stretch_ready(self) -> None:
         # from the stretch worker's thread: one flag store; `events` publishes

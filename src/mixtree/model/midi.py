@@ -69,9 +69,10 @@ class MidiEvent:
 class MidiClip(Record):
     """A MIDI region: its notes and events play from ``offset`` for ``duration`` seconds,
     placed at ``start``. A note still sounding at the clip's end is released there; a
-    note that began before ``offset`` does not sound."""
+    note that began before ``offset`` does not sound. ``revision`` counts the edits of its
+    notes and events (each one and each undo adds 1), so a view can tell they changed."""
 
-    __slots__ = ("track_id", "notes", "events", "_start", "_duration", "_offset")
+    __slots__ = ("track_id", "notes", "events", "revision", "_start", "_duration", "_offset")
 
     start = Edited(checks.number("start", 0.0, MAX_SECONDS), "Timeline position, s.")
     duration = Edited(checks.number("duration", 0.0, MAX_SECONDS), "Length, s (> 0).")
@@ -82,6 +83,7 @@ class MidiClip(Record):
         self.track_id = 0
         self.notes: list[MidiNote] = []
         self.events: list[MidiEvent] = []
+        self.revision = 0
         self._start = MidiClip.start.check(start)
         self._duration = MidiClip.duration.check(duration)
         self._offset = MidiClip.offset.check(offset)

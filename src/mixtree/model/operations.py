@@ -564,6 +564,7 @@ class AddMidiItem(Operation):
         from mixtree.model.midi import MidiNote
 
         (clip.notes if isinstance(self.item, MidiNote) else clip.events).append(self.item)
+        clip.revision += 1
 
     def apply(self, project: Project) -> None:
         """Add the item."""
@@ -575,6 +576,7 @@ class AddMidiItem(Operation):
 
         clip = project.record(self.clip_id)
         (clip.notes if isinstance(self.item, MidiNote) else clip.events).remove(self.item)  # type: ignore[attr-defined]
+        clip.revision += 1  # type: ignore[attr-defined]
 
     @property
     def description(self) -> str:

@@ -104,12 +104,17 @@ def _plays_a_render(project: Project, m: Metatrack) -> bool:
 
 
 def playing_tracks(
-    project: Project, root: Metatrack | None = None, keep: int | None = None, warps: Warps | None = None
+    project: Project,
+    root: Metatrack | None = None,
+    keep: int | None = None,
+    warps: Warps | None = None,
+    meter_groups: bool = False,
 ) -> list[Placed]:
     """Return the tracks a plan runs, in tree order, with their time maps.
 
     A frozen metatrack, and one played through Rubber Band, stands for its subtree. A
-    metatrack that `passes_through` gets no slot of its own (unless it is ``keep``). With
+    metatrack that `passes_through` gets no slot of its own (unless it is ``keep``, or
+    ``meter_groups`` asks for every metatrack outside an alias to be metered). With
     ``root``, only that metatrack's subtree, as if it stood at the top with no transform
     (how its stretched or frozen sound is rendered). An alias on an audio track plays
     the aliased metatrack's children again, as an instance of each, mixing into the
@@ -137,7 +142,7 @@ def playing_tracks(
         window_frames: tuple[int, int],
     ) -> None:
         for t in tracks:
-            elide = t is not root and t.id != keep and passes_through(t)
+            elide = t is not root and t.id != keep and passes_through(t) and not (meter_groups and not instance)
             here = Placed(t, a, b, parent, transpose, instance, window_frames, warp=warp)
             if not elide:
                 out.append(here)
@@ -186,7 +191,9 @@ class CompileOptions:
     live engine passes one that re-renders on a worker while the old render plays).
     ``loop_at``: where the engine's loop starts again (frames; -1: none): streamed clips
     there keep buffers of their own (`render.streams`). ``threads``: how many threads a
-    ``fresh`` plan's batched stages run on (`render.parallel`).
+    ``fresh`` plan's batched stages run on (`render.parallel`). ``meter_groups``: give
+    every metatrack (outside aliases) a slot, so that the plan meters it even when it only
+    sums its children (a UI showing every track's meter; it costs a mix per group level).
     """
 
     max_block: int = 512
@@ -197,6 +204,7 @@ class CompileOptions:
     stretch: Callable[[Project, Metatrack], Source] | None = None
     loop_at: int = -1
     threads: int = 1
+    meter_groups: bool = False
 
 
 def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -> RenderPlan:  # noqa: B008
@@ -206,7 +214,7 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
     )  # fmt: skip
     max_block = check_block(max_block)
     warps = Warps(project, max_block)
-    placed = playing_tracks(project, root, keep, warps)
+    placed = playing_tracks(project, root, keep, warps, options.meter_groups)
     tracks: list[Track] = [project.master, *(p.track for p in placed)]
     n = len(tracks)
     slot = {project.master.id: 0} | {p.id: i for i, p in enumerate(placed, start=1)}

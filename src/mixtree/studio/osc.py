@@ -1,10 +1,14 @@
 """OSC remote control with the core of Ardour's address space (docs/studio.md).
 
-A UDP server (python-osc) on loopback unless told otherwise. Strips are numbered from 1
-in tree order (`Session.strips`). Requests become the same undoable edits as the page's;
-a client that sends ``/set_surface`` with feedback bits gets the position, meters and
-strip values it asked for, sent from the server's port to its own (or to the reply port
-it names).
+A UDP server (python-osc) on loopback unless told otherwise. Strips are the tracks in
+tree order (`Session.strips`); each client sees them through its bank, as in Ardour: a
+surface whose ``/set_surface`` gave a bank size of N numbers the N strips of its current
+bank 1..N (``/bank_up`` and ``/bank_down`` move it by N, the last bank kept full), and a
+bank size of 0 (the default) numbers every strip. Requests become the same undoable
+edits as the page's; a client that sends ``/set_surface`` with feedback bits gets the
+position, meters and the values of its bank's strips it asked for, sent from the
+server's port to its own (or to the reply port it names), all of them again when its
+bank moves. Messages are handled one at a time, in the order they arrive.
 """
 
 from __future__ import annotations
@@ -12,12 +16,12 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_message_builder import OscMessageBuilder
-from pythonosc.osc_server import ThreadingOSCUDPServer
+from pythonosc.osc_server import BlockingOSCUDPServer
 
 from mixtree.studio.session import Message, Session, describe
 from mixtree.units import gain_to_db
@@ -30,11 +34,29 @@ FEEDBACK_RATE = 20.0
 
 @dataclass
 class Surface:
-    """A client that asked for feedback: where to send it and which bits."""
+    """A client that sent ``/set_surface``: its bank, and where to send which feedback.
+
+    ``bank`` is the strip (from 1) its strip 1 stands for; ``bank_size`` 0 means every
+    strip. ``sent`` holds the feedback values sent, so only changes go again.
+    """
 
     address: tuple[str, int]
-    feedback: int
-    sent: dict[str, Any]
+    feedback: int = 0
+    bank_size: int = 0
+    bank: int = 1
+    sent: dict[str, Any] = field(default_factory=dict)
+
+    def first(self, strips: int) -> int:
+        """Return the strip (from 1) the bank starts at, kept within ``strips`` strips:
+        the last bank full, as Ardour keeps it."""
+        size = self.bank_size or strips
+        if size >= strips:
+            return 1
+        return min(max(self.bank, 1), strips - size + 1)
+
+    def width(self, strips: int) -> int:
+        """Return how many strips the surface numbers (its bank size, or all of them)."""
+        return self.bank_size or strips
 
 
 class OscServer:
@@ -42,7 +64,7 @@ class OscServer:
 
     def __init__(self, session: Session, host: str = "127.0.0.1", port: int = 9000) -> None:
         self.session = session
-        self.surfaces: dict[tuple[str, int], Surface] = {}
+        self.surfaces: dict[tuple[str, int], Surface] = {}  # by the client's address
         self._lock = threading.Lock()
         self._last = 0.0
         d = Dispatcher()
@@ -55,14 +77,20 @@ class OscServer:
         for address, action in simple.items():
             d.map(address, self._guard(lambda _a, *_args, f=action: f()))
         d.map("/locate", self._guard(self._locate))
-        d.map("/strip/gain", self._guard(self._strip, "volume_db"))
-        d.map("/strip/pan_stereo_position", self._guard(self._strip, "pan"))
-        d.map("/strip/mute", self._guard(self._strip, "mute"))
-        d.map("/strip/solo", self._guard(self._strip, "solo"))
+        for address, name in (
+            ("/strip/gain", "volume_db"),
+            ("/strip/pan_stereo_position", "pan"),
+            ("/strip/mute", "mute"),
+            ("/strip/solo", "solo"),
+        ):
+            d.map(address, self._guard(self._strip, name), needs_reply_address=True)
         d.map("/master/gain", self._guard(self._master))
-        d.map("/set_surface", self._set_surface, needs_reply_address=True)
-        d.map("/set_surface/feedback", self._set_feedback, needs_reply_address=True)
-        self.server = ThreadingOSCUDPServer((host, port), d)
+        d.map("/set_surface", self._guard(self._set_surface), needs_reply_address=True)
+        d.map("/set_surface/feedback", self._guard(self._set_feedback), needs_reply_address=True)
+        d.map("/set_surface/bank_size", self._guard(self._set_bank_size), needs_reply_address=True)
+        d.map("/bank_up", self._guard(self._bank, 1), needs_reply_address=True)
+        d.map("/bank_down", self._guard(self._bank, -1), needs_reply_address=True)
+        self.server = BlockingOSCUDPServer((host, port), d)
         self.host, self.port = self.server.server_address[:2]
         self._thread = threading.Thread(target=self.server.serve_forever, name="mixtree-osc", daemon=True)
         self._thread.start()
@@ -77,10 +105,15 @@ class OscServer:
 
     # -- requests ------------------------------------------------------------------------
     def _guard(self, handler: Any, *fixed: Any) -> Any:
-        # a bad message is shown on the page, never raised into the server's thread
-        def run(address: str, *args: Any) -> None:
+        # a bad message is shown on the page, never raised into the server's thread; a
+        # handler mapped with the client's address gets it first
+        def run(*args: Any) -> None:
+            client: tuple[Any, ...] = ()
+            if args and isinstance(args[0], tuple):
+                client, args = (args[0],), args[1:]
+            address, args = args[0], args[1:]
             try:
-                handler(address, *fixed, *args)
+                handler(*client, address, *fixed, *args)
             except Exception as exc:
                 self.session.error(f"OSC {address} {' '.join(map(str, args))}: {describe(exc)}")
 
@@ -93,14 +126,19 @@ class OscServer:
         if roll and roll[0]:
             self.session.request({"op": "play"})
 
-    def _track_id(self, ssid: Any) -> int:
+    def _track_id(self, client: tuple[str, int], ssid: Any) -> int:
         strips = self.session.strips()
-        if isinstance(ssid, bool) or not isinstance(ssid, int) or not 1 <= ssid <= len(strips):
-            raise ValueError(f"no strip {ssid!r}: strips are 1..{len(strips)}")
-        return strips[ssid - 1].id
+        with self._lock:
+            surface = self.surfaces.get(client) or Surface(client)
+            first, width = surface.first(len(strips)), surface.width(len(strips))
+        shown = min(width, len(strips) - first + 1)
+        if isinstance(ssid, bool) or not isinstance(ssid, int) or not 1 <= ssid <= shown:
+            bank = f" (its bank starts at strip {first})" if first > 1 else ""
+            raise ValueError(f"no strip {ssid!r}: this surface's strips are 1..{shown}{bank}")
+        return strips[first + ssid - 2].id
 
-    def _strip(self, address: str, name: str, ssid: Any, value: Any) -> None:
-        track = self._track_id(ssid)
+    def _strip(self, client: tuple[str, int], address: str, name: str, ssid: Any, value: Any) -> None:
+        track = self._track_id(client, ssid)
         if name == "pan":
             value = 2.0 * float(value) - 1.0  # Ardour's 0 (left) .. 1 (right)
         elif name in ("mute", "solo"):
@@ -115,18 +153,36 @@ class OscServer:
 
     def _set_surface(self, client: tuple[str, int], address: str, *args: Any) -> None:
         # bank_size, strip_types, feedback, fader_mode, send_page_size, plugin_page_size, port
+        bank_size = _count("bank size", args[0]) if args else 0
         feedback = int(args[2]) if len(args) > 2 else 0
         port = int(args[6]) if len(args) > 6 and int(args[6]) > 0 else client[1]
-        self._register(client, (client[0], port), feedback)
+        with self._lock:  # a new set-up starts at the first bank and sends everything again
+            self.surfaces[client] = Surface((client[0], port), feedback, bank_size)
 
     def _set_feedback(self, client: tuple[str, int], address: str, *args: Any) -> None:
-        self._register(client, client, int(args[0]) if args else 0)
-
-    def _register(self, client: tuple[str, int], reply: tuple[str, int], feedback: int) -> None:
         with self._lock:
-            self.surfaces.pop(client, None)
-            if feedback:
-                self.surfaces[reply] = Surface(reply, feedback, {})
+            surface = self.surfaces.setdefault(client, Surface(client))
+            surface.feedback = int(args[0]) if args else 0
+            surface.sent.clear()
+
+    def _set_bank_size(self, client: tuple[str, int], address: str, size: Any) -> None:
+        with self._lock:
+            surface = self.surfaces.setdefault(client, Surface(client))
+            surface.bank_size, surface.bank = _count("bank size", size), 1
+            surface.sent.clear()
+
+    def _bank(self, client: tuple[str, int], address: str, step: int, *press: Any) -> None:
+        # ``/bank_up 0`` is a button's release: nothing to do
+        if press and not press[0]:
+            return
+        strips = len(self.session.strips())
+        with self._lock:
+            surface = self.surfaces.setdefault(client, Surface(client))
+            first = surface.first(strips)
+            surface.bank = max(1, first + step * surface.bank_size)
+            surface.bank = surface.first(strips)  # within the strips, the last bank full
+            if surface.bank != first:
+                surface.sent.clear()  # the bank's strips are new to the surface: all of them again
 
     # -- feedback ------------------------------------------------------------------------
     def _feedback(self, messages: list[Message]) -> None:
@@ -139,41 +195,42 @@ class OscServer:
         meters = next((m for m in messages if m["type"] == "meters"), None)
         strips = self.session.strips()
         master = self.session.project.master
-        with self._lock:
-            surfaces = list(self.surfaces.values())
         rate = self.session.project.sample_rate
-        for s in surfaces:
-            out: list[tuple[str, list[Any]]] = []
-            if transport is not None:
-                seconds = float(transport["position"])
-                if s.feedback & SAMPLES:
-                    out.append(("/position/samples", [str(round(seconds * rate))]))
-                if s.feedback & TIME:
-                    out.append(("/position/time", [_clock(seconds)]))
-                if s.feedback & SMPTE:
-                    out.append(("/position/smpte", [_smpte(seconds)]))
-            if meters is not None and s.feedback & METER:
-                for ssid, track in enumerate(strips, 1):
-                    level = meters["peak"].get(str(track.id))
+        sends: list[tuple[tuple[str, int], list[tuple[str, list[Any]]]]] = []
+        with self._lock:  # a bank that moves meanwhile waits for this round
+            for s in self.surfaces.values():
+                if not s.feedback:
+                    continue
+                first, width = s.first(len(strips)), s.width(len(strips))
+                shown = {k: strips[first + k - 2] for k in range(1, width + 1) if first + k - 2 < len(strips)}
+                out: list[tuple[str, list[Any]]] = []
+                if transport is not None:
+                    seconds = float(transport["position"])
+                    if s.feedback & SAMPLES:
+                        out.append(("/position/samples", [str(round(seconds * rate))]))
+                    if s.feedback & TIME:
+                        out.append(("/position/time", [_clock(seconds)]))
+                    if s.feedback & SMPTE:
+                        out.append(("/position/smpte", [_smpte(seconds)]))
+                if meters is not None and s.feedback & METER:
+                    for ssid, track in shown.items():
+                        level = meters["peak"].get(str(track.id))
+                        if level is not None:
+                            out.append(("/strip/meter", [ssid, _db(max(level))]))
+                if meters is not None and s.feedback & MASTER and s.feedback & METER:
+                    level = meters["peak"].get(str(master.id))
                     if level is not None:
-                        out.append(("/strip/meter", [ssid, _db(max(level))]))
-            if meters is not None and s.feedback & MASTER and s.feedback & METER:
-                level = meters["peak"].get(str(master.id))
-                if level is not None:
-                    out.append(("/master/meter", [_db(max(level))]))
-            for ssid, track in enumerate(strips, 1):
-                values: list[tuple[str, Any]] = []
-                if s.feedback & VALUES:
-                    gain = track.volume_db if math.isfinite(track.volume_db) else -193.0
-                    values += [("/strip/gain", gain), ("/strip/pan_stereo_position", (track.pan + 1.0) / 2.0)]
-                if s.feedback & BUTTONS:
-                    values += [("/strip/mute", int(track.mute)), ("/strip/solo", int(track.solo))]
-                for path, value in values:
-                    if s.sent.get(f"{path} {ssid}") != value:
-                        s.sent[f"{path} {ssid}"] = value
-                        out.append((path, [ssid, value]))
+                        out.append(("/master/meter", [_db(max(level))]))
+                for ssid in range(1, width + 1):  # a strip past the last track is cleared
+                    out += _changed(s, _strip_values(s.feedback, shown.get(ssid)), ssid)
+                if s.feedback & MASTER and s.bank_size:
+                    # the bank buttons' lights: can the bank move that way?
+                    moves = [("/bank_up", int(first + width <= len(strips))), ("/bank_down", int(first > 1))]
+                    out += _changed(s, moves)
+                sends.append((s.address, out))
+        for to, out in sends:
             for path, args in out:
-                self._send(s.address, path, args)
+                self._send(to, path, args)
 
     def _send(self, to: tuple[str, int], path: str, args: list[Any]) -> None:
         b = OscMessageBuilder(address=path)
@@ -183,6 +240,42 @@ class OscServer:
             self.server.socket.sendto(b.build().dgram, to)
         except OSError:
             pass  # a surface that went away: UDP has no one to tell
+
+
+def _strip_values(feedback: int, track: Any) -> list[tuple[str, Any]]:
+    """Return the feedback a strip shows for ``track``; with None (a bank past the last
+    strip), what clears it, as Ardour clears an unused strip."""
+    values: list[tuple[str, Any]] = []
+    if track is None:
+        if feedback & BUTTONS:
+            values += [("/strip/name", " "), ("/strip/mute", 0), ("/strip/solo", 0)]
+        if feedback & VALUES:
+            values += [("/strip/gain", -193.0), ("/strip/pan_stereo_position", 0.5)]
+        return values
+    if feedback & BUTTONS:
+        values += [("/strip/name", track.name), ("/strip/mute", int(track.mute)), ("/strip/solo", int(track.solo))]
+    if feedback & VALUES:
+        gain = track.volume_db if math.isfinite(track.volume_db) else -193.0
+        values += [("/strip/gain", gain), ("/strip/pan_stereo_position", (track.pan + 1.0) / 2.0)]
+    return values
+
+
+def _changed(surface: Surface, values: list[tuple[str, Any]], ssid: int | None = None) -> list[tuple[str, list[Any]]]:
+    """Return the messages for those of ``values`` the surface has not been sent yet."""
+    out = []
+    for path, value in values:
+        key = f"{path} {ssid}"
+        if surface.sent.get(key) != value:
+            surface.sent[key] = value
+            out.append((path, [value] if ssid is None else [ssid, value]))
+    return out
+
+
+def _count(what: str, value: Any) -> int:
+    """Return ``value`` as a whole number >= 0, or raise ``ValueError`` naming ``what``."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or value != int(value):
+        raise ValueError(f"{what} must be a whole number >= 0, not {value!r}")
+    return int(value)
 
 
 def _db(level: float) -> float:

@@ -160,6 +160,14 @@ def make_app(session: Session, token: str, loopback: bool = True) -> ASGIApp:
         }
         return Response(data.tobytes(), media_type="application/octet-stream", headers=headers)
 
+    async def notes(request: Request) -> Response:
+        try:
+            key, count, data = await run_in_threadpool(session.notes, int(request.path_params["clip"]))
+        except (ValueError, KeyError) as exc:
+            return JSONResponse({"error": describe(exc)}, status_code=404)
+        headers = {"x-notes": str(count), "x-key": key, "cache-control": "no-store"}
+        return Response(data, media_type="application/octet-stream", headers=headers)
+
     async def ws(websocket: WebSocket) -> None:
         await websocket.accept()
         queue: asyncio.Queue[str] = asyncio.Queue()
@@ -199,6 +207,7 @@ def make_app(session: Session, token: str, loopback: bool = True) -> ASGIApp:
         Route("/api/state", state),
         Route("/api/op", op, methods=["POST"]),
         Route("/api/peaks/{source}", peaks),
+        Route("/api/notes/{clip}", notes),
         WebSocketRoute("/ws", ws),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

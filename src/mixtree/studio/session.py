@@ -29,10 +29,12 @@ from mixtree.model.project import Project
 from mixtree.model.structure import tempo_map_of
 from mixtree.model.tracks import AudioTrack, Metatrack, MidiTrack, Track
 from mixtree.studio.peaks import PeakStore, cache_dir
-from mixtree.studio.state import project_state
+from mixtree.studio.state import notes_bytes, notes_key, project_state
 
 #: Messages per second to the page (transport and meters).
 RATE = 30.0
+#: MIDI clips whose notes, packed for the page, are kept.
+NOTES_KEPT = 32
 
 Message = dict[str, Any]
 Listener = Callable[[list[Message]], None]
@@ -59,7 +61,8 @@ class Session:
     ) -> None:
         self.project = project
         self.notice = ""
-        self.engine = Engine(project, driver=driver, blocksize=blocksize, device=device)
+        # every row of the page has a meter: plain groups get slots of their own
+        self.engine = Engine(project, driver=driver, blocksize=blocksize, device=device, meter_groups=True)
         try:
             self.engine.start()
         except Exception as exc:
@@ -68,7 +71,7 @@ class Session:
                 raise
             self.engine.close()
             self.notice = f"no audio device ({exc}): playing through the null driver (silent)"
-            self.engine = Engine(project, driver="null", blocksize=blocksize).start()
+            self.engine = Engine(project, driver="null", blocksize=blocksize, meter_groups=True).start()
         self.loop = (False, 0.0, 0.0)
         self._lock = threading.Lock()
         self._listeners: list[Listener] = []
@@ -77,6 +80,7 @@ class Session:
         self._meters: Event | None = None
         self._xruns = 0
         self._quiet = False  # silence was sent as the meters of a stopped engine
+        self._notes: dict[int, tuple[str, bytes]] = {}  # clip id → (notes key, packed notes)
         self.peaks = PeakStore(self._peaks_folder, self._peaks_ready, self._peaks_failed)
         for source in list(project.pool):
             self.peaks.request(source)
@@ -194,6 +198,23 @@ class Session:
     def state(self) -> Message:
         """Return the whole project as the page draws it (`state.project_state`)."""
         return project_state(self.project, lambda i: self.peaks.get(i) is not None, self.notice)
+
+    def notes(self, clip_id: int) -> tuple[str, int, bytes]:
+        """Return a MIDI clip's notes as the page reads them: their key (`state.notes_key`),
+        how many, and the packed columns (`state.notes_bytes`); kept until they change."""
+        with self.project.lock:
+            clip = self.project.record(clip_id)
+            if not isinstance(clip, MidiClip):
+                raise ValueError(f"#{clip_id} is not a MIDI clip")
+            key = notes_key(clip)
+            kept = self._notes.get(clip_id)
+            if kept is None or kept[0] != key:
+                kept = (key, notes_bytes(clip))
+                self._notes.pop(clip_id, None)
+                self._notes[clip_id] = kept
+                while len(self._notes) > NOTES_KEPT:
+                    self._notes.pop(next(iter(self._notes)))
+            return key, len(clip.notes), kept[1]
 
     # -- what comes in -------------------------------------------------------------------
     def request(self, message: Message) -> Message:

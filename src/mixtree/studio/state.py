@@ -2,6 +2,8 @@
 
 Times are seconds; every track carries its time map to the project's timeline (through
 the metatracks above it), so the page places clips and lane points without the model.
+Where a speed lane plays, that map is not a line: ``warps`` gives the knots the page
+interpolates for the tracks on each warped timeline (`timemaps`).
 """
 
 from __future__ import annotations
@@ -10,15 +12,20 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
+from mixtree.model.midi import MidiClip
 from mixtree.model.project import Project
 from mixtree.model.structure import ancestors, tempo_map_of
 from mixtree.model.tracks import AudioTrack, BusTrack, Metatrack, MidiTrack, Track
+from mixtree.studio.timemaps import warped_maps
 
 Message = dict[str, Any]
 #: Bars the ruler is given at most.
 MAX_BARS = 20000
-#: Notes of a MIDI clip drawn at most.
-MAX_NOTES = 4000
+#: Notes of a MIDI clip the state carries itself; a larger clip's the page fetches
+#: (`notes_bytes`, ``GET api/notes/CLIP``) when it comes into view.
+INLINE_NOTES = 1000
 
 
 def project_state(p: Project, peaks_ready: Callable[[int], bool], notice: str = "") -> Message:
@@ -28,11 +35,12 @@ def project_state(p: Project, peaks_ready: Callable[[int], bool], notice: str = 
         tracks = [_track(p, t) for t in p.tracks]
         tm = p.tempo_map
         duration = p.duration
+        end = max(duration, 1.0) * 1.5 + 10.0  # how far the page may scroll
         bars = []
         bar = 0
         while len(bars) < MAX_BARS:
             at = tm.seconds_at(tm.beat_of_bar(bar))
-            if at > max(duration, 1.0) * 1.5 + 10.0:
+            if at > end:
                 break
             bars.append(round(at, 6))
             bar += 1
@@ -53,6 +61,7 @@ def project_state(p: Project, peaks_ready: Callable[[int], bool], notice: str = 
             "beats_per_bar": _beats_per_bar(p),
             "master": _fader(p.master),
             "tracks": tracks,
+            "warps": {str(m): knots for m, knots in warped_maps(p, end).items()},
             "sources": sources,
             "notice": notice,
         }
@@ -78,7 +87,8 @@ def _fader(t: Track) -> Message:
 
 
 def _time_map(p: Project, track: Track) -> tuple[float, float]:
-    """Return (a, b) with project time = a × the track's own time + b (speed automation aside)."""
+    """Return (a, b) with project time = a × the track's own time + b at constant speeds
+    (where a speed lane plays above it, the page uses the state's ``warps``)."""
 
     def up(t: float) -> float:
         for m in ancestors(p, track):
@@ -139,7 +149,9 @@ def _track(p: Project, t: Track) -> Message:
                 "start": c.start,
                 "duration": c.duration,
                 "offset": c.offset,
-                "notes": [[n.pitch, n.start, n.duration, n.velocity] for n in c.notes[:MAX_NOTES]],
+                "notes": len(c.notes),
+                "notes_key": notes_key(c),
+                **({"inline": _inline(c)} if len(c.notes) <= INLINE_NOTES else {}),
             }
             for c in t.midi_clips
         ]
@@ -165,3 +177,27 @@ def _track(p: Project, t: Track) -> Message:
             }
         )
     return out
+
+
+def notes_key(clip: MidiClip) -> str:
+    """Return what changes whenever ``clip``'s notes do (the page keeps them by it)."""
+    return f"{clip.id}.{clip.revision}.{len(clip.notes)}"
+
+
+def _inline(clip: MidiClip) -> list[list[float]]:
+    """Return a small clip's notes as ``[pitch, start, duration, velocity]`` by start."""
+    return sorted(([n.pitch, n.start, n.duration, n.velocity] for n in clip.notes), key=lambda n: n[1])
+
+
+def notes_bytes(clip: MidiClip) -> bytes:
+    """Return ``clip``'s notes, sorted by start, as the page reads them: float64 starts,
+    float32 durations (s, on the clip's timeline), uint8 pitches, uint8 velocities, each
+    a column of ``len(clip.notes)`` values, one after the other."""
+    notes = list(clip.notes)
+    n = len(notes)
+    start = np.fromiter((x.start for x in notes), np.float64, n)
+    order = np.argsort(start, kind="stable")
+    duration = np.fromiter((x.duration for x in notes), np.float64, n)[order].astype(np.float32)
+    pitch = np.fromiter((x.pitch for x in notes), np.uint8, n)[order]
+    velocity = np.fromiter((x.velocity for x in notes), np.uint8, n)[order]
+    return start[order].tobytes() + duration.tobytes() + pitch.tobytes() + velocity.tobytes()

@@ -80,6 +80,7 @@ class Studio {
       case "meters":
         this.meters = m;
         this.mixer.drawMeters(m);
+        this.timeline.drawMeters(m);
         break;
       case "peaks":
         this.timeline.peaksReady(m.source);

@@ -1,5 +1,5 @@
 // The mixer: a strip per track (tree order) and the master: fader, pan, mute, solo,
-// peak/RMS meters, and a metatrack's speed, offset and pitch.
+// peak/RMS meters (every track's, a metatrack's too), and a metatrack's speed, offset and pitch.
 const FADER_MIN = -60;
 const METER_FLOOR = -60;
 const METER_TOP = 6;
@@ -127,7 +127,8 @@ export class Mixer {
   }
 }
 
-function frac(level) {
+// where a linear level sits on a meter (−60..+6 dBFS), 0..1
+export function frac(level) {
   if (!(level > 0)) return 0;
   const db = 20 * Math.log10(level);
   return Math.min(1, Math.max(0, (db - METER_FLOOR) / (METER_TOP - METER_FLOOR)));

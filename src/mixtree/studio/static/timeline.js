@@ -3,7 +3,10 @@
 // Drag a clip to move it (also to another track), its edges to trim, its top corners to
 // fade; drag lane points, double-click a lane to add a point or a point to remove it.
 // The canvas is painted only when something on it changes; the playhead is an element
-// of its own that the browser slides along.
+// of its own that the browser slides along, and every row's meter a small canvas of its
+// own beside the headers, painted at the meters' rate.
+import { frac } from "./mixer.js";
+
 const HEAD = 170;
 const RULER = 36;
 const TRACK_H = 62;
@@ -11,6 +14,7 @@ const META_H = 30;
 const LANE_H = 46;
 const EDGE = 7;
 const CURSOR_FPS = 30; // the playhead moves in steps this often: smooth, at half the frames
+const METER_W = 8; // the rows' meters, at the right edge of the headers
 
 export class Timeline {
   constructor(app, canvas) {
@@ -23,6 +27,7 @@ export class Timeline {
     this.scrollY = 0;
     this.rows = [];
     this.peaks = new Map(); // source id -> Map(level -> {fpb, data} | "loading")
+    this.notes = new Map(); // MIDI clip id -> {key, n, start, dur, pitch, lo, hi, longest} | {key, loading}
     this.drag = null;
     this.loop = null; // [start, end] chosen on the ruler
     this._dirty = true;
@@ -36,6 +41,11 @@ export class Timeline {
     this.cursor.className = "playhead";
     this.cursorArea.append(this.cursor);
     canvas.parentElement.append(this.cursorArea);
+    this.meterCanvas = document.createElement("canvas");
+    this.meterCanvas.className = "row-meters";
+    Object.assign(this.meterCanvas.style, { left: `${HEAD - METER_W - 3}px`, top: `${RULER}px`, width: `${METER_W}px` });
+    canvas.parentElement.append(this.meterCanvas);
+    this.meters = { peak: {}, rms: {} };
     this.anim = null;
     new ResizeObserver(() => (this.dirty = true)).observe(canvas);
     canvas.addEventListener("mousedown", (e) => this.down(e));
@@ -58,6 +68,11 @@ export class Timeline {
       this.pps = Math.min(400, Math.max(0.05, (this.canvas.clientWidth - HEAD) / (state.duration * 1.1)));
     }
     this.state = state;
+    // a track under an automated speed places its times through its timeline's knots
+    const warps = new Map(
+      Object.entries(state.warps || {}).map(([id, k]) => [Number(id), { own: k.map((r) => r[0]), at: k.map((r) => r[1]) }]),
+    );
+    for (const t of state.tracks) t.knots = t.parent === null ? null : warps.get(t.parent) || null;
     this.tracks = new Map(state.tracks.map((t) => [t.id, t]));
     this.layout();
     this.dirty = true;
@@ -92,11 +107,20 @@ export class Timeline {
   time(x) {
     return this.scrollX + (x - HEAD) / this.pps;
   }
+  // project time of a time on the track's own timeline, and back
   proj(track, local) {
-    return track.a * local + track.b;
+    return track.knots ? follow(track.knots.own, track.knots.at, local, true) : track.a * local + track.b;
   }
   local(track, projTime) {
-    return (projTime - track.b) / track.a;
+    return track.knots ? follow(track.knots.at, track.knots.own, projTime, false) : (projTime - track.b) / track.a;
+  }
+  // the track's own time at canvas x
+  localAt(track, x) {
+    return this.local(track, this.time(x));
+  }
+  // canvas x of the ends of clip c's fades
+  fadeXs(t, c) {
+    return [this.x(this.proj(t, c.start + c.fade_in)), this.x(this.proj(t, c.start + c.duration - c.fade_out))];
   }
 
   clipRect(id) {
@@ -202,6 +226,7 @@ export class Timeline {
       const g = this.bg.getContext("2d");
       g.setTransform(dpr, 0, 0, dpr, 0, 0);
       this.paint(g, w, h);
+      this.paintMeters();
       this.app.syncCursor();
     }
     const g = c.getContext("2d");
@@ -210,6 +235,43 @@ export class Timeline {
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
     if (ghost) this.paintGhost(g);
     this.ghosted = ghost;
+  }
+
+  // Every row's peak (and, lighter, RMS) level beside its header: at each meters message
+  drawMeters(meters) {
+    this.meters = meters;
+    this.paintMeters();
+  }
+
+  paintMeters() {
+    const c = this.meterCanvas;
+    const dpr = window.devicePixelRatio || 1;
+    const h = Math.max(0, this.canvas.clientHeight - RULER);
+    if (c.height !== Math.round(h * dpr)) {
+      c.height = Math.round(h * dpr);
+      c.width = Math.round(METER_W * dpr);
+      c.style.height = `${h}px`;
+    }
+    const g = c.getContext("2d");
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.clearRect(0, 0, METER_W, h);
+    for (const r of this.rows) {
+      if (r.kind !== "track") continue;
+      const y = r.y - this.scrollY - RULER;
+      if (y + r.h < 0 || y > h) continue;
+      const id = String(r.track.id);
+      const peak = Math.max(...(this.meters.peak[id] || [0, 0]));
+      const rms = Math.max(...(this.meters.rms[id] || [0, 0]));
+      const span = r.h - 8;
+      g.fillStyle = "#111";
+      g.fillRect(0, y + 4, METER_W, span);
+      const hp = frac(peak) * span;
+      const hr = frac(rms) * span;
+      g.fillStyle = peak >= 1 ? "#e5534b" : "#4caf50";
+      g.fillRect(0, y + 4 + span - hp, METER_W, hp);
+      g.fillStyle = "#a5e0a8";
+      g.fillRect(0, y + 4 + span - hr, METER_W, hr);
+    }
   }
 
   // Put the playhead at ``position`` and, while playing, let it glide on for a second.
@@ -309,7 +371,8 @@ export class Timeline {
     if (t.kind === "meta") {
       g.fillText(t.collapsed ? "▸" : "▾", indent, y + 19);
     }
-    g.fillText(fit(g, t.name, HEAD - indent - 20), indent + (t.kind === "meta" ? 14 : 0), y + 19);
+    const nameX = indent + (t.kind === "meta" ? 14 : 0);
+    g.fillText(fit(g, t.name, HEAD - nameX - 20), nameX, y + 19); // clear of the row's meter
     g.fillStyle = "#8a909c";
     g.font = "10px system-ui";
     if (t.kind !== "meta") g.fillText(t.kind + (t.mute ? " · muted" : "") + (t.solo ? " · solo" : ""), indent, y + 34);
@@ -344,7 +407,8 @@ export class Timeline {
     g.fillText(offline ? `${c.name} (offline: silent)` : c.name, x0 + 4, top + 11);
     // waveform
     if (src && !ghost) {
-      const pxSeconds = 1 / (this.pps * t.a); // clip seconds per pixel
+      // clip seconds per pixel on average (under a warp it varies along the clip)
+      const pxSeconds = x1 > x0 ? c.duration / (x1 - x0) : c.duration;
       const fpp = pxSeconds * c.speed * src.rate;
       const ov = this.overview(c.source, fpp);
       if (ov) {
@@ -354,9 +418,12 @@ export class Timeline {
         const from = Math.max(Math.floor(x0), HEAD);
         const to = Math.min(Math.ceil(x1), this.canvas.clientWidth);
         const n = ov.data.length / 2;
+        // the clip's own seconds under each pixel, through the track's time map
+        let next = this.localAt(t, from) - c.start;
         for (let px = from; px < to; px++) {
-          let a = (px - x0) * pxSeconds;
-          let b = a + pxSeconds;
+          let a = next;
+          next = this.localAt(t, px + 1) - c.start;
+          let b = next;
           if (c.reversed) [a, b] = [c.duration - b, c.duration - a];
           const f0 = (c.offset + a * c.speed) * src.rate;
           const f1 = (c.offset + b * c.speed) * src.rate;
@@ -377,17 +444,16 @@ export class Timeline {
     // fades
     g.strokeStyle = "#ffd479";
     g.fillStyle = "rgba(0,0,0,.25)";
-    const fi = c.fade_in * t.a * this.pps;
-    const fo = c.fade_out * t.a * this.pps;
+    const [fi, fo] = this.fadeXs(t, c);
     g.beginPath();
     g.moveTo(x0, top + hh);
-    g.lineTo(x0 + fi, top);
-    g.lineTo(x1 - fo, top);
+    g.lineTo(fi, top);
+    g.lineTo(fo, top);
     g.lineTo(x1, top + hh);
     g.stroke();
     g.fillStyle = "#ffd479";
-    g.fillRect(x0 + fi - 3, top, 6, 6);
-    g.fillRect(x1 - fo - 3, top, 6, 6);
+    g.fillRect(fi - 3, top, 6, 6);
+    g.fillRect(fo - 3, top, 6, 6);
     g.restore();
     g.strokeStyle = ghost ? "#4fa3ff" : "#5d89b8";
     g.strokeRect(x0 + 0.5, top + 0.5, x1 - x0 - 1, hh - 1);
@@ -399,25 +465,70 @@ export class Timeline {
     const { x0, x1, top, hh } = frame;
     g.fillStyle = ghost ? "rgba(123,94,167,.4)" : "#4a3a66";
     g.fillRect(x0, top, x1 - x0, hh);
-    if (!ghost && c.notes.length) {
-      let lo = 127;
-      let hi = 0;
-      for (const [p] of c.notes) {
-        lo = Math.min(lo, p);
-        hi = Math.max(hi, p);
-      }
-      const span = Math.max(12, hi - lo + 1);
+    const notes = ghost || !c.notes ? null : this.notesOf(c);
+    if (notes && notes.n) {
+      const span = Math.max(12, notes.hi - notes.lo + 1);
       const rowH = (hh - 6) / span;
       g.fillStyle = "#d5c2f5";
-      for (const [p, s, d] of c.notes) {
-        const xs = this.x(this.proj(t, c.start + s - c.offset));
-        const xe = this.x(this.proj(t, c.start + s + d - c.offset));
-        g.fillRect(xs, top + 3 + (hi - p) * rowH, Math.max(1, xe - xs - 1), Math.max(1, rowH - 0.5));
+      // only the notes that sound in view: those starting from (view start − the longest
+      // note) to the view's end, found by bisection (they are sorted by start)
+      const zero = c.start - c.offset; // the clip's time 0 on the track's timeline
+      const from = this.localAt(t, Math.max(HEAD, x0)) - zero;
+      const to = this.localAt(t, Math.min(this.canvas.clientWidth, x1)) - zero;
+      const last = new Float64Array(128).fill(-Infinity); // per pitch: the last pixel drawn
+      for (let i = bisect(notes.start, from - notes.longest); i < notes.n; i++) {
+        const s = notes.start[i];
+        if (s > to) break;
+        const p = notes.pitch[i];
+        const xs = this.x(this.proj(t, zero + s));
+        const xe = this.x(this.proj(t, zero + s + notes.dur[i]));
+        if (xe < last[p] + 1) continue; // this pixel of this row is lit already
+        last[p] = xe;
+        g.fillRect(xs, top + 3 + (notes.hi - p) * rowH, Math.max(1, xe - xs - 1), Math.max(1, rowH - 0.5));
       }
     }
     g.restore();
     g.strokeStyle = "#9b84c4";
     g.strokeRect(x0 + 0.5, top + 0.5, x1 - x0 - 1, hh - 1);
+  }
+
+  // a MIDI clip's notes as columns sorted by start: from the state for a small clip,
+  // fetched (once per change of its notes) for a large one; null until they are here
+  notesOf(c) {
+    let got = this.notes.get(c.id);
+    if (got && got.key === c.notes_key) return got.loading ? null : got;
+    if (c.inline) {
+      const n = c.inline.length;
+      got = { key: c.notes_key, n, start: new Float64Array(n), dur: new Float32Array(n), pitch: new Uint8Array(n) };
+      c.inline.forEach(([p, s, d], i) => {
+        got.start[i] = s;
+        got.dur[i] = d;
+        got.pitch[i] = p;
+      });
+      this.notes.set(c.id, summarize(got));
+      return got;
+    }
+    this.notes.set(c.id, { key: c.notes_key, loading: true });
+    fetch(`api/notes/${c.id}`)
+      .then(async (r) => {
+        if (!r.ok) throw new Error((await r.json()).error);
+        const n = Number(r.headers.get("x-notes"));
+        const buf = await r.arrayBuffer();
+        const notes = {
+          key: r.headers.get("x-key"),
+          n,
+          start: new Float64Array(buf, 0, n),
+          dur: new Float32Array(buf, 8 * n, n),
+          pitch: new Uint8Array(buf, 12 * n, n),
+        };
+        if (this.notes.get(c.id)?.key === c.notes_key) this.notes.set(c.id, summarize(notes));
+        this.dirty = true;
+      })
+      .catch((err) => {
+        this.notes.delete(c.id);
+        this.app.showError(`notes of clip #${c.id}: ${err.message}`);
+      });
+    return null;
   }
 
   paintLane(g, r, y, w) {
@@ -513,8 +624,9 @@ export class Timeline {
       if (x < x0 || x > x1) continue;
       const top = r.y - this.scrollY + 2;
       let mode = "move";
-      if (!isMidi && y < top + 9 && Math.abs(x - (x0 + c.fade_in * t.a * this.pps)) <= 6) mode = "fade_in";
-      else if (!isMidi && y < top + 9 && Math.abs(x - (x1 - c.fade_out * t.a * this.pps)) <= 6) mode = "fade_out";
+      const [fi, fo] = isMidi ? [NaN, NaN] : this.fadeXs(t, c);
+      if (!isMidi && y < top + 9 && Math.abs(x - fi) <= 6) mode = "fade_in";
+      else if (!isMidi && y < top + 9 && Math.abs(x - fo) <= 6) mode = "fade_out";
       else if (x - x0 <= EDGE && x1 - x0 > 3 * EDGE) mode = "left";
       else if (x1 - x <= EDGE && x1 - x0 > 3 * EDGE) mode = "right";
       this.drag = { kind: "clip", mode, clip: c, track: t, isMidi, x0: x, y0: y, ghost: null };
@@ -550,7 +662,7 @@ export class Timeline {
     }
     const c = d.clip;
     const t = d.track;
-    const dt = (x - d.x0) / (this.pps * t.a); // in the track's own seconds
+    const dt = this.localAt(t, x) - this.localAt(t, d.x0); // in the track's own seconds
     const g = { ...c };
     let track = t.id;
     if (d.mode === "move") {
@@ -639,4 +751,53 @@ function fit(g, text, width) {
   let s = text;
   while (s.length > 1 && g.measureText(s + "…").width > width) s = s.slice(0, -1);
   return s + "…";
+}
+
+// Interpolate the knots (xs, ys), both non-decreasing, at x: a knot is met exactly; past
+// the ends the map goes on as a line, or stands still where the tape stopped. Going
+// from child time to project time (``first``), a time reached over a span maps to its
+// first project time, as the model's does.
+function follow(xs, ys, x, first) {
+  const n = xs.length;
+  const i = bisect(xs, x); // the first knot at or past x
+  if (i < n && xs[i] === x) return ys[i];
+  if (i === 0) return line(xs[0], ys[0], xs[1], ys[1], x);
+  if (i === n) {
+    if (first) {
+      let j = n - 1; // the first knot where the tape stood still for good
+      while (j > 0 && xs[j - 1] === xs[n - 1]) j--;
+      if (j < n - 1) return ys[j];
+    }
+    return line(xs[n - 2], ys[n - 2], xs[n - 1], ys[n - 1], x);
+  }
+  return ys[i - 1] + ((x - xs[i - 1]) / (xs[i] - xs[i - 1])) * (ys[i] - ys[i - 1]);
+}
+
+function line(x0, y0, x1, y1, x) {
+  return x1 > x0 ? y0 + ((x - x0) / (x1 - x0)) * (y1 - y0) : y1;
+}
+
+// the first index of the sorted ``values`` at or past ``x``
+function bisect(values, x) {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (values[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+// add to notes their pitch range and longest duration
+function summarize(notes) {
+  let lo = 127;
+  let hi = 0;
+  let longest = 0;
+  for (let i = 0; i < notes.n; i++) {
+    if (notes.pitch[i] < lo) lo = notes.pitch[i];
+    if (notes.pitch[i] > hi) hi = notes.pitch[i];
+    if (notes.dur[i] > longest) longest = notes.dur[i];
+  }
+  return Object.assign(notes, { lo, hi, longest });
 }
