@@ -13,7 +13,7 @@ import numpy as np
 
 from mixtree.dsp.denormals import OUTPUT_FLOOR, STATE_FLOOR
 from mixtree.dsp.jit import njit
-from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, STEADY, advance, automate, begin_row, value_at
+from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, STEADY, advance, automate_rows, begin_row, lane_rows, value_at
 
 if TYPE_CHECKING:
     from numba.typed import List
@@ -23,6 +23,9 @@ LOWPASS, HIGHPASS, BANDPASS, NOTCH, PEAK, LOWSHELF, HIGHSHELF = range(7)
 
 #: float64 state per biquad section: b0 b1 b2 a1 a2, then z1 z2 for each of two channels.
 SECTION = 9
+#: Where a `Filter`'s state keeps the frequency and Q of its last design and their
+#: cos(w0) and alpha (after its section; its last slot counts frames to a redesign).
+ANGLE = SECTION
 
 # parameters, in the order of Filter.PARAMETERS and of EQ3.PARAMETERS
 KIND, FREQ, Q, GAIN_DB = range(4)
@@ -40,10 +43,21 @@ def design(kind: int, freq: float, q: float, gain_db: float, rate: float, out: n
     ``kind`` indexes `KINDS`; ``freq`` is clamped below Nyquist. Shelves take ``q`` as
     the cookbook's Q (0.707 gives the steepest shelf without overshoot).
     """
+    cw, alpha = _angle(freq, q, rate)
+    _coefficients(kind, cw, alpha, gain_db, out)
+
+
+@njit(cache=True, inline="always")
+def _angle(freq: float, q: float, rate: float) -> tuple[float, float]:
+    # the cookbook's cos(w0) and alpha: what a design takes from frequency and Q
     f = min(max(freq, 1.0), 0.49 * rate)
     w0 = 2.0 * math.pi * f / rate
-    cw = math.cos(w0)
-    alpha = math.sin(w0) / (2.0 * q)
+    return math.cos(w0), math.sin(w0) / (2.0 * q)
+
+
+@njit(cache=True, inline="always")
+def _coefficients(kind: int, cw: float, alpha: float, gain_db: float, out: np.ndarray) -> None:
+    # the cookbook's coefficients from cos(w0), alpha and the gain, normalised by a0
     a = 10.0 ** (gain_db / 40.0)
     if kind == LOWPASS:
         b0, b1, b2 = (1 - cw) / 2, 1 - cw, (1 - cw) / 2
@@ -117,7 +131,13 @@ def _eq3_design(pr: np.ndarray, st: np.ndarray, rate: float) -> None:
 
 @njit(cache=True, inline="always")
 def _filter_design(pr: np.ndarray, st: np.ndarray, rate: float) -> None:
-    design(int(pr[KIND, CUR]), pr[FREQ, CUR], pr[Q, CUR], pr[GAIN_DB, CUR], rate, st[0:5])
+    # a `Filter`'s design, its angle kept in its state (`ANGLE`): an automated gain
+    # (a shelf's, a peak's) redesigns without a cosine and a sine
+    freq, q = pr[FREQ, CUR], pr[Q, CUR]
+    if st[ANGLE] != freq or st[ANGLE + 1] != q:  # (Q is never 0: a state at rest misses)
+        st[ANGLE], st[ANGLE + 1] = freq, q
+        st[ANGLE + 2], st[ANGLE + 3] = _angle(freq, q, rate)
+    _coefficients(int(pr[KIND, CUR]), st[ANGLE + 2], st[ANGLE + 3], pr[GAIN_DB, CUR], st[0:5])
 
 
 @njit(cache=True, inline="always")
@@ -184,14 +204,14 @@ def _static_sections(buf: np.ndarray, i0: int, i1: int, s: int, st: np.ndarray, 
 
 
 @njit(cache=True, inline="always")
-def _static_pair(buf: np.ndarray, frames: int, s: int, st: np.ndarray, u: int, su: np.ndarray) -> None:
+def _static_pair(buf: np.ndarray, i0: int, i1: int, s: int, st: np.ndarray, u: int, su: np.ndarray) -> None:
     # Two tracks' single sections in one pass: a biquad's recursion is latency-bound, so
     # four independent channels in flight nearly halve the time of two passes.
     b0, b1, b2, a1, a2 = st[0], st[1], st[2], st[3], st[4]
     c0, c1, c2, d1, d2 = su[0], su[1], su[2], su[3], su[4]
     p1, p2, q1, q2 = st[5], st[6], st[7], st[8]
     r1, r2, w1, w2 = su[5], su[6], su[7], su[8]
-    for i in range(frames):
+    for i in range(i0, i1):
         yl, p1, p2 = _step(b0, b1, b2, a1, a2, float(buf[s, i, 0]), p1, p2)
         yr, q1, q2 = _step(b0, b1, b2, a1, a2, float(buf[s, i, 1]), q1, q2)
         vl, r1, r2 = _step(c0, c1, c2, d1, d2, float(buf[u, i, 0]), r1, r2)
@@ -226,9 +246,10 @@ def _automated_sections(
     # Steady but automated: the coefficients are designed afresh from the automation
     # every `REDESIGN` frames and held in between; the last state slot counts the frames.
     count = int(st[st.shape[0] - 1])
+    rows = lane_rows(auto)
     i = 0
     while i < frames:
-        if count == 0 and automate(pr, auto, i):  # (a lane holding still needs no new design)
+        if count == 0 and automate_rows(pr, auto, rows, i):  # (a lane holding still needs no new design)
             if eq3:
                 _eq3_design(pr, st, rate)
             else:
@@ -238,6 +259,29 @@ def _automated_sections(
         count = (count + n) % REDESIGN
         i += n
     st[st.shape[0] - 1] = count
+
+
+@njit(cache=True, inline="always")
+def _automated_pair(
+    buf: np.ndarray, frames: int, s: int, pr: np.ndarray, auto: np.ndarray, st: np.ndarray, u: int, pu: np.ndarray,
+    auto_u: np.ndarray, su: np.ndarray, rate: float,
+) -> None:  # fmt: skip
+    # Two steady automated `Filter` rows whose redesigns fall on the same frames, in one
+    # pass (`_static_pair`): each exactly as `_automated_sections` runs it alone.
+    count = int(st[st.shape[0] - 1])
+    rows, rows_u = lane_rows(auto), lane_rows(auto_u)
+    i = 0
+    while i < frames:
+        if count == 0:
+            if automate_rows(pr, auto, rows, i):
+                _filter_design(pr, st, rate)
+            if automate_rows(pu, auto_u, rows_u, i):
+                _filter_design(pu, su, rate)
+        n = min(frames - i, REDESIGN - count)
+        _static_pair(buf, i, i + n, s, st, u, su)
+        count = (count + n) % REDESIGN
+        i += n
+    st[st.shape[0] - 1] = su[su.shape[0] - 1] = count
 
 
 @njit(cache=True)
@@ -254,21 +298,41 @@ def filter_kernel(
 ) -> None:
     """Run one `Filter` per row over its track buffer, in place. Audio-thread safe.
 
-    Steady rows run two at a time (`_static_pair`); the others on their own. Automated
-    rows redesign their coefficients every `REDESIGN` frames.
+    Steady rows run two at a time (`_static_pair`), automated ones too where their
+    redesigns fall on the same frames (`_automated_pair`); the others on their own.
+    Automated rows redesign their coefficients every `REDESIGN` frames.
     """
     waiting = -1  # a steady row waiting for a partner
+    automated = -1  # a steady automated row waiting for one
     for r in range(slots.shape[0]):
         mode = begin_row(params[r], ramps[r], autos[r])
-        if mode != STEADY or autos[r].shape[0]:  # pairs are for rows that hold still
-            _run_sections(buf, frames, slots[r], params[r], autos[r], states[r], rate, mode, 1, False)
+        st = states[r]
+        if mode == STEADY and autos[r].shape[0]:
+            if automated < 0:
+                automated = r
+                continue
+            sw = states[automated]
+            if sw[sw.shape[0] - 1] == st[st.shape[0] - 1]:
+                _automated_pair(
+                    buf, frames, slots[automated], params[automated], autos[automated], sw, slots[r], params[r],
+                    autos[r], st, rate,
+                )  # fmt: skip
+                automated = -1
+                continue
+            _run_sections(buf, frames, slots[automated], params[automated], autos[automated], sw, rate, mode, 1, False)
+            automated = r
+        elif mode != STEADY:
+            _run_sections(buf, frames, slots[r], params[r], autos[r], st, rate, mode, 1, False)
         elif waiting < 0:
             waiting = r
         else:
-            _static_pair(buf, frames, slots[waiting], states[waiting], slots[r], states[r])
+            _static_pair(buf, 0, frames, slots[waiting], states[waiting], slots[r], st)
             waiting = -1
     if waiting >= 0:
         _static_sections(buf, 0, frames, slots[waiting], states[waiting], 1)
+    if automated >= 0:
+        r = automated
+        _run_sections(buf, frames, slots[r], params[r], autos[r], states[r], rate, STEADY, 1, False)
 
 
 @njit(cache=True)

@@ -9,7 +9,7 @@ import numpy as np
 
 from mixtree.dsp.denormals import STATE_FLOOR
 from mixtree.dsp.jit import njit
-from mixtree.dsp.smoothing import BYPASSED, CUR, STEADY, advance, automate, begin_row, value_at
+from mixtree.dsp.smoothing import BYPASSED, CUR, STEADY, advance, automate_rows, begin_row, lane_rows, value_at
 
 if TYPE_CHECKING:
     from numba.typed import List
@@ -103,6 +103,7 @@ def compressor_kernel(
         mode = begin_row(pr, ramps[r], auto)
         if mode == BYPASSED:
             continue
+        rows = lane_rows(auto)
         env = st[ENVELOPE]
         ms = st[MEAN_SQUARE]
         count = int(st[COUNT])
@@ -147,7 +148,7 @@ def compressor_kernel(
                 attack, release = pr[ATTACK, CUR], pr[RELEASE, CUR]
             i = end
             if count == GROUP:
-                if auto.shape[0] and automate(pr, auto, end - 1):  # once a group: the gain computer reads it here
+                if rows and automate_rows(pr, auto, rows, end - 1):  # once a group: the gain computer reads it here
                     if pr[ATTACK, CUR] == attack and pr[RELEASE, CUR] == release:
                         threshold, slope, knee = pr[THRESHOLD_DB, CUR], 1.0 / pr[RATIO, CUR] - 1.0, pr[KNEE_DB, CUR]
                     else:  # (the smoother's coefficients cost two exponentials: only when they move)

@@ -187,17 +187,20 @@ def fader_gains(
     (`_pieces`), or frame by frame while a move is recorded (`_per_frame`). Audio-thread
     safe: no allocation.
     """
-    gains, opens, live = mix.gains, mix.opens, mix.live
+    gains, opens, live, scratch = mix.gains, mix.opens, mix.live, mix.scratch
     # arrays taken out of their tuples once: handing a tuple of arrays to a function costs
     # a reference count of each (some 6 ns an array), too much to pay per slot
     gain, target, last, memo, handover_left = faders.gain, faders.target, faders.last, faders.memo, faders.handover_left
+    step = faders.step
     state, warp, lane_last = lanes.state, lanes.warp, lanes.last
+    volume_lane, pan_lane, mute_lane = fader_lanes.volume, fader_lanes.pan, fader_lanes.mute
     for s in range(volume.shape[0]):
-        if not _automated(fader_lanes, s):
+        kv, kp, km = volume_lane[s], pan_lane[s], mute_lane[s]
+        if kv < 0 and kp < 0 and km < 0:
             for ch in range(2):
-                g = faders.gain[s, ch]
-                tgt = faders.target[s, ch]
-                st = faders.step[s, ch]
+                g = gain[s, ch]
+                tgt = target[s, ch]
+                st = step[s, ch]
                 live[s, ch] = g != 0.0 or tgt != 0.0
                 if g == tgt:  # at rest (the usual case): a fill the compiler vectorises
                     for i in range(frames):
@@ -207,15 +210,19 @@ def fader_gains(
                         if g != tgt:
                             g = step_toward(g, tgt, st)
                         gains[s, i, ch] = g
-                faders.gain[s, ch] = g
-                faders.last[s, ch] = g
+                gain[s, ch] = g
+                last[s, ch] = g
             o = 1.0 if audible[s] else 0.0
             for i in range(frames):
                 opens[s, i] = o
             continue
-        kv, kp, km = fader_lanes.volume[s], fader_lanes.pan[s], fader_lanes.mute[s]
         live[s, 0] = live[s, 1] = True
-        if not (_drawn(state, warp, kv) and _drawn(state, warp, kp) and _drawn(state, warp, km)):
+        drawn = (
+            (kv < 0 or (state[kv] == DRAWN and warp[kv] < 0))
+            and (kp < 0 or (state[kp] == DRAWN and warp[kp] < 0))
+            and (km < 0 or (state[km] == DRAWN and warp[km] < 0))
+        )  # every lane plays its drawn curve on output time: `_pieces` can run them
+        if not drawn:
             a = _per_frame(s, frames, position, volume[s], pan[s], mono[s], faders, lanes, kv, kp, km, mix)
         elif (
             memo[s, START] <= position and position + frames <= memo[s, END] and gain[s, 0] == target[s, 0]
@@ -223,8 +230,8 @@ def fader_gains(
         ):  # fmt: skip
             # the usual block: inside the piece played last, the audibility at rest
             a = gain[s, 0]
-            _memo_frames(gains, opens, s, 0, frames, position, a, kp >= 0 and not mono[s], memo[s])
-            _memo_lanes(lane_last, memo[s], kv, kp, km, position + frames - 1)
+            _memo_frames(gains, opens, scratch, memo, s, 0, frames, position, a, kp >= 0 and not mono[s])
+            _memo_lanes(lane_last, memo, s, kv, kp, km, position + frames - 1)
         else:
             a = _pieces(s, frames, position, volume[s], pan[s], mono[s], faders, lanes, kv, kp, km, mix)
         gain[s, 0] = gain[s, 1] = a
@@ -234,12 +241,6 @@ def fader_gains(
             handover_left[s] = max(0.0, left_over - frames)
         last[s, 0] = gains[s, frames - 1, 0]
         last[s, 1] = gains[s, frames - 1, 1]
-
-
-@njit(cache=True, inline="always")
-def _drawn(state: np.ndarray, warp: np.ndarray, k: int) -> bool:
-    # no lane, or one playing its drawn curve on output time: `_pieces` can run it
-    return k < 0 or (state[k] == DRAWN and warp[k] < 0)
 
 
 @njit(cache=True)
@@ -254,10 +255,11 @@ def _pieces(
     three between (a fader's lanes have pieces short enough for it: `knot_lengths`).
     Each piece goes into the slot's memo, where the next blocks find it (`fader_gains`).
     Returns the audibility the slot glided to."""
-    gains, opens = mix.gains, mix.opens
+    gains, opens, scratch = mix.gains, mix.opens, mix.scratch
     at, value, shape, tension, knot = lanes.at, lanes.value, lanes.shape, lanes.tension, lanes.knot
     lo, hi, ramp = lanes.lo, lanes.hi, lanes.ramp
-    memo = faders.memo[s]
+    memos = faders.memo
+    memo = memos[s]
     a = faders.gain[s, 0]
     tgt = faders.target[s, 0]
     st = faders.step[s, 0]
@@ -308,11 +310,11 @@ def _pieces(
         stop = min(int(memo[END]) - position, frames)
         while i < stop and a != tgt:  # the audibility glides (rarely): frame by frame
             a = step_toward(a, tgt, st)
-            _memo_frames(gains, opens, s, i, i + 1, position, a, balance, memo)
+            _memo_frames(gains, opens, scratch, memos, s, i, i + 1, position, a, balance)
             i += 1
-        _memo_frames(gains, opens, s, i, stop, position, a, balance, memo)
+        _memo_frames(gains, opens, scratch, memos, s, i, stop, position, a, balance)
         i = stop
-    _memo_lanes(lanes.last, memo, kv, kp, km, position + frames - 1)
+    _memo_lanes(lanes.last, memos, s, kv, kp, km, position + frames - 1)
     return a
 
 
@@ -325,46 +327,51 @@ def _memo_parabola(memo: np.ndarray, col: int, y0: float, y1: float, y2: float, 
 
 @njit(cache=True, inline="always")
 def _memo_frames(
-    gains: np.ndarray, opens: np.ndarray, s: int, i: int, stop: int, position: int, a: float, balance: bool,
-    memo: np.ndarray,
+    gains: np.ndarray, opens: np.ndarray, scratch: np.ndarray, memo: np.ndarray, s: int, i: int, stop: int,
+    position: int, a: float, balance: bool,
 ) -> None:  # fmt: skip
-    # frames i..stop of the block from the piece in slot s's ``memo`` (`_pieces`), times
-    # the audibility ``a``; on a balance (``balance``) its left holds the pan's position.
-    # Two loops without branches, which the compiler vectorises.
-    g0, gb, gc = memo[GAIN], memo[GAIN + 1], memo[GAIN + 2]
-    l0, lb, lc = memo[LEFT], memo[LEFT + 1], memo[LEFT + 2]
-    r0, rb, rc = memo[RIGHT], memo[RIGHT + 1], memo[RIGHT + 2]
-    m0, mb, mc = memo[MUTE], memo[MUTE + 1], memo[MUTE + 2]
-    u0 = float(position - int(memo[START]))
+    # frames i..stop of the block from the piece in slot s's row of ``memo`` (`_pieces`),
+    # times the audibility ``a``; on a balance (``balance``) its left holds the pan's
+    # position. Left and right go to two rows of ``scratch`` first, then are interleaved:
+    # the compiler vectorises both loops, not one that stores to every other float (3x).
+    g0, gb, gc = memo[s, GAIN], memo[s, GAIN + 1], memo[s, GAIN + 2]
+    l0, lb, lc = memo[s, LEFT], memo[s, LEFT + 1], memo[s, LEFT + 2]
+    r0, rb, rc = memo[s, RIGHT], memo[s, RIGHT + 1], memo[s, RIGHT + 2]
+    m0, mb, mc = memo[s, MUTE], memo[s, MUTE + 1], memo[s, MUTE + 2]
+    u0 = float(position - int(memo[s, START]))
     if balance:
         for m in range(i, stop):
             u = u0 + m
             open_ = a * (1.0 - (m0 + u * (mb + u * mc)))
             g = open_ * (g0 + u * (gb + u * gc))
             p = min(1.0, max(-1.0, l0 + u * (lb + u * lc)))
-            gains[s, m, 0] = g * min(1.0, 1.0 - p)
-            gains[s, m, 1] = g * min(1.0, 1.0 + p)
+            scratch[0, m] = g * min(1.0, 1.0 - p)
+            scratch[1, m] = g * min(1.0, 1.0 + p)
             opens[s, m] = open_
     else:
         for m in range(i, stop):
             u = u0 + m
             open_ = a * (1.0 - (m0 + u * (mb + u * mc)))
             g = open_ * (g0 + u * (gb + u * gc))
-            gains[s, m, 0] = g * (l0 + u * (lb + u * lc))
-            gains[s, m, 1] = g * (r0 + u * (rb + u * rc))
+            scratch[0, m] = g * (l0 + u * (lb + u * lc))
+            scratch[1, m] = g * (r0 + u * (rb + u * rc))
             opens[s, m] = open_
+    pairs = gains[s].reshape(-1)  # (a view: stores to it vectorise, to gains[s, m, ch] not)
+    for m in range(i, stop):
+        pairs[2 * m] = scratch[0, m]
+        pairs[2 * m + 1] = scratch[1, m]
 
 
 @njit(cache=True, inline="always")
-def _memo_lanes(last: np.ndarray, memo: np.ndarray, kv: int, kp: int, km: int, n: int) -> None:
-    # what a move recorded next starts from: the slot's lanes at frame n, from its memo
-    u = float(n - int(memo[START]))
+def _memo_lanes(last: np.ndarray, memo: np.ndarray, s: int, kv: int, kp: int, km: int, n: int) -> None:
+    # what a move recorded next starts from: slot s's lanes at frame n, from its memo
+    u = float(n - int(memo[s, START]))
     if kv >= 0:
-        last[kv] = memo[VOLUME] + u * (memo[VOLUME + 1] + u * memo[VOLUME + 2])
+        last[kv] = memo[s, VOLUME] + u * (memo[s, VOLUME + 1] + u * memo[s, VOLUME + 2])
     if kp >= 0:
-        last[kp] = memo[PAN] + u * (memo[PAN + 1] + u * memo[PAN + 2])
+        last[kp] = memo[s, PAN] + u * (memo[s, PAN + 1] + u * memo[s, PAN + 2])
     if km >= 0:
-        last[km] = memo[MUTE] + u * (memo[MUTE + 1] + u * memo[MUTE + 2])
+        last[km] = memo[s, MUTE] + u * (memo[s, MUTE + 1] + u * memo[s, MUTE + 2])
 
 
 @njit(cache=True, inline="always")

@@ -129,3 +129,29 @@ def automate(params: np.ndarray, auto: np.ndarray, i: int) -> bool:
                 params[p, CUR] = v
                 changed = True
     return changed
+
+
+@njit(cache=True, inline="always")
+def lane_rows(auto: np.ndarray) -> int:
+    """Return which rows of ``auto`` (see `value_at`) hold a lane, as bits: for a kernel
+    that reads its automation often (`automate_rows`), worked out once a block."""
+    rows = 0
+    for p in range(auto.shape[0]):
+        if auto[p, 0] == auto[p, 0]:
+            rows |= 1 << p
+    return rows
+
+
+@njit(cache=True, inline="always")
+def automate_rows(params: np.ndarray, auto: np.ndarray, rows: int, i: int) -> bool:
+    """`automate` over the ``rows`` (`lane_rows`) alone."""
+    changed = False
+    p = 0
+    while rows >> p:
+        if (rows >> p) & 1:
+            v = auto[p, i]
+            if params[p, CUR] != v:
+                params[p, CUR] = v
+                changed = True
+        p += 1
+    return changed
