@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from pythonosc import osc_packet
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_server import ThreadingOSCUDPServer
@@ -45,7 +46,7 @@ class OscServer:
         self.surfaces: dict[tuple[str, int], Surface] = {}
         self._lock = threading.Lock()
         self._last = 0.0
-        d = Dispatcher()
+        d = _Dispatcher(session)
         simple = {
             "/transport_play": lambda: session.request({"op": "play"}),
             "/transport_stop": lambda: session.request({"op": "pause"}),
@@ -60,8 +61,8 @@ class OscServer:
         d.map("/strip/mute", self._guard(self._strip, "mute"))
         d.map("/strip/solo", self._guard(self._strip, "solo"))
         d.map("/master/gain", self._guard(self._master))
-        d.map("/set_surface", self._set_surface, needs_reply_address=True)
-        d.map("/set_surface/feedback", self._set_feedback, needs_reply_address=True)
+        d.map("/set_surface", self._guard_from(self._set_surface), needs_reply_address=True)
+        d.map("/set_surface/feedback", self._guard_from(self._set_feedback), needs_reply_address=True)
         self.server = ThreadingOSCUDPServer((host, port), d)
         self.host, self.port = self.server.server_address[:2]
         self._thread = threading.Thread(target=self.server.serve_forever, name="mixtree-osc", daemon=True)
@@ -81,6 +82,16 @@ class OscServer:
         def run(address: str, *args: Any) -> None:
             try:
                 handler(address, *fixed, *args)
+            except Exception as exc:
+                self.session.error(f"OSC {address} {' '.join(map(str, args))}: {describe(exc)}")
+
+        return run
+
+    def _guard_from(self, handler: Any) -> Any:
+        # `_guard` for a handler that is given the client's address first
+        def run(client: tuple[str, int], address: str, *args: Any) -> None:
+            try:
+                handler(client, address, *args)
             except Exception as exc:
                 self.session.error(f"OSC {address} {' '.join(map(str, args))}: {describe(exc)}")
 
@@ -115,12 +126,12 @@ class OscServer:
 
     def _set_surface(self, client: tuple[str, int], address: str, *args: Any) -> None:
         # bank_size, strip_types, feedback, fader_mode, send_page_size, plugin_page_size, port
-        feedback = int(args[2]) if len(args) > 2 else 0
-        port = int(args[6]) if len(args) > 6 and int(args[6]) > 0 else client[1]
-        self._register(client, (client[0], port), feedback)
+        feedback = _whole("feedback", args[2], 0, 2**31 - 1) if len(args) > 2 else 0
+        port = _whole("reply port", args[6], 0, 65535) if len(args) > 6 else 0
+        self._register(client, (client[0], port or client[1]), feedback)
 
     def _set_feedback(self, client: tuple[str, int], address: str, *args: Any) -> None:
-        self._register(client, client, int(args[0]) if args else 0)
+        self._register(client, client, _whole("feedback", args[0], 0, 2**31 - 1) if args else 0)
 
     def _register(self, client: tuple[str, int], reply: tuple[str, int], feedback: int) -> None:
         with self._lock:
@@ -183,6 +194,33 @@ class OscServer:
             self.server.socket.sendto(b.build().dgram, to)
         except OSError:
             pass  # a surface that went away: UDP has no one to tell
+
+
+class _Dispatcher(Dispatcher):
+    """python-osc's dispatcher, minus what one stray datagram could do to the server: a
+    bundle's time tag is not waited for (a tag an hour ahead would hold a thread for an
+    hour), and a datagram its parser refuses, with its ``ParseError`` or with a
+    ``UnicodeDecodeError`` it lets escape (an address not UTF-8), is reported and dropped."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(strict_timing=False)
+        self._session = session
+
+    def call_handlers_for_packet(self, data: bytes, client_address: tuple[str, int]) -> list:
+        """Check that ``data`` parses, then call the handlers of its messages."""
+        try:
+            osc_packet.OscPacket(data)
+        except (osc_packet.ParseError, UnicodeDecodeError) as exc:
+            host, port = client_address[:2]
+            self._session.error(f"OSC: ignored a malformed datagram from {host}:{port}: {exc}")
+            return []
+        return super().call_handlers_for_packet(data, client_address)
+
+
+def _whole(name: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number in {low}..{high}, not {value!r:.40}")
+    return value
 
 
 def _db(level: float) -> float:
