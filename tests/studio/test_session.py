@@ -3,6 +3,7 @@ by fuzzing the web requests, fuzz/messages.py): never a TypeError from deep insi
 
 import pytest
 
+from mixtree.engine.commands import Event
 from mixtree.studio.session import Session
 
 
@@ -60,3 +61,9 @@ def test_a_long_bad_value_is_cut_short_in_the_message(session, song):
     with pytest.raises(ValueError) as info:
         session.request({"op": "seek", "seconds": "x" * 5000})
     assert len(str(info.value)) < 200
+
+
+def test_a_lost_audio_device_is_shown_on_the_page(session):
+    message = "audio device 'system, JACK' lost: the stream stopped; playback stopped, start() opens it again"
+    session._on_event(Event("device_lost", device="system, JACK", message=message))
+    assert {"type": "error", "message": message} in session.tick()

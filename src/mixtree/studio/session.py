@@ -140,7 +140,7 @@ class Session:
                 self.peaks.request(source)  # a source added by an edit gets its overview
         elif event.kind == "xrun":
             self._xruns = event.count
-        elif event.kind in ("error", "underrun"):
+        elif event.kind in ("error", "underrun", "device_lost"):
             text = event.message or f"'{event.source}' was not read in time: it played silence"
             self.error(text)
 
