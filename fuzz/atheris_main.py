@@ -15,10 +15,10 @@ from pathlib import Path
 
 import atheris
 
-#: The modules whose coverage steers the inputs: the loaders (numba cannot compile the
-#: kernels' instrumented bytecode, so nothing else is instrumented).
+#: The modules whose coverage steers the inputs: the loaders and the studio's request
+#: handling (numba cannot compile the kernels' instrumented bytecode, so nothing else is).
 LOADERS = ("mixtree.io.", "mixtree.model.project_file", "mixtree.model.document", "mixtree.model.migrations")
-LOADERS += ("mixtree.exchange",)
+LOADERS += ("mixtree.exchange", "mixtree.studio.session", "mixtree.studio.osc")
 
 
 def _others() -> list[str]:
@@ -38,7 +38,9 @@ with atheris.instrument_imports(include=["mixtree"], exclude=_others()):
     import mixtree.exchange
     import mixtree.exchange.otio_read
     import mixtree.io.midi_file
-    import mixtree.model.project_file  # noqa: F401
+    import mixtree.model.project_file
+    import mixtree.studio.osc
+    import mixtree.studio.session  # noqa: F401
 
 from fuzz.mutate import mutate_safely  # noqa: E402
 from fuzz.targets import check, targets  # noqa: E402

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from fuzz import messages
 from fuzz.mutate import Mutator, json_mutator, msgpack_mutator, mutate_bytes, text_mutator, zip_mutator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,15 +42,30 @@ class Target:
     mutate: Mutator = mutate_bytes
     #: Files the inputs refer to, copied beside each input (a project's media).
     companions: Callable[[Path], None] = field(default=lambda folder: None)
+    #: For messages rather than files: ``feed(data, folder)`` hands the input on and raises
+    #: `PropertyViolation` itself where the property needs more than "no other exception".
+    feed: Callable[[bytes, Path], None] | None = None
 
 
 def check(target: Target, data: bytes, folder: Path) -> None:
-    """Write ``data`` as ``target``'s input in ``folder`` and load it.
+    """Write ``data`` as ``target``'s input in ``folder`` and load it (or ``feed`` it, for a
+    target of messages).
 
     Raises `PropertyViolation` if the load raises anything but the target's documented
     errors, or one that does not name the file. Warnings are allowed (they are how a
     loader reports what it repaired).
     """
+    if target.feed is not None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                target.feed(data, folder)
+        except PropertyViolation:
+            raise
+        except Exception as exc:  # the property: nothing undocumented escapes a message's handling
+            detail = "".join(traceback.format_exception(exc)[-6:])
+            raise PropertyViolation(f"undocumented {type(exc).__name__}: {exc}\n{detail}") from exc
+        return
     path = folder / f"input{target.suffix}"
     path.write_bytes(data)
     try:
@@ -228,6 +244,10 @@ def _smf_read(path: Path) -> object:
     return read(path)
 
 
+def _unused(path: Path) -> object:
+    raise AssertionError("a target of messages is fed, not loaded")
+
+
 def targets() -> dict[str, Target]:
     """Return every fuzz target by name."""
     from mixtree.errors import MediaError, MidiFileError, ProjectFileError
@@ -263,5 +283,7 @@ def targets() -> dict[str, Target]:
         ),
         Target("rpp", ".RPP", _load_rpp, (ProjectFileError,), rpp_seeds, text_mutator),
         Target("otio", ".otio", _load_otio, (ProjectFileError,), otio_seeds, json_mutator),
+        Target("osc", ".osc", _unused, (), messages.osc_seeds, messages.osc_mutator, feed=messages.feed_osc),
+        Target("web", ".req", _unused, (), messages.web_seeds, messages.web_mutator, feed=messages.feed_web),
     ]
     return {t.name: t for t in found}

@@ -47,3 +47,31 @@ def test_mutations_are_seeded_and_keep_structured_inputs_parseable(tmp_path: Pat
     assert len(outs) > 5
     zipped = targets()["dawproject"].seeds(tmp_path, False)[1]
     assert zip_mutator("project.xml")(zipped, random.Random(1), []).startswith(b"PK")
+
+
+def test_a_message_target_breaks_the_property_only_with_an_undocumented_exception(tmp_path: Path) -> None:
+    def feed(data: bytes, folder: Path) -> None:
+        if data == b"bad":
+            raise TypeError("deep inside")
+
+    target = Target("m", ".msg", lambda path: None, (), lambda scratch, system: [b""], feed=feed)
+    check(target, b"fine", tmp_path)
+    with pytest.raises(PropertyViolation, match="undocumented TypeError: deep inside"):
+        check(target, b"bad", tmp_path)
+
+
+def test_osc_inputs_are_real_datagrams_and_mutations_reach_every_address() -> None:
+    from fuzz.messages import OSC_ADDRESSES, osc_mutator, osc_seeds
+    from pythonosc.osc_packet import OscPacket
+
+    seeds = osc_seeds(Path("."), False)
+    parsed = [m.message.address for s in seeds for m in OscPacket(s).messages]
+    assert set(parsed) == set(OSC_ADDRESSES)
+    rng = random.Random(4)
+    addresses = set()
+    for _ in range(400):
+        try:
+            addresses |= {m.message.address for m in OscPacket(osc_mutator(seeds[0], rng, seeds)).messages}
+        except Exception:  # a byte-level mutation need not parse
+            pass
+    assert set(OSC_ADDRESSES) <= addresses

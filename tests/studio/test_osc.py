@@ -153,3 +153,45 @@ def test_a_bank_size_past_the_strips_clears_the_strips_it_has_no_track_for(osc, 
     client.send_message("/set_surface/bank_size", [6])  # more faders than strips: back to strip 1
     assert _soon(lambda: ("/strip/name", (5, " ")) in received and ("/strip/gain", (6, -193.0)) in received)
     assert ("/strip/name", (1, "Keys")) in received
+
+
+# Regressions found by fuzzing the dispatch path (fuzz/messages.py).
+def _errors(server):
+    got = []
+    server.session.listen(lambda ms: got.extend(m["message"] for m in ms if m["type"] == "error"))
+    return got
+
+
+def test_a_bundle_time_tagged_an_hour_ahead_is_applied_at_once_not_held(osc, song):
+    from fuzz.messages import _ntp_now, osc_bundle, osc_message
+
+    server, client = osc
+    ahead = (int(_ntp_now()) + 3600) << 32
+    client._sock.sendto(osc_bundle([osc_message("/strip/gain", [1, -9.0])], ahead), ("127.0.0.1", server.port))
+    assert _soon(lambda: song.tracks[0].volume_db == -9.0)
+
+
+def test_a_datagram_that_is_not_utf8_is_reported_and_the_server_goes_on(osc, song):
+    server, client = osc
+    got = _errors(server)
+    client._sock.sendto(b"/\x92x\x00,\x00\x00\x00", ("127.0.0.1", server.port))
+    assert _soon(lambda: any("malformed datagram" in m for m in got))
+    client.send_message("/strip/mute", [1, 1])
+    assert _soon(lambda: song.tracks[0].mute)
+
+
+@pytest.mark.parametrize(
+    ("address", "args", "said"),
+    [
+        ("/set_surface", [0, 0, 7, 0, 0, 0, 70000], "reply port must be a whole number in 0..65535"),
+        ("/set_surface", [0, 0, "", 0, 0, 0, 0], "feedback must be a whole number"),
+        ("/set_surface", [0, 0, float("nan")], "feedback must be a whole number"),
+        ("/set_surface/feedback", [""], "feedback must be a whole number"),
+    ],
+)
+def test_a_surface_asking_with_bad_arguments_is_refused_on_the_page(osc, address, args, said):
+    server, client = osc
+    got = _errors(server)
+    client.send_message(address, args)
+    assert _soon(lambda: any(said in m for m in got))
+    assert server.surfaces == {}

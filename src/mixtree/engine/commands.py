@@ -39,7 +39,9 @@ class Event:
     id), ``"xrun"`` (``count`` so far), ``"underrun"`` (a streamed ``source``'s window was
     not ready: that clip played silence; ``count`` so far) or ``"error"`` (``message``; ``track`` is the id
     of the track that was silenced, or None when a whole block was). The control side adds
-    ``"edit"`` (``count``: the project's ``version`` after one or more edits).
+    ``"edit"`` (``count``: the project's ``version`` after one or more edits) and
+    ``"device_lost"`` (the ``device`` stopped calling back, ``message`` says how; the engine
+    stopped the transport at ``position`` and closed the driver: `Engine.start` opens it again).
     """
 
     kind: str
@@ -49,6 +51,7 @@ class Event:
     count: int = 0
     message: str = ""
     source: str = ""
+    device: str = ""
     peak: dict[int, tuple[float, float]] = field(default_factory=dict)
     rms: dict[int, tuple[float, float]] = field(default_factory=dict)
 
@@ -62,5 +65,7 @@ class Event:
             shown = {"source": self.source, "count": self.count}
         elif self.kind == "error":
             shown = {"track": self.track, "message": self.message}
+        elif self.kind == "device_lost":
+            shown = {"device": self.device, "message": self.message}
         args = ", ".join(f"{k}={v!r}" for k, v in shown.items())
         return f"Event({self.kind!r}, {args})"

@@ -28,6 +28,7 @@ from mixtree.engine.drivers import Driver, open_driver
 from mixtree.engine.player import Player
 from mixtree.engine.reader import Reader
 from mixtree.engine.recording import Passes
+from mixtree.engine.watchdog import Watchdog
 from mixtree.errors import QueueFullError
 from mixtree.io.audio_file import MediaWarning
 from mixtree.model import checks
@@ -90,6 +91,12 @@ class Engine:
     `events` still returns the same events to a caller that polls. Housekeeping holds
     ``project.lock``, as every edit does, so it never sees an edit half made.
 
+    A device that goes away while the engine runs (unplugged, a JACK server killed) is
+    noticed by the control thread (`engine.watchdog`: the stream stops, or calls back no
+    more for `watchdog.STALL_LIMIT`): the transport stops where it was, the driver is
+    closed without blocking, and a ``device_lost`` event names the device. `start` opens
+    it again once it is back; the project is untouched throughout.
+
     An engine that was never started can be driven by hand with `process`.
     """
 
@@ -145,34 +152,51 @@ class Engine:
         self._seen_version = project.version
         self._control: threading.Thread | None = None
         self._halt = threading.Event()
+        self._life = threading.RLock()  # opening, losing and closing the driver
+        self._watchdog: Watchdog | None = None
+        self._device_label = ""  # the device found at the last start, to find it again by name
         project.subscribe(self._on_edit)
 
     # -- life cycle ----------------------------------------------------------------------
     def start(self) -> Engine:
-        """Open the driver and start calling back; returns the engine."""
-        if self._driver is not None:
-            return self
-        self._driver = open_driver(
-            self.driver_name,
-            self._player.render,
-            self._player.xrun,
-            self.sample_rate,
-            self.blocksize,
-            self.device,
-        )
-        self._switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(SWITCH_INTERVAL)
-        # The collector runs in whichever thread allocates when a threshold trips: the
-        # audio thread must not pay for a full collection of a large heap. Existing objects
-        # move out of its reach, automatic collection pauses, and `events` collects the
-        # young generations on the control side instead.
-        self._gc_was_enabled = gc.isenabled()
-        gc.freeze()
-        gc.disable()
-        self._driver.start()
-        self._halt.clear()
-        self._control = threading.Thread(target=self._control_loop, name="mixtree-control", daemon=True)
-        self._control.start()
+        """Open the driver and start calling back; returns the engine.
+
+        After a ``device_lost`` event this opens the device again (the same one, found by
+        its name: indices may change when PortAudio lists devices again); the transport
+        stays stopped. Raises `DeviceError` naming the device when it cannot be opened.
+        """
+        with self._life:
+            if self._driver is not None:
+                return self
+            driver = open_driver(
+                self.driver_name,
+                self._player.render,
+                self._player.xrun,
+                self.sample_rate,
+                self.blocksize,
+                self._device_label if isinstance(self.device, int) and self._device_label else self.device,
+            )
+            self._switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(SWITCH_INTERVAL)
+            # The collector runs in whichever thread allocates when a threshold trips: the
+            # audio thread must not pay for a full collection of a large heap. Existing objects
+            # move out of its reach, automatic collection pauses, and `events` collects the
+            # young generations on the control side instead.
+            self._gc_was_enabled = gc.isenabled()
+            gc.freeze()
+            gc.disable()
+            try:
+                driver.start()
+            except BaseException:
+                self._restore_interpreter()
+                raise
+            self._driver = driver
+            self._device_label = getattr(driver, "label", "") or self._device_label
+            self._watchdog = Watchdog(self._player.period, self._player.blocks, time.monotonic())
+            if self._control is None:
+                self._halt.clear()
+                self._control = threading.Thread(target=self._control_loop, name="mixtree-control", daemon=True)
+                self._control.start()
         return self
 
     def close(self) -> None:
@@ -182,15 +206,11 @@ class Engine:
             self._halt.set()
             self._control.join()
             self._control = None
-        if self._driver is not None:
-            self._driver.stop()
-            self._driver = None
-        if self._switch_interval is not None:
-            sys.setswitchinterval(self._switch_interval)
-            self._switch_interval = None
-            gc.unfreeze()
-            if self._gc_was_enabled:
-                gc.enable()
+        with self._life:
+            if self._driver is not None:
+                self._driver.stop()
+                self._driver = None
+            self._restore_interpreter()
         self._stretch.close()
         while self._unplayed:
             self._unplayed.pop()[1].close()
@@ -201,6 +221,39 @@ class Engine:
         self.project.unsubscribe(self._on_edit)
         self._player.end_pass()  # no callback runs any more: what was recorded is kept
         self._commit_passes()
+
+    def _restore_interpreter(self) -> None:
+        # the GIL switch interval and the collector as they were before `start`
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
+            self._switch_interval = None
+            gc.unfreeze()
+            if self._gc_was_enabled:
+                gc.enable()
+
+    def _watch(self) -> Event | None:
+        # the control thread's look at the driver: a lost one is stopped cleanly, reported
+        with self._life:
+            driver, watchdog = self._driver, self._watchdog
+            if driver is None or watchdog is None:
+                return None
+            reason = watchdog.check(driver.alive, self._player.blocks, time.monotonic())
+            if reason is None:
+                return None
+            driver.detach()  # from now on no callback touches the player
+            driver.stop()  # never blocks: a stream of a vanished device is given up
+            self._driver = None
+            self._watchdog = None
+            self._restore_interpreter()
+        label = getattr(driver, "label", "") or str(self.device)
+        with self.project.lock:
+            self._player.halt()
+        return Event(
+            "device_lost",
+            device=label,
+            position=self._player.position,
+            message=f"audio device {label!r} lost: {reason}; playback stopped, start() opens it again",
+        )
 
     def __enter__(self) -> Engine:
         return self.start()
@@ -434,8 +487,11 @@ class Engine:
 
     def _tick(self) -> None:
         # one round of housekeeping under the project's lock, then the events handed on
+        lost = self._watch()
         with self.project.lock:
             fresh = self._housekeep()
+            if lost is not None:
+                fresh.append(lost)
             if self.project.version != self._seen_version:
                 self._seen_version = self.project.version
                 fresh.append(Event("edit", count=self._seen_version))

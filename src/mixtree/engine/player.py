@@ -216,6 +216,17 @@ class Player:
         self.touched_value[j] = self.touched_value[last]
         self.n_touched = last
 
+    def halt(self) -> None:
+        """Stop the transport where it is, from the control side, for a player whose driver
+        was lost: commands sent until now apply first, moves under way end with the pass.
+        Only once no callback can run any more (the driver detached)."""
+        self._apply_commands()
+        if self.playing:
+            self.playing = False
+            self.plan.all_notes_off()
+            self.end_pass()
+        self._xf_left = 0
+
     def end_pass(self) -> None:
         """End every move under way, their lanes returning to their curves, and the pass
         (the transport stopped, or the engine closes). Audio-thread safe."""

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from pythonosc import osc_packet
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_server import BlockingOSCUDPServer
@@ -67,7 +68,7 @@ class OscServer:
         self.surfaces: dict[tuple[str, int], Surface] = {}  # by the client's address
         self._lock = threading.Lock()
         self._last = 0.0
-        d = Dispatcher()
+        d = _Dispatcher(session)
         simple = {
             "/transport_play": lambda: session.request({"op": "play"}),
             "/transport_stop": lambda: session.request({"op": "pause"}),
@@ -154,15 +155,16 @@ class OscServer:
     def _set_surface(self, client: tuple[str, int], address: str, *args: Any) -> None:
         # bank_size, strip_types, feedback, fader_mode, send_page_size, plugin_page_size, port
         bank_size = _count("bank size", args[0]) if args else 0
-        feedback = int(args[2]) if len(args) > 2 else 0
-        port = int(args[6]) if len(args) > 6 and int(args[6]) > 0 else client[1]
+        feedback = _whole("feedback", args[2], 0, 2**31 - 1) if len(args) > 2 else 0
+        port = (_whole("reply port", args[6], 0, 65535) if len(args) > 6 else 0) or client[1]
         with self._lock:  # a new set-up starts at the first bank and sends everything again
             self.surfaces[client] = Surface((client[0], port), feedback, bank_size)
 
     def _set_feedback(self, client: tuple[str, int], address: str, *args: Any) -> None:
+        feedback = _whole("feedback", args[0], 0, 2**31 - 1) if args else 0
         with self._lock:
             surface = self.surfaces.setdefault(client, Surface(client))
-            surface.feedback = int(args[0]) if args else 0
+            surface.feedback = feedback
             surface.sent.clear()
 
     def _set_bank_size(self, client: tuple[str, int], address: str, size: Any) -> None:
@@ -269,6 +271,34 @@ def _changed(surface: Surface, values: list[tuple[str, Any]], ssid: int | None =
             surface.sent[key] = value
             out.append((path, [value] if ssid is None else [ssid, value]))
     return out
+
+
+class _Dispatcher(Dispatcher):
+    """python-osc's dispatcher, minus what one stray datagram could do to the server: a
+    bundle's time tag is not waited for (a tag an hour ahead would hold a thread for an
+    hour), and a datagram its parser refuses, with its ``ParseError`` or with a
+    ``UnicodeDecodeError`` it lets escape (an address not UTF-8), is reported and dropped."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(strict_timing=False)
+        self._session = session
+
+    def call_handlers_for_packet(self, data: bytes, client_address: tuple[str, int]) -> list:
+        """Check that ``data`` parses, then call the handlers of its messages."""
+        try:
+            osc_packet.OscPacket(data)
+        except (osc_packet.ParseError, UnicodeDecodeError) as exc:
+            host, port = client_address[:2]
+            self._session.error(f"OSC: ignored a malformed datagram from {host}:{port}: {exc}")
+            return []
+        return super().call_handlers_for_packet(data, client_address)
+
+
+def _whole(name: str, value: Any, low: int, high: int) -> int:
+    """Return ``value`` if it is a whole number in ``low..high``, or raise ``ValueError`` naming it."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number in {low}..{high}, not {value!r:.40}")
+    return value
 
 
 def _count(what: str, value: Any) -> int:

@@ -144,7 +144,7 @@ class Session:
                 self.peaks.request(source)  # a source added by an edit gets its overview
         elif event.kind == "xrun":
             self._xruns = event.count
-        elif event.kind in ("error", "underrun"):
+        elif event.kind in ("error", "underrun", "device_lost"):
             text = event.message or f"'{event.source}' was not read in time: it played silence"
             self.error(text)
 
@@ -219,7 +219,8 @@ class Session:
     # -- what comes in -------------------------------------------------------------------
     def request(self, message: Message) -> Message:
         """Carry out one request from a face (``{"op": …, …}``) and return its result;
-        raise ``ValueError`` (or a `MixtreeError`) naming what was wrong."""
+        raise ``ValueError`` (or a `MixtreeError`) naming what was wrong, ``KeyError`` for
+        an unknown id or a missing field."""
         op = message.get("op")
         handler = getattr(self, f"_op_{op}", None) if isinstance(op, str) else None
         if handler is None:
@@ -241,9 +242,8 @@ class Session:
 
     def _op_loop(self, m: Message) -> None:
         on = bool(m.get("on"))
-        start = float(m.get("start", 0.0))
-        end = m.get("end")
-        end = self.project.duration if end is None else float(end)
+        start = _number(m, "start") if "start" in m else 0.0
+        end = self.project.duration if m.get("end") is None else _number(m, "end")
         self.engine.set_loop(on, start, end)
         self.loop = (on, start, end)
 
@@ -270,21 +270,21 @@ class Session:
         return {"path": str(saved)}
 
     def _op_set(self, m: Message) -> None:
-        track = self.project.track(int(m["track"]))
+        track = self.project.track(_id(m, "track"))
         name, value = m.get("name"), m.get("value")
         e = self.engine
         if name == "volume_db":
-            e.set_volume(track.id, -math.inf if value is None else float(value))
+            e.set_volume(track.id, -math.inf if value is None else _number(m, "value"))
         elif name == "pan":
-            e.set_pan(track.id, float(value))
+            e.set_pan(track.id, _number(m, "value"))
         elif name == "mute":
             e.set_mute(track.id, bool(value))
         elif name == "solo":
             e.set_solo(track.id, bool(value))
         elif name == "speed":
-            e.set_speed(track.id, float(value))
+            e.set_speed(track.id, _number(m, "value"))
         elif name in ("offset", "pitch") and isinstance(track, Metatrack):
-            setattr(track, name, float(value))
+            setattr(track, name, _number(m, "value"))
         elif name == "collapsed":
             track.collapsed = bool(value)
         elif name == "name":
@@ -295,7 +295,7 @@ class Session:
     def _op_move_clip(self, m: Message) -> None:
         clip = self._clip(m)
         start = _number(m, "start")
-        target = int(m.get("track", clip.track_id))
+        target = _id(m, "track") if "track" in m else clip.track_id
         if target == clip.track_id:
             clip.start = start
             return
@@ -325,13 +325,17 @@ class Session:
         self.project.apply(SetAttributes(clip.id, values))
 
     def _op_set_points(self, m: Message) -> None:
-        lane = self.project.record(int(m["lane"]))
+        lane = self.project.record(_id(m, "lane"))
         if not isinstance(lane, AutomationLane):
             raise ValueError(f"#{m['lane']} is not an automation lane")
+        given = m.get("points", [])
+        pairs = isinstance(given, list) and all(isinstance(p, list) and len(p) == 2 for p in given)
+        if not pairs:
+            raise ValueError(f"points must be a list of [time, value] pairs, not {given!r:.80}")
         points = []
         old = {round(p.time, 9): p for p in lane.points}
-        for p in m.get("points", []):
-            time, value = float(p[0]), float(p[1])
+        for p in given:
+            time, value = _number({"time": p[0]}, "time"), _number({"value": p[1]}, "value")
             if lane.time_base == "beats":
                 time = self._tempo(lane).beat_at(time)
             kept = old.get(round(time, 9))
@@ -340,7 +344,7 @@ class Session:
         lane.set_points(points)
 
     def _clip(self, m: Message) -> Clip | MidiClip:
-        clip = self.project.record(int(m["clip"]))
+        clip = self.project.record(_id(m, "clip"))
         if not isinstance(clip, Clip | MidiClip):
             raise ValueError(f"#{m['clip']} is not a clip")
         return clip
@@ -355,10 +359,17 @@ class Session:
         return self.project.tracks
 
 
+def _id(m: Message, key: str) -> int:
+    value = m[key]  # a missing field: KeyError, as an unknown id
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{key} must be an id (a whole number), not {value!r:.80}")
+    return value
+
+
 def _number(m: Message, key: str) -> float:
     value = m.get(key)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{key} must be a number, not {value!r}")
+        raise ValueError(f"{key} must be a number, not {value!r:.80}")
     return float(value)
 
 

@@ -12,10 +12,11 @@ Render = Callable[[np.ndarray], None]
 
 
 class Driver(Protocol):
-    """What the engine needs of a driver: start, stop, and the latency it achieved."""
+    """What the engine needs of a driver: start, stop, detach, and the latency it achieved."""
 
     name: str
     latency: float  # seconds from a sample rendered to it sounding (the device's estimate)
+    label: str  # the device, as messages name it
 
     @property
     def alive(self) -> bool:
@@ -23,6 +24,9 @@ class Driver(Protocol):
 
     def start(self) -> None:
         """Begin calling back."""
+
+    def detach(self) -> None:
+        """Stop handing blocks to the engine at once, without waiting (the device may be gone)."""
 
     def stop(self) -> None:
         """Stop calling back and release the device; safe to call twice."""

@@ -18,6 +18,7 @@ class NullDriver:
     """
 
     name = "null"
+    label = "null"
 
     def __init__(
         self, render: Callable[[np.ndarray], None], xrun: Callable[[], None], sample_rate: int, blocksize: int
@@ -42,6 +43,10 @@ class NullDriver:
     def alive(self) -> bool:
         """Return True while the pacing thread runs."""
         return self._thread is not None and self._thread.is_alive()
+
+    def detach(self) -> None:
+        """Stop calling back after the block under way, without waiting for it."""
+        self._running.clear()
 
     def stop(self) -> None:
         """Stop the pacing thread and wait for it."""
