@@ -38,6 +38,9 @@ OSC_ADDRESSES: dict[str, list[list[Any]]] = {
     "/master/gain": [[-3.0]],
     "/set_surface": [[0, 159, 7, 0, 0, 0, 0], [0, 159, 2199, 0, 0, 0, 8000]],
     "/set_surface/feedback": [[7], [3216]],
+    "/set_surface/bank_size": [[2], [0]],
+    "/bank_up": [[], [1]],
+    "/bank_down": [[], [0]],
 }
 
 _sessions: dict[Path, Any] = {}

@@ -187,6 +187,12 @@ def test_a_datagram_that_is_not_utf8_is_reported_and_the_server_goes_on(osc, son
         ("/set_surface", [0, 0, "", 0, 0, 0, 0], "feedback must be a whole number"),
         ("/set_surface", [0, 0, float("nan")], "feedback must be a whole number"),
         ("/set_surface/feedback", [""], "feedback must be a whole number"),
+        ("/set_surface", [2**40, 0, 7], "bank size must be a whole number in 0..4096"),
+        ("/set_surface", [float("inf"), 0, 7], "bank size must be a whole number"),
+        ("/set_surface", [float("nan"), 0, 7], "bank size must be a whole number"),
+        ("/set_surface", [2.5, 0, 7], "bank size must be a whole number"),
+        ("/set_surface/bank_size", [2**40], "bank size must be a whole number in 0..4096"),
+        ("/set_surface/bank_size", [-1], "bank size must be a whole number"),
     ],
 )
 def test_a_surface_asking_with_bad_arguments_is_refused_on_the_page(osc, address, args, said):
@@ -195,3 +201,5 @@ def test_a_surface_asking_with_bad_arguments_is_refused_on_the_page(osc, address
     client.send_message(address, args)
     assert _soon(lambda: any(said in m for m in got))
     assert server.surfaces == {}
+    client.send_message("/strip/mute", [1, 1])  # and the server goes on answering
+    assert _soon(lambda: server.session.project.tracks[0].mute)

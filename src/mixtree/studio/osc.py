@@ -31,6 +31,8 @@ from mixtree.units import gain_to_db
 BUTTONS, VALUES, MASTER, SMPTE, METER, SAMPLES, TIME = 1, 2, 16, 64, 128, 1024, 2048
 #: Feedback messages per second at most.
 FEEDBACK_RATE = 20.0
+#: The largest bank a surface may ask for: its feedback walks the bank's strips each round.
+MAX_BANK = 4096
 
 
 @dataclass
@@ -154,7 +156,7 @@ class OscServer:
 
     def _set_surface(self, client: tuple[str, int], address: str, *args: Any) -> None:
         # bank_size, strip_types, feedback, fader_mode, send_page_size, plugin_page_size, port
-        bank_size = _count("bank size", args[0]) if args else 0
+        bank_size = _count("bank size", args[0], MAX_BANK) if args else 0
         feedback = _whole("feedback", args[2], 0, 2**31 - 1) if len(args) > 2 else 0
         port = (_whole("reply port", args[6], 0, 65535) if len(args) > 6 else 0) or client[1]
         with self._lock:  # a new set-up starts at the first bank and sends everything again
@@ -168,9 +170,10 @@ class OscServer:
             surface.sent.clear()
 
     def _set_bank_size(self, client: tuple[str, int], address: str, size: Any) -> None:
+        bank_size = _count("bank size", size, MAX_BANK)
         with self._lock:
             surface = self.surfaces.setdefault(client, Surface(client))
-            surface.bank_size, surface.bank = _count("bank size", size), 1
+            surface.bank_size, surface.bank = bank_size, 1
             surface.sent.clear()
 
     def _bank(self, client: tuple[str, int], address: str, step: int, *press: Any) -> None:
@@ -301,10 +304,12 @@ def _whole(name: str, value: Any, low: int, high: int) -> int:
     return value
 
 
-def _count(what: str, value: Any) -> int:
-    """Return ``value`` as a whole number >= 0, or raise ``ValueError`` naming ``what``."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or value != int(value):
-        raise ValueError(f"{what} must be a whole number >= 0, not {value!r}")
+def _count(what: str, value: Any, most: int) -> int:
+    """Return ``value`` as a whole number in ``0..most`` (an integral float too, as touch
+    surfaces send numbers), or raise ``ValueError`` naming ``what``."""
+    whole = isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= most
+    if not whole or value != int(value):
+        raise ValueError(f"{what} must be a whole number in 0..{most}, not {value!r:.40}")
     return int(value)
 
 
