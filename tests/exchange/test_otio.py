@@ -150,6 +150,25 @@ def test_a_file_otio_cannot_read_raises_project_file_error(tmp_path: Path):
         mt.import_otio(tmp_path / "missing.otio")
 
 
+def test_the_crash_probe_reads_in_a_new_interpreter_never_a_fork_of_this_threaded_one(
+    tmp_path: Path, noise: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from mixtree.exchange import otio_read
+
+    path = tmp_path / "song.otio"
+    session(noise).export_otio(path)
+
+    def no_fork() -> int:
+        raise AssertionError("forked the importing process")
+
+    monkeypatch.setattr("os.fork", no_fork)
+    assert [t.name for t in mt.import_otio(path).tracks]
+    # a child that does not finish in time is reported as hung, and the file is refused
+    monkeypatch.setattr(otio_read, "PROBE_SECONDS", 0.01)
+    with pytest.raises(mt.ProjectFileError, match=r"did not finish reading it within 0\.01 s"):
+        mt.import_otio(path)
+
+
 def test_a_premiere_fcp7_xml_imports_its_audio_through_the_fcp_adapter():
     pytest.importorskip("otio_fcp_adapter")
     path = Path(__file__).parents[1] / "data" / "otio" / "premiere_example.xml"
