@@ -3,13 +3,15 @@
 Run: ``python -m bench.startup [PROJECT] [--repeat N]``. Each command runs in a fresh
 interpreter ``N`` times (default 7); the best and the median wall-clock seconds are
 printed (the best is the figure to compare: a shared machine only ever adds time).
-``info`` and ``play`` (null driver, stopped at its first line and at the engine's) need
-a project file, e.g. the demo's ``demo-out/demo.json``.
+``info`` and ``play`` (null driver, in a pseudo-terminal, stopped when its screen shows
+and when the engine is up) need a project file, e.g. the demo's ``demo-out/demo.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import pty
 import subprocess
 import sys
 import time
@@ -32,16 +34,22 @@ def _quiet(cmd: list[str]) -> Callable[[], None]:
     return lambda: subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True) and None
 
 
-def _play_line(project: Path, line: int) -> Callable[[], float]:
+def _play_until(project: Path, text: str) -> Callable[[], float]:
+    # ``mixtree play`` in a pseudo-terminal (its screen is for one), timed until it shows ``text``
     def run() -> float:
         cmd = [sys.executable, "-m", "mixtree.cli.main", "play", str(project), "--driver", "null"]
+        main_fd, child_fd = pty.openpty()
         t0 = time.perf_counter()
-        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as p:
-            assert p.stdout is not None
-            for _ in range(line):
-                p.stdout.readline()
+        with subprocess.Popen(cmd, stdin=child_fd, stdout=child_fd, stderr=child_fd) as p:
+            os.close(child_fd)
+            seen = b""
+            while text.encode() not in seen:
+                chunk = os.read(main_fd, 4096)
+                assert chunk, seen.decode(errors="replace")
+                seen += chunk
             took = time.perf_counter() - t0
             p.kill()
+        os.close(main_fd)
         return took
 
     return run
@@ -56,8 +64,8 @@ def main(argv: list[str] | None = None) -> None:
     runs: dict[str, Callable[[], float | None]] = {"import mixtree": _quiet([sys.executable, "-c", "import mixtree"])}
     if args.project:
         runs["mixtree info"] = _quiet([sys.executable, "-m", "mixtree.cli.main", "info", str(args.project)])
-        runs["mixtree play: first line"] = _play_line(args.project, 1)
-        runs["mixtree play: engine up"] = _play_line(args.project, 2)
+        runs["mixtree play: screen"] = _play_until(args.project, "starting")
+        runs["mixtree play: engine up"] = _play_until(args.project, "paused")
     print(f"{'command':<28}{'best s':>9}{'median s':>10}   ({args.repeat} runs each)")
     for name, run in runs.items():
         best, median = best_of(run, args.repeat)

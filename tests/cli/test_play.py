@@ -43,3 +43,28 @@ def test_play_runs_a_terminal_transport_in_a_pseudo_terminal(tmp_path):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+def test_the_screen_shows_while_the_engine_starts_and_keys_typed_meanwhile_wait_for_it(tmp_path):
+    pexpect = pytest.importorskip("pexpect")
+    from mixtree.cli.main import main
+
+    assert main(["demo", "-o", str(tmp_path)]) == 0
+    argv = ["-m", "mixtree.cli.main", "play", str(tmp_path / "demo.json"), "--driver", "null"]
+    child = pexpect.spawn(sys.executable, argv, timeout=30, encoding="utf-8", dimensions=(24, 160))
+    child.expect(r"starting \(loading the compiled kernels\)")
+    child.send(" ")  # typed before the engine is ready: it plays once it is
+    child.expect("playing through null")
+    child.expect(r"playing 00:00\.[1-9]")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    # quitting while it starts closes the engine unplayed
+    child = pexpect.spawn(sys.executable, argv, timeout=30, encoding="utf-8", dimensions=(24, 160))
+    child.expect("starting")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "playing through" not in child.before

@@ -10,6 +10,7 @@ import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -261,18 +262,22 @@ def _has_output_device() -> bool:
 
 
 def _play(project: Project, args: argparse.Namespace, console: Console) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
     from mixtree.cli import play
     from mixtree.engine.engine import Engine
 
     device = int(args.device) if args.device is not None and args.device.isdigit() else args.device
+    options: dict[str, Any] = {"driver": args.driver, "blocksize": args.block, "device": device}
+    if sys.stdin.isatty():
+        console.print(f"{len(project.tracks)} tracks; space play/pause, arrows seek, Home start, l loop, q quit")
+        with ThreadPoolExecutor(1, thread_name_prefix="mixtree-start") as starting:
+            play.run(starting.submit(Engine, project, **options))  # the screen shows while it starts
+        return
     console.print(f"{len(project.tracks)} tracks; starting the engine (loading its compiled kernels)")
-    with Engine(project, driver=args.driver, blocksize=args.block, device=device) as engine:
+    with Engine(project, **options) as engine:
         console.print(f"playing through {args.driver} (latency {engine.latency * 1000:.1f} ms)")
-        if sys.stdin.isatty():
-            console.print("space play/pause, arrows seek, Home start, l loop, q quit")
-            play.run(engine)
-        else:
-            play.play_through(engine, console)
+        play.play_through(engine, console)
 
 
 def cmd_studio(args: argparse.Namespace, console: Console) -> None:
