@@ -28,17 +28,27 @@ CLIENT = ("127.0.0.1", 9)
 OSC_ADDRESSES: dict[str, list[list[Any]]] = {
     "/transport_play": [[]],
     "/transport_stop": [[]],
+    "/toggle_roll": [[], [1.0], [0]],
     "/goto_start": [[]],
+    "/goto_end": [[], [1]],
     "/loop_toggle": [[]],
+    "/undo": [[], [1]],
+    "/redo": [[], [1.0]],
+    "/save_state": [[]],
     "/locate": [[48000, 0], [1.5], [96000, 1]],
     "/strip/gain": [[1, -6.0], [2, 0.0]],
+    "/strip/fader": [[1, 0.782], [2, 0.0], [3, 1.0]],
+    "/strip/list": [[]],
     "/strip/pan_stereo_position": [[1, 0.25], [3, 1.0]],
     "/strip/mute": [[1, 1], [2, 0]],
     "/strip/solo": [[1, 1], [4, 0]],
     "/master/gain": [[-3.0]],
-    "/set_surface": [[0, 159, 7, 0, 0, 0, 0], [0, 159, 2199, 0, 0, 0, 8000]],
+    "/master/fader": [[0.5], [1.0]],
+    "/set_surface": [[0, 159, 7, 0, 0, 0, 0], [0, 159, 2199, 0, 0, 0, 8000], [2, 35, 16531, 1, 0, 0, 0]],
     "/set_surface/feedback": [[7], [3216]],
     "/set_surface/bank_size": [[2], [0]],
+    "/set_surface/strip_types": [[1], [36], [0]],
+    "/set_surface/gainmode": [[1], [2], [0]],
     "/bank_up": [[], [1]],
     "/bank_down": [[], [0]],
 }
@@ -66,14 +76,12 @@ def _session(folder: Path) -> Any:
 
             def _send(self, to: tuple[str, int], path: str, args: list[Any]) -> None:
                 from pythonosc.osc_message import OscMessage
-                from pythonosc.osc_message_builder import OscMessageBuilder
+
+                from mixtree.studio.osc import datagram
 
                 if not (isinstance(to[1], int) and 0 < to[1] < 65536):
                     raise ValueError(f"feedback to port {to[1]!r}")  # sendto would raise OverflowError
-                b = OscMessageBuilder(address=path)
-                for a in args:
-                    b.add_arg(a)
-                OscMessage(b.build().dgram)
+                OscMessage(datagram(path, args))
 
         project = _seed_project(folder)
         project.save(folder / "song.json")
