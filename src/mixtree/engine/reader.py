@@ -22,6 +22,11 @@ IDLE = 0.04
 #: Seconds it sleeps while no plan streams anything (a plan that does wakes it).
 ASLEEP = 0.5
 
+#: Buffers filled per look at a plan: each look works out every reference's wants (Python
+#: holding the GIL the audio thread may be waiting for), so not too few; a seek ends one
+#: early (`Streams.aim`), and a plan waiting to be taken is looked at between them.
+BATCH = 8
+
 
 class Reader:
     """A thread filling the streamed windows of the plans ``plans()`` returns: where
@@ -84,7 +89,7 @@ class Reader:
                     streams.loop_at = loop
                     streams.heard, streams.playhead = self._heard(), self._playhead()
                     try:
-                        done += streams.service(budget=2)
+                        done += streams.service(budget=BATCH)
                     except Exception as exc:  # the thread must outlive any one plan's trouble
                         message = f"the disk reader: {type(exc).__name__}: {exc}"
                         if message != self._trouble:  # said once, not every time it looks
