@@ -4,8 +4,10 @@ One per engine, on the control side. It services the plan playing and the plan w
 to be taken (`Streams.service`: where each streamed clip plays, then ``LOOKAHEAD``
 seconds ahead at its rate, in 8192-frame chunks), most urgent first, and sleeps when
 all is ready. The audio thread never waits for it: a window it has not filled in time
-plays silence (see `mixtree.dsp.windows`). Decoding and copying release the GIL
-(soundfile, soxr, numpy), so the audio thread runs beside it.
+plays silence (see `mixtree.dsp.windows`). Decoding releases the GIL (libsndfile through
+cffi, soxr), so the audio thread runs beside it; what holds the GIL (the Python working
+out what to fill, a fill's bookkeeping, the non-finite scan) is kept to tens of
+microseconds a buffer, since a callback that wants the GIL then waits for it.
 """
 
 from __future__ import annotations
