@@ -220,3 +220,49 @@ def test_a_file_touched_but_not_changed_streams_on(wav):
         warnings.simplefilter("error", MediaWarning)
         assert np.array_equal(render(p, 0.0, 3.0), expected)
     assert not src.offline
+
+
+def test_a_seek_ends_a_service_call_under_way_and_its_position_is_filled_first(wav):
+    # the reader fills several buffers a call; a seek landing meanwhile must not wait for them
+    p = mt.Project(sample_rate=RATE)
+    p.pool.stream_above = 0
+    p.add_audio_track("a").add_clip(p.pool.load(wav(_noise(30 * RATE))))
+    plan = compile_plan(p, CompileOptions(max_block=256))
+    streams = plan.streams
+    streams.aim(0)
+    place = streams._place
+    seek_to = 20 * RATE
+
+    def seek_after_the_first(r, k, keep):
+        filled = place(r, k, keep)
+        streams._place = place
+        streams.aim(seek_to)  # as the control thread does while the reader fills
+        return filled
+
+    streams._place = seek_after_the_first
+    assert streams.service(budget=8) == 1
+    assert streams.service(budget=1) == 1
+    stride = streams.refs[0].stride
+    held = {int(base) for base, end in plan.windows.bufs[:, :2] if end >= 0}  # its one reference's rows
+    assert any(base <= seek_to < base + stride for base in held)  # the new position came next
+
+
+def test_non_finite_samples_stream_as_silence_as_they_load(tmp_path):
+    # decoded straight into the windows, a NaN or an infinity is zeroed as a whole load zeroes it
+    data = _noise(3 * RATE)
+    data[1000, 0], data[50_000, 1], data[100_000:100_010, 0] = np.nan, np.inf, -np.inf
+    path = tmp_path / "bad.wav"
+    sf.write(str(path), data, RATE, subtype="FLOAT")
+
+    def song(streamed: bool) -> mt.Project:
+        p = mt.Project(sample_rate=RATE)
+        if streamed:
+            p.pool.stream_above = 0
+        p.add_audio_track("a").add_clip(p.pool.load(path))
+        return p
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MediaWarning)  # the whole load says it found some
+        memory, streamed = render(song(False)), render(song(True))
+    assert np.isfinite(streamed).all() and np.abs(streamed).max() > 0.1
+    assert np.array_equal(memory, streamed)

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from mixtree.dsp.finite import zero_nonfinite
 from mixtree.effects.base import Effect
 from mixtree.engine import commands as cmd
 from mixtree.engine.commands import Event
@@ -786,3 +787,4 @@ def _warm_up(sample_rate: int, blocksize: int) -> None:
         player.commands.push(command)
     player.params[(cmd.VOLUME, empty.master.id)] = (1.0, 16)
     player.render(out)
+    zero_nonfinite(np.zeros((1, 2), np.float32))  # the reader thread's decoding (`io.stream`)

@@ -4,8 +4,10 @@ One per engine, on the control side. It services the plan playing and the plan w
 to be taken (`Streams.service`: where each streamed clip plays, then ``LOOKAHEAD``
 seconds ahead at its rate, in 8192-frame chunks), most urgent first, and sleeps when
 all is ready. The audio thread never waits for it: a window it has not filled in time
-plays silence (see `mixtree.dsp.windows`). Decoding and copying release the GIL
-(soundfile, soxr, numpy), so the audio thread runs beside it.
+plays silence (see `mixtree.dsp.windows`). Decoding releases the GIL (libsndfile through
+cffi, soxr), so the audio thread runs beside it; what holds the GIL (the Python working
+out what to fill, a fill's bookkeeping, the non-finite scan) is kept to tens of
+microseconds a buffer, since a callback that wants the GIL then waits for it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ IDLE = 0.04
 
 #: Seconds it sleeps while no plan streams anything (a plan that does wakes it).
 ASLEEP = 0.5
+
+#: Buffers filled per look at a plan: each look works out every reference's wants (Python
+#: holding the GIL the audio thread may be waiting for), so not too few; a seek ends one
+#: early (`Streams.aim`), and a plan waiting to be taken is looked at between them.
+BATCH = 8
 
 
 class Reader:
@@ -84,7 +91,7 @@ class Reader:
                     streams.loop_at = loop
                     streams.heard, streams.playhead = self._heard(), self._playhead()
                     try:
-                        done += streams.service(budget=2)
+                        done += streams.service(budget=BATCH)
                     except Exception as exc:  # the thread must outlive any one plan's trouble
                         message = f"the disk reader: {type(exc).__name__}: {exc}"
                         if message != self._trouble:  # said once, not every time it looks

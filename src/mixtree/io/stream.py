@@ -12,6 +12,7 @@ import soundfile as sf
 import soxr
 
 from mixtree.dsp.downmix import fold_to_stereo
+from mixtree.dsp.finite import zero_nonfinite
 from mixtree.errors import MediaError
 from mixtree.io.mpeg import gapless_header
 
@@ -105,6 +106,9 @@ class StreamReader:
         self.file_frames = f.frames if frames is None else frames
         self.channels = min(f.channels, 2)
         self._pre_roll = MP3_PRE_ROLL if f.format == "MP3" else 0
+        self._direct = f.channels == self.channels  # decoded straight into the caller's array
+        self._at = 0  # the file frame the decoder stands at (-1: unknown), kept here: each
+        # `tell` is a C call that hands the GIL over and back
         self.frames = resampled_frames(self.file_frames, self.rate, sample_rate)
         g = math.gcd(self.rate, sample_rate)
         self._in_step, self._out_step = self.rate // g, sample_rate // g
@@ -147,27 +151,32 @@ class StreamReader:
             raise MediaError(self.path, f"it ends at frame {start + got}, not {self.frames}: truncated")
         return got
 
-    def _raw(self, start: int, frames: int) -> np.ndarray:
-        # frames of the file at its own rate, folded to at most stereo, non-finite as silence
+    def _raw(self, start: int, frames: int, out: np.ndarray | None = None) -> np.ndarray:
+        # frames of the file at its own rate, folded to at most stereo, non-finite as
+        # silence: decoded into ``out`` if given (a file of its channels), else a new array
         f = self._file
         if f is None:
             raise MediaError(self.path, "closed")
-        if self.stamp is not None and (self._unchecked >= self.rate or f.tell() != start):
+        moved = self._at != start
+        if self.stamp is not None and (self._unchecked >= self.rate or moved):
             self._check()
         self._unchecked += frames
         try:
-            if f.tell() != start:
+            if moved:
+                self._at = -1
                 early = max(0, start - self._pre_roll)
                 f.seek(early)
                 if early < start:
                     f.read(start - early, dtype="float32", always_2d=True)
-            data = f.read(frames, dtype="float32", always_2d=True)
+            if out is not None:
+                data = out[: f.buffer_read_into(out[:frames], "float32")]
+            else:
+                data = fold_to_stereo(f.read(frames, dtype="float32", always_2d=True))
         except (sf.LibsndfileError, RuntimeError, ValueError, OSError) as exc:
+            self._at = -1
             raise MediaError(self.path, f"reading frames from {start} failed: {exc}") from exc
-        data = fold_to_stereo(data)
-        bad = ~np.isfinite(data)
-        if bad.any():
-            data[bad] = 0.0
+        self._at = start + data.shape[0]
+        zero_nonfinite(data)
         return data
 
     def _check(self) -> None:
@@ -188,6 +197,8 @@ class StreamReader:
         raise MediaError(self.path, "the file changed on disk since it was loaded")
 
     def _decode(self, start: int, out: np.ndarray) -> int:
+        if self._direct and out.dtype == np.float32 and out.flags.c_contiguous:
+            return self._raw(start, out.shape[0], out).shape[0]
         data = self._raw(start, out.shape[0])
         got = data.shape[0]
         out[:got] = data

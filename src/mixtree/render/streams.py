@@ -127,6 +127,8 @@ class Streams:
     _needs: tuple[tuple[int, int, int], dict[int, list[StreamRef]]] = ((-2, -2, -2), {})  # see `_needed`
     _loop: tuple[int, dict[int, int]] = (-1, {})  # loop_at and the source frames it plays from
     _readers: dict[object, object] = field(default_factory=dict)  # by the source's media
+    _epoch: int = 0  # counts sets changing hands (`_claim`)
+    _aims: int = 0  # counts `aim` calls: a seek ends a `service` call under way
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _filling: threading.Lock = field(default_factory=threading.Lock)  # held while a buffer changes
 
@@ -183,22 +185,39 @@ class Streams:
     def service(self, budget: int = 1 << 30) -> int:
         """Fill the buffer each reference needs most (where it plays, then ahead of it, by
         ``lookahead`` seconds at its rate), at most ``budget`` buffers in all; return how
-        many were filled (0: every reference is ready)."""
+        many were filled (0: every reference is ready), fewer if `aim` is called meanwhile."""
         done = 0
+        aims = self._aims
         # breadth first: every reference's current placement before anyone's look-ahead
         # (each remembers where it was aimed when its wants were worked out: a seek landing
-        # meanwhile leaves it unsettled, to be looked at again)
-        todo = [(r, self._here(r), self._all_wanted(r)) for r in self.refs if self._active(r) and not self._settled(r)]
+        # meanwhile leaves it unsettled, to be looked at again). What each holds is read
+        # once a call (and again after a set changed hands): the reader thread holds the
+        # GIL while it works this out, and the audio thread may be waiting for it
+        wants = self.windows.refs[:, WANT].tolist()
+        todo = []
+        for r in self.refs:
+            if not self._active(r):
+                continue
+            here = (_placement(r, wants[r.ref]), self.loop_at)
+            if r.settled != here:
+                todo.append([r, here, self._all_wanted(r, wants[r.ref]), self._held(r), self._epoch])
         depth = 0
-        while todo and done < budget:
+        while todo and done < budget and aims == self._aims:
             left = []
-            for r, here, wanted in todo:
+            for item in todo:
+                r, here, wanted, held, epoch = item
                 if depth >= len(wanted):
                     r.settled = here
                     continue
-                left.append((r, here, wanted))
-                if done < budget and self._holder(r, wanted[depth]) < 0 and self._claim(r):
+                left.append(item)
+                if done >= budget or aims != self._aims:
+                    continue
+                if epoch != self._epoch:  # a set changed hands: what it holds may have too
+                    held = item[3] = self._held(r)
+                    item[4] = self._epoch
+                if wanted[depth] * r.stride not in held and self._claim(r):
                     done += self._place(r, wanted[depth], wanted)
+                    item[3], item[4] = self._held(r), self._epoch
             todo = left
             depth += 1
         return done
@@ -207,17 +226,14 @@ class Streams:
         # the placement it plays in, as `_wanted` counts it, and where a loop goes
         return _placement(r, int(self.windows.refs[r.ref, WANT])), self.loop_at
 
-    def _settled(self, r: StreamRef) -> bool:
-        # nothing moved since every placement it wanted was filled: nothing to look at
-        return r.settled == self._here(r)
-
     def ready(self, r: StreamRef) -> bool:
         """Return True if every placement ``r`` wants is in a buffer."""
-        return all(self._holder(r, k) >= 0 for k in self._all_wanted(r))
+        held = self._held(r)
+        return all(k * r.stride in held for k in self._all_wanted(r))
 
-    def _all_wanted(self, r: StreamRef) -> list[int]:
-        # where it plays and ahead, then where a loop would take it back to
-        wanted = self._wanted(r, int(self.windows.refs[r.ref, WANT]))
+    def _all_wanted(self, r: StreamRef, want: int | None = None) -> list[int]:
+        # where it plays (``want``, default its row's) and ahead, then where a loop would take it back to
+        wanted = self._wanted(r, int(self.windows.refs[r.ref, WANT]) if want is None else want)
         if self.loop_at >= 0:
             if self._loop[0] != self.loop_at:
                 self._loop = (self.loop_at, self._source_frames(self.loop_at))
@@ -297,6 +313,7 @@ class Streams:
                 rows = self._rows(last)
                 self.windows.bufs[rows.start : rows.stop, END] = -1
             last.owned, last.settled = -1, (-1, -1)
+            self._epoch += 1
         self._holders[(r.group, pick)] = r
         self._taken[(r.group, pick)] = max(self._taken.values(), default=0) + 1
         r.owned = pick
@@ -306,6 +323,7 @@ class Streams:
         """Point every streamed reference at where it plays from output frame ``position``
         (a seek is coming): rows under a warp keep theirs until the audio thread says."""
         self.playhead = position
+        self._aims += 1
         for ref, frame in self._source_frames(position).items():
             self.windows.refs[ref, WANT] = frame
         for r in self.refs:
@@ -343,13 +361,15 @@ class Streams:
         last = max(0, (r.source.frames - 1) // r.stride)
         return [k for k in range(here, here + n) if k <= last]
 
-    def _holder(self, r: StreamRef, k: int) -> int:
+    def _held(self, r: StreamRef) -> dict[int, int]:
+        # by source frame, the full buffer rows of ``r`` that start there (one C call for the rows)
         win = self.windows
         first = int(win.refs[r.ref, FIRST])
-        for b in range(first, first + int(win.refs[r.ref, COUNT])):
-            if win.bufs[b, BASE] == k * r.stride and win.bufs[b, END] >= 0:
-                return b
-        return -1
+        rows = win.bufs[first : first + int(win.refs[r.ref, COUNT]), :2].tolist()
+        return {base: first + i for i, (base, end) in enumerate(rows) if end >= 0}
+
+    def _holder(self, r: StreamRef, k: int) -> int:
+        return self._held(r).get(k * r.stride, -1)
 
     def _place(self, r: StreamRef, k: int, keep: list[int] | tuple[int, ...]) -> bool:
         """Fill a buffer of ``r`` with placement ``k``: an empty one, else the one furthest
@@ -382,12 +402,13 @@ class Streams:
         # what a neighbouring buffer holds is copied; the rest is decoded, in order
         win = self.windows
         first = int(win.refs[r.ref, FIRST])
-        have = 0
-        for b in range(first, first + int(win.refs[r.ref, COUNT])):
-            lo, hi = int(win.bufs[b, BASE]), int(win.bufs[b, END])
+        have, near = 0, -1
+        for b, (lo, hi) in enumerate(win.bufs[first : first + int(win.refs[r.ref, COUNT]), :2].tolist()):
             if hi >= 0 and lo <= start < hi and hi - start > have:
-                have = min(hi - start, r.width)
-                buf[:have] = r.buffers[b - first][start - lo : start - lo + have]
+                have, near = min(hi - start, r.width), b
+        if have:  # one copy, from the neighbour holding the most
+            lo = int(win.bufs[first + near, BASE])
+            buf[:have] = r.buffers[near][start - lo : start - lo + have]
         if have == r.width:
             return
         source = r.source
