@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from mixtree.dsp.denormals import LINE_FLOOR
 from mixtree.dsp.jit import njit
+from mixtree.dsp.rows import SLOT, auto_of, buffer_of, params_of, ramps_of, state_of
 from mixtree.dsp.smoothing import BYPASSED, CUR, STEADY, advance, automate, begin_row, value_at
-
-if TYPE_CHECKING:
-    from numba.typed import List
 
 #: The longest delay, seconds; each delay allocates this much line at prepare time.
 MAX_DELAY = 4.0
@@ -23,17 +19,7 @@ TIME, BEATS, FEEDBACK, MIX = range(4)
 
 
 @njit(cache=True)
-def delay_kernel(
-    buf: np.ndarray,
-    frames: int,
-    slots: np.ndarray,
-    params: List,
-    states: List,
-    buffers: List,
-    ramps: List,
-    autos: List,
-    rate: float,
-) -> None:
+def delay_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) -> None:
     """Delay each row's track buffer in place. Audio-thread safe.
 
     Parameters: time (s, the effective one), beats (read by the control side only),
@@ -42,19 +28,19 @@ def delay_kernel(
     tape delay instead of clicking. Each row's line is float32 ``(frames, 2)``; it stores
     0 for a value below `LINE_FLOOR`, so an echo's tail ends in digital silence.
     """
-    for r in range(slots.shape[0]):
-        s = slots[r]
-        pr = params[r]
-        st = states[r]
-        line = buffers[r]
+    for r in range(rows.shape[0]):
+        s = rows[r, SLOT]
+        pr = params_of(rows, r)
+        st = state_of(rows, r)
+        line = buffer_of(rows, r)
         size = line.shape[0]
         active_row = pr.shape[0] - 1
-        mode = begin_row(pr, ramps[r], autos[r])
+        mode = begin_row(pr, ramps_of(rows, r), auto_of(rows, r))
         if mode == BYPASSED:
             continue
         w = int(st[WRITE])
         steady = mode == STEADY
-        auto = autos[r]
+        auto = auto_of(rows, r)
         if steady and auto.shape[0] == 0:
             st[WRITE] = _steady(buf, frames, s, line, w, min(max(pr[TIME, CUR] * rate, 1.0), size - 2.0),
                                 pr[FEEDBACK, CUR], pr[MIX, CUR])  # fmt: skip
@@ -65,7 +51,7 @@ def delay_kernel(
                 automate(pr, auto, i)  # automation, per frame
             else:
                 for p in range(active_row):
-                    value_at(pr, autos[r], p, i)
+                    value_at(pr, auto, p, i)
                 wet_amount = advance(pr, active_row)
             d = min(max(pr[TIME, CUR] * rate, 1.0), size - 2.0)
             fb = pr[FEEDBACK, CUR]
