@@ -25,8 +25,12 @@ def delay_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) ->
     Parameters: time (s, the effective one), beats (read by the control side only),
     feedback (0..0.95), mix (0 dry..1 wet), then the active amount.
     The read point is fractional (linear interpolation), so a time change glides like a
-    tape delay instead of clicking. Each row's line is float32 ``(frames, 2)``; it stores
-    0 for a value below `LINE_FLOOR`, so an echo's tail ends in digital silence.
+    tape delay instead of clicking. It is worked out from the delay alone (`_read_point`:
+    whole frames behind the write point and a fraction), once a block where the time
+    holds still and once a frame where it moves, never from the write index's float, so
+    the results do not depend on where blocks fall. Each row's line is float32
+    ``(frames, 2)``; it stores 0 for a value below `LINE_FLOOR`, so an echo's tail ends
+    in digital silence.
     """
     for r in range(rows.shape[0]):
         s = rows[r, SLOT]
@@ -35,15 +39,14 @@ def delay_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) ->
         line = buffer_of(rows, r)
         size = line.shape[0]
         active_row = pr.shape[0] - 1
-        mode = begin_row(pr, ramps_of(rows, r), auto_of(rows, r))
+        auto = auto_of(rows, r)
+        mode = begin_row(pr, ramps_of(rows, r), auto)
         if mode == BYPASSED:
             continue
         w = int(st[WRITE])
         steady = mode == STEADY
-        auto = auto_of(rows, r)
         if steady and auto.shape[0] == 0:
-            st[WRITE] = _steady(buf, frames, s, line, w, min(max(pr[TIME, CUR] * rate, 1.0), size - 2.0),
-                                pr[FEEDBACK, CUR], pr[MIX, CUR])  # fmt: skip
+            st[WRITE] = _steady(buf, frames, s, line, w, _delay(pr, rate, size), pr[FEEDBACK, CUR], pr[MIX, CUR])
             continue
         for i in range(frames):
             if steady:
@@ -53,16 +56,14 @@ def delay_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) ->
                 for p in range(active_row):
                     value_at(pr, auto, p, i)
                 wet_amount = advance(pr, active_row)
-            d = min(max(pr[TIME, CUR] * rate, 1.0), size - 2.0)
+            n, f = _read_point(_delay(pr, rate, size))
             fb = pr[FEEDBACK, CUR]
             mix = pr[MIX, CUR]
-            pos = _wrapped(w - d, size)
-            k = int(pos)
-            frac = pos - k
-            k1 = k + 1 if k + 1 < size else 0
+            a = _behind(w, n, size)
+            b = _behind(a, 1, size)
             for ch in range(2):
                 x = float(buf[s, i, ch])
-                delayed = (1.0 - frac) * line[k, ch] + frac * line[k1, ch]
+                delayed = (1.0 - f) * line[a, ch] + f * line[b, ch]
                 v = x + fb * delayed
                 line[w, ch] = 0.0 if abs(v) < LINE_FLOOR else v
                 y = (1.0 - mix) * x + mix * delayed
@@ -74,37 +75,52 @@ def delay_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) ->
 
 
 @njit(cache=True, inline="always")
-def _wrapped(pos: float, size: int) -> float:
-    # the read point inside the line: a point a hair before the write point (a delay of
-    # 0.07 s is 3360.0000000000005 frames) wraps to ``size - 1e-13``, which rounds to
-    # ``size``, one past the end, so it is taken back to 0
-    if pos < 0.0:
-        pos += size
-        if pos >= size:
-            pos -= size
-    return pos
+def _delay(pr: np.ndarray, rate: float, size: int) -> float:
+    # the delay in frames, kept where a line of ``size`` frames can read it
+    return min(max(pr[TIME, CUR] * rate, 1.0), size - 2.0)
+
+
+@njit(cache=True, inline="always")
+def _read_point(d: float) -> tuple[int, float]:
+    """Return a delay of ``d`` frames (1 ≤ d) as the whole frames ``n`` behind the write
+    point and the fraction ``f`` toward ``n + 1``: the delayed value is
+    ``(1 - f) * line[w - n] + f * line[w - n - 1]``."""
+    n = int(d)
+    return n, d - n
+
+
+@njit(cache=True, inline="always")
+def _behind(w: int, n: int, size: int) -> int:
+    """Return the index ``n`` frames (0 ≤ n < size) behind index ``w`` of a line of ``size``."""
+    k = w - n
+    return k + size if k < 0 else k
 
 
 @njit(cache=True, inline="always")
 def _steady(buf: np.ndarray, frames: int, s: int, line: np.ndarray, w: int, d: float, fb: float, mix: float) -> int:
-    # `delay_kernel` for a row at rest and without automation: the parameters are loop
-    # invariants; the arithmetic is the per-frame path's, value for value (its wet amount
-    # is 1.0, and x + 1.0 * (y - x) is x + (y - x) exactly). Returns the write index.
+    # `delay_kernel` for a row at rest and without automation: the parameters and the
+    # read point are loop invariants; the arithmetic is the per-frame path's, value for
+    # value (its wet amount is 1.0, and x + 1.0 * (y - x) is x + (y - x) exactly). The
+    # block runs in stretches where neither the write nor the read indices wrap.
+    # Returns the write index.
     size = line.shape[0]
+    n, f = _read_point(d)
+    near = 1.0 - f
     dry = 1.0 - mix
-    for i in range(frames):
-        pos = _wrapped(w - d, size)
-        k = int(pos)
-        frac = pos - k
-        k1 = k + 1 if k + 1 < size else 0
-        near = 1.0 - frac
-        for ch in range(2):
-            x = float(buf[s, i, ch])
-            delayed = near * line[k, ch] + frac * line[k1, ch]
-            v = x + fb * delayed
-            line[w, ch] = 0.0 if abs(v) < LINE_FLOOR else v
-            buf[s, i, ch] = x + ((dry * x + mix * delayed) - x)
-        w += 1
-        if w == size:
-            w = 0
+    a = _behind(w, n, size)
+    b = _behind(a, 1, size)
+    i = 0
+    while i < frames:
+        run = min(frames - i, size - w, size - a, size - b)
+        for j in range(run):
+            for ch in range(2):
+                x = float(buf[s, i + j, ch])
+                delayed = near * line[a + j, ch] + f * line[b + j, ch]
+                v = x + fb * delayed
+                line[w + j, ch] = 0.0 if abs(v) < LINE_FLOOR else v
+                buf[s, i + j, ch] = x + ((dry * x + mix * delayed) - x)
+        i += run
+        w = 0 if w + run == size else w + run
+        a = 0 if a + run == size else a + run
+        b = 0 if b + run == size else b + run
     return w
