@@ -101,24 +101,31 @@ def _steady(buf: np.ndarray, frames: int, s: int, line: np.ndarray, w: int, d: f
     # `delay_kernel` for a row at rest and without automation: the parameters and the
     # read point are loop invariants; the arithmetic is the per-frame path's, value for
     # value (its wet amount is 1.0, and x + 1.0 * (y - x) is x + (y - x) exactly). The
-    # block runs in stretches where neither the write nor the read indices wrap.
-    # Returns the write index.
+    # block runs in stretches where neither the write nor the read indices wrap, each
+    # over both sides' samples as one flat run of slices: the compiler vectorises it
+    # (checking at run time that the slices do not overlap: a delay shorter than the
+    # stretch runs value by value, as the per-frame path does). Returns the write index.
     size = line.shape[0]
     n, f = _read_point(d)
     near = 1.0 - f
     dry = 1.0 - mix
     a = _behind(w, n, size)
     b = _behind(a, 1, size)
+    flat = line.reshape(-1)
+    track = buf[s].reshape(-1)
     i = 0
     while i < frames:
         run = min(frames - i, size - w, size - a, size - b)
-        for j in range(run):
-            for ch in range(2):
-                x = float(buf[s, i + j, ch])
-                delayed = near * line[a + j, ch] + f * line[b + j, ch]
-                v = x + fb * delayed
-                line[w + j, ch] = 0.0 if abs(v) < LINE_FLOOR else v
-                buf[s, i + j, ch] = x + ((dry * x + mix * delayed) - x)
+        io = track[2 * i : 2 * (i + run)]
+        new = flat[2 * a : 2 * (a + run)]  # n frames behind
+        old = flat[2 * b : 2 * (b + run)]  # n + 1 frames behind
+        out = flat[2 * w : 2 * (w + run)]
+        for k in range(2 * run):
+            x = float(io[k])
+            delayed = near * new[k] + f * old[k]
+            v = x + fb * delayed
+            out[k] = 0.0 if abs(v) < LINE_FLOOR else v
+            io[k] = x + ((dry * x + mix * delayed) - x)
         i += run
         w = 0 if w + run == size else w + run
         a = 0 if a + run == size else a + run
