@@ -33,6 +33,10 @@ class BatchStage:
         instances: dict[int, tuple[int, ...]] | None = None,
         automation: Automation | None = None,
     ) -> None:
+        code = getattr(kernel, "py_func", kernel).__code__
+        if code.co_argcount != 4:  # the old (buf, frames, slots, params, states, ...) lists
+            name = rows[0][1].__class__.__name__
+            raise TypeError(f"{name}'s kernel must take (buf, frames, rows, rate), not {code.co_argcount} arguments")
         self.kernel = compiled(kernel)  # the dispatcher itself: no Python frame between
         self.slots = np.array([s for s, _ in rows], dtype=np.int32)
         self.effects = tuple(e for _, e in rows)
