@@ -18,8 +18,8 @@ from mixtree.dsp import biquad, dynamics
 from mixtree.dsp.delay import MAX_DELAY
 from mixtree.dsp.denormals import LINE_FLOOR, OUTPUT_FLOOR, STATE_FLOOR
 from mixtree.dsp.reverb import FILTERS, line_lengths
+from mixtree.dsp.rows import Rows
 from mixtree.dsp.smoothing import CUR, TGT
-from mixtree.dsp.typed import typed_list
 
 RATE = 48000
 BLOCK = 512
@@ -49,14 +49,12 @@ def run(effects, x, kernel=None, active=1.0):
         params, state, buffer, ramps = effect.memory(fresh=True)
         params[-1, CUR] = params[-1, TGT] = active
         memories.append((params, state, buffer, ramps))
-    lists = [typed_list([m[k] for m in memories]) for k in range(4)]
-    lists.append(typed_list([np.zeros((0, 0)) for _ in memories]))  # no automation
+    rows = Rows(list(range(len(effects))), [(*m, np.zeros((0, 0))) for m in memories])  # no automation
     kernel = kernel or type(effects[0]).kernel
-    slots = np.arange(len(effects), dtype=np.int32)
     out = x.copy()
     for at in range(0, x.shape[1], BLOCK):
         block = np.ascontiguousarray(out[:, at : at + BLOCK])
-        kernel(block, block.shape[1], slots, *lists, float(RATE))
+        kernel(block, block.shape[1], rows.table, float(RATE))
         out[:, at : at + BLOCK] = block
     return out, memories
 

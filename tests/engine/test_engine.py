@@ -6,6 +6,7 @@ import pytest
 import mixtree as mt
 import mixtree.render.offline
 from mixtree import effects as fx
+from mixtree.dsp.rows import SLOT
 from mixtree.engine import commands as cmd
 from mixtree.engine.engine import FADER_RAMP, SEEK_XFADE, Engine
 from tests.conftest import RATE, sine
@@ -344,11 +345,11 @@ def test_warm_up_compiles_the_kernels_of_every_registered_effect(song):
     import numba as nb
 
     @nb.njit(cache=False)
-    def halve(buf, frames, slots, params, states, buffers, ramps, autos, rate):
-        for r in range(slots.shape[0]):
+    def halve(buf, frames, rows, rate):
+        for r in range(rows.shape[0]):
             for i in range(frames):
-                buf[slots[r], i, 0] *= 0.5
-                buf[slots[r], i, 1] *= 0.5
+                buf[rows[r, SLOT], i, 0] *= 0.5
+                buf[rows[r, SLOT], i, 1] *= 0.5
 
     class Halve(fx.Effect):
         kernel = staticmethod(halve)

@@ -67,3 +67,18 @@ def test_a_batched_stage_equals_each_effect_alone(make: Callable[[], list[Effect
             effect.process(expected[at : at + BLOCK], RATE)
         assert np.array_equal(buf[row], expected), repr(effect)
     assert not np.array_equal(buf, x)
+
+
+def test_a_kernel_with_the_old_list_signature_is_refused_by_name():
+    import numba as nb
+
+    @nb.njit(cache=False)
+    def old(buf, frames, slots, params, states, buffers, ramps, autos, rate):
+        pass
+
+    class Old(fx.Effect):
+        loadable = False  # not registered: the engine's warm-up in other tests must not meet it
+        kernel = staticmethod(old)
+
+    with pytest.raises(TypeError, match=r"Old's kernel must take \(buf, frames, rows, rate\), not 9"):
+        BatchStage(old, [(0, Old())], RATE, fresh=True)

@@ -8,5 +8,6 @@ another thread recompiled plans in a loop, `python -m bench.realtime`).
 Handing an array to a compiled function, or a tuple of them (a `LaneTable` holds twenty),
 counts a reference of each, an atomic increment and decrement some 6 ns an array: loops
 over slots or lanes take their arrays out of the tuples once, before the loop, and pass
-indices (measured: 0.2 µs a lane, `dsp.lanes.fill_parameters`).
+indices (measured: 0.2 µs a lane, `dsp.lanes.fill_parameters`). The batched effect
+kernels take their rows' arrays as a `dsp.rows.Rows` table for the same reason.
 """

@@ -7,16 +7,13 @@ denominator, normalised by a0. Filtering is transposed direct form II in float64
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mixtree.dsp.denormals import OUTPUT_FLOOR, STATE_FLOOR
 from mixtree.dsp.jit import njit
+from mixtree.dsp.rows import SLOT, auto_of, params_of, ramps_of, state_of
 from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, STEADY, advance, automate_rows, begin_row, lane_rows, value_at
-
-if TYPE_CHECKING:
-    from numba.typed import List
 
 KINDS = ("lowpass", "highpass", "bandpass", "notch", "peak", "lowshelf", "highshelf")
 LOWPASS, HIGHPASS, BANDPASS, NOTCH, PEAK, LOWSHELF, HIGHSHELF = range(7)
@@ -262,20 +259,19 @@ def _automated_sections(
 
 
 @njit(cache=True, inline="always")
-def _automated_pair(
-    buf: np.ndarray, frames: int, s: int, pr: np.ndarray, auto: np.ndarray, st: np.ndarray, u: int, pu: np.ndarray,
-    auto_u: np.ndarray, su: np.ndarray, rate: float,
-) -> None:  # fmt: skip
+def _automated_pair(buf: np.ndarray, frames: int, rows: np.ndarray, a: int, b: int, rate: float) -> None:
     # Two steady automated `Filter` rows whose redesigns fall on the same frames, in one
     # pass (`_static_pair`): each exactly as `_automated_sections` runs it alone.
+    s, pr, auto, st = rows[a, SLOT], params_of(rows, a), auto_of(rows, a), state_of(rows, a)
+    u, pu, auto_u, su = rows[b, SLOT], params_of(rows, b), auto_of(rows, b), state_of(rows, b)
     count = int(st[st.shape[0] - 1])
-    rows, rows_u = lane_rows(auto), lane_rows(auto_u)
+    lanes, lanes_u = lane_rows(auto), lane_rows(auto_u)
     i = 0
     while i < frames:
         if count == 0:
-            if automate_rows(pr, auto, rows, i):
+            if automate_rows(pr, auto, lanes, i):
                 _filter_design(pr, st, rate)
-            if automate_rows(pu, auto_u, rows_u, i):
+            if automate_rows(pu, auto_u, lanes_u, i):
                 _filter_design(pu, su, rate)
         n = min(frames - i, REDESIGN - count)
         _static_pair(buf, i, i + n, s, st, u, su)
@@ -285,17 +281,7 @@ def _automated_pair(
 
 
 @njit(cache=True)
-def filter_kernel(
-    buf: np.ndarray,
-    frames: int,
-    slots: np.ndarray,
-    params: List,
-    states: List,
-    buffers: List,
-    ramps: List,
-    autos: List,
-    rate: float,
-) -> None:
+def filter_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) -> None:
     """Run one `Filter` per row over its track buffer, in place. Audio-thread safe.
 
     Steady rows run two at a time (`_static_pair`), automated ones too where their
@@ -304,69 +290,48 @@ def filter_kernel(
     """
     waiting = -1  # a steady row waiting for a partner
     automated = -1  # a steady automated row waiting for one
-    for r in range(slots.shape[0]):
-        mode = begin_row(params[r], ramps[r], autos[r])
-        st = states[r]
-        if mode == STEADY and autos[r].shape[0]:
+    for r in range(rows.shape[0]):
+        auto = auto_of(rows, r)
+        mode = begin_row(params_of(rows, r), ramps_of(rows, r), auto)
+        st = state_of(rows, r)
+        if mode == STEADY and auto.shape[0]:
             if automated < 0:
                 automated = r
                 continue
-            sw = states[automated]
+            sw = state_of(rows, automated)
             if sw[sw.shape[0] - 1] == st[st.shape[0] - 1]:
-                _automated_pair(
-                    buf, frames, slots[automated], params[automated], autos[automated], sw, slots[r], params[r],
-                    autos[r], st, rate,
-                )  # fmt: skip
+                _automated_pair(buf, frames, rows, automated, r, rate)
                 automated = -1
                 continue
-            _run_sections(buf, frames, slots[automated], params[automated], autos[automated], sw, rate, mode, 1, False)
+            _run_sections(buf, frames, rows, automated, rate, mode, 1, False)
             automated = r
         elif mode != STEADY:
-            _run_sections(buf, frames, slots[r], params[r], autos[r], st, rate, mode, 1, False)
+            _run_sections(buf, frames, rows, r, rate, mode, 1, False)
         elif waiting < 0:
             waiting = r
         else:
-            _static_pair(buf, 0, frames, slots[waiting], states[waiting], slots[r], st)
+            _static_pair(buf, 0, frames, rows[waiting, SLOT], state_of(rows, waiting), rows[r, SLOT], st)
             waiting = -1
     if waiting >= 0:
-        _static_sections(buf, 0, frames, slots[waiting], states[waiting], 1)
+        _static_sections(buf, 0, frames, rows[waiting, SLOT], state_of(rows, waiting), 1)
     if automated >= 0:
-        r = automated
-        _run_sections(buf, frames, slots[r], params[r], autos[r], states[r], rate, STEADY, 1, False)
+        _run_sections(buf, frames, rows, automated, rate, STEADY, 1, False)
 
 
 @njit(cache=True)
-def eq3_kernel(
-    buf: np.ndarray,
-    frames: int,
-    slots: np.ndarray,
-    params: List,
-    states: List,
-    buffers: List,
-    ramps: List,
-    autos: List,
-    rate: float,
-) -> None:
+def eq3_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) -> None:
     """Run one `EQ3` (low shelf, mid peak, high shelf) per row, in place. Audio-thread safe."""
-    for r in range(slots.shape[0]):
-        mode = begin_row(params[r], ramps[r], autos[r])
-        _run_sections(buf, frames, slots[r], params[r], autos[r], states[r], rate, mode, 3, True)
+    for r in range(rows.shape[0]):
+        mode = begin_row(params_of(rows, r), ramps_of(rows, r), auto_of(rows, r))
+        _run_sections(buf, frames, rows, r, rate, mode, 3, True)
 
 
 @njit(cache=True, inline="always")
 def _run_sections(
-    buf: np.ndarray,
-    frames: int,
-    s: int,
-    pr: np.ndarray,
-    auto: np.ndarray,
-    st: np.ndarray,
-    rate: float,
-    mode: int,
-    sections: int,
-    eq3: bool,
+    buf: np.ndarray, frames: int, rows: np.ndarray, r: int, rate: float, mode: int, sections: int, eq3: bool
 ) -> None:
-    # One row in the ``mode`` `begin_row` gave it.
+    # Row ``r`` in the ``mode`` `begin_row` gave it.
+    s, pr, auto, st = rows[r, SLOT], params_of(rows, r), auto_of(rows, r), state_of(rows, r)
     active_row = pr.shape[0] - 1
     moving = mode == MOVING
     if mode == BYPASSED:

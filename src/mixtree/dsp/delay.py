@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from mixtree.dsp.denormals import LINE_FLOOR
 from mixtree.dsp.jit import njit
+from mixtree.dsp.rows import SLOT, auto_of, buffer_of, params_of, ramps_of, state_of
 from mixtree.dsp.smoothing import BYPASSED, CUR, STEADY, advance, automate, begin_row, value_at
-
-if TYPE_CHECKING:
-    from numba.typed import List
 
 #: The longest delay, seconds; each delay allocates this much line at prepare time.
 MAX_DELAY = 4.0
@@ -23,41 +19,34 @@ TIME, BEATS, FEEDBACK, MIX = range(4)
 
 
 @njit(cache=True)
-def delay_kernel(
-    buf: np.ndarray,
-    frames: int,
-    slots: np.ndarray,
-    params: List,
-    states: List,
-    buffers: List,
-    ramps: List,
-    autos: List,
-    rate: float,
-) -> None:
+def delay_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) -> None:
     """Delay each row's track buffer in place. Audio-thread safe.
 
     Parameters: time (s, the effective one), beats (read by the control side only),
     feedback (0..0.95), mix (0 dry..1 wet), then the active amount.
     The read point is fractional (linear interpolation), so a time change glides like a
-    tape delay instead of clicking. Each row's line is float32 ``(frames, 2)``; it stores
-    0 for a value below `LINE_FLOOR`, so an echo's tail ends in digital silence.
+    tape delay instead of clicking. It is worked out from the delay alone (`_read_point`:
+    whole frames behind the write point and a fraction), once a block where the time
+    holds still and once a frame where it moves, never from the write index's float, so
+    the results do not depend on where blocks fall. Each row's line is float32
+    ``(frames, 2)``; it stores 0 for a value below `LINE_FLOOR`, so an echo's tail ends
+    in digital silence.
     """
-    for r in range(slots.shape[0]):
-        s = slots[r]
-        pr = params[r]
-        st = states[r]
-        line = buffers[r]
+    for r in range(rows.shape[0]):
+        s = rows[r, SLOT]
+        pr = params_of(rows, r)
+        st = state_of(rows, r)
+        line = buffer_of(rows, r)
         size = line.shape[0]
         active_row = pr.shape[0] - 1
-        mode = begin_row(pr, ramps[r], autos[r])
+        auto = auto_of(rows, r)
+        mode = begin_row(pr, ramps_of(rows, r), auto)
         if mode == BYPASSED:
             continue
         w = int(st[WRITE])
         steady = mode == STEADY
-        auto = autos[r]
         if steady and auto.shape[0] == 0:
-            st[WRITE] = _steady(buf, frames, s, line, w, min(max(pr[TIME, CUR] * rate, 1.0), size - 2.0),
-                                pr[FEEDBACK, CUR], pr[MIX, CUR])  # fmt: skip
+            st[WRITE] = _steady(buf, frames, s, line, w, _delay(pr, rate, size), pr[FEEDBACK, CUR], pr[MIX, CUR])
             continue
         for i in range(frames):
             if steady:
@@ -65,18 +54,16 @@ def delay_kernel(
                 automate(pr, auto, i)  # automation, per frame
             else:
                 for p in range(active_row):
-                    value_at(pr, autos[r], p, i)
+                    value_at(pr, auto, p, i)
                 wet_amount = advance(pr, active_row)
-            d = min(max(pr[TIME, CUR] * rate, 1.0), size - 2.0)
+            n, f = _read_point(_delay(pr, rate, size))
             fb = pr[FEEDBACK, CUR]
             mix = pr[MIX, CUR]
-            pos = _wrapped(w - d, size)
-            k = int(pos)
-            frac = pos - k
-            k1 = k + 1 if k + 1 < size else 0
+            a = _behind(w, n, size)
+            b = _behind(a, 1, size)
             for ch in range(2):
                 x = float(buf[s, i, ch])
-                delayed = (1.0 - frac) * line[k, ch] + frac * line[k1, ch]
+                delayed = (1.0 - f) * line[a, ch] + f * line[b, ch]
                 v = x + fb * delayed
                 line[w, ch] = 0.0 if abs(v) < LINE_FLOOR else v
                 y = (1.0 - mix) * x + mix * delayed
@@ -88,37 +75,59 @@ def delay_kernel(
 
 
 @njit(cache=True, inline="always")
-def _wrapped(pos: float, size: int) -> float:
-    # the read point inside the line: a point a hair before the write point (a delay of
-    # 0.07 s is 3360.0000000000005 frames) wraps to ``size - 1e-13``, which rounds to
-    # ``size``, one past the end, so it is taken back to 0
-    if pos < 0.0:
-        pos += size
-        if pos >= size:
-            pos -= size
-    return pos
+def _delay(pr: np.ndarray, rate: float, size: int) -> float:
+    # the delay in frames, kept where a line of ``size`` frames can read it
+    return min(max(pr[TIME, CUR] * rate, 1.0), size - 2.0)
+
+
+@njit(cache=True, inline="always")
+def _read_point(d: float) -> tuple[int, float]:
+    """Return a delay of ``d`` frames (1 ≤ d) as the whole frames ``n`` behind the write
+    point and the fraction ``f`` toward ``n + 1``: the delayed value is
+    ``(1 - f) * line[w - n] + f * line[w - n - 1]``."""
+    n = int(d)
+    return n, d - n
+
+
+@njit(cache=True, inline="always")
+def _behind(w: int, n: int, size: int) -> int:
+    """Return the index ``n`` frames (0 ≤ n < size) behind index ``w`` of a line of ``size``."""
+    k = w - n
+    return k + size if k < 0 else k
 
 
 @njit(cache=True, inline="always")
 def _steady(buf: np.ndarray, frames: int, s: int, line: np.ndarray, w: int, d: float, fb: float, mix: float) -> int:
-    # `delay_kernel` for a row at rest and without automation: the parameters are loop
-    # invariants; the arithmetic is the per-frame path's, value for value (its wet amount
-    # is 1.0, and x + 1.0 * (y - x) is x + (y - x) exactly). Returns the write index.
+    # `delay_kernel` for a row at rest and without automation: the parameters and the
+    # read point are loop invariants; the arithmetic is the per-frame path's, value for
+    # value (its wet amount is 1.0, and x + 1.0 * (y - x) is x + (y - x) exactly). The
+    # block runs in stretches where neither the write nor the read indices wrap, each
+    # over both sides' samples as one flat run of slices: the compiler vectorises it
+    # (checking at run time that the slices do not overlap: a delay shorter than the
+    # stretch runs value by value, as the per-frame path does). Returns the write index.
     size = line.shape[0]
+    n, f = _read_point(d)
+    near = 1.0 - f
     dry = 1.0 - mix
-    for i in range(frames):
-        pos = _wrapped(w - d, size)
-        k = int(pos)
-        frac = pos - k
-        k1 = k + 1 if k + 1 < size else 0
-        near = 1.0 - frac
-        for ch in range(2):
-            x = float(buf[s, i, ch])
-            delayed = near * line[k, ch] + frac * line[k1, ch]
+    a = _behind(w, n, size)
+    b = _behind(a, 1, size)
+    flat = line.reshape(-1)
+    track = buf[s].reshape(-1)
+    i = 0
+    while i < frames:
+        run = min(frames - i, size - w, size - a, size - b)
+        io = track[2 * i : 2 * (i + run)]
+        new = flat[2 * a : 2 * (a + run)]  # n frames behind
+        old = flat[2 * b : 2 * (b + run)]  # n + 1 frames behind
+        out = flat[2 * w : 2 * (w + run)]
+        for k in range(2 * run):
+            x = float(io[k])
+            delayed = near * new[k] + f * old[k]
             v = x + fb * delayed
-            line[w, ch] = 0.0 if abs(v) < LINE_FLOOR else v
-            buf[s, i, ch] = x + ((dry * x + mix * delayed) - x)
-        w += 1
-        if w == size:
-            w = 0
+            out[k] = 0.0 if abs(v) < LINE_FLOOR else v
+            io[k] = x + ((dry * x + mix * delayed) - x)
+        i += run
+        w = 0 if w + run == size else w + run
+        a = 0 if a + run == size else a + run
+        b = 0 if b + run == size else b + run
     return w

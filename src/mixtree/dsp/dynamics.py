@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mixtree.dsp.denormals import STATE_FLOOR
 from mixtree.dsp.jit import njit
+from mixtree.dsp.rows import SLOT, auto_of, params_of, ramps_of, state_of
 from mixtree.dsp.smoothing import BYPASSED, CUR, STEADY, advance, automate_rows, begin_row, lane_rows, value_at
-
-if TYPE_CHECKING:
-    from numba.typed import List
 
 #: Averaging time of the RMS detector, seconds.
 RMS_WINDOW = 0.010
@@ -72,17 +69,7 @@ def _detect(left: float, right: float, rms: bool, rms_coef: float, ms: float, pe
 
 
 @njit(cache=True)
-def compressor_kernel(
-    buf: np.ndarray,
-    frames: int,
-    slots: np.ndarray,
-    params: List,
-    states: List,
-    buffers: List,
-    ramps: List,
-    autos: List,
-    rate: float,
-) -> None:
+def compressor_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) -> None:
     """Compress each row's track buffer in place, stereo-linked. Audio-thread safe.
 
     Parameters: threshold_db, ratio, knee_db, attack, release (s), makeup_db, detection
@@ -94,16 +81,16 @@ def compressor_kernel(
     below `STATE_FLOOR` at each group's end.
     """
     rms_coef = math.exp(-1.0 / (RMS_WINDOW * rate))
-    for r in range(slots.shape[0]):
-        s = slots[r]
-        pr = params[r]
-        st = states[r]
+    for r in range(rows.shape[0]):
+        s = rows[r, SLOT]
+        pr = params_of(rows, r)
+        st = state_of(rows, r)
         active_row = pr.shape[0] - 1
-        auto = autos[r]
-        mode = begin_row(pr, ramps[r], auto)
+        auto = auto_of(rows, r)
+        mode = begin_row(pr, ramps_of(rows, r), auto)
         if mode == BYPASSED:
             continue
-        rows = lane_rows(auto)
+        lanes = lane_rows(auto)
         env = st[ENVELOPE]
         ms = st[MEAN_SQUARE]
         count = int(st[COUNT])
@@ -148,7 +135,7 @@ def compressor_kernel(
                 attack, release = pr[ATTACK, CUR], pr[RELEASE, CUR]
             i = end
             if count == GROUP:
-                if rows and automate_rows(pr, auto, rows, end - 1):  # once a group: the gain computer reads it here
+                if lanes and automate_rows(pr, auto, lanes, end - 1):  # once a group: the gain computer reads it here
                     if pr[ATTACK, CUR] == attack and pr[RELEASE, CUR] == release:
                         threshold, slope, knee = pr[THRESHOLD_DB, CUR], 1.0 / pr[RATIO, CUR] - 1.0, pr[KNEE_DB, CUR]
                     else:  # (the smoother's coefficients cost two exponentials: only when they move)

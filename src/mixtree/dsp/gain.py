@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from mixtree import units
 from mixtree.dsp.jit import njit
+from mixtree.dsp.rows import SLOT, auto_of, params_of, ramps_of
 from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, STEADY, advance, automate, begin_row, value_at
-
-if TYPE_CHECKING:
-    from numba.typed import List
 
 #: `mixtree.units.pan_gains` compiled, for kernels.
 pan_gains = njit(cache=True)(units.pan_gains)
@@ -22,27 +18,17 @@ PAN = 0
 
 
 @njit(cache=True)
-def gain_kernel(
-    buf: np.ndarray,
-    frames: int,
-    slots: np.ndarray,
-    params: List,
-    states: List,
-    buffers: List,
-    ramps: List,
-    autos: List,
-    rate: float,
-) -> None:
+def gain_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) -> None:
     """Scale each row's track buffer by its gain in dB. Audio-thread safe."""
-    for r in range(slots.shape[0]):
-        s = slots[r]
-        pr = params[r]
+    for r in range(rows.shape[0]):
+        s = rows[r, SLOT]
+        pr = params_of(rows, r)
         active_row = pr.shape[0] - 1
-        mode = begin_row(pr, ramps[r], autos[r])
+        mode = begin_row(pr, ramps_of(rows, r), auto_of(rows, r))
         moving = mode == MOVING
         if mode == BYPASSED:
             continue
-        auto = autos[r]
+        auto = auto_of(rows, r)
         if mode == STEADY and auto.shape[0]:  # automated: per frame
             for i in range(frames):
                 automate(pr, auto, i)
@@ -59,38 +45,28 @@ def gain_kernel(
             continue
         for i in range(frames):
             if moving:
-                g = 10.0 ** (value_at(pr, autos[r], DB, i) / 20.0)
+                g = 10.0 ** (value_at(pr, auto, DB, i) / 20.0)
             w = 1.0 + advance(pr, active_row) * (g - 1.0)
             buf[s, i, 0] *= w
             buf[s, i, 1] *= w
 
 
 @njit(cache=True)
-def pan_kernel(
-    buf: np.ndarray,
-    frames: int,
-    slots: np.ndarray,
-    params: List,
-    states: List,
-    buffers: List,
-    ramps: List,
-    autos: List,
-    rate: float,
-) -> None:
+def pan_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) -> None:
     """Pan each row's stereo track buffer by balance (pan -1..1). Audio-thread safe.
 
     The stereo law of `mixtree.units.pan_gains`, as a track's own pan applies it to
     stereo material: unity at centre, the far side fading linearly to silence.
     """
-    for r in range(slots.shape[0]):
-        s = slots[r]
-        pr = params[r]
+    for r in range(rows.shape[0]):
+        s = rows[r, SLOT]
+        pr = params_of(rows, r)
         active_row = pr.shape[0] - 1
-        mode = begin_row(pr, ramps[r], autos[r])
+        mode = begin_row(pr, ramps_of(rows, r), auto_of(rows, r))
         moving = mode == MOVING
         if mode == BYPASSED:
             continue
-        auto = autos[r]
+        auto = auto_of(rows, r)
         if mode == STEADY and auto.shape[0]:  # automated: per frame
             for i in range(frames):
                 automate(pr, auto, i)
@@ -108,7 +84,7 @@ def pan_kernel(
             continue
         for i in range(frames):
             if moving:
-                gl, gr = pan_gains(value_at(pr, autos[r], PAN, i), False)
+                gl, gr = pan_gains(value_at(pr, auto, PAN, i), False)
             a = advance(pr, active_row)
             buf[s, i, 0] *= 1.0 + a * (gl - 1.0)
             buf[s, i, 1] *= 1.0 + a * (gr - 1.0)

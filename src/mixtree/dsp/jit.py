@@ -20,6 +20,7 @@ from typing import Any
 _lock = threading.RLock()
 _kernels: list[Kernel] = []
 _numba: Any = None
+_loaders: list[Callable[[Any], None]] = []
 
 
 class Kernel:
@@ -101,6 +102,16 @@ def nogil(kernel: Any) -> Any:
         return variant
 
 
+def on_load(loader: Callable[[Any], None]) -> None:
+    """Have ``loader(numba)`` run once numba is imported, before any kernel is made (at
+    once if it is already): for globals that kernels read and only numba can make."""
+    with _lock:
+        if _numba is not None:
+            loader(_numba)
+        else:
+            _loaders.append(loader)
+
+
 def loaded() -> bool:
     """Return whether numba has been imported and the kernels' dispatchers made."""
     return _numba is not None
@@ -116,6 +127,8 @@ def realize() -> None:
         import numba
 
         _load_registries()
+        for loader in _loaders:
+            loader(numba)
         # kernels given a signature compile at once: those they call must be in place first
         for eager in (False, True):
             for kernel in _kernels:

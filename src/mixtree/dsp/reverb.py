@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from mixtree.dsp.denormals import LINE_FLOOR
 from mixtree.dsp.jit import njit
+from mixtree.dsp.rows import SLOT, auto_of, buffer_of, params_of, ramps_of, state_of
 from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, advance, automate, begin_row, value_at
-
-if TYPE_CHECKING:
-    from numba.typed import List
 
 COMBS = (1116, 1188, 1277, 1356, 1422, 1491, 1557, 1617)  # at 44.1 kHz
 ALLPASSES = (556, 441, 341, 225)
@@ -60,17 +56,7 @@ def _allpass(line: np.ndarray, st: np.ndarray, n: int, base: int, v: float) -> f
 
 
 @njit(cache=True)
-def reverb_kernel(
-    buf: np.ndarray,
-    frames: int,
-    slots: np.ndarray,
-    params: List,
-    states: List,
-    buffers: List,
-    ramps: List,
-    autos: List,
-    rate: float,
-) -> None:
+def reverb_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) -> None:
     """Add each row's reverb to its track buffer in place. Audio-thread safe.
 
     Parameters: room_size, damping, mix (0 dry..1 wet), then the active amount. Each
@@ -79,17 +65,17 @@ def reverb_kernel(
     feeds back) and each allpass's stored value are flushed below `LINE_FLOOR`, so a
     tail ends in digital silence instead of circling as subnormals.
     """
-    for r in range(slots.shape[0]):
-        s = slots[r]
-        pr = params[r]
-        st = states[r]
-        line = buffers[r]
+    for r in range(rows.shape[0]):
+        s = rows[r, SLOT]
+        pr = params_of(rows, r)
+        st = state_of(rows, r)
+        line = buffer_of(rows, r)
         active_row = pr.shape[0] - 1
-        mode = begin_row(pr, ramps[r], autos[r])
+        mode = begin_row(pr, ramps_of(rows, r), auto_of(rows, r))
         moving = mode == MOVING
         if mode == BYPASSED:
             continue
-        auto = autos[r]
+        auto = auto_of(rows, r)
         for i in range(frames):
             if moving:
                 for p in range(active_row):

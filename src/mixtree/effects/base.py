@@ -17,8 +17,8 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 
 from mixtree.dsp import jit
+from mixtree.dsp.rows import Rows
 from mixtree.dsp.smoothing import CUR, LAST, TGT
-from mixtree.dsp.typed import typed_list
 from mixtree.effects.parameters import Parameter
 
 
@@ -295,17 +295,8 @@ class Effect:
         if self.kernel is None:
             self.process_block(work[0], sample_rate)
         else:
-            jit.compiled(self.kernel)(
-                work,
-                block.shape[0],
-                np.zeros(1, np.int32),
-                typed_list([self._params]),
-                typed_list([self._state]),
-                typed_list([self._buffer]),
-                typed_list([self._ramps]),
-                typed_list([np.zeros((0, 0))]),  # no automation
-                float(sample_rate),
-            )
+            row = Rows([0], [(self._params, self._state, self._buffer, self._ramps, np.zeros((0, 0)))])  # no automation
+            jit.compiled(self.kernel)(work, block.shape[0], row.table, float(sample_rate))
         block[:] = work[0] if block.shape[1] == 2 else work[0, :, :1]
         return block
 

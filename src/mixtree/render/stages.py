@@ -8,7 +8,7 @@ import numpy as np
 
 from mixtree.dsp.jit import compiled, nogil
 from mixtree.dsp.lanes import KNOT
-from mixtree.dsp.typed import typed_list
+from mixtree.dsp.rows import Rows
 from mixtree.effects.base import Effect
 from mixtree.render.parallel import MIN_ROWS, run_all
 
@@ -22,7 +22,7 @@ Automation = Callable[[int, Effect], np.ndarray]
 class BatchStage:
     """Every effect of one built-in type at one chain position, run in one kernel call."""
 
-    __slots__ = ("kernel", "slots", "effects", "params", "states", "buffers", "ramps", "autos", "rate", "memories")
+    __slots__ = ("kernel", "slots", "effects", "rows", "rate")
 
     def __init__(
         self,
@@ -33,35 +33,35 @@ class BatchStage:
         instances: dict[int, tuple[int, ...]] | None = None,
         automation: Automation | None = None,
     ) -> None:
+        code = getattr(kernel, "py_func", kernel).__code__
+        if code.co_argcount != 4:  # the old (buf, frames, slots, params, states, ...) lists
+            name = rows[0][1].__class__.__name__
+            raise TypeError(f"{name}'s kernel must take (buf, frames, rows, rate), not {code.co_argcount} arguments")
         self.kernel = compiled(kernel)  # the dispatcher itself: no Python frame between
         self.slots = np.array([s for s, _ in rows], dtype=np.int32)
         self.effects = tuple(e for _, e in rows)
-        # Typed lists of references. Live plans run on the effects' own arrays (an alias
-        # instance's slot on its own copy, see `Effect.memory`), so state and the parameter
-        # targets the control side writes carry over from plan to plan; ``fresh`` plans
-        # (offline renders) get private copies at rest.
+        # Live plans run on the effects' own arrays (an alias instance's slot on its own
+        # copy, see `Effect.memory`), so state and the parameter targets the control side
+        # writes carry over from plan to plan; ``fresh`` plans (offline renders) get
+        # private copies at rest. The kernel sees them through a `Rows` table.
         keys = instances or {}
         memories = [e.memory(fresh, keys.get(s, ())) for s, e in rows]
-        self.params, self.states, self.buffers, self.ramps = (typed_list([m[i] for m in memories]) for i in range(4))
         autos = [automation(s, e) if automation else NO_AUTOMATION for s, e in rows]
-        self.autos = typed_list(autos)
+        self.rows = Rows([s for s, _ in rows], [(*m, a) for m, a in zip(memories, autos, strict=True)])
         self.rate = float(rate)
-        self.memories = [(*m, a) for m, a in zip(memories, autos, strict=True)]
 
     def run(self, buf: np.ndarray, frames: int, position: int, failed: np.ndarray, reasons: list[str]) -> None:
         """Process the rows' track buffers in place. Audio-thread safe: one compiled call."""
-        self.kernel(buf, frames, self.slots, self.params, self.states, self.buffers, self.ramps, self.autos, self.rate)
+        self.kernel(buf, frames, self.rows.table, self.rate)
 
     def part(self, slots: set[int]) -> Callable[[np.ndarray, int], None] | None:
         """Return what runs this stage's rows on ``slots`` alone, releasing the GIL (None
         if it has none there): a part for a worker thread (`ParallelChains`)."""
-        rows = [r for r, s in enumerate(self.slots) if int(s) in slots]
-        if not rows:
+        mine = self.rows.subset([r for r, s in enumerate(self.slots) if int(s) in slots])
+        if not mine.arrays:
             return None
-        run = nogil(self.kernel)
-        lists = tuple(typed_list([self.memories[r][i] for r in rows]) for i in range(5))
-        mine, rate = self.slots[rows].copy(), self.rate
-        return lambda buf, frames: run(buf, frames, mine, *lists, rate)
+        run, rate = nogil(self.kernel), self.rate
+        return lambda buf, frames: run(buf, frames, mine.table, rate)  # (``mine`` keeps the arrays alive)
 
 
 class ParallelChains:
