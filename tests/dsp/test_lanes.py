@@ -11,6 +11,8 @@ from mixtree.dsp.lanes import (
     KNOT,
     LANE_TOLERANCE,
     MAX_KNOT,
+    MEMO,
+    RIGHT_AT,
     LaneTable,
     drawn_value,
     fill_lane,
@@ -30,7 +32,7 @@ def table(points, ramp=480.0, domain=""):
     return LaneTable(
         at, value, shape, tension, knot_lengths(at, value, shape, tension, domain), np.array([0]), np.array([n]),
         np.array([ramp]), at.copy(), np.array([-1]), one, one, np.zeros((0, 0)), np.zeros(1, np.int8),
-        *(one.copy() for _ in range(5)), np.full((1, 5), -1.0),
+        *(one.copy() for _ in range(5)), np.full((1, MEMO), -1.0),
     )  # fmt: skip
 
 
@@ -114,3 +116,18 @@ def test_jumps_land_on_their_frame_and_glide_out_exactly_at_any_block_size():
         assert np.array_equal(fill(lanes, 0, frames.size, block), reference)
     assert reference[100] == 0.0 and reference[101] != 0.0  # the first frame at or after 100.5
     np.testing.assert_allclose(reference, exact(lanes, frames), atol=1e-9)  # the glide is linear: exact
+
+
+@pytest.mark.parametrize("block", [32, 256, 4096])
+def test_a_piece_starting_where_the_last_ended_starts_from_the_value_kept_there(block):
+    # the memo keeps each piece's right end: the next piece starts from it, and plays
+    # exactly what a lane that never played before (nothing kept) plays there
+    points = [(100.5, -12.0, "s_curve", 0.0), (20000.25, 3.0, "bend", 0.4), (30000.0, -6.0, "hold", 0.0)]
+    played = table(points)
+    got = fill(played, 0, 32768, block)
+    for b in range(0, 32768, block):
+        fresh = table(points)
+        buf = np.zeros(block)
+        fill_lane(fresh, 0, b, block, buf)
+        assert np.array_equal(got[b : b + block], buf), b
+    assert played.memo[0, RIGHT_AT] == played.memo[0, 1]  # the last piece's right end, kept

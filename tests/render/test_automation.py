@@ -273,3 +273,25 @@ def test_an_effect_without_a_kernel_plays_its_lane_held_from_knot_to_knot(projec
     assert scale.get_parameter("amount") == 1.0  # its own value is untouched
     lane.mode = "off"
     assert np.array_equal(project.render(0.0, 0.5, blocksize=blocksize)[:, 0], np.full(RATE // 2, C))
+
+
+def test_fader_pieces_play_the_same_gains_with_or_without_the_piece_before(project, dc):
+    # a slot's piece that starts where the last one ended takes its left end from the
+    # memo: the gains are those a plan that forgets every piece works out
+    from mixtree.dsp.mixer import AT_RIGHT, START
+    from mixtree.render.compile import CompileOptions, compile_plan
+
+    dc.automate("volume_db").set_points([(0.1, -20.0, "s_curve", 0.0), (1.9, 0.0, "linear", 0.0)])
+    dc.automate("pan").set_points([(0.0, -0.5, "bend", 0.3), (2.0, 0.7, "linear", 0.0)])
+    kept, forgot = (compile_plan(project, CompileOptions(max_block=256)) for _ in range(2))
+    s = kept.slot_of(dc.id)
+    out = np.zeros((256, 2), np.float32)
+    reused = 0
+    for b in range(0, 2 * RATE, 256):
+        right = kept.faders.memo[s, AT_RIGHT]
+        kept.process(out, b)
+        reused += kept.faders.memo[s, START] == right
+        forgot.faders.memo[:] = -1.0
+        forgot.process(out, b)
+        assert np.array_equal(kept.mix.gains[s, :256], forgot.mix.gains[s, :256]), b
+    assert reused > 10

@@ -50,11 +50,12 @@ class LaneTable(NamedTuple):
     frames, crossfading from the manual value back to the drawn curve. ``last[k]`` is
     the value the lane's last frame played. Offline plans never leave `DRAWN`.
 
-    ``memo[k]`` holds the piece lane ``k`` played last (first frame, frame after its
-    last, and the parabola's ``v0``, ``b``, ``c``; empty: both frames -1): a piece is a
-    function of where it lies alone, so the next block, usually still inside it, reuses
-    it instead of finding and evaluating it again (a drawn lane's cost per block is
-    then its frames only).
+    ``memo[k]`` holds the piece lane ``k`` played last (`MEMO` columns: first frame, frame
+    after its last, and the parabola's ``v0``, ``b``, ``c``; empty: both frames -1): a
+    piece is a function of where it lies alone, so the next block, usually still inside
+    it, reuses it instead of finding and evaluating it again (a drawn lane's cost per
+    block is then its frames only); and its right end (where, on which segment, the
+    value), which the next piece, if it starts there on that segment, takes as its left.
     """
 
     at: np.ndarray  # float64
@@ -76,7 +77,7 @@ class LaneTable(NamedTuple):
     step: np.ndarray  # float64 per lane
     left: np.ndarray  # float64 per lane
     last: np.ndarray  # float64 per lane
-    memo: np.ndarray  # float64 (lanes, 5): start, end, v0, b, c of the last piece played
+    memo: np.ndarray  # float64 (lanes, MEMO): the last piece played (start, end, v0, b, c) and its right end
 
 
 #: What a lane plays: its drawn curve, a manual value being recorded, or the way back.
@@ -91,6 +92,10 @@ MAX_KNOT = 4096
 #: the segment's change, and in the gain a volume (relative) or pan lane makes of it.
 LANE_TOLERANCE = 1e-5
 GAIN_TOLERANCE = 1e-6
+#: Columns of `LaneTable.memo`: the last piece's right end (`_fill_drawn`): where it was
+#: worked out, on which segment (twice its point, plus one under its glide), its value.
+RIGHT_AT, RIGHT_SEGMENT, RIGHT_VALUE = 5, 6, 7
+MEMO = 8
 #: Bends steeper than this tension end in a square-root cusp that no line follows: they
 #: are worked out at every frame.
 STEEP = 0.6
@@ -240,8 +245,9 @@ def _fill_drawn(
 ) -> None:  # fmt: skip
     # the drawn curve at output frames: exact at each piece's ends and middle, the
     # parabola through those three between (arrays, not the `LaneTable`: passing a tuple
-    # of twenty arrays costs a reference count of each, 0.2 µs a call)
-    last_right, last_j, last_glide, v2 = -1.0, lo - 2, False, 0.0
+    # of twenty arrays costs a reference count of each, 0.2 µs a call); a piece starting
+    # where the last one ended, on its segment, starts from the value worked out there
+    last_right, last_segment, v2 = memo[RIGHT_AT], memo[RIGHT_SEGMENT], memo[RIGHT_VALUE]
     i = 0
     while i < frames:
         n = first + i
@@ -250,16 +256,18 @@ def _fill_drawn(
         else:
             start, end, j, glide = piece(at, shape, tension, knot, lo, hi, ramp, n)
             right = piece_right(at, lo, hi, j, end)
-            if float(start) == last_right and j == last_j and glide == last_glide:
+            segment = 2.0 * j + glide
+            if float(start) == last_right and segment == last_segment:
                 v0 = v2  # the last piece ended where this one starts, on the same curve
             else:
                 v0 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, float(start))
             h = 0.5 * (right - start)
             v1 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, start + h)
             v2 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, right)
-            last_right, last_j, last_glide = right, j, glide
+            last_right, last_segment = right, segment
             b, c = parabola(v0, v1, v2, h)
             memo[0], memo[1], memo[2], memo[3], memo[4] = start, end, v0, b, c
+            memo[RIGHT_AT], memo[RIGHT_SEGMENT], memo[RIGHT_VALUE] = right, segment, v2
         stop = min(end - first, frames)
         _parabola_into(out, i, stop, float(first - start), v0, b, c)
         i = stop
@@ -316,13 +324,21 @@ def fill_parameters(lanes: LaneTable, entries: ParameterLanes, arrays: List, fir
 
     A drawn lane whose block lies inside the piece it played last (`LaneTable`'s
     ``memo``: the usual case) is written from it here, without a call that would hand
-    over the table's twenty arrays (a reference count of each, 0.2 µs a lane)."""
+    over the table's twenty arrays (a reference count of each, 0.2 µs a lane); so is
+    one that moves on to its next piece, from the table's arrays taken out once."""
     memo, state, warp, last = lanes.memo, lanes.state, lanes.warp, lanes.last
+    at, value, shape, tension, knot = lanes.at, lanes.value, lanes.shape, lanes.tension, lanes.knot
+    lo, hi, ramp = lanes.lo, lanes.hi, lanes.ramp
     for e in range(entries.lane.shape[0]):
         k = entries.lane[e]
         out = arrays[entries.target[e]][entries.param[e]]
-        if state[k] == DRAWN and warp[k] < 0 and memo[k, 0] <= first and first + frames <= memo[k, 1]:
-            _parabola_into(out, 0, frames, float(first - int(memo[k, 0])), memo[k, 2], memo[k, 3], memo[k, 4])
+        if state[k] == DRAWN and warp[k] < 0:
+            if memo[k, 0] <= first and first + frames <= memo[k, 1]:
+                _parabola_into(out, 0, frames, float(first - int(memo[k, 0])), memo[k, 2], memo[k, 3], memo[k, 4])
+            else:
+                _fill_drawn(
+                    at, value, shape, tension, knot, memo[k], lo[k], hi[k], ramp[k], first, frames, out
+                )  # fmt: skip
             last[k] = out[frames - 1]
         else:
             fill_lane(lanes, k, first, frames, out)

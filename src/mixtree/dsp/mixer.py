@@ -43,10 +43,13 @@ class Faders(NamedTuple):
 
 #: Columns of `Faders.memo`: the piece an automated slot played last (`_pieces`), its
 #: first frame and the frame after its last, the parabolas' coefficients of its gain,
-#: left, right and mute and of its volume and pan lanes, and the manual volume and pan it
-#: was worked out with.
+#: left, right and mute and of its volume and pan lanes, the manual volume and pan it
+#: was worked out with; then where its right end was worked out (`AT_RIGHT`), on which
+#: segments (`SEGMENTS`: each lane's point, twice it plus one under its glide) and the six
+#: values there (`RIGHT_END`), which the next piece, starting there, takes as its left end.
 START, END, GAIN, LEFT, RIGHT, MUTE, VOLUME, PAN, FIXED_VOLUME, FIXED_PAN = 0, 1, 2, 5, 8, 11, 14, 17, 20, 21
-MEMO = 22
+AT_RIGHT, SEGMENTS, RIGHT_END = 22, 23, 26
+MEMO = 32
 
 
 def faders_for(slots: int) -> Faders:
@@ -193,7 +196,10 @@ def fader_gains(
     gain, target, last, memo, handover_left = faders.gain, faders.target, faders.last, faders.memo, faders.handover_left
     step = faders.step
     state, warp, lane_last = lanes.state, lanes.warp, lanes.last
+    at, value, shape, tension, knot = lanes.at, lanes.value, lanes.shape, lanes.tension, lanes.knot
+    lo, hi, ramp = lanes.lo, lanes.hi, lanes.ramp
     volume_lane, pan_lane, mute_lane = fader_lanes.volume, fader_lanes.pan, fader_lanes.mute
+    pairs = gains.reshape(gains.shape[0], -1)  # left, right of a frame side by side (`_memo_frames`)
     for s in range(volume.shape[0]):
         kv, kp, km = volume_lane[s], pan_lane[s], mute_lane[s]
         if kv < 0 and kp < 0 and km < 0:
@@ -230,10 +236,13 @@ def fader_gains(
         ):  # fmt: skip
             # the usual block: inside the piece played last, the audibility at rest
             a = gain[s, 0]
-            _memo_frames(gains, opens, scratch, memo, s, 0, frames, position, a, kp >= 0 and not mono[s])
+            _memo_frames(pairs, opens, scratch, memo, s, 0, frames, position, a, kp >= 0 and not mono[s])
             _memo_lanes(lane_last, memo, s, kv, kp, km, position + frames - 1)
         else:
-            a = _pieces(s, frames, position, volume[s], pan[s], mono[s], faders, lanes, kv, kp, km, mix)
+            a = _pieces(
+                s, frames, position, volume[s], pan[s], mono[s], gain[s, 0], target[s, 0], step[s, 0], at, value,
+                shape, tension, knot, lo, hi, ramp, lane_last, memo, pairs, opens, scratch, kv, kp, km,
+            )  # fmt: skip
         gain[s, 0] = gain[s, 1] = a
         left_over = handover_left[s]
         if left_over > 0.0:
@@ -243,10 +252,12 @@ def fader_gains(
         last[s, 1] = gains[s, frames - 1, 1]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _pieces(
-    s: int, frames: int, position: int, volume: float, pan: float, mono: bool, faders: Faders, lanes: LaneTable,
-    kv: int, kp: int, km: int, mix: Mix,
+    s: int, frames: int, position: int, volume: float, pan: float, mono: bool, a: float, tgt: float, st: float,
+    at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray, knot: np.ndarray, lo: np.ndarray,
+    hi: np.ndarray, ramp: np.ndarray, lane_last: np.ndarray, memos: np.ndarray, pairs: np.ndarray, opens: np.ndarray,
+    scratch: np.ndarray, kv: int, kp: int, km: int,
 ) -> float:  # fmt: skip
     """Work out automated slot ``s``'s gains piece by piece (`mixtree.dsp.lanes.piece`):
     the volume's gain, the pan's left/right gains (its position on stereo material,
@@ -254,21 +265,17 @@ def _pieces(
     the middle of the pieces all three share, and follow the parabola through those
     three between (a fader's lanes have pieces short enough for it: `knot_lengths`).
     Each piece goes into the slot's memo, where the next blocks find it (`fader_gains`).
-    Returns the audibility the slot glided to."""
-    gains, opens, scratch = mix.gains, mix.opens, mix.scratch
-    at, value, shape, tension, knot = lanes.at, lanes.value, lanes.shape, lanes.tension, lanes.knot
-    lo, hi, ramp = lanes.lo, lanes.hi, lanes.ramp
-    memos = faders.memo
-    memo = memos[s]
-    a = faders.gain[s, 0]
-    tgt = faders.target[s, 0]
-    st = faders.step[s, 0]
+    Starts from audibility ``a`` gliding to ``tgt`` by ``st`` a frame; returns where it
+    got to. (It takes the plan's arrays, not its tuples: inlined into the slot loop
+    without reference counting.)"""
     balance = kp >= 0 and not mono
     fixed_left, fixed_right = pan_gains(pan, mono)
     i = 0
     while i < frames:
         n = position + i
-        if not (memo[START] <= n < memo[END] and memo[FIXED_VOLUME] == volume and memo[FIXED_PAN] == pan):
+        if not (
+            memos[s, START] <= n < memos[s, END] and memos[s, FIXED_VOLUME] == volume and memos[s, FIXED_PAN] == pan
+        ):
             start, end = n - MAX_KNOT, n + MAX_KNOT  # wider than any piece: narrowed by each lane's
             jv = jp = jm = -1
             gv = gp = gm = False
@@ -287,10 +294,19 @@ def _pieces(
                 x1 = min(x1, piece_right(at, lo[km], hi[km], jm, end))
             x0, x1 = float(start), min(x1, float(end))
             h = 0.5 * (x1 - x0)
-            g0, l0, r0, m0, v0, p0 = _fader_at(
-                at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm, x0, volume, fixed_left,
-                fixed_right, mono,
-            )  # fmt: skip
+            sv, sp, sm = 2.0 * jv + gv, 2.0 * jp + gp, 2.0 * jm + gm
+            if (
+                memos[s, AT_RIGHT] == x0 and memos[s, SEGMENTS] == sv and memos[s, SEGMENTS + 1] == sp
+                and memos[s, SEGMENTS + 2] == sm and memos[s, FIXED_VOLUME] == volume and memos[s, FIXED_PAN] == pan
+            ):  # fmt: skip
+                # the last piece ended where this one starts, on the same segments: the
+                # same values (a function of the frame alone), not worked out again
+                g0, l0, r0, m0, v0, p0 = _right_end(memos, s)
+            else:
+                g0, l0, r0, m0, v0, p0 = _fader_at(
+                    at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm, x0, volume, fixed_left,
+                    fixed_right, mono,
+                )  # fmt: skip
             g1, l1, r1, m1, v1, p1 = _fader_at(
                 at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm, x0 + h, volume, fixed_left,
                 fixed_right, mono,
@@ -299,35 +315,56 @@ def _pieces(
                 at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm, x1, volume, fixed_left,
                 fixed_right, mono,
             )  # fmt: skip
-            memo[START], memo[END] = x0, float(end)
-            memo[FIXED_VOLUME], memo[FIXED_PAN] = volume, pan
-            _memo_parabola(memo, GAIN, g0, g1, g2, h)
-            _memo_parabola(memo, LEFT, l0, l1, l2, h)
-            _memo_parabola(memo, RIGHT, r0, r1, r2, h)
-            _memo_parabola(memo, MUTE, m0, m1, m2, h)
-            _memo_parabola(memo, VOLUME, v0, v1, v2, h)
-            _memo_parabola(memo, PAN, p0, p1, p2, h)
-        stop = min(int(memo[END]) - position, frames)
+            memos[s, START], memos[s, END] = x0, float(end)
+            memos[s, FIXED_VOLUME], memos[s, FIXED_PAN] = volume, pan
+            _memo_parabola(memos, s, GAIN, g0, g1, g2, h)
+            _memo_parabola(memos, s, LEFT, l0, l1, l2, h)
+            _memo_parabola(memos, s, RIGHT, r0, r1, r2, h)
+            _memo_parabola(memos, s, MUTE, m0, m1, m2, h)
+            _memo_parabola(memos, s, VOLUME, v0, v1, v2, h)
+            _memo_parabola(memos, s, PAN, p0, p1, p2, h)
+            _keep_right_end(memos, s, x1, sv, sp, sm, g2, l2, r2, m2, v2, p2)
+        stop = min(int(memos[s, END]) - position, frames)
         while i < stop and a != tgt:  # the audibility glides (rarely): frame by frame
             a = step_toward(a, tgt, st)
-            _memo_frames(gains, opens, scratch, memos, s, i, i + 1, position, a, balance)
+            _memo_frames(pairs, opens, scratch, memos, s, i, i + 1, position, a, balance)
             i += 1
-        _memo_frames(gains, opens, scratch, memos, s, i, stop, position, a, balance)
+        _memo_frames(pairs, opens, scratch, memos, s, i, stop, position, a, balance)
         i = stop
-    _memo_lanes(lanes.last, memos, s, kv, kp, km, position + frames - 1)
+    _memo_lanes(lane_last, memos, s, kv, kp, km, position + frames - 1)
     return a
 
 
 @njit(cache=True, inline="always")
-def _memo_parabola(memo: np.ndarray, col: int, y0: float, y1: float, y2: float, h: float) -> None:
-    # the parabola through a piece's ends and middle (`parabola`) into columns col..col + 2
-    memo[col] = y0
-    memo[col + 1], memo[col + 2] = parabola(y0, y1, y2, h)
+def _memo_parabola(memo: np.ndarray, s: int, col: int, y0: float, y1: float, y2: float, h: float) -> None:
+    # the parabola through a piece's ends and middle (`parabola`) into slot s's columns col..col + 2
+    memo[s, col] = y0
+    memo[s, col + 1], memo[s, col + 2] = parabola(y0, y1, y2, h)
+
+
+@njit(cache=True, inline="always")
+def _keep_right_end(
+    memo: np.ndarray, s: int, x: float, sv: float, sp: float, sm: float, g: float, left: float, right: float,
+    mute: float, v: float, p: float,
+) -> None:  # fmt: skip
+    # a piece's right end, where it was worked out and on which segments, into slot s's memo
+    memo[s, AT_RIGHT] = x
+    memo[s, SEGMENTS], memo[s, SEGMENTS + 1], memo[s, SEGMENTS + 2] = sv, sp, sm
+    e = RIGHT_END
+    memo[s, e], memo[s, e + 1], memo[s, e + 2] = g, left, right
+    memo[s, e + 3], memo[s, e + 4], memo[s, e + 5] = mute, v, p
+
+
+@njit(cache=True, inline="always")
+def _right_end(memo: np.ndarray, s: int) -> tuple[float, float, float, float, float, float]:
+    # the values `_keep_right_end` kept
+    e = RIGHT_END
+    return memo[s, e], memo[s, e + 1], memo[s, e + 2], memo[s, e + 3], memo[s, e + 4], memo[s, e + 5]
 
 
 @njit(cache=True, inline="always")
 def _memo_frames(
-    gains: np.ndarray, opens: np.ndarray, scratch: np.ndarray, memo: np.ndarray, s: int, i: int, stop: int,
+    pairs: np.ndarray, opens: np.ndarray, scratch: np.ndarray, memo: np.ndarray, s: int, i: int, stop: int,
     position: int, a: float, balance: bool,
 ) -> None:  # fmt: skip
     # frames i..stop of the block from the piece in slot s's row of ``memo`` (`_pieces`),
@@ -356,10 +393,9 @@ def _memo_frames(
             scratch[0, m] = g * (l0 + u * (lb + u * lc))
             scratch[1, m] = g * (r0 + u * (rb + u * rc))
             opens[s, m] = open_
-    pairs = gains[s].reshape(-1)  # (a view: stores to it vectorise, to gains[s, m, ch] not)
-    for m in range(i, stop):
-        pairs[2 * m] = scratch[0, m]
-        pairs[2 * m + 1] = scratch[1, m]
+    for m in range(i, stop):  # (``pairs``: the gains as (slots, 2 × frames); stores to it vectorise)
+        pairs[s, 2 * m] = scratch[0, m]
+        pairs[s, 2 * m + 1] = scratch[1, m]
 
 
 @njit(cache=True, inline="always")

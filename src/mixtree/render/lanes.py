@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from mixtree.dsp.curves import SHAPES
-from mixtree.dsp.lanes import DOMAINS, KNOT, LaneTable, ParameterLanes, knot_lengths
+from mixtree.dsp.lanes import DOMAINS, KNOT, MEMO, LaneTable, ParameterLanes, knot_lengths
 from mixtree.effects.base import Effect
 from mixtree.model.automation import AutomationLane, manual_value
 from mixtree.model.project import Project
@@ -100,7 +100,7 @@ class LaneBuilder:
             times=self.warps.table().times,
             state=np.zeros(len(self.lanes), np.int8),
             **{name: np.zeros(len(self.lanes)) for name in ("live", "target", "step", "left", "last")},
-            memo=np.full((len(self.lanes), 5), -1.0),
+            memo=np.full((len(self.lanes), MEMO), -1.0),
         )
 
 
