@@ -24,11 +24,11 @@ def gain_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) -> 
         s = rows[r, SLOT]
         pr = params_of(rows, r)
         active_row = pr.shape[0] - 1
-        mode = begin_row(pr, ramps_of(rows, r), auto_of(rows, r))
+        auto = auto_of(rows, r)
+        mode = begin_row(pr, ramps_of(rows, r), auto)
         moving = mode == MOVING
         if mode == BYPASSED:
             continue
-        auto = auto_of(rows, r)
         if mode == STEADY and auto.shape[0]:  # automated: per frame
             for i in range(frames):
                 automate(pr, auto, i)
@@ -62,11 +62,11 @@ def pan_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) -> N
         s = rows[r, SLOT]
         pr = params_of(rows, r)
         active_row = pr.shape[0] - 1
-        mode = begin_row(pr, ramps_of(rows, r), auto_of(rows, r))
+        auto = auto_of(rows, r)
+        mode = begin_row(pr, ramps_of(rows, r), auto)
         moving = mode == MOVING
         if mode == BYPASSED:
             continue
-        auto = auto_of(rows, r)
         if mode == STEADY and auto.shape[0]:  # automated: per frame
             for i in range(frames):
                 automate(pr, auto, i)

@@ -71,11 +71,11 @@ def reverb_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) -
         st = state_of(rows, r)
         line = buffer_of(rows, r)
         active_row = pr.shape[0] - 1
-        mode = begin_row(pr, ramps_of(rows, r), auto_of(rows, r))
+        auto = auto_of(rows, r)
+        mode = begin_row(pr, ramps_of(rows, r), auto)
         moving = mode == MOVING
         if mode == BYPASSED:
             continue
-        auto = auto_of(rows, r)
         for i in range(frames):
             if moving:
                 for p in range(active_row):

@@ -198,7 +198,7 @@ class Streams:
         for r in self.refs:
             if not self._active(r):
                 continue
-            here = (_placement(r, wants[r.ref]), self.loop_at)
+            here = (_placement(r, wants[r.ref]), self.loop_at)  # where it plays, where a loop goes
             if r.settled != here:
                 todo.append([r, here, self._all_wanted(r, wants[r.ref]), self._held(r), self._epoch])
         depth = 0
@@ -221,10 +221,6 @@ class Streams:
             todo = left
             depth += 1
         return done
-
-    def _here(self, r: StreamRef) -> tuple[int, int]:
-        # the placement it plays in, as `_wanted` counts it, and where a loop goes
-        return _placement(r, int(self.windows.refs[r.ref, WANT])), self.loop_at
 
     def ready(self, r: StreamRef) -> bool:
         """Return True if every placement ``r`` wants is in a buffer."""
@@ -368,15 +364,12 @@ class Streams:
         rows = win.bufs[first : first + int(win.refs[r.ref, COUNT]), :2].tolist()
         return {base: first + i for i, (base, end) in enumerate(rows) if end >= 0}
 
-    def _holder(self, r: StreamRef, k: int) -> int:
-        return self._held(r).get(k * r.stride, -1)
-
     def _place(self, r: StreamRef, k: int, keep: list[int] | tuple[int, ...]) -> bool:
         """Fill a buffer of ``r`` with placement ``k``: an empty one, else the one furthest
         from ``k`` that holds none of ``keep``. Return False if every buffer is kept."""
         win = self.windows
         first = int(win.refs[r.ref, FIRST])
-        if self._holder(r, k) >= 0:
+        if k * r.stride in self._held(r):
             return False
         kept = {key * r.stride for key in keep}
         pick, far = -1, -1
