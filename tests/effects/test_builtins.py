@@ -186,6 +186,27 @@ def test_compressor_attack_and_release_follow_their_time_constants():
     assert gr[int(0.01 * RATE)] == pytest.approx(final * (1 - math.exp(-1)), rel=0.05)
 
 
+@pytest.mark.parametrize("detection", ["peak", "rms"])
+def test_compressor_gives_the_same_bits_whole_groups_at_once_or_frame_by_frame(detection):
+    # blocks of 1 to 7 frames never hold a whole group: the per-frame path; a long block
+    # runs its groups a chunk at a time (`_groups`): the two must agree to the bit
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((RATE // 4, 2)) * np.linspace(0.01, 2.0, RATE // 4)[:, None]).astype(np.float32)
+    outs = []
+    for sizes in ([RATE // 4], [1, 3, 7, 5], [513, 1, 4096, 37]):
+        comp = fx.Compressor(threshold_db=-24.0, ratio=6.0, knee_db=3.0, attack=0.001, detection=detection)
+        comp.prepare(RATE)
+        y, pos, k = x.copy(), 0, 0
+        while pos < len(y):
+            n = sizes[k % len(sizes)]
+            comp.process(y[pos : pos + n], RATE)
+            pos, k = pos + n, k + 1
+        outs.append(y)
+    assert not np.array_equal(outs[0], x)
+    for y in outs[1:]:
+        assert np.array_equal(y, outs[0])
+
+
 def test_delay_echoes_at_its_time_with_feedback_and_mix():
     x = np.zeros((RATE, 2), np.float32)
     x[0] = 1.0

@@ -280,7 +280,7 @@ def _automated_pair(buf: np.ndarray, frames: int, rows: np.ndarray, a: int, b: i
     st[st.shape[0] - 1] = su[su.shape[0] - 1] = count
 
 
-@njit(cache=True)
+@njit(cache=True, slp=True)
 def filter_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) -> None:
     """Run one `Filter` per row over its track buffer, in place. Audio-thread safe.
 
@@ -318,7 +318,7 @@ def filter_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) -
         _run_sections(buf, frames, rows, automated, rate, STEADY, 1, False)
 
 
-@njit(cache=True)
+@njit(cache=True, slp=True)
 def eq3_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) -> None:
     """Run one `EQ3` (low shelf, mid peak, high shelf) per row, in place. Audio-thread safe."""
     for r in range(rows.shape[0]):

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from mixtree.dsp.approx import exp, ln
 from mixtree.dsp.denormals import STATE_FLOOR
 from mixtree.dsp.jit import njit
 from mixtree.dsp.rows import SLOT, auto_of, params_of, ramps_of, state_of
@@ -17,9 +18,12 @@ RMS_WINDOW = 0.010
 GROUP = 8
 
 # state: [gain reduction envelope dB, mean square, frames into the group, group peak,
-#         gain at the group's start, gain at its end]
+#         gain at the group's start, gain at its end], then scratch for `_groups`
 ENVELOPE, MEAN_SQUARE, COUNT, PEAK, GAIN_FROM, GAIN_TO = range(6)
-STATE_SIZE = 6
+#: Whole groups `_groups` takes at once (its scratch: a level and a gain per group).
+CHUNK = 64
+SCRATCH = 6
+STATE_SIZE = SCRATCH + 2 * CHUNK
 # parameters, in the order of Compressor.PARAMETERS
 THRESHOLD_DB, RATIO, KNEE_DB, ATTACK, RELEASE, MAKEUP_DB, DETECTION = range(7)
 
@@ -68,7 +72,74 @@ def _detect(left: float, right: float, rms: bool, rms_coef: float, ms: float, pe
     return ms, max(peak, abs(left), abs(right))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def _smooth(level: float, env: float, threshold: float, slope: float, knee: float, att: float, rel: float) -> float:
+    # A group's end: the gain reduction the level asks for, through the attack or release
+    # smoother; flushed below `STATE_FLOOR` (it decays toward 0 in silence, and a group
+    # ends on the same frame whatever the block size, so results do not depend on it).
+    target = reduction(level - threshold, slope, knee)
+    coef = att if target < env else rel
+    env = coef * env + (1.0 - coef) * target
+    return 0.0 if abs(env) < STATE_FLOOR else env
+
+
+@njit(cache=True, inline="always")
+def _groups(
+    buf: np.ndarray,
+    s: int,
+    i: int,
+    n: int,
+    st: np.ndarray,
+    rms: bool,
+    rms_coef: float,
+    computer: tuple[float, float, float, float, float],
+    makeup: float,
+) -> None:
+    # ``n`` (≤ `CHUNK`) whole steady groups from frame ``i``, one stage at a time over all
+    # of them: the detector, then every level's logarithm (a loop the compiler vectorises),
+    # the smoother (the one recursion), every gain's exponential (vectorised), the glides.
+    # The arithmetic is the per-frame path's, operation for operation, so the two agree to
+    # the bit and results stay independent of the block size. Reads and leaves the
+    # envelope, mean square and gains in ``st``.
+    threshold, slope, knee, att, rel = computer
+    level = st[SCRATCH : SCRATCH + n]
+    gain = st[SCRATCH + CHUNK : SCRATCH + CHUNK + n]
+    ms = st[MEAN_SQUARE]
+    for g in range(n):
+        j0 = i + g * GROUP
+        if rms:
+            for j in range(j0, j0 + GROUP):
+                ms, _ = _detect(float(buf[s, j, 0]), float(buf[s, j, 1]), True, rms_coef, ms, 0.0)
+            level[g] = max(ms, 1e-24)
+            ms = 0.0 if ms < STATE_FLOOR else ms
+        else:
+            peak = 0.0
+            for j in range(j0, j0 + GROUP):
+                _, peak = _detect(float(buf[s, j, 0]), float(buf[s, j, 1]), False, rms_coef, 0.0, peak)
+            level[g] = max(peak, 1e-12)
+            ms = 0.0 if ms < STATE_FLOOR else ms
+    to_db = _POWER_TO_DB if rms else _AMPLITUDE_TO_DB
+    for g in range(n):
+        level[g] = to_db * ln(level[g])
+    env = st[ENVELOPE]
+    for g in range(n):
+        env = _smooth(level[g], env, threshold, slope, knee, att, rel)
+        gain[g] = (env + makeup) * _DB_TO_LN
+    for g in range(n):
+        gain[g] = exp(gain[g])
+    g_from, g_to = st[GAIN_FROM], st[GAIN_TO]
+    for g in range(n):
+        glide = (g_to - g_from) / GROUP
+        j0 = i + g * GROUP
+        for k in range(GROUP):
+            w = g_from + glide * (k + 1)
+            buf[s, j0 + k, 0] = buf[s, j0 + k, 0] * w
+            buf[s, j0 + k, 1] = buf[s, j0 + k, 1] * w
+        g_from, g_to = g_to, gain[g]
+    st[ENVELOPE], st[MEAN_SQUARE], st[GAIN_FROM], st[GAIN_TO] = env, ms, g_from, g_to
+
+
+@njit(cache=True, error_model="numpy")
 def compressor_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) -> None:
     """Compress each row's track buffer in place, stereo-linked. Audio-thread safe.
 
@@ -76,9 +147,10 @@ def compressor_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: floa
     (0 peak, 1 RMS), then the active amount. The detector runs every frame; the gain
     computer (static curve, then one-pole attack and release on the gain reduction in
     dB) runs once per `GROUP` frames, and the gain glides linearly between its results,
-    so the costly logarithms and exponentials are paid once per group. Automation is read
-    there too, at each group's last frame. The envelope and the mean square are flushed
-    below `STATE_FLOOR` at each group's end.
+    so the logarithms and exponentials (`mixtree.dsp.approx`) are paid once per group.
+    Automation is read there too, at each group's last frame. Steady rows without
+    automation run their whole groups a chunk at a time (`_groups`). The envelope and the
+    mean square are flushed below `STATE_FLOOR` at each group's end.
     """
     rms_coef = math.exp(-1.0 / (RMS_WINDOW * rate))
     for r in range(rows.shape[0]):
@@ -98,13 +170,20 @@ def compressor_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: floa
         g_from = st[GAIN_FROM]
         g_to = st[GAIN_TO]
         if g_from == 0.0 and g_to == 0.0:  # at rest: unity until the first group ends
-            g_from = g_to = math.exp(pr[MAKEUP_DB, CUR] * _DB_TO_LN)
+            g_from = g_to = exp(pr[MAKEUP_DB, CUR] * _DB_TO_LN)
         rms = pr[DETECTION, CUR] >= 0.5
         steady = mode == STEADY
         threshold, slope, knee, att, rel = _gain_computer(pr, rate)
         attack, release = pr[ATTACK, CUR], pr[RELEASE, CUR]
         i = 0
         while i < frames:
+            if steady and not lanes and count == 0 and frames - i >= GROUP:
+                n = min((frames - i) // GROUP, CHUNK)
+                st[ENVELOPE], st[MEAN_SQUARE], st[GAIN_FROM], st[GAIN_TO] = env, ms, g_from, g_to
+                _groups(buf, s, i, n, st, rms, rms_coef, (threshold, slope, knee, att, rel), pr[MAKEUP_DB, CUR])
+                env, ms, g_from, g_to = st[ENVELOPE], st[MEAN_SQUARE], st[GAIN_FROM], st[GAIN_TO]
+                i += n * GROUP
+                continue
             # Run up to the end of the current group, then (if it ended) the gain computer.
             end = min(frames, i + GROUP - count)
             if steady:
@@ -142,20 +221,13 @@ def compressor_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: floa
                         threshold, slope, knee, att, rel = _gain_computer(pr, rate)
                         attack, release = pr[ATTACK, CUR], pr[RELEASE, CUR]
                 if rms:
-                    level = _POWER_TO_DB * math.log(max(ms, 1e-24))
+                    level = _POWER_TO_DB * ln(max(ms, 1e-24))
                 else:
-                    level = _AMPLITUDE_TO_DB * math.log(max(peak, 1e-12))
-                target = reduction(level - threshold, slope, knee)
-                coef = att if target < env else rel
-                env = coef * env + (1.0 - coef) * target
-                # both decay toward 0 in silence; a group ends on the same frame whatever
-                # the block size, so flushing here keeps results independent of it
-                if abs(env) < STATE_FLOOR:
-                    env = 0.0
-                if ms < STATE_FLOOR:
-                    ms = 0.0
+                    level = _AMPLITUDE_TO_DB * ln(max(peak, 1e-12))
+                env = _smooth(level, env, threshold, slope, knee, att, rel)
+                ms = 0.0 if ms < STATE_FLOOR else ms  # (flushed as the envelope is)
                 g_from = g_to
-                g_to = math.exp((env + pr[MAKEUP_DB, CUR]) * _DB_TO_LN)
+                g_to = exp((env + pr[MAKEUP_DB, CUR]) * _DB_TO_LN)
                 count = 0
                 peak = 0.0
                 rms = pr[DETECTION, CUR] >= 0.5

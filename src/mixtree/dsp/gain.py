@@ -51,7 +51,7 @@ def gain_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) -> 
             buf[s, i, 1] *= w
 
 
-@njit(cache=True)
+@njit(cache=True, slp=True)
 def pan_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) -> None:
     """Pan each row's stereo track buffer by balance (pan -1..1). Audio-thread safe.
 

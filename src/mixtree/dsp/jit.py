@@ -57,9 +57,18 @@ class Kernel:
 
 
 def njit(*args: Any, **options: Any) -> Any:
-    """``numba.njit``, deferred: use as ``@njit(cache=True)`` or ``@njit("sig", ...)``."""
+    """``numba.njit``, deferred: use as ``@njit(cache=True)`` or ``@njit("sig", ...)``.
+
+    One option of ours: ``slp=True`` compiles the kernel with LLVM's straight-line (SLP)
+    vectoriser, which packs independent scalar recursions (a biquad's channels, two
+    tracks at a time) into vector registers. Numba leaves it off for every kernel since
+    LLVM miscompiled some integer code with it (numba PR 8852): so it is ours to turn on
+    for float kernels that a test checks bit for bit against their build without it.
+    """
     if _numba is not None:
-        return _numba.njit(*args, **options)
+        if len(args) == 1 and callable(args[0]) and not options:
+            return _dispatcher(_numba, args[0], (), {})
+        return lambda f: _dispatcher(_numba, f, args, options)
     if len(args) == 1 and callable(args[0]) and not options:
         return _defer(args[0], (), {})
     return lambda f: _defer(f, args, options)
@@ -68,10 +77,38 @@ def njit(*args: Any, **options: Any) -> Any:
 def _defer(f: Callable[..., Any], args: tuple[Any, ...], options: dict[str, Any]) -> Any:
     with _lock:
         if _numba is not None:
-            return _numba.njit(*args, **options)(f)
+            return _dispatcher(_numba, f, args, options)
         kernel = Kernel(f, args, options)
         _kernels.append(kernel)
         return kernel
+
+
+def _dispatcher(numba: Any, f: Callable[..., Any], args: tuple[Any, ...], options: dict[str, Any]) -> Any:
+    # numba's dispatcher for ``f``; with our ``slp`` option, one whose every compilation
+    # (or load from numba's cache, keyed on the file, which holds what that compiled)
+    # runs with the SLP vectoriser on: numba reads the setting as it optimises a module
+    options = dict(options)
+    slp = options.pop("slp", False)
+    if slp and args:
+        raise ValueError(f"{f.__qualname__}: slp=True is for kernels compiled on first use (no signature)")
+    dispatcher = numba.njit(*args, **options)(f)
+    if slp:
+        from numba.core import config
+        from numba.core.compiler_lock import global_compiler_lock
+
+        compile_plain = dispatcher.compile
+
+        def compile_vectorised(sig: Any) -> Any:
+            with global_compiler_lock:  # (reentrant: numba takes it again inside)
+                before, config.SLP_VECTORIZE = config.SLP_VECTORIZE, 1
+                try:
+                    return compile_plain(sig)
+                finally:
+                    config.SLP_VECTORIZE = before
+
+        dispatcher.compile = compile_vectorised
+        dispatcher.slp = True
+    return dispatcher
 
 
 def compiled(kernel: Any) -> Any:
@@ -98,7 +135,8 @@ def nogil(kernel: Any) -> Any:
             copy = types.FunctionType(f.__code__, f.__globals__, f.__name__ + "_nogil", f.__defaults__, f.__closure__)
             copy.__qualname__ = f.__qualname__ + "_nogil"
             copy.__module__ = f.__module__
-            variant = _nogil[dispatcher] = _numba.njit(cache=True, nogil=True)(copy)
+            slp = getattr(dispatcher, "slp", False)
+            variant = _nogil[dispatcher] = _dispatcher(_numba, copy, (), {"cache": True, "nogil": True, "slp": slp})
         return variant
 
 
@@ -133,7 +171,7 @@ def realize() -> None:
         for eager in (False, True):
             for kernel in _kernels:
                 if bool(kernel.args) == eager:
-                    kernel.dispatcher = numba.njit(*kernel.args, **kernel.options)(kernel.py_func)
+                    kernel.dispatcher = _dispatcher(numba, kernel.py_func, kernel.args, kernel.options)
             _swap()
         _numba = numba
         _kernels.clear()
