@@ -134,7 +134,12 @@ def _copy(
     track_buf: np.ndarray, slot: int, o: int, src: np.ndarray, s: int, n: int, gain: float, up: float, stereo: bool
 ) -> None:
     # the same float32 products as the per-frame loop, without its branches
-    if stereo:
+    if stereo and src.shape[1] == 2:  # both sides as one run of 2n samples: it vectorises
+        out = track_buf[slot, o : o + n].reshape(2 * n)
+        run = src[s : s + n].reshape(2 * n)
+        for j in range(2 * n):
+            out[j] += gain * run[j]
+    elif stereo:
         for j in range(n):
             track_buf[slot, o + j, 0] += gain * src[s + j, 0]
             track_buf[slot, o + j, 1] += gain * src[s + j, 1]

@@ -203,6 +203,18 @@ def fader_gains(
     for s in range(volume.shape[0]):
         kv, kp, km = volume_lane[s], pan_lane[s], mute_lane[s]
         if kv < 0 and kp < 0 and km < 0:
+            if gain[s, 0] == target[s, 0] and gain[s, 1] == target[s, 1]:
+                # both sides at rest (the usual case): one fill the compiler vectorises
+                left, right = gain[s, 0], gain[s, 1]
+                for i in range(frames):
+                    gains[s, i, 0] = left
+                    gains[s, i, 1] = right
+                live[s, 0], live[s, 1] = left != 0.0, right != 0.0
+                last[s, 0], last[s, 1] = left, right
+                o = 1.0 if audible[s] else 0.0
+                for i in range(frames):
+                    opens[s, i] = o
+                continue
             for ch in range(2):
                 g = gain[s, ch]
                 tgt = target[s, ch]
@@ -496,13 +508,18 @@ def send_levels(frames: int, position: int, sends: SendRows, lanes: LaneTable, m
         sends.gain[k] = glide_into(levels[k], frames, sends.gain[k], sends.target[k], sends.step[k])
 
 
-@njit(cache=True)
+#: A float32's exponent bits: all set in an infinity or a NaN, and only there.
+_EXPONENT = 0x7F800000
+
+
+@njit(cache=True, inline="always")
 def _finite(track_buf: np.ndarray, s: int, frames: int) -> bool:
-    for i in range(frames):
-        for ch in range(2):
-            if not math.isfinite(track_buf[s, i, ch]):
-                return False
-    return True
+    # on the bits, with no early exit: a loop the compiler vectorises
+    bits = track_buf[s, :frames].reshape(2 * frames).view(np.int32)
+    bad = 0
+    for k in range(bits.shape[0]):
+        bad |= (bits[k] & _EXPONENT) == _EXPONENT
+    return bad == 0
 
 
 @njit(cache=True)
