@@ -20,7 +20,7 @@ def _mix(values, past_the_block=0.0):
     mix.live[:] = True
     failed = np.zeros(slots, np.bool_)
     parent = np.zeros(slots, np.int32)
-    mix_into_parents(buf, FRAMES, np.arange(1, slots, dtype=np.int32), parent, mix, faders, failed)
+    mix_into_parents(buf, FRAMES, np.arange(1, slots, dtype=np.int32), parent, mix, faders, failed, True)
     return buf[0, :FRAMES], failed[1:], faders
 
 

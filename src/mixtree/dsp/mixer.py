@@ -531,11 +531,12 @@ def mix_into_parents(
     mix: Mix,
     faders: Faders,
     failed: np.ndarray,
+    meters: bool,
 ) -> None:
     """Add each slot of ``slots`` into its parent's buffer through its per-frame gains
-    (`fader_gains`); meter it into the faders' peak and RMS. A slot whose buffer holds
-    NaN or infinity is flagged in ``failed`` and, like every flagged slot, contributes
-    nothing. Audio-thread safe: no allocation.
+    (`fader_gains`); with ``meters``, meter it into the faders' peak and RMS. A slot whose
+    buffer holds NaN or infinity is flagged in ``failed`` and, like every flagged slot,
+    contributes nothing. Audio-thread safe: no allocation.
     """
     gains, live = mix.gains, mix.live
     peak, rms = faders.peak, faders.rms
@@ -544,6 +545,9 @@ def mix_into_parents(
         p = parent[s]
         if not failed[s] and not _finite(track_buf, s, frames):
             failed[s] = True
+        if not meters and live[s, 0] and live[s, 1] and not failed[s]:
+            _add(track_buf[p], track_buf[s], gains[s], frames)
+            continue
         for ch in range(2):
             if failed[s] or not live[s, ch]:
                 peak[s, ch] = 0.0
@@ -560,6 +564,16 @@ def mix_into_parents(
                 sq += v * v
             peak[s, ch] = pk
             rms[s, ch] = math.sqrt(sq / frames) if frames else 0.0
+
+
+@njit(cache=True, inline="always")
+def _add(out: np.ndarray, x: np.ndarray, gains: np.ndarray, frames: int) -> None:
+    # ``out += gains · x`` over ``(frames, 2)``, both sides as one run (it vectorises):
+    # the products and sums of the metering loop, without its meters
+    n = 2 * frames
+    out, x, gains = out[:frames].reshape(n), x[:frames].reshape(n), gains[:frames].reshape(n)
+    for k in range(n):
+        out[k] += np.float32(gains[k]) * x[k]
 
 
 @njit(cache=True)

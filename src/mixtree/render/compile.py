@@ -366,6 +366,7 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
         hosted=tuple(e for t in tracks for e in _chain(t) if e.hosted),
         carry_map=np.full(n, -1, dtype=np.int32),
         crossfade=previous is not None,
+        meters=not fresh,
     )
     if stream_state is not None:
         stream_state.clips, stream_state.rows = plan.clips, plan.varispeed

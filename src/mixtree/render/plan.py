@@ -100,7 +100,8 @@ class RenderPlan:
     non-finite, or whose unbatchable effect raises, is flagged in ``failed`` (with
     ``fail_reasons``) and stays silent until cleared. ``carry_map`` receives, at the
     swap, the slot each track had in the plan playing before (-1: new), so state
-    survives it.
+    survives it. ``meters``: whether the faders meter each slot (an offline render's
+    plan, which nobody watches, only mixes).
     """
 
     sample_rate: int
@@ -149,6 +150,7 @@ class RenderPlan:
     hosted: tuple[Any, ...]  # the plugins whose `idle` the control side calls
     carry_map: np.ndarray
     crossfade: bool = False
+    meters: bool = True
     serial: int = field(default_factory=next_serial)
     track_buf: np.ndarray = field(init=False, repr=False)
     failed: np.ndarray = field(init=False, repr=False)
@@ -396,7 +398,7 @@ class RenderPlan:
                 mix_sends(buf, frames, level_sends, sends.rows, mix, failed, self.send_line, self.delays)
             if delayed:
                 delay_slots(buf, frames, level, self.slot_line, self.delays)
-            mix_into_parents(buf, frames, level, self.parent, mix, self.faders, failed)
+            mix_into_parents(buf, frames, level, self.parent, mix, self.faders, failed, self.meters)
             if li == tap and after_mix:
                 self.tap_buf[:frames] = buf[self.tap_slot, :frames]
         for stage in self.master_stages:
