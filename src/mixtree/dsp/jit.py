@@ -119,6 +119,20 @@ def compiled(kernel: Any) -> Any:
     return kernel.compiled() if isinstance(kernel, Kernel) else kernel
 
 
+def entry(kernel: Any, *args: Any) -> Any:
+    """Return what runs ``kernel`` on arguments of the types of ``args`` past numba's
+    dispatch, which types every argument at every call (microseconds for a tuple of
+    arrays): the compiled entry point, compiled (or loaded from the cache) first if need
+    be. Only for calls whose arguments keep those types, such as a plan's own arrays:
+    another type would be read as this one. Anything but numba's dispatcher (a profiler's
+    wrapper) comes back as it is."""
+    dispatcher = compiled(kernel)
+    typeof = getattr(dispatcher, "typeof_pyval", None)
+    if typeof is None:
+        return dispatcher
+    return dispatcher.compile(tuple(typeof(a) for a in args))
+
+
 _nogil: dict[Any, Any] = {}
 
 

@@ -744,8 +744,10 @@ class Engine:
 
 
 def _aimed(plan: RenderPlan, position: int) -> RenderPlan:
-    """Return ``plan`` with its streamed clips' windows wanted where they play from output
-    frame ``position`` (a clip with an offset does not start reading at its file's start)."""
+    """Return ``plan`` ready to publish: its calls bound (`RenderPlan.bind`) and its streamed
+    clips' windows wanted where they play from output frame ``position`` (a clip with an
+    offset does not start reading at its file's start)."""
+    plan.bind()
     if plan.streams is not None:
         plan.streams.aim(position)
     return plan

@@ -15,7 +15,7 @@ import numpy as np
 
 from mixtree.dsp.clips import ClipTable, read_clips
 from mixtree.dsp.delays import DelayLines, delay_slots
-from mixtree.dsp.jit import njit
+from mixtree.dsp.jit import entry, njit
 from mixtree.dsp.lanes import DRAWN, KNOT, LaneTable, ParameterLanes, fill_parameters, release_lane, touch_lane
 from mixtree.dsp.mixer import (
     FaderLanes,
@@ -170,6 +170,8 @@ class RenderPlan:
     mix: Mix = field(init=False, repr=False)
     _moving: tuple[np.ndarray, ...] = field(init=False, repr=False)
     _held: tuple[np.ndarray, ...] = field(init=False, repr=False)
+    _calls: tuple[Any, ...] = field(init=False, repr=False, default=())
+    _fader_arguments: tuple[Any, ...] = field(init=False, repr=False, default=())
 
     def __post_init__(self) -> None:
         n = self.ids.shape[0]
@@ -359,9 +361,27 @@ class RenderPlan:
             live[...] = held
         self._xf_done = xf_done
 
+    def bind(self) -> None:
+        """Resolve the compiled code of the block loop's calls on the plan's own arrays
+        once (their types never change), so that no block pays numba's dispatch for them.
+        Control side (the engine binds a plan before publishing it); else the first block."""
+        buf, lanes, mix = self.track_buf, self.lanes, self.mix
+        level = self.mix_levels[0] if self.mix_levels else np.zeros(0, np.int32)
+        faders = self.faders
+        self._fader_arguments = (self.volume, self.pan, self.mono, self.audible, faders, lanes, self.fader_lanes, mix)
+        self._calls = (
+            entry(clear, buf, 0),
+            entry(read_clips, buf, 0, 0, self.clips, self.sources, self.windows),
+            entry(fader_gains, 0, 0, *self._fader_arguments),
+            entry(send_levels, 0, 0, self.sends.rows, lanes, mix),
+            entry(mix_into_parents, buf, 0, level, self.parent, mix, faders, self.failed, self.meters),
+        )
+
     def _process(self, out: np.ndarray, position: int, events: bool) -> None:
         frames = out.shape[0]
         buf = self.track_buf
+        if not self._calls:
+            self.bind()
         self.read_sources(buf, frames, position)
         old = self._old
         if old is not None and self._xf_done < self._xf_length:
@@ -374,10 +394,9 @@ class RenderPlan:
         self.midi.run(buf, frames, position, events=events)
         mix = self.mix
         lanes = self.lanes
-        fader_gains(
-            frames, position, self.volume, self.pan, self.mono, self.audible, self.faders, lanes, self.fader_lanes, mix
-        )  # fmt: skip
-        send_levels(frames, position, self.sends.rows, lanes, mix)
+        _, _, gains_of, send_levels_of, mix_into = self._calls
+        gains_of(frames, position, *self._fader_arguments)
+        send_levels_of(frames, position, self.sends.rows, lanes, mix)
         if self.parameter_lanes.lane.shape[0]:
             fill_parameters(lanes, self.parameter_lanes, self.parameter_arrays, position, frames)
         failed = self.failed
@@ -398,7 +417,7 @@ class RenderPlan:
                 mix_sends(buf, frames, level_sends, sends.rows, mix, failed, self.send_line, self.delays)
             if delayed:
                 delay_slots(buf, frames, level, self.slot_line, self.delays)
-            mix_into_parents(buf, frames, level, self.parent, mix, self.faders, failed, self.meters)
+            mix_into(buf, frames, level, self.parent, mix, self.faders, failed, self.meters)
             if li == tap and after_mix:
                 self.tap_buf[:frames] = buf[self.tap_slot, :frames]
         for stage in self.master_stages:
@@ -412,14 +431,15 @@ class RenderPlan:
         v = self.varispeed
         if self.warps.parent.shape[0]:
             fill_warps(self.warps, position, frames, float(self.sample_rate))
-        clear(buf, frames)
-        read_clips(buf, frames, position, c, self.sources, self.windows)
+        clear_of, read_clips_of = self._calls[:2] if self._calls else (clear, read_clips)
+        clear_of(buf, frames)
+        read_clips_of(buf, frames, position, c, self.sources, self.windows)
         if v.track.shape[0]:
             read_varispeed(buf, frames, position, v, self.sources, self.warps, self.windows)
         if self.synchronous and self.streams is not None and self.streams.fill_missing():
             # offline: what was missing is read now, and the block read again
-            clear(buf, frames)
-            read_clips(buf, frames, position, c, self.sources, self.windows)
+            clear_of(buf, frames)
+            read_clips_of(buf, frames, position, c, self.sources, self.windows)
             if v.track.shape[0]:
                 read_varispeed(buf, frames, position, v, self.sources, self.warps, self.windows)
 
