@@ -49,6 +49,34 @@ def test_a_fresh_process_opens_a_project_without_numba_and_renders_it_bit_for_bi
     assert np.array_equal(np.load(out), p.render(0.0, 0.25))
 
 
+# Runs in a fresh interpreter: describes a project with lanes and a speed ramp.
+DESCRIBE = """
+import sys
+import mixtree as mt
+p = mt.Project.load(sys.argv[1])
+lane = next(lane for lane in p.lanes if lane.label.startswith("volume"))
+print(repr(p.duration), repr(lane.value_at(1.3)), repr(lane.value_at(2.7)))
+assert "numba" not in sys.modules, "describing a project loaded numba"
+"""
+
+
+def test_a_project_with_lanes_and_speed_ramps_is_described_without_numba_and_the_same(wav, tmp_path: Path):
+    p = _project(wav)
+    t = p.tracks[0]
+    volume = t.automate("volume_db")
+    volume.add_point(1.0, -6.0, shape="bend", tension=0.4)
+    volume.add_point(3.0, 2.0, shape="s_curve")
+    m = p.create_metatrack([t.id])
+    speed = m.automate("speed")
+    speed.add_point(0.05, 1.0, shape="geometric")
+    speed.add_point(0.2, 0.5)
+    path = p.save(tmp_path / "p.json")
+    run = subprocess.run([sys.executable, "-c", DESCRIBE, str(path)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    jit.realize()
+    assert run.stdout.split() == [repr(p.duration), repr(volume.value_at(1.3)), repr(volume.value_at(2.7))]
+
+
 def test_once_loaded_module_globals_hold_the_dispatchers_and_a_kernel_object_forwards():
     jit.realize()
     assert jit.loaded()

@@ -40,14 +40,14 @@ def shape_code(name: str) -> int:
     return SHAPES.index(name)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", control=True)
 def _bend_s(u: float, a: float) -> float:
     if u <= 0.0:
         return 0.0  # 0/0 at tension -1
     return u / (a + math.sqrt(a * a + (1.0 - 2.0 * a) * u))
 
 
-@njit(cache=True)
+@njit(cache=True, control=True)
 def curve(shape: int, u: float, tension: float) -> float:
     """Return f(u) of ``shape`` (see the module; ``geometric`` is shaped by its values
     and returns u here). f(0) = 0 and f(1) = 1 for all but ``hold``."""
@@ -69,7 +69,7 @@ def curve(shape: int, u: float, tension: float) -> float:
     return u
 
 
-@njit(cache=True)
+@njit(cache=True, control=True)
 def curve_integral(shape: int, u: float, tension: float) -> float:
     """Return F(u) = ∫₀ᵘ f(w) dw of ``shape`` (``geometric``: that of ``linear``)."""
     if shape == HOLD:
@@ -93,7 +93,7 @@ def curve_integral(shape: int, u: float, tension: float) -> float:
     return 0.5 * u * u
 
 
-@njit(cache=True)
+@njit(cache=True, control=True)
 def segment_value(v0: float, v1: float, shape: int, tension: float, u: float) -> float:
     """Return the value at ``u`` across a segment from ``v0`` to ``v1``."""
     if shape == GEOMETRIC:
@@ -101,7 +101,7 @@ def segment_value(v0: float, v1: float, shape: int, tension: float, u: float) ->
     return v0 + (v1 - v0) * curve(shape, u, tension)
 
 
-@njit(cache=True)
+@njit(cache=True, control=True)
 def segment_integral(v0: float, v1: float, shape: int, tension: float, u: float) -> float:
     """Return ∫₀ᵘ v du across a segment from ``v0`` to ``v1`` (in units of the segment's
     length: multiply by it for time)."""
@@ -113,7 +113,7 @@ def segment_integral(v0: float, v1: float, shape: int, tension: float, u: float)
     return v0 * u + (v1 - v0) * curve_integral(shape, u, tension)
 
 
-@njit(cache=True)
+@njit(cache=True, control=True)
 def point_at(at: np.ndarray, lo: int, hi: int, x: float) -> int:
     """Return the index of the last point in ``at[lo:hi]`` at or before ``x`` (``lo - 1``
     when ``x`` is before them all): the point whose segment plays at ``x``."""
@@ -127,7 +127,7 @@ def point_at(at: np.ndarray, lo: int, hi: int, x: float) -> int:
     return a - 1
 
 
-@njit(cache=True)
+@njit(cache=True, control=True)
 def lane_value(
     at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray, lo: int, hi: int, x: float
 ) -> float:

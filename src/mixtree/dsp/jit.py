@@ -43,7 +43,9 @@ class Kernel:
         return self.dispatcher
 
     def __call__(self, *args: Any) -> Any:
-        """Run the compiled kernel."""
+        """Run the compiled kernel (a ``control`` helper, until numba loads: in Python)."""
+        if self.dispatcher is None and self.options.get("control") and _numba is None:
+            return self.py_func(*args)
         return (self.dispatcher or self.compiled())(*args)
 
     def __getattr__(self, name: str) -> Any:
@@ -64,6 +66,10 @@ def njit(*args: Any, **options: Any) -> Any:
     tracks at a time) into vector registers. Numba leaves it off for every kernel since
     LLVM miscompiled some integer code with it (numba PR 8852): so it is ours to turn on
     for float kernels that a test checks bit for bit against their build without it.
+
+    And ``control=True``: a scalar helper the model calls too (a lane's value, a
+    metatrack's time): until numba loads, a call runs its Python function (the same IEEE
+    arithmetic and libm), so describing or editing a project loads no numba.
     """
     if _numba is not None:
         if len(args) == 1 and callable(args[0]) and not options:
@@ -88,6 +94,7 @@ def _dispatcher(numba: Any, f: Callable[..., Any], args: tuple[Any, ...], option
     # (or load from numba's cache, keyed on the file, which holds what that compiled)
     # runs with the SLP vectoriser on: numba reads the setting as it optimises a module
     options = dict(options)
+    options.pop("control", None)
     slp = options.pop("slp", False)
     if slp and args:
         raise ValueError(f"{f.__qualname__}: slp=True is for kernels compiled on first use (no signature)")

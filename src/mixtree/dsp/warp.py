@@ -46,7 +46,7 @@ class WarpTable(NamedTuple):
     rates: np.ndarray  # float64 (warps, max_block) child seconds per output second
 
 
-@njit(cache=True)
+@njit(cache=True, control=True)
 def speed_integral(
     at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray, area: np.ndarray, lo: int, hi: int,
     x: float,
@@ -98,7 +98,7 @@ def fill_warps(table: WarpTable, first: int, frames: int, rate: float) -> None:
             rates[w, i] = speed * a * dx
 
 
-@njit(cache=True)
+@njit(cache=True, control=True)
 def integral_inverse(
     at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray, area: np.ndarray, lo: int, hi: int,
     child: float,
