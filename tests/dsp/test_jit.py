@@ -137,3 +137,11 @@ def test_the_engine_binds_a_plan_before_the_audio_thread_plays_it(wav):
         assert len(eng.publish()._calls) == 5
     finally:
         eng.close()
+
+
+def test_a_kernels_gil_free_variant_keeps_its_options():
+    from mixtree.dsp import dynamics
+
+    compressor, filters = jit.nogil(dynamics.compressor_kernel), jit.nogil(filter_kernel)
+    assert compressor.targetoptions["nogil"] and compressor.targetoptions["error_model"] == "numpy"
+    assert filters.targetoptions["nogil"] and filters.slp

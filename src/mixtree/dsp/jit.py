@@ -156,8 +156,11 @@ def nogil(kernel: Any) -> Any:
             copy = types.FunctionType(f.__code__, f.__globals__, f.__name__ + "_nogil", f.__defaults__, f.__closure__)
             copy.__qualname__ = f.__qualname__ + "_nogil"
             copy.__module__ = f.__module__
+            # the kernel's own options (its error model, SLP) and no GIL
             slp = getattr(dispatcher, "slp", False)
-            variant = _nogil[dispatcher] = _dispatcher(_numba, copy, (), {"cache": True, "nogil": True, "slp": slp})
+            own = {k: v for k, v in dispatcher.targetoptions.items() if k != "nopython"}  # (njit's own)
+            options = {**own, "cache": True, "nogil": True, "slp": slp}
+            variant = _nogil[dispatcher] = _dispatcher(_numba, copy, (), options)
         return variant
 
 
