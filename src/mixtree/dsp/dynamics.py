@@ -83,6 +83,29 @@ def _smooth(level: float, env: float, threshold: float, slope: float, knee: floa
     return 0.0 if abs(env) < STATE_FLOOR else env
 
 
+#: What the gain computer works with: threshold, slope, knee, the smoother's attack and
+#: release coefficients, and the attack and release times those were made from.
+Computer = tuple[float, float, float, float, float, float, float]
+
+
+@njit(cache=True, inline="always")
+def _computer(pr: np.ndarray, rate: float) -> Computer:
+    threshold, slope, knee, att, rel = _gain_computer(pr, rate)
+    return threshold, slope, knee, att, rel, pr[ATTACK, CUR], pr[RELEASE, CUR]
+
+
+@njit(cache=True, inline="always")
+def _automate(pr: np.ndarray, auto: np.ndarray, lanes: int, frame: int, rate: float, computer: Computer) -> Computer:
+    # A group's last frame: the lanes' values there, and the gain computer's from them (the
+    # smoother's coefficients cost two exponentials: made again only when their times move).
+    if not automate_rows(pr, auto, lanes, frame):
+        return computer
+    threshold, slope, knee, att, rel, attack, release = computer
+    if pr[ATTACK, CUR] == attack and pr[RELEASE, CUR] == release:
+        return pr[THRESHOLD_DB, CUR], 1.0 / pr[RATIO, CUR] - 1.0, pr[KNEE_DB, CUR], att, rel, attack, release
+    return _computer(pr, rate)
+
+
 @njit(cache=True, inline="always")
 def _groups(
     buf: np.ndarray,
@@ -92,16 +115,19 @@ def _groups(
     st: np.ndarray,
     rms: bool,
     rms_coef: float,
-    computer: tuple[float, float, float, float, float],
-    makeup: float,
-) -> None:
+    pr: np.ndarray,
+    auto: np.ndarray,
+    lanes: int,
+    rate: float,
+    computer: Computer,
+) -> Computer:
     # ``n`` (≤ `CHUNK`) whole steady groups from frame ``i``, one stage at a time over all
     # of them: the detector, then every level's logarithm (a loop the compiler vectorises),
-    # the smoother (the one recursion), every gain's exponential (vectorised), the glides.
-    # The arithmetic is the per-frame path's, operation for operation, so the two agree to
-    # the bit and results stay independent of the block size. Reads and leaves the
-    # envelope, mean square and gains in ``st``.
-    threshold, slope, knee, att, rel = computer
+    # the smoother (the one recursion, which reads the lanes at each group's end), every
+    # gain's exponential (vectorised), the glides. The arithmetic is the per-frame path's,
+    # operation for operation, so the two agree to the bit and results stay independent of
+    # the block size. Reads and leaves the envelope, mean square and gains in ``st``;
+    # returns the gain computer as the last group left it.
     level = st[SCRATCH : SCRATCH + n]
     gain = st[SCRATCH + CHUNK : SCRATCH + CHUNK + n]
     ms = st[MEAN_SQUARE]
@@ -123,8 +149,11 @@ def _groups(
         level[g] = to_db * ln(level[g])
     env = st[ENVELOPE]
     for g in range(n):
+        if lanes:
+            computer = _automate(pr, auto, lanes, i + g * GROUP + GROUP - 1, rate, computer)
+        threshold, slope, knee, att, rel, _, _ = computer
         env = _smooth(level[g], env, threshold, slope, knee, att, rel)
-        gain[g] = (env + makeup) * _DB_TO_LN
+        gain[g] = (env + pr[MAKEUP_DB, CUR]) * _DB_TO_LN
     for g in range(n):
         gain[g] = exp(gain[g])
     g_from, g_to = st[GAIN_FROM], st[GAIN_TO]
@@ -137,6 +166,7 @@ def _groups(
             buf[s, j0 + k, 1] = buf[s, j0 + k, 1] * w
         g_from, g_to = g_to, gain[g]
     st[ENVELOPE], st[MEAN_SQUARE], st[GAIN_FROM], st[GAIN_TO] = env, ms, g_from, g_to
+    return computer
 
 
 @njit(cache=True, error_model="numpy")
@@ -173,14 +203,14 @@ def compressor_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: floa
             g_from = g_to = exp(pr[MAKEUP_DB, CUR] * _DB_TO_LN)
         rms = pr[DETECTION, CUR] >= 0.5
         steady = mode == STEADY
-        threshold, slope, knee, att, rel = _gain_computer(pr, rate)
-        attack, release = pr[ATTACK, CUR], pr[RELEASE, CUR]
+        computer = _computer(pr, rate)
+        chunks = steady and not (lanes >> DETECTION) & 1  # (a detector switching mid-chunk: per frame)
         i = 0
         while i < frames:
-            if steady and not lanes and count == 0 and frames - i >= GROUP:
+            if chunks and count == 0 and frames - i >= GROUP:
                 n = min((frames - i) // GROUP, CHUNK)
                 st[ENVELOPE], st[MEAN_SQUARE], st[GAIN_FROM], st[GAIN_TO] = env, ms, g_from, g_to
-                _groups(buf, s, i, n, st, rms, rms_coef, (threshold, slope, knee, att, rel), pr[MAKEUP_DB, CUR])
+                computer = _groups(buf, s, i, n, st, rms, rms_coef, pr, auto, lanes, rate, computer)
                 env, ms, g_from, g_to = st[ENVELOPE], st[MEAN_SQUARE], st[GAIN_FROM], st[GAIN_TO]
                 i += n * GROUP
                 continue
@@ -210,16 +240,12 @@ def compressor_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: floa
                     w = 1.0 + wet_amount * (g - 1.0)
                     buf[s, j, 0] = left * w
                     buf[s, j, 1] = right * w
-                threshold, slope, knee, att, rel = _gain_computer(pr, rate)
-                attack, release = pr[ATTACK, CUR], pr[RELEASE, CUR]
+                computer = _computer(pr, rate)
             i = end
             if count == GROUP:
-                if lanes and automate_rows(pr, auto, lanes, end - 1):  # once a group: the gain computer reads it here
-                    if pr[ATTACK, CUR] == attack and pr[RELEASE, CUR] == release:
-                        threshold, slope, knee = pr[THRESHOLD_DB, CUR], 1.0 / pr[RATIO, CUR] - 1.0, pr[KNEE_DB, CUR]
-                    else:  # (the smoother's coefficients cost two exponentials: only when they move)
-                        threshold, slope, knee, att, rel = _gain_computer(pr, rate)
-                        attack, release = pr[ATTACK, CUR], pr[RELEASE, CUR]
+                if lanes:  # once a group: the gain computer reads them here
+                    computer = _automate(pr, auto, lanes, end - 1, rate, computer)
+                threshold, slope, knee, att, rel, _, _ = computer
                 if rms:
                     level = _POWER_TO_DB * ln(max(ms, 1e-24))
                 else:
