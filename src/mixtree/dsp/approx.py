@@ -26,6 +26,19 @@ _MANTISSA = (1 << 52) - 1
 _ONE = 1023 << 52  # the bits of 1.0
 #: The range `exp` takes: beyond it the result would leave float64's normal numbers.
 EXP_LIMIT = 700.0
+#: The series `ln` and `exp` sum (highest power first): 1/17, 1/15, ..., 1/3, 1 (of atanh,
+#: in t²), and 1/13!, 1/12!, ..., 1/1!, 1/0! (of e^r, in r).
+_ATANH = tuple(1.0 / k for k in range(17, 0, -2))
+_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(13, -1, -1))
+
+
+@njit(cache=True, inline="always")
+def _horner(coefficients: tuple[float, ...], x: float) -> float:
+    # the polynomial with these coefficients (highest power first) at ``x``
+    s = coefficients[0]
+    for k in range(1, len(coefficients)):
+        s = s * x + coefficients[k]
+    return s
 
 
 @njit(cache=True, inline="always")
@@ -43,17 +56,7 @@ def ln(x: float) -> float:
     m = m * 0.5 if big else m
     e = e + 1 if big else e
     t = (m - 1.0) / (m + 1.0)
-    t2 = t * t
-    s = 1.0 / 17.0
-    s = s * t2 + 1.0 / 15.0
-    s = s * t2 + 1.0 / 13.0
-    s = s * t2 + 1.0 / 11.0
-    s = s * t2 + 1.0 / 9.0
-    s = s * t2 + 1.0 / 7.0
-    s = s * t2 + 1.0 / 5.0
-    s = s * t2 + 1.0 / 3.0
-    s = s * t2 + 1.0
-    return float(e) * _LN2 + 2.0 * t * s
+    return float(e) * _LN2 + 2.0 * t * _horner(_ATANH, t * t)
 
 
 @njit(cache=True, inline="always")
@@ -67,18 +70,4 @@ def exp(y: float) -> float:
     y = min(max(y, -EXP_LIMIT), EXP_LIMIT)
     n = math.floor(y * _LOG2E + 0.5)
     r = (y - n * _LN2_HI) - n * _LN2_LO
-    s = 1.0 / 6227020800.0
-    s = s * r + 1.0 / 479001600.0
-    s = s * r + 1.0 / 39916800.0
-    s = s * r + 1.0 / 3628800.0
-    s = s * r + 1.0 / 362880.0
-    s = s * r + 1.0 / 40320.0
-    s = s * r + 1.0 / 5040.0
-    s = s * r + 1.0 / 720.0
-    s = s * r + 1.0 / 120.0
-    s = s * r + 1.0 / 24.0
-    s = s * r + 1.0 / 6.0
-    s = s * r + 0.5
-    s = s * r + 1.0
-    s = s * r + 1.0
-    return s * np.int64((np.int64(n) + 1023) << 52).view(np.float64)
+    return _horner(_TAYLOR, r) * np.int64((np.int64(n) + 1023) << 52).view(np.float64)
