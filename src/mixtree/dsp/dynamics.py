@@ -56,15 +56,6 @@ _AMPLITUDE_TO_DB = 20.0 / math.log(10.0)
 
 
 @njit(cache=True, inline="always")
-def _gain_computer(pr: np.ndarray, rate: float) -> tuple[float, float, float, float, float]:
-    # What the gain computer needs from the parameters: threshold, slope, knee, and the
-    # per-group attack and release coefficients of the gain reduction's one-pole smoother.
-    att = math.exp(-GROUP / (max(pr[ATTACK, CUR], 1e-5) * rate))
-    rel = math.exp(-GROUP / (max(pr[RELEASE, CUR], 1e-5) * rate))
-    return pr[THRESHOLD_DB, CUR], 1.0 / pr[RATIO, CUR] - 1.0, pr[KNEE_DB, CUR], att, rel
-
-
-@njit(cache=True, inline="always")
 def _detect(left: float, right: float, rms: bool, rms_coef: float, ms: float, peak: float) -> tuple[float, float]:
     # One frame into the stereo-linked detector: the mean square (RMS) or the group's peak.
     if rms:
@@ -90,8 +81,11 @@ Computer = tuple[float, float, float, float, float, float, float]
 
 @njit(cache=True, inline="always")
 def _computer(pr: np.ndarray, rate: float) -> Computer:
-    threshold, slope, knee, att, rel = _gain_computer(pr, rate)
-    return threshold, slope, knee, att, rel, pr[ATTACK, CUR], pr[RELEASE, CUR]
+    # the gain computer from the parameters: the smoother's per-group coefficients too
+    attack, release = pr[ATTACK, CUR], pr[RELEASE, CUR]
+    att = math.exp(-GROUP / (max(attack, 1e-5) * rate))
+    rel = math.exp(-GROUP / (max(release, 1e-5) * rate))
+    return pr[THRESHOLD_DB, CUR], 1.0 / pr[RATIO, CUR] - 1.0, pr[KNEE_DB, CUR], att, rel, attack, release
 
 
 @njit(cache=True, inline="always")
@@ -178,9 +172,9 @@ def compressor_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: floa
     computer (static curve, then one-pole attack and release on the gain reduction in
     dB) runs once per `GROUP` frames, and the gain glides linearly between its results,
     so the logarithms and exponentials (`mixtree.dsp.approx`) are paid once per group.
-    Automation is read there too, at each group's last frame. Steady rows without
-    automation run their whole groups a chunk at a time (`_groups`). The envelope and the
-    mean square are flushed below `STATE_FLOOR` at each group's end.
+    Automation is read there too, at each group's last frame. Steady rows (automated or
+    not, unless their detection is) run their whole groups a chunk at a time (`_groups`).
+    The envelope and the mean square are flushed below `STATE_FLOOR` at each group's end.
     """
     rms_coef = math.exp(-1.0 / (RMS_WINDOW * rate))
     for r in range(rows.shape[0]):

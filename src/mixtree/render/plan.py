@@ -431,7 +431,8 @@ class RenderPlan:
         v = self.varispeed
         if self.warps.parent.shape[0]:
             fill_warps(self.warps, position, frames, float(self.sample_rate))
-        clear_of, read_clips_of = self._calls[:2] if self._calls else (clear, read_clips)
+        calls = self._calls  # (an old plan crossfading out may not be bound)
+        clear_of, read_clips_of = (calls[0], calls[1]) if calls else (clear, read_clips)
         clear_of(buf, frames)
         read_clips_of(buf, frames, position, c, self.sources, self.windows)
         if v.track.shape[0]:
