@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -21,10 +21,8 @@ from mixtree.dsp.curves import (
     segment_value,
 )
 from mixtree.dsp.jit import njit
+from mixtree.dsp.rows import floats_at
 from mixtree.dsp.smoothing import glide_into, ramp_step
-
-if TYPE_CHECKING:
-    from numba.typed import List
 
 
 class LaneTable(NamedTuple):
@@ -276,9 +274,10 @@ def _fill_drawn(
 @njit(cache=True, inline="always")
 def _parabola_into(out: np.ndarray, i: int, stop: int, u0: float, v0: float, b: float, c: float) -> None:
     # frames i..stop of a piece's parabola v0 + u·(b + u·c), u = u0 + the frame's index
+    # (indexed unsigned: numba's negative-index wraparound would keep it from vectorising)
     for m in range(i, stop):
         u = u0 + m
-        out[m] = v0 + u * (b + u * c)
+        out[np.uint64(m)] = v0 + u * (b + u * c)
 
 
 @njit(cache=True, inline="always")
@@ -307,18 +306,20 @@ def _fill_warped(
 
 
 class ParameterLanes(NamedTuple):
-    """Effect parameters under automation: entry ``e`` writes lane ``lane[e]`` into row
-    ``param[e]`` of the per-frame array ``target[e]`` of a plan's automation arrays (one
-    array ``(parameters, max_block)`` per automated effect, NaN rows for the parameters
-    without a lane; see `mixtree.dsp.smoothing.value_at`)."""
+    """Effect parameters under automation: entry ``e`` writes lane ``lane[e]`` into the
+    ``length[e]`` float64 values at address ``row[e]``: a parameter's row of the per-frame
+    array of its effect (one array ``(parameters, max_block)`` per automated effect, NaN
+    rows for the parameters without a lane; see `mixtree.dsp.smoothing.value_at`), which
+    the plan keeps alive. (Addresses, not a list of the arrays: taking an array out of a
+    typed list counts a reference, some 40 ns a lane.)"""
 
     lane: np.ndarray  # int64
-    target: np.ndarray  # int64
-    param: np.ndarray  # int64
+    row: np.ndarray  # int64 address
+    length: np.ndarray  # int64
 
 
 @njit(cache=True)
-def fill_parameters(lanes: LaneTable, entries: ParameterLanes, arrays: List, first: int, frames: int) -> None:
+def fill_parameters(lanes: LaneTable, entries: ParameterLanes, first: int, frames: int) -> None:
     """Write every automated effect parameter's values for output frames ``first ..
     first + frames - 1``. Audio-thread safe: no allocation.
 
@@ -331,7 +332,7 @@ def fill_parameters(lanes: LaneTable, entries: ParameterLanes, arrays: List, fir
     lo, hi, ramp = lanes.lo, lanes.hi, lanes.ramp
     for e in range(entries.lane.shape[0]):
         k = entries.lane[e]
-        out = arrays[entries.target[e]][entries.param[e]]
+        out = floats_at(entries.row[e], entries.length[e])
         if state[k] == DRAWN and warp[k] < 0:
             if memo[k, 0] <= first and first + frames <= memo[k, 1]:
                 _parabola_into(out, 0, frames, float(first - int(memo[k, 0])), memo[k, 2], memo[k, 3], memo[k, 4])

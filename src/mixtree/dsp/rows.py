@@ -108,3 +108,10 @@ def ramps_of(rows: np.ndarray, r: int) -> np.ndarray:
 def auto_of(rows: np.ndarray, r: int) -> np.ndarray:
     """Return row ``r``'s automation for the block (see `mixtree.dsp.smoothing.value_at`)."""
     return carray(_pointer(rows[r, AUTO], np.dtype(np.float64)), (rows[r, AUTO + 1], rows[r, AUTO + 2]))  # noqa: F821
+
+
+@njit(cache=True, inline="always")
+def floats_at(address: int, n: int) -> np.ndarray:
+    """Return a view of the ``n`` float64 values at ``address`` (one row of an array the
+    caller keeps alive), without a reference count."""
+    return carray(_pointer(address, np.dtype(np.float64)), (n,))  # noqa: F821

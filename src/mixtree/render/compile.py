@@ -13,7 +13,6 @@ from mixtree.dsp.clips import ClipTable, source_list
 from mixtree.dsp.delays import delay_lines
 from mixtree.dsp.fades import curve_code
 from mixtree.dsp.mixer import FaderLanes, SendRows, faders_for
-from mixtree.dsp.typed import typed_list
 from mixtree.dsp.varispeed import VarispeedTable
 from mixtree.effects.base import Effect
 from mixtree.model.clip import Clip
@@ -353,9 +352,9 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
         clocks=_clocks(tracks, maps, [ALWAYS] + [p.window_frames for p in placed]),
         fader_lanes=fader_lanes,
         parameter_lanes=automation.entries(),
-        parameter_arrays=typed_list(automation.arrays),
+        parameter_arrays=tuple(automation.arrays),
         held_lanes=automation.entries(held=True),
-        held_arrays=typed_list(automation.held_arrays),
+        held_arrays=tuple(automation.held_arrays),
         compensation=compensation,
         delays=delays,
         rings=tuple(delays.ring) if lines else (),

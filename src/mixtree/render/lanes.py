@@ -144,7 +144,11 @@ class ParameterAutomation:
         return array
 
     def entries(self, held: bool = False) -> ParameterLanes:
-        """Return which lane fills which row (of the instruments' arrays: ``held``), as arrays."""
+        """Return which lane fills which row (of the instruments' arrays: ``held``), as
+        arrays: the row by its address (the plan keeps the arrays alive)."""
         rows = self.held_rows if held else self.rows
-        cols = list(zip(*rows, strict=True)) if rows else [(), (), ()]
-        return ParameterLanes(*(np.array(c, np.int64) for c in cols))
+        arrays = self.held_arrays if held else self.arrays
+        lane = [k for k, _, _ in rows]
+        row = [arrays[a][p].ctypes.data for _, a, p in rows]
+        length = [arrays[a].shape[1] for _, a, _ in rows]
+        return ParameterLanes(*(np.array(c, np.int64) for c in (lane, row, length)))

@@ -137,9 +137,9 @@ class RenderPlan:
     clocks: dict[int, list[Any]]  # by lane id: (output frames, `TimeMap`) per copy (control side only)
     fader_lanes: FaderLanes
     parameter_lanes: ParameterLanes
-    parameter_arrays: List
+    parameter_arrays: tuple[np.ndarray, ...]
     held_lanes: ParameterLanes
-    held_arrays: List
+    held_arrays: tuple[np.ndarray, ...]
     compensation: Compensation
     delays: DelayLines
     rings: tuple[np.ndarray, ...]  # the arrays of ``delays.ring``, for the control side
@@ -390,7 +390,7 @@ class RenderPlan:
             self._xf_done += frames
         if self.held_lanes.lane.shape[0]:
             knot = position - position % KNOT
-            fill_parameters(self.lanes, self.held_lanes, self.held_arrays, knot, position + frames - knot)
+            fill_parameters(self.lanes, self.held_lanes, knot, position + frames - knot)
         self.midi.run(buf, frames, position, events=events)
         mix = self.mix
         lanes = self.lanes
@@ -398,7 +398,7 @@ class RenderPlan:
         gains_of(frames, position, *self._fader_arguments)
         send_levels_of(frames, position, self.sends.rows, lanes, mix)
         if self.parameter_lanes.lane.shape[0]:
-            fill_parameters(lanes, self.parameter_lanes, self.parameter_arrays, position, frames)
+            fill_parameters(lanes, self.parameter_lanes, position, frames)
         failed = self.failed
         reasons = self.fail_reasons
         delayed = len(self.line_keys) > 0
