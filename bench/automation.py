@@ -4,7 +4,8 @@ Run: ``python -m bench.automation [--quick]``. 128 tracks of noise, each through
 shelf, a high shelf, a compressor and a gain; the automated session adds four lanes per
 track (volume, pan, the low shelf's gain and the compressor's threshold, each a curve
 moving all the time). Prints the real-time DSP load at 256 frames (mean, p99) of both,
-side by side, their ratio, and the offline render time of both.
+side by side, their ratio, and the offline render time of both: the median of
+``--rounds`` rounds in which the two sessions alternate.
 """
 
 from __future__ import annotations
@@ -56,22 +57,29 @@ def main(argv: list[str] | None = None) -> None:
     """Print the comparison."""
     ap = argparse.ArgumentParser(prog="python -m bench.automation", description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds of both sessions (median shown)")
     args = ap.parse_args(argv)
     tracks, seconds = (16, 2.0) if args.quick else (128, 10.0)
+    rounds = 1 if args.quick else max(1, args.rounds)
     with tempfile.TemporaryDirectory(prefix="mixtree-bench-") as tmp:
         folder = Path(tmp)
-        static = build(folder, tracks, seconds + 2, automated=False)
-        moving = build(folder, tracks, seconds + 2, automated=True)
+        sessions = {
+            "static": build(folder, tracks, seconds + 2, automated=False),
+            "automated": build(folder, tracks, seconds + 2, automated=True),
+        }
         print(f"Automation, {tracks} tracks x (low shelf, high shelf, compressor, gain), 256-frame callbacks")
+        print(f"  median of {rounds} rounds, the two sessions alternating (this machine's load drifts)")
         print(f"  {'session':<12} {'mean':>8} {'p99':>8} {'render s':>9}")
-        rows = {}
-        for name, p in (("static", static), ("automated", moving)):
-            loads = dsp_load(p, 256, seconds)[1:]
-            t0 = time.perf_counter()
-            p.render(0.0, seconds)
-            took = time.perf_counter() - t0
-            rows[name] = (loads.mean(), np.percentile(loads, 99), took)
-            print(f"  {name:<12} {rows[name][0]:>8.1%} {rows[name][1]:>8.1%} {took:>9.3f}")
+        runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in sessions}
+        for _ in range(rounds):
+            for name, p in sessions.items():
+                loads = dsp_load(p, 256, seconds)[1:]
+                t0 = time.perf_counter()
+                p.render(0.0, seconds)
+                runs[name].append((loads.mean(), float(np.percentile(loads, 99)), time.perf_counter() - t0))
+        rows = {name: tuple(float(np.median(column)) for column in zip(*r, strict=True)) for name, r in runs.items()}
+        for name, (mean, p99, took) in rows.items():
+            print(f"  {name:<12} {mean:>8.1%} {p99:>8.1%} {took:>9.3f}")
         (sm, sp, st), (am, ap_, at) = rows["static"], rows["automated"]
         print(f"  automated / static: mean {am / sm:.2f}x, p99 {ap_ / sp:.2f}x, render {at / st:.2f}x")
 
