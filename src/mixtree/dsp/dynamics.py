@@ -135,7 +135,8 @@ def _groups(
         else:
             peak = 0.0
             for j in range(j0, j0 + GROUP):
-                _, peak = _detect(float(buf[s, j, 0]), float(buf[s, j, 1]), False, rms_coef, 0.0, peak)
+                u = np.uint64(j)  # (unsigned: numba's negative-index wraparound would stop it vectorising)
+                _, peak = _detect(float(buf[s, u, 0]), float(buf[s, u, 1]), False, rms_coef, 0.0, peak)
             level[g] = max(peak, 1e-12)
             ms = 0.0 if ms < STATE_FLOOR else ms
     to_db = _POWER_TO_DB if rms else _AMPLITUDE_TO_DB
@@ -156,8 +157,9 @@ def _groups(
         j0 = i + g * GROUP
         for k in range(GROUP):
             w = g_from + glide * (k + 1)
-            buf[s, j0 + k, 0] = buf[s, j0 + k, 0] * w
-            buf[s, j0 + k, 1] = buf[s, j0 + k, 1] * w
+            u = np.uint64(j0 + k)  # (unsigned, as in the detector)
+            buf[s, u, 0] = buf[s, u, 0] * w
+            buf[s, u, 1] = buf[s, u, 1] * w
         g_from, g_to = g_to, gain[g]
     st[ENVELOPE], st[MEAN_SQUARE], st[GAIN_FROM], st[GAIN_TO] = env, ms, g_from, g_to
     return computer
