@@ -1,9 +1,10 @@
-"""Mixing into parents: the sum through the per-frame gains, meters, the non-finite guard."""
+"""Mixing into parents: the sum through the per-frame gains (or gains at rest), meters, the
+non-finite guard."""
 
 import numpy as np
 import pytest
 
-from mixtree.dsp.mixer import faders_for, mix_buffers, mix_into_parents
+from mixtree.dsp.mixer import SendRows, faders_for, mix_buffers, mix_into_parents, mix_sends, write_output
 
 FRAMES = 64
 
@@ -40,3 +41,45 @@ def test_the_guard_reads_only_the_block():
     # samples past ``frames`` (the rest of a longer buffer) are not the block's
     out, failed, _ = _mix([0.1], past_the_block=np.nan)
     assert not failed[0] and np.all(out == np.float32(0.1))
+
+
+@pytest.mark.parametrize("meters", [False, True])
+def test_gains_at_rest_mix_send_and_write_what_the_same_gains_per_frame_do(meters):
+    # a fader at rest writes its first frame alone (`Mix.rest`): every reader gives the
+    # bits it gives when that gain is written at every frame
+    from mixtree.dsp.delays import delay_lines
+
+    rng = np.random.default_rng(3)
+    source = rng.standard_normal((4, FRAMES, 2)).astype(np.float32)
+    parent = np.array([0, 0, 0, 2], np.int32)  # slot 3 mixes into bus 2, slots 1 and 2 into the master 0
+    sends = SendRows(
+        src=np.array([1, 1]), dst=np.array([3, 3]), pre=np.array([True, False]), gain=np.ones(2),
+        target=np.ones(2), step=np.zeros(2), lane=np.full(2, -1, np.int32),
+    )  # fmt: skip
+    no_lines = delay_lines([])
+    results = []
+    for rest in (False, True):
+        buf = source.copy()
+        mix, faders = mix_buffers(4, 2, FRAMES), faders_for(4)
+        gains = np.array([[0.7, 0.3], [0.123456789, 1.1], [0.5, 0.25], [0.9, 0.8]])
+        if rest:
+            mix.gains[:, 0] = gains
+            mix.opens[:, 0] = 0.75
+            mix.gains[:, 1:] = np.nan  # never read
+            mix.opens[:, 1:] = np.nan
+            mix.rest[:] = True
+        else:
+            mix.gains[:] = gains[:, None, :]
+            mix.opens[:] = 0.75
+        mix.live[:] = True
+        mix.levels[:] = 0.5
+        failed = np.zeros(4, np.bool_)
+        out = np.zeros((FRAMES, 2), np.float32)
+        mix_sends(buf, FRAMES, np.arange(2), sends, mix, failed, np.full(2, -1, np.int64), no_lines)
+        mix_into_parents(buf, FRAMES, np.array([3], np.int32), parent, mix, faders, failed, meters)
+        mix_into_parents(buf, FRAMES, np.array([1, 2], np.int32), parent, mix, faders, failed, meters)
+        write_output(buf, FRAMES, 0, mix, faders, failed, out)
+        results.append((out, faders.peak.copy(), faders.rms.copy(), failed.copy()))
+    for a, b in zip(*results, strict=True):
+        assert np.array_equal(a, b)
+    assert not results[1][3].any() and np.abs(results[1][0]).max() > 0.1

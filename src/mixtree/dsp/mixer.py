@@ -89,13 +89,17 @@ class Mix(NamedTuple):
     ``opens`` ``(slots, max_block)`` what a pre-fader send of the slot passes per frame
     (audibility and mute, not the fader); bool ``live`` ``(slots, 2)`` whether a side
     passes anything this block; float64 ``levels`` ``(sends, max_block)`` each send's
-    level per frame; float64 ``scratch`` ``(3, max_block)`` for lane values."""
+    level per frame; float64 ``scratch`` ``(3, max_block)`` for lane values. Where bool
+    ``rest[s]`` is set, slot ``s``'s gains and opening hold still for the whole block and
+    only their first frame is written (`still`): a fader at rest, the usual case, costs
+    neither a fill nor the reads of one."""
 
     gains: np.ndarray
     opens: np.ndarray
     live: np.ndarray
     levels: np.ndarray
     scratch: np.ndarray
+    rest: np.ndarray
 
 
 def mix_buffers(slots: int, sends: int, max_block: int) -> Mix:
@@ -106,7 +110,15 @@ def mix_buffers(slots: int, sends: int, max_block: int) -> Mix:
         live=np.zeros((slots, 2), np.bool_),
         levels=np.zeros((sends, max_block)),
         scratch=np.zeros((3, max_block)),
+        rest=np.zeros(slots, np.bool_),
     )
+
+
+@njit(cache=True, inline="always")
+def still(mix: Mix, s: int) -> int:
+    """Return what a frame's index is multiplied by to read slot ``s``'s gains and
+    opening (`Mix`): 0 where they hold still this block (only frame 0 is written), else 1."""
+    return 0 if mix.rest[s] else 1
 
 
 @njit(cache=True)
@@ -184,13 +196,14 @@ def fader_gains(
     """Work out every slot's gain for each frame of the block starting at ``position``.
 
     A slot without lanes glides its gains toward their targets, a step a frame, so the
-    result does not depend on block size. An automated slot takes its volume (dB), pan
+    result does not depend on block size; at rest there, it writes its first frame alone
+    (`Mix.rest`). An automated slot takes its volume (dB), pan
     and mute lanes (the manual value where it has no lane) times its gliding
     audibility: exactly at the ends of their shared pieces and linear between
     (`_pieces`), or frame by frame while a move is recorded (`_per_frame`). Audio-thread
     safe: no allocation.
     """
-    gains, opens, live, scratch = mix.gains, mix.opens, mix.live, mix.scratch
+    gains, opens, live, scratch, rest = mix.gains, mix.opens, mix.live, mix.scratch, mix.rest
     # arrays taken out of their tuples once: handing a tuple of arrays to a function costs
     # a reference count of each (some 6 ns an array), too much to pay per slot
     gain, target, last, memo, handover_left = faders.gain, faders.target, faders.last, faders.memo, faders.handover_left
@@ -202,18 +215,16 @@ def fader_gains(
     pairs = gains.reshape(gains.shape[0], -1)  # left, right of a frame side by side (`_memo_frames`)
     for s in range(volume.shape[0]):
         kv, kp, km = volume_lane[s], pan_lane[s], mute_lane[s]
+        rest[s] = False
         if kv < 0 and kp < 0 and km < 0:
             if gain[s, 0] == target[s, 0] and gain[s, 1] == target[s, 1]:
-                # both sides at rest (the usual case): one fill the compiler vectorises
+                # both sides at rest (the usual case): the first frame holds for all
                 left, right = gain[s, 0], gain[s, 1]
-                for i in range(frames):
-                    gains[s, i, 0] = left
-                    gains[s, i, 1] = right
+                gains[s, 0, 0], gains[s, 0, 1] = left, right
+                opens[s, 0] = 1.0 if audible[s] else 0.0
+                rest[s] = True
                 live[s, 0], live[s, 1] = left != 0.0, right != 0.0
                 last[s, 0], last[s, 1] = left, right
-                o = 1.0 if audible[s] else 0.0
-                for i in range(frames):
-                    opens[s, i] = o
                 continue
             for ch in range(2):
                 g = gain[s, ch]
@@ -548,8 +559,12 @@ def mix_into_parents(
         if not failed[s] and not _finite(track_buf, s, frames):
             failed[s] = True
         if not meters and live[s, 0] and live[s, 1] and not failed[s]:
-            _add(track_buf[p], track_buf[s], gains[s], frames)
+            if mix.rest[s]:
+                _add_still(track_buf[p], track_buf[s], gains[s, 0, 0], gains[s, 0, 1], frames)
+            else:
+                _add(track_buf[p], track_buf[s], gains[s], frames)
             continue
+        step = still(mix, s)
         for ch in range(2):
             if failed[s] or not live[s, ch]:
                 peak[s, ch] = 0.0
@@ -558,7 +573,7 @@ def mix_into_parents(
             pk = 0.0
             sq = 0.0
             for i in range(frames):
-                v = np.float32(gains[s, i, ch]) * track_buf[s, i, ch]
+                v = np.float32(gains[s, i * step, ch]) * track_buf[s, i, ch]
                 track_buf[p, i, ch] += v
                 a = abs(v)
                 if a > pk:
@@ -576,6 +591,15 @@ def _add(out: np.ndarray, x: np.ndarray, gains: np.ndarray, frames: int) -> None
     out, x, gains = out[:frames].reshape(n), x[:frames].reshape(n), gains[:frames].reshape(n)
     for k in range(n):
         out[k] += np.float32(gains[k]) * x[k]
+
+
+@njit(cache=True, inline="always")
+def _add_still(out: np.ndarray, x: np.ndarray, left: float, right: float, frames: int) -> None:
+    # `_add` through gains that hold still: the same products
+    gl, gr = np.float32(left), np.float32(right)
+    for i in range(frames):
+        out[i, 0] += gl * x[i, 0]
+        out[i, 1] += gr * x[i, 1]
 
 
 @njit(cache=True)
@@ -600,11 +624,12 @@ def write_output(
             out[i, 1] = 0.0
         return
     gains = mix.gains
+    step = still(mix, slot)
     for ch in range(2):
         pk = 0.0
         sq = 0.0
         for i in range(frames):
-            v = np.float32(gains[slot, i, ch]) * track_buf[slot, i, ch]
+            v = np.float32(gains[slot, i * step, ch]) * track_buf[slot, i, ch]
             out[i, ch] = v
             a = abs(v)
             if a > pk:
@@ -658,10 +683,11 @@ def mix_sends(
             continue
         pre = sends.pre[k]
         line = line_of[k]
+        step = still(mix, s)
         if line < 0:
             for ch in range(2):
                 for i in range(frames):
-                    f = opens[s, i] if pre else gains[s, i, ch]
+                    f = opens[s, i * step] if pre else gains[s, i * step, ch]
                     track_buf[d, i, ch] += np.float32(levels[k, i] * f) * track_buf[s, i, ch]
             continue
         ring = lines.ring[line]
@@ -671,7 +697,7 @@ def mix_sends(
             for ch in range(2):
                 x = ring[p, ch]
                 ring[p, ch] = track_buf[s, i, ch]
-                f = opens[s, i] if pre else gains[s, i, ch]
+                f = opens[s, i * step] if pre else gains[s, i * step, ch]
                 track_buf[d, i, ch] += np.float32(levels[k, i] * f) * x
             p += 1
             if p == n:

@@ -102,6 +102,7 @@ def export_stems(
                 for k, owned in enumerate(slots):
                     owned = owned[live[owned]]
                     gains = plan.mix.gains[owned, :m].astype(np.float32)
+                    gains[plan.mix.rest[owned]] = gains[plan.mix.rest[owned], :1]  # (`Mix.rest`: frame 0 holds)
                     chunk[k, b : b + m] = (gains * plan.track_buf[owned, :m]).sum(axis=0)
             for k, f in enumerate(out):
                 f.write(quantizers[k](chunk[k, :n]))
