@@ -106,11 +106,11 @@ def offline(s: Session, tracks: int, repeat: int) -> dict[str, Any]:
     """Offline render of ``tracks`` × chain4 against pedalboard and DawDreamer."""
     p = s.project(tracks, chain4)
     p.render(0.0, 0.1)
-    out: dict[str, Any] = {"mixtree": best(lambda: p.render(blocksize=512), repeat)}
+    out: dict[str, Any] = {"mixtree": best(lambda: p.render(), repeat)}  # (its default block, `OFFLINE_BLOCK`)
     cores = len(os.sched_getaffinity(0))
     if cores > 1:  # every core (`threads`): the same samples
         p.render(0.0, 0.1, threads=cores)
-        out[f"mixtree {cores} thr"] = best(lambda: p.render(blocksize=512, threads=cores), repeat)
+        out[f"mixtree {cores} thr"] = best(lambda: p.render(threads=cores), repeat)
     try:
         import pedalboard as pb
 
@@ -161,7 +161,7 @@ def mixing(s: Session, tracks: int, repeat: int) -> dict[str, Any]:
     """Plain mixing of ``tracks`` tracks (volume and pan) against ``sox -m`` and numpy."""
     p = s.project(tracks, None)
     p.render(0.0, 0.1)
-    out: dict[str, Any] = {"mixtree": best(lambda: p.render(blocksize=512), repeat)}
+    out: dict[str, Any] = {"mixtree": best(lambda: p.render(), repeat)}  # (its default block, `OFFLINE_BLOCK`)
 
     def numpy_mix() -> np.ndarray:
         mix = np.zeros((s.data.shape[0], 2), np.float32)

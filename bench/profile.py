@@ -1,7 +1,8 @@
 """Where a block's time goes: clip reading, each effect kernel, faders, mixing, Python.
 
-Run: ``python -m bench.profile [--tracks 128] [--effects 8] [--block 256]``. Renders the
-bench suite's session block by block through a live plan twice, side by side: once as
+Run: ``python -m bench.profile [--tracks 128] [--effects 8] [--block 256] [--automated]
+[--offline]``. Renders the bench suite's session block by block through a live plan (or
+an offline render's: ``--offline``) twice, side by side: once as
 the engine's callback does, once with every compiled call the block loop makes timed on
 its own. It prints each stage's mean µs per block and share of the period; "Python" is
 the plain run's time minus every timed call's, the interpreter's share of a block.
@@ -59,10 +60,17 @@ def _blocks(plan: RenderPlan, block: int, count: int) -> float:
 
 
 def profile(
-    tracks: int, effects: int, block: int, seconds: float = 4.0, repeat: int = 3, automated: bool = False
+    tracks: int,
+    effects: int,
+    block: int,
+    seconds: float = 4.0,
+    repeat: int = 3,
+    automated: bool = False,
+    offline: bool = False,
 ) -> dict[str, float]:
     """Return mean seconds per block by stage (and ``"total"``, ``"Python"``), best of
-    ``repeat``; ``automated``: with `bench.automation`'s four moving lanes on every track."""
+    ``repeat``; ``automated``: with `bench.automation`'s four moving lanes on every track;
+    ``offline``: an offline render's plan (fresh, no meters) instead of a live one."""
     s = Session(seconds)
     try:
         p = s.project(tracks, chain4 if effects == 4 else chain8)
@@ -70,16 +78,16 @@ def profile(
             from bench.automation import automate
 
             automate(p, seconds)
-        return profile_project(p, block, seconds, repeat)
+        return profile_project(p, block, seconds, repeat, offline)
     finally:
         s.close()
 
 
-def profile_project(p: Project, block: int, seconds: float, repeat: int = 3) -> dict[str, float]:
+def profile_project(p: Project, block: int, seconds: float, repeat: int = 3, offline: bool = False) -> dict[str, float]:
     """Return mean seconds per block of ``p`` by stage, best of ``repeat`` (see `profile`)."""
     count = int(seconds * RATE) // block
-    plain = compile_plan(p, CompileOptions(max_block=block))
-    timed = compile_plan(p, CompileOptions(max_block=block))
+    plain = compile_plan(p, CompileOptions(max_block=block, fresh=offline))
+    timed = compile_plan(p, CompileOptions(max_block=block, fresh=offline))
     spent: dict[str, float] = defaultdict(float)
     _blocks(plain, block, 4)  # first blocks: loading, and binding the plain plan's calls
     saved = {name: getattr(plan_module, name) for name in STAGES}
@@ -115,8 +123,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--effects", type=int, choices=(4, 8), default=8)
     ap.add_argument("--block", type=int, default=256)
     ap.add_argument("--automated", action="store_true", help="with four moving lanes on every track")
+    ap.add_argument("--offline", action="store_true", help="an offline render's plan (no meters)")
     args = ap.parse_args(argv)
-    parts = profile(args.tracks, args.effects, args.block, automated=args.automated)
+    parts = profile(args.tracks, args.effects, args.block, automated=args.automated, offline=args.offline)
     period = args.block / RATE
     print(f"{args.tracks} tracks × {args.effects} effects, {args.block}-frame blocks at {RATE} Hz (best of 3)")
     print(f"  {'stage':<28}{'µs/block':>10}{'of period':>11}")

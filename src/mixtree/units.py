@@ -16,6 +16,12 @@ MAX_FRAMES = 2**40
 #: `MAX_FRAMES` at the highest project rate).
 MAX_SECONDS = MAX_FRAMES / max(SAMPLE_RATES)
 
+#: Frames per block an offline render (render, export, stems, a track's tap) takes unless
+#: told: every size gives the same samples; from 1024 on the cost per frame is lowest
+#: (`python -m bench`, 32 tracks × 4 effects, 30 s: 256 frames 0.53-0.59 s, 512 0.48-0.50,
+#: 1024 0.44-0.48, 2048 0.42-0.47, 4096 0.42-0.49).
+OFFLINE_BLOCK = 2048
+
 
 def db_to_gain(db: float) -> float:
     """Return the linear amplitude factor for ``db`` decibels (``-inf`` gives 0)."""

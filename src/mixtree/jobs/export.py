@@ -16,6 +16,7 @@ from mixtree.model.project import Project
 from mixtree.render.compile import CompileOptions, check_block, compile_plan
 from mixtree.render.offline import CHUNK_FRAMES, Progress, frame_range, pre_roll, render_plan, warn_failures
 from mixtree.render.parallel import offline_setup
+from mixtree.units import OFFLINE_BLOCK
 
 
 @contextmanager
@@ -35,7 +36,7 @@ def export(
     start: float = 0.0,
     duration: float | None = None,
     subtype: str | None = None,
-    blocksize: int = 512,
+    blocksize: int = OFFLINE_BLOCK,
     progress: Progress | None = None,
     threads: int | None = None,
 ) -> Path:

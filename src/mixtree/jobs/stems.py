@@ -15,6 +15,7 @@ from mixtree.model.project import Project
 from mixtree.render.compile import CompileOptions, check_block, compile_plan, stem_slots
 from mixtree.render.offline import CHUNK_FRAMES, Progress, frame_range, pre_roll, warn_failures
 from mixtree.render.parallel import offline_setup
+from mixtree.units import OFFLINE_BLOCK
 
 
 def stem_name(index: int, name: str, extension: str) -> str:
@@ -30,7 +31,7 @@ def export_stems(
     duration: float | None = None,
     subtype: str | None = None,
     extension: str = "wav",
-    blocksize: int = 512,
+    blocksize: int = OFFLINE_BLOCK,
     tracks: list[int] | None = None,
     progress: Progress | None = None,
     threads: int | None = None,

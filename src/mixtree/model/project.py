@@ -31,7 +31,7 @@ from mixtree.model.record import Record
 from mixtree.model.registry import Registry
 from mixtree.model.tempo import TempoMap
 from mixtree.model.tracks import AudioTrack, BusTrack, MasterTrack, Metatrack, MidiTrack, Track
-from mixtree.units import check_sample_rate
+from mixtree.units import OFFLINE_BLOCK, check_sample_rate
 
 if TYPE_CHECKING:
     import numpy as np
@@ -368,7 +368,11 @@ class Project:
 
     # -- render and files ----------------------------------------------------------------
     def render(
-        self, start: float = 0.0, duration: float | None = None, blocksize: int = 512, threads: int | None = None
+        self,
+        start: float = 0.0,
+        duration: float | None = None,
+        blocksize: int = OFFLINE_BLOCK,
+        threads: int | None = None,
     ) -> np.ndarray:
         """Render ``duration`` seconds from ``start`` (default: to the end) offline, on
         ``threads`` threads (default ``MIXTREE_THREADS``, else 1).
@@ -383,7 +387,7 @@ class Project:
         start: float = 0.0,
         duration: float | None = None,
         subtype: str | None = None,
-        blocksize: int = 512,
+        blocksize: int = OFFLINE_BLOCK,
         threads: int | None = None,
     ) -> Path:
         """Render to an audio file, format by extension; see `mixtree.jobs.export.export`."""
@@ -397,7 +401,7 @@ class Project:
         subtype: str | None = None,
         extension: str = "wav",
         tracks: list[int] | None = None,
-        blocksize: int = 512,
+        blocksize: int = OFFLINE_BLOCK,
         threads: int | None = None,
     ) -> list[Path]:
         """Render each top-level track to a file in ``folder`` in one pass; the stems add

@@ -12,7 +12,7 @@ from mixtree.model.project import Project
 from mixtree.render.compile import CompileOptions, check_block, compile_plan
 from mixtree.render.parallel import offline_setup
 from mixtree.render.plan import RenderPlan
-from mixtree.units import MAX_SECONDS, seconds_to_frames
+from mixtree.units import MAX_SECONDS, OFFLINE_BLOCK, seconds_to_frames
 
 #: ``progress(done_frames, total_frames)``, called as a render advances.
 Progress = Callable[[int, int], None]
@@ -99,7 +99,7 @@ def render(
     project: Project,
     start: float = 0.0,
     duration: float | None = None,
-    blocksize: int = 512,
+    blocksize: int = OFFLINE_BLOCK,
     progress: Progress | None = None,
     threads: int | None = None,
 ) -> np.ndarray:

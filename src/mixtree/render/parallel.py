@@ -21,8 +21,10 @@ THREADS_VARIABLE = "MIXTREE_THREADS"
 MIN_ROWS = 2
 
 #: Frames a block at least has in a render on several threads, so that each hand-over
-#: to the workers carries enough work (every block size gives the same samples).
-THREADED_BLOCK = 4096
+#: to the workers (some 100 µs here: a thread woken and waited for) carries enough work
+#: (every block size gives the same samples). Measured with `bench` (32 tracks × 4
+#: effects, 2 threads): 2048 frames 0.38-0.43 s, 4096 0.33-0.38 s, 8192 0.29-0.32 s.
+THREADED_BLOCK = 8192
 
 _pools: dict[int, ThreadPoolExecutor] = {}
 

@@ -16,7 +16,7 @@ from mixtree.model.tracks import Metatrack, Track
 from mixtree.render.compile import CompileOptions, compile_plan
 from mixtree.render.offline import check_size, pre_roll
 from mixtree.render.plan import RenderPlan
-from mixtree.units import seconds_to_frames
+from mixtree.units import OFFLINE_BLOCK, seconds_to_frames
 
 #: The longest tail (echoes, reverb, releases) a render keeps after the content ends, s.
 TAIL_LIMIT = 30.0
@@ -29,7 +29,7 @@ def track_end(project: Project, track: Track) -> float:
     return max(0.0, project_time(project, track, project.content_end(track)))
 
 
-def render_track(project: Project, track: Track, pre_effects: bool, blocksize: int = 512) -> np.ndarray:
+def render_track(project: Project, track: Track, pre_effects: bool, blocksize: int = OFFLINE_BLOCK) -> np.ndarray:
     """Render ``track``'s own signal from 0 to its content's end and its tail, before its fader.
 
     ``pre_effects``: the sum of its clips and children as it enters its chain; otherwise
@@ -43,7 +43,7 @@ def render_track(project: Project, track: Track, pre_effects: bool, blocksize: i
 def subtree_plan(
     project: Project,
     m: Metatrack,
-    blocksize: int = 512,
+    blocksize: int = OFFLINE_BLOCK,
     stretch: Callable[[Project, Metatrack], Source] | None = None,
 ) -> tuple[RenderPlan, int]:
     """Return a plan of ``m``'s children alone on their own timeline (no transform of ``m``
