@@ -83,3 +83,28 @@ def test_gains_at_rest_mix_send_and_write_what_the_same_gains_per_frame_do(meter
     for a, b in zip(*results, strict=True):
         assert np.array_equal(a, b)
     assert not results[1][3].any() and np.abs(results[1][0]).max() > 0.1
+
+
+@pytest.mark.parametrize("frames", [1, 63, 64])
+@pytest.mark.parametrize("rest", [False, True])
+def test_metering_adds_the_products_and_meters_each_side(frames, rest):
+    # the metered sum runs two frames a step: the same sums, and each side's peak and RMS
+    rng = np.random.default_rng(frames)
+    buf = rng.standard_normal((3, FRAMES, 2)).astype(np.float32)
+    before = buf.copy()
+    mix, faders = mix_buffers(3, 0, FRAMES), faders_for(3)
+    mix.gains[:] = rng.uniform(0.1, 2.0, (3, FRAMES, 2))
+    if rest:
+        mix.rest[:] = True
+        mix.gains[:, 1:] = np.nan  # never read
+    mix.live[:] = True
+    failed = np.zeros(3, np.bool_)
+    mix_into_parents(buf, frames, np.array([1, 2], np.int32), np.zeros(3, np.int32), mix, faders, failed, True)
+    expected = before[0, :frames].copy()
+    for s in (1, 2):
+        g = (mix.gains[s, :1] if rest else mix.gains[s, :frames]).astype(np.float32)
+        v = g * before[s, :frames]
+        expected += v
+        assert np.array_equal(faders.peak[s], np.abs(v).max(axis=0))
+        np.testing.assert_allclose(faders.rms[s], np.sqrt((v.astype(np.float64) ** 2).mean(axis=0)), rtol=1e-6)
+    assert np.array_equal(buf[0, :frames], expected)
