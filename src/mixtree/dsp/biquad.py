@@ -201,26 +201,63 @@ def _static_sections(buf: np.ndarray, i0: int, i1: int, s: int, st: np.ndarray, 
 
 
 @njit(cache=True, inline="always")
-def _static_pair(buf: np.ndarray, i0: int, i1: int, s: int, st: np.ndarray, u: int, su: np.ndarray) -> None:
-    # Two tracks' single sections in one pass: a biquad's recursion is latency-bound, so
-    # four independent channels in flight nearly halve the time of two passes.
-    b0, b1, b2, a1, a2 = st[0], st[1], st[2], st[3], st[4]
-    c0, c1, c2, d1, d2 = su[0], su[1], su[2], su[3], su[4]
-    p1, p2, q1, q2 = st[5], st[6], st[7], st[8]
-    r1, r2, w1, w2 = su[5], su[6], su[7], su[8]
+def _load(st: np.ndarray, k: int, on: bool) -> tuple[float, float, float, float, float, float, float, float, float]:
+    # section k's coefficients and memory (left z1 z2, right z1 z2); zeros if not ``on``
+    b = k * SECTION
+    if not on:
+        return 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+    return st[b], st[b + 1], st[b + 2], st[b + 3], st[b + 4], st[b + 5], st[b + 6], st[b + 7], st[b + 8]
+
+
+@njit(cache=True, inline="always")
+def _keep(st: np.ndarray, k: int, on: bool, l1: float, l2: float, r1: float, r2: float) -> None:
+    # section k's memory back into the state
+    if on:
+        b = k * SECTION + 5
+        st[b], st[b + 1], st[b + 2], st[b + 3] = l1, l2, r1, r2
+
+
+@njit(cache=True, inline="always")
+def _static_pair(
+    buf: np.ndarray, i0: int, i1: int, s: int, st: np.ndarray, u: int, su: np.ndarray, sections: int
+) -> None:  # fmt: skip
+    # Two tracks' sections (up to three each) in one pass: a biquad's recursion is
+    # latency-bound, so four independent channels in flight nearly halve the time of two
+    # passes. Each channel's arithmetic is `_static_sections`', in the same order.
+    two, three = sections > 1, sections > 2
+    a0, a1, a2, a3, a4, p1, p2, q1, q2 = _load(st, 0, True)
+    b0, b1, b2, b3, b4, t1, t2, v1, v2 = _load(st, 1, two)
+    c0, c1, c2, c3, c4, x1, x2, y1, y2 = _load(st, 2, three)
+    d0, d1, d2, d3, d4, r1, r2, w1, w2 = _load(su, 0, True)
+    e0, e1, e2, e3, e4, m1, m2, n1, n2 = _load(su, 1, two)
+    f0, f1, f2, f3, f4, g1, g2, h1, h2 = _load(su, 2, three)
     for i in range(i0, i1):
-        yl, p1, p2 = _step(b0, b1, b2, a1, a2, float(buf[s, i, 0]), p1, p2)
-        yr, q1, q2 = _step(b0, b1, b2, a1, a2, float(buf[s, i, 1]), q1, q2)
-        vl, r1, r2 = _step(c0, c1, c2, d1, d2, float(buf[u, i, 0]), r1, r2)
-        vr, w1, w2 = _step(c0, c1, c2, d1, d2, float(buf[u, i, 1]), w1, w2)
+        yl, p1, p2 = _step(a0, a1, a2, a3, a4, float(buf[s, i, 0]), p1, p2)
+        yr, q1, q2 = _step(a0, a1, a2, a3, a4, float(buf[s, i, 1]), q1, q2)
+        zl, r1, r2 = _step(d0, d1, d2, d3, d4, float(buf[u, i, 0]), r1, r2)
+        zr, w1, w2 = _step(d0, d1, d2, d3, d4, float(buf[u, i, 1]), w1, w2)
+        if two:
+            yl, t1, t2 = _step(b0, b1, b2, b3, b4, yl, t1, t2)
+            yr, v1, v2 = _step(b0, b1, b2, b3, b4, yr, v1, v2)
+            zl, m1, m2 = _step(e0, e1, e2, e3, e4, zl, m1, m2)
+            zr, n1, n2 = _step(e0, e1, e2, e3, e4, zr, n1, n2)
+        if three:
+            yl, x1, x2 = _step(c0, c1, c2, c3, c4, yl, x1, x2)
+            yr, y1, y2 = _step(c0, c1, c2, c3, c4, yr, y1, y2)
+            zl, g1, g2 = _step(f0, f1, f2, f3, f4, zl, g1, g2)
+            zr, h1, h2 = _step(f0, f1, f2, f3, f4, zr, h1, h2)
         buf[s, i, 0] = _out(yl)
         buf[s, i, 1] = _out(yr)
-        buf[u, i, 0] = _out(vl)
-        buf[u, i, 1] = _out(vr)
-    st[5], st[6], st[7], st[8] = p1, p2, q1, q2
-    su[5], su[6], su[7], su[8] = r1, r2, w1, w2
-    _flush(st, 1)
-    _flush(su, 1)
+        buf[u, i, 0] = _out(zl)
+        buf[u, i, 1] = _out(zr)
+    _keep(st, 0, True, p1, p2, q1, q2)
+    _keep(st, 1, two, t1, t2, v1, v2)
+    _keep(st, 2, three, x1, x2, y1, y2)
+    _keep(su, 0, True, r1, r2, w1, w2)
+    _keep(su, 1, two, m1, m2, n1, n2)
+    _keep(su, 2, three, g1, g2, h1, h2)
+    _flush(st, sections)
+    _flush(su, sections)
 
 
 #: Frames between two designs of an automated filter's coefficients (its parameters are
@@ -274,7 +311,7 @@ def _automated_pair(buf: np.ndarray, frames: int, rows: np.ndarray, a: int, b: i
             if automate_rows(pu, auto_u, lanes_u, i):
                 _filter_design(pu, su, rate)
         n = min(frames - i, REDESIGN - count)
-        _static_pair(buf, i, i + n, s, st, u, su)
+        _static_pair(buf, i, i + n, s, st, u, su, 1)
         count = (count + n) % REDESIGN
         i += n
     st[st.shape[0] - 1] = su[su.shape[0] - 1] = count
@@ -310,7 +347,7 @@ def filter_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) -
         elif waiting < 0:
             waiting = r
         else:
-            _static_pair(buf, 0, frames, rows[waiting, SLOT], state_of(rows, waiting), rows[r, SLOT], st)
+            _static_pair(buf, 0, frames, rows[waiting, SLOT], state_of(rows, waiting), rows[r, SLOT], st, 1)
             waiting = -1
     if waiting >= 0:
         _static_sections(buf, 0, frames, rows[waiting, SLOT], state_of(rows, waiting), 1)
@@ -320,10 +357,25 @@ def filter_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) -
 
 @njit(cache=True, slp=True)
 def eq3_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) -> None:
-    """Run one `EQ3` (low shelf, mid peak, high shelf) per row, in place. Audio-thread safe."""
+    """Run one `EQ3` (low shelf, mid peak, high shelf) per row, in place. Audio-thread safe.
+
+    Steady rows without lanes run two at a time (`_static_pair`), the others on their own.
+    """
+    waiting = -1  # a steady row waiting for a partner
     for r in range(rows.shape[0]):
-        mode = begin_row(params_of(rows, r), ramps_of(rows, r), auto_of(rows, r))
-        _run_sections(buf, frames, rows, r, rate, mode, 3, True)
+        auto = auto_of(rows, r)
+        mode = begin_row(params_of(rows, r), ramps_of(rows, r), auto)
+        if mode != STEADY or auto.shape[0]:
+            _run_sections(buf, frames, rows, r, rate, mode, 3, True)
+        elif waiting < 0:
+            waiting = r
+        else:
+            _static_pair(
+                buf, 0, frames, rows[waiting, SLOT], state_of(rows, waiting), rows[r, SLOT], state_of(rows, r), 3
+            )
+            waiting = -1
+    if waiting >= 0:
+        _static_sections(buf, 0, frames, rows[waiting, SLOT], state_of(rows, waiting), 3)
 
 
 @njit(cache=True, inline="always")
