@@ -162,45 +162,6 @@ def _step(
 
 
 @njit(cache=True, inline="always")
-def _static_sections(buf: np.ndarray, i0: int, i1: int, s: int, st: np.ndarray, sections: int) -> None:
-    # The steady state: coefficients and memory in locals for frames i0..i1, both
-    # channels in one pass (two independent recursions keep the CPU's pipelines busy),
-    # up to three sections.
-    n = sections
-    b0, b1, b2, a1, a2 = st[0], st[1], st[2], st[3], st[4]
-    p1, p2, q1, q2 = st[5], st[6], st[7], st[8]
-    c0 = c1 = c2 = d1 = d2 = e0 = e1 = e2 = f1 = f2 = 0.0
-    u1 = u2 = w1 = w2 = v1 = v2 = x1 = x2 = 0.0
-    if n > 1:
-        k = SECTION
-        c0, c1, c2, d1, d2 = st[k], st[k + 1], st[k + 2], st[k + 3], st[k + 4]
-        u1, u2, w1, w2 = st[k + 5], st[k + 6], st[k + 7], st[k + 8]
-    if n > 2:
-        k = 2 * SECTION
-        e0, e1, e2, f1, f2 = st[k], st[k + 1], st[k + 2], st[k + 3], st[k + 4]
-        v1, v2, x1, x2 = st[k + 5], st[k + 6], st[k + 7], st[k + 8]
-    for i in range(i0, i1):
-        yl, p1, p2 = _step(b0, b1, b2, a1, a2, float(buf[s, i, 0]), p1, p2)
-        yr, q1, q2 = _step(b0, b1, b2, a1, a2, float(buf[s, i, 1]), q1, q2)
-        if n > 1:
-            yl, u1, u2 = _step(c0, c1, c2, d1, d2, yl, u1, u2)
-            yr, w1, w2 = _step(c0, c1, c2, d1, d2, yr, w1, w2)
-        if n > 2:
-            yl, v1, v2 = _step(e0, e1, e2, f1, f2, yl, v1, v2)
-            yr, x1, x2 = _step(e0, e1, e2, f1, f2, yr, x1, x2)
-        buf[s, i, 0] = _out(yl)
-        buf[s, i, 1] = _out(yr)
-    st[5], st[6], st[7], st[8] = p1, p2, q1, q2
-    if n > 1:
-        k = SECTION
-        st[k + 5], st[k + 6], st[k + 7], st[k + 8] = u1, u2, w1, w2
-    if n > 2:
-        k = 2 * SECTION
-        st[k + 5], st[k + 6], st[k + 7], st[k + 8] = v1, v2, x1, x2
-    _flush(st, n)
-
-
-@njit(cache=True, inline="always")
 def _load(st: np.ndarray, k: int, on: bool) -> tuple[float, float, float, float, float, float, float, float, float]:
     # section k's coefficients and memory (left z1 z2, right z1 z2); zeros if not ``on``
     b = k * SECTION
@@ -215,6 +176,32 @@ def _keep(st: np.ndarray, k: int, on: bool, l1: float, l2: float, r1: float, r2:
     if on:
         b = k * SECTION + 5
         st[b], st[b + 1], st[b + 2], st[b + 3] = l1, l2, r1, r2
+
+
+@njit(cache=True, inline="always")
+def _static_sections(buf: np.ndarray, i0: int, i1: int, s: int, st: np.ndarray, sections: int) -> None:
+    # The steady state: coefficients and memory in locals for frames i0..i1, both
+    # channels in one pass (two independent recursions keep the CPU's pipelines busy),
+    # up to three sections.
+    two, three = sections > 1, sections > 2
+    a0, a1, a2, a3, a4, p1, p2, q1, q2 = _load(st, 0, True)
+    b0, b1, b2, b3, b4, t1, t2, v1, v2 = _load(st, 1, two)
+    c0, c1, c2, c3, c4, x1, x2, y1, y2 = _load(st, 2, three)
+    for i in range(i0, i1):
+        yl, p1, p2 = _step(a0, a1, a2, a3, a4, float(buf[s, i, 0]), p1, p2)
+        yr, q1, q2 = _step(a0, a1, a2, a3, a4, float(buf[s, i, 1]), q1, q2)
+        if two:
+            yl, t1, t2 = _step(b0, b1, b2, b3, b4, yl, t1, t2)
+            yr, v1, v2 = _step(b0, b1, b2, b3, b4, yr, v1, v2)
+        if three:
+            yl, x1, x2 = _step(c0, c1, c2, c3, c4, yl, x1, x2)
+            yr, y1, y2 = _step(c0, c1, c2, c3, c4, yr, y1, y2)
+        buf[s, i, 0] = _out(yl)
+        buf[s, i, 1] = _out(yr)
+    _keep(st, 0, True, p1, p2, q1, q2)
+    _keep(st, 1, two, t1, t2, v1, v2)
+    _keep(st, 2, three, x1, x2, y1, y2)
+    _flush(st, sections)
 
 
 @njit(cache=True, inline="always")
