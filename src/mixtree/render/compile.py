@@ -371,6 +371,7 @@ def compile_plan(project: Project, options: CompileOptions = CompileOptions()) -
         stream_state.clips, stream_state.rows = plan.clips, plan.varispeed
     if fresh:
         plan.read_synchronously()
+        plan.read_clips_in_stages()  # (on several threads only)
     if previous is not None:
         plan.prepare_crossfade(previous)
         if plan.streams is not None and previous.streams is not None:

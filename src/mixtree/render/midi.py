@@ -239,6 +239,10 @@ class MidiTable:
         for solo in self.solos:
             solo.run(buf, frames, position, events)
 
+    def slots(self) -> set[int]:
+        """Return the slots the instruments add into."""
+        return {int(s) for group in self.groups for s in group.slots} | {solo.slot for solo in self.solos}
+
     def chase(self, position: int) -> None:
         """Start the notes held across ``position`` and restore the controllers there
         (call where playback starts or jumps, after `all_notes_off`). Audio-thread safe."""

@@ -39,7 +39,7 @@ from mixtree.dsp.windows import Windows
 from mixtree.render.audibility import audibility
 from mixtree.render.latency import Compensation
 from mixtree.render.midi import MidiTable
-from mixtree.render.stages import Stage
+from mixtree.render.stages import ParallelChains, Stage
 
 if TYPE_CHECKING:
     from numba.typed import List
@@ -167,6 +167,7 @@ class RenderPlan:
     tap_after_mix: bool = field(init=False, repr=False, default=False)
     tap_buf: np.ndarray = field(init=False, repr=False)
     synchronous: bool = field(init=False, repr=False, default=False)
+    clips_in_stages: ParallelChains | None = field(init=False, repr=False, default=None)
     mix: Mix = field(init=False, repr=False)
     _moving: tuple[np.ndarray, ...] = field(init=False, repr=False)
     _held: tuple[np.ndarray, ...] = field(init=False, repr=False)
@@ -318,6 +319,9 @@ class RenderPlan:
         slot = self.slot_of(ident)
         if slot <= 0:
             raise ValueError(f"track #{ident} is not played by this plan")
+        if self.clips_in_stages is not None:  # a tap before effects may copy the clips: read them first
+            self.clips_in_stages.reads = [None] * len(self.clips_in_stages.reads)
+            self.clips_in_stages = None
         self.tap_slot = slot
         self.tap_level = next(i for i, level in enumerate(self.mix_levels) if slot in level)
         self.tap_after_mix = slot not in self.levels[self.tap_level]  # a plain group: no chain
@@ -435,6 +439,8 @@ class RenderPlan:
         calls = self._calls  # (an old plan crossfading out may not be bound)
         clear_of, read_clips_of = (calls[0], calls[1]) if calls else (clear, read_clips)
         clear_of(buf, frames)
+        if self.clips_in_stages is not None:
+            return  # the first level's threads read them (`read_clips_in_stages`)
         read_clips_of(buf, frames, position, c, self.sources, self.windows)
         if v.track.shape[0]:
             read_varispeed(buf, frames, position, v, self.sources, self.warps, self.windows)
@@ -444,6 +450,21 @@ class RenderPlan:
             read_clips_of(buf, frames, position, c, self.sources, self.windows)
             if v.track.shape[0]:
                 read_varispeed(buf, frames, position, v, self.sources, self.warps, self.windows)
+
+    def read_clips_in_stages(self) -> bool:
+        """Have the first level's threads (a `ParallelChains`) each read their tracks'
+        clips, if that gives the same bits as reading them all first; return whether it
+        does. Not with varispeed clips (they add after the others), streamed sources (the
+        windows' hints are shared) or MIDI on a track with clips (it adds after them)."""
+        stages = self.level_stages[0] if self.level_stages else ()
+        first = stages[0] if len(stages) == 1 and isinstance(stages[0], ParallelChains) else None
+        if first is None or self.tap_slot >= 0 or self.varispeed.track.shape[0] or self.streams is not None:
+            return False
+        on = set(self.clips.track.tolist())
+        if not on or on & self.midi.slots() or not first.read_clips_first(self.clips, self.sources, self.windows):
+            return False
+        self.clips_in_stages = first
+        return True
 
     def read_synchronously(self) -> None:
         """Read streamed sources as a block needs them, waiting for the disk (offline

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
+from mixtree.dsp.clips import ClipTable, read_clips
 from mixtree.dsp.jit import compiled, nogil
 from mixtree.dsp.lanes import KNOT
 from mixtree.dsp.rows import Rows
+from mixtree.dsp.windows import Windows
 from mixtree.effects.base import Effect
 from mixtree.render.parallel import MIN_ROWS, run_all
 
@@ -67,23 +70,48 @@ class BatchStage:
 class ParallelChains:
     """The batched stages of one level of an offline plan, on several threads: its tracks
     split into groups, each group's chains run position by position on a thread of its
-    own. A track's chain is its own, so this gives the one-thread render bit for bit."""
+    own. A track's chain is its own, so this gives the one-thread render bit for bit.
 
-    __slots__ = ("groups",)
+    The plan may hand the groups its clips as well (`read_clips_first`): each group then
+    adds its tracks' clips before running their chains, on its own thread."""
+
+    __slots__ = ("groups", "slot_sets", "reads")
 
     def __init__(self, stages: list[BatchStage], slots: list[int], threads: int) -> None:
         cuts = [len(slots) * k // threads for k in range(threads + 1)]
-        groups = [set(slots[a:b]) for a, b in zip(cuts, cuts[1:], strict=False)]
-        self.groups = [[p for p in (s.part(g) for s in stages) if p is not None] for g in groups]
+        self.slot_sets = [set(slots[a:b]) for a, b in zip(cuts, cuts[1:], strict=False)]
+        self.groups = [[p for p in (s.part(g) for s in stages) if p is not None] for g in self.slot_sets]
+        self.reads: list[Callable[[np.ndarray, int, int], None] | None] = [None] * len(self.groups)
+
+    def read_clips_first(self, clips: ClipTable, sources: Any, windows: Windows) -> bool:
+        """Have each group add its own tracks' clips into the cleared buffers before its
+        chains run; return False (and read none) if a clip sounds on a track of another
+        level. A clip adds into its track's buffer alone, in the table's order, so this
+        gives the bits of `read_clips` run first on one thread."""
+        group_of = {s: g for g, slots in enumerate(self.slot_sets) for s in slots}
+        at = np.array([group_of.get(int(s), -1) for s in clips.track], dtype=np.int64)
+        if (at < 0).any():
+            return False
+        read = nogil(read_clips)
+        self.reads = []
+        for g in range(len(self.groups)):
+            mine = ClipTable(*(np.ascontiguousarray(column[at == g]) for column in clips))
+            if mine.track.shape[0]:
+                self.reads.append(lambda buf, frames, at, t=mine: read(buf, frames, at, t, sources, windows))
+            else:
+                self.reads.append(None)
+        return True
 
     def run(self, buf: np.ndarray, frames: int, position: int, failed: np.ndarray, reasons: list[str]) -> None:
         """Process every group's track buffers in place, the groups at the same time."""
 
-        def chains(parts: list[Callable[[np.ndarray, int], None]]) -> None:
+        def chains(read: Callable[[np.ndarray, int, int], None] | None, parts: list[Callable[..., None]]) -> None:
+            if read is not None:
+                read(buf, frames, position)
             for part in parts:
                 part(buf, frames)
 
-        run_all([lambda g=g: chains(g) for g in self.groups])
+        run_all([lambda r=r, g=g: chains(r, g) for r, g in zip(self.reads, self.groups, strict=True)])
 
 
 class SoloStage:
