@@ -42,8 +42,8 @@ python -m mixtree.cli.warm || echo "setup: warming the kernels failed; they comp
 
 jack_up() { python -c 'import jack; jack.Client("mixtree-setup-probe", no_start_server=True).close()' 2>/dev/null; }
 if [ $test_mode -eq 1 ] && command -v jackd >/dev/null && ! jack_up; then
-    echo "setup: starting jackd with the dummy driver (48 kHz, 256 frames)"
-    nohup jackd --no-realtime -d dummy -r 48000 -p 256 >"${TMPDIR:-/tmp}/mixtree-jackd.log" 2>&1 &
+    echo "setup: starting jackd with the dummy driver (48 kHz, 256 frames; real-time where allowed)"
+    nohup scripts/jackd-dummy.sh >"${TMPDIR:-/tmp}/mixtree-jackd.log" 2>&1 &
     for _ in $(seq 50); do jack_up && break; sleep 0.2; done
     jack_up || echo "setup: jackd did not come up; the JACK tests will be skipped" >&2
 fi

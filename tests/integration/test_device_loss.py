@@ -16,8 +16,10 @@ from mixtree.engine.engine import Engine
 from mixtree.model.document import to_document
 
 RATE = 48000
-#: The server scripts/setup.sh starts: the only one this test kills, since it knows how to start it again.
-JACKD = ["jackd", "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "256"]
+#: What starts the server scripts/setup.sh starts, in real-time mode where allowed.
+START = Path(__file__).resolve().parents[2] / "scripts" / "jackd-dummy.sh"
+#: That server's driver options: the only server this test kills, since it knows how to start it again.
+DRIVER = ["-d", "dummy", "-r", "48000", "-p", "256"]
 
 
 def _jackd_pids() -> list[int]:
@@ -28,7 +30,8 @@ def _jackd_pids() -> list[int]:
                 argv = (entry / "cmdline").read_bytes().split(b"\0")[:-1]
             except OSError:
                 continue
-            if [a.decode(errors="replace") for a in argv] == JACKD:
+            args = [a.decode(errors="replace") for a in argv]
+            if args[:1] == ["jackd"] and args[-len(DRIVER) :] == DRIVER:
                 pids.append(int(entry.name))
     return pids
 
@@ -45,7 +48,7 @@ def _start_jackd(jack, timeout: float = 10.0) -> None:
     """Start the server as scripts/setup.sh does and wait until it accepts clients."""
     log = Path(os.environ.get("TMPDIR", tempfile.gettempdir())) / "mixtree-jackd.log"
     with open(log, "ab") as out:
-        subprocess.Popen(JACKD, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        subprocess.Popen([START], stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
     end = time.monotonic() + timeout
     while time.monotonic() < end and not _jack_up(jack):
         time.sleep(0.05)
@@ -79,7 +82,7 @@ def test_a_killed_jack_server_is_reported_and_start_plays_again_once_it_is_back(
 
     pids = _jackd_pids()
     if len(pids) != 1:
-        pytest.skip(f"this test kills only a server started as scripts/setup.sh does ({' '.join(JACKD)})")
+        pytest.skip(f"this test kills only a server started as scripts/setup.sh does ({START.name})")
     before = to_document(song, tmp_path)
     lost = []
     eng = Engine(song, driver="sounddevice", device=jack_device, blocksize=256, autosave=None)
