@@ -80,6 +80,11 @@ class Engine:
     meter_groups
         Meter every metatrack, also one that only sums its children (which otherwise
         gets no slot of its own, so no meter): for a UI that shows every track's meter.
+    realtime
+        Ask the OS to run the audio thread under SCHED_FIFO (`engine.scheduling`), once
+        per stream, from its first block; None (the default): with a device (PortAudio),
+        not with the null driver. ``stats()["realtime"]`` says whether the thread got it
+        (a JACK client's thread already has it when the server runs so).
 
     Every effect and instrument starts at rest, as in an offline render. A metatrack
     played through Rubber Band is re-rendered on a worker thread when its subtree is
@@ -109,6 +114,7 @@ class Engine:
         device: int | str | None = None,
         autosave: float | None = 30.0,
         meter_groups: bool = False,
+        realtime: bool | None = None,
     ) -> None:
         if isinstance(blocksize, bool) or not isinstance(blocksize, int) or not 32 <= blocksize <= 4096:
             raise ValueError(f"blocksize must be a whole number of frames in 32..4096, not {blocksize!r}")
@@ -122,6 +128,7 @@ class Engine:
         self.driver_name = driver
         self.device = device
         self.meter_groups = bool(meter_groups)
+        self.realtime = driver == "sounddevice" if realtime is None else bool(realtime)
         self._ramp = seconds_to_frames(FADER_RAMP, self.sample_rate)
         _warm_up(self.sample_rate, blocksize)
         for effect in project.processors():
@@ -186,6 +193,7 @@ class Engine:
             self._gc_was_enabled = gc.isenabled()
             gc.freeze()
             gc.disable()
+            self._player.want_realtime = self.realtime  # (the stream's thread asks, at its first block)
             try:
                 driver.start()
             except BaseException:
@@ -657,6 +665,7 @@ class Engine:
             "commands_applied": p.commands_applied,
             "events_dropped": p.events.dropped,
             "latency": self.latency,
+            "realtime": p.realtime,
         }
 
     # -- plumbing ------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from mixtree.dsp.windows import SOURCE
 from mixtree.engine import commands as cmd
 from mixtree.engine.queues import CommandQueue, EventQueue
 from mixtree.engine.recorder import END, MOVE, PASS, SET, Recorder
+from mixtree.engine.scheduling import request_realtime
 from mixtree.render.plan import RenderPlan
 
 #: How many recent callbacks the load statistics cover.
@@ -67,11 +68,16 @@ class Player:
         self.underruns = 0  # blocks in which a streamed window was not ready
         self.errors = 0
         self.loads = np.zeros(LOAD_HISTORY, dtype=np.float64)
+        self.want_realtime = False  # ask for real-time scheduling at the next block (a new stream)
+        self.realtime = False  # whether the stream's thread got it
 
     # -- the callback --------------------------------------------------------------------
     def render(self, out: np.ndarray) -> None:
         """Fill ``out`` (float32 ``(frames, 2)``) with the next block. Never raises."""
         t0 = time.perf_counter()
+        if self.want_realtime:  # a stream's first block: one system call, never again
+            self.want_realtime = False
+            self.realtime = request_realtime()
         try:
             self._take_plan()
             self._apply_commands()
