@@ -18,13 +18,21 @@ import resource
 PRIORITY = 70
 
 
+def is_realtime() -> bool:
+    """Return whether the calling thread runs under a real-time policy."""
+    try:
+        return os.sched_getscheduler(0) in (os.SCHED_FIFO, os.SCHED_RR)
+    except (AttributeError, OSError):  # not Linux
+        return False
+
+
 def request_realtime(priority: int = PRIORITY) -> bool:
     """Move the calling thread to SCHED_FIFO at ``priority`` (capped by RLIMIT_RTPRIO
     unless root); return whether it now runs under a real-time policy. A thread that
     already does (a JACK client's) is left as it is. Never raises."""
+    if is_realtime():
+        return True
     try:
-        if os.sched_getscheduler(0) in (os.SCHED_FIFO, os.SCHED_RR):
-            return True
         soft, _ = resource.getrlimit(resource.RLIMIT_RTPRIO)
         if os.geteuid() != 0 and soft != resource.RLIM_INFINITY:
             priority = min(priority, int(soft))
@@ -34,11 +42,3 @@ def request_realtime(priority: int = PRIORITY) -> bool:
     except (AttributeError, OSError):  # not Linux, or not allowed
         return False
     return True
-
-
-def is_realtime() -> bool:
-    """Return whether the calling thread runs under a real-time policy."""
-    try:
-        return os.sched_getscheduler(0) in (os.SCHED_FIFO, os.SCHED_RR)
-    except (AttributeError, OSError):
-        return False

@@ -455,7 +455,9 @@ class RenderPlan:
         """Have the first level's threads (a `ParallelChains`) each read their tracks'
         clips, if that gives the same bits as reading them all first; return whether it
         does. Not with varispeed clips (they add after the others), streamed sources (the
-        windows' hints are shared) or MIDI on a track with clips (it adds after them)."""
+        windows' hints are shared), MIDI on a track with clips (it adds after them), clips
+        on tracks of other levels, or a tap (`set_tap` undoes it: a tap before effects
+        copies the clips before the first level's chains run)."""
         stages = self.level_stages[0] if self.level_stages else ()
         first = stages[0] if len(stages) == 1 and isinstance(stages[0], ParallelChains) else None
         if first is None or self.tap_slot >= 0 or self.varispeed.track.shape[0] or self.streams is not None:
