@@ -7,14 +7,21 @@ import pytest
 from mixtree import effects as fx
 from mixtree.dsp import dynamics
 from mixtree.dsp.rows import Rows
+from mixtree.dsp.smoothing import DENSE
 
 RATE = 48000
 FRAMES = RATE // 4
 
 
+def dense(values: np.ndarray) -> np.ndarray:
+    """Return per-frame values (NaN rows: no lane) as a kernel's automation rows (`DENSE`)."""
+    flag = np.where(np.isnan(values[:, :1]), np.nan, float(DENSE))
+    return np.ascontiguousarray(np.concatenate([flag, values], axis=1))
+
+
 def _lanes(rows: int) -> list[np.ndarray]:
     # row 0 manual; the others with lanes on the threshold, the makeup, the attack and the
-    # release (the smoother's coefficients made again), as `ParameterLanes` fills them
+    # release (the smoother's coefficients made again), a value per frame
     t = np.linspace(0.0, 1.0, FRAMES)
     out = [np.zeros((0, 0))]
     for r in range(1, rows):
@@ -40,7 +47,7 @@ def _render(sizes: list[int], detection: str) -> np.ndarray:
     pos, k = 0, 0
     while pos < FRAMES:
         n = min(sizes[k % len(sizes)], FRAMES - pos)
-        blocks = [np.ascontiguousarray(a[:, pos : pos + n]) if a.size else a for a in lanes]
+        blocks = [dense(a[:, pos : pos + n]) if a.size else a for a in lanes]
         table = Rows(list(range(rows)), [(*e.memory(), a) for e, a in zip(effects, blocks, strict=True)])
         buf = np.ascontiguousarray(x[:, pos : pos + n])
         dynamics.compressor_kernel(buf, n, table.table, float(RATE))

@@ -14,11 +14,15 @@ from mixtree.dsp.lanes import (
     MEMO,
     RIGHT_AT,
     LaneTable,
+    ParameterLanes,
     drawn_value,
     fill_lane,
+    fill_pieces,
     knot_lengths,
     point_at,
+    touch_lane,
 )  # fmt: skip
+from mixtree.dsp.smoothing import DENSE, lane_value
 
 
 def table(points, ramp=480.0, domain=""):
@@ -131,3 +135,38 @@ def test_a_piece_starting_where_the_last_ended_starts_from_the_value_kept_there(
         fill_lane(fresh, 0, b, block, buf)
         assert np.array_equal(got[b : b + block], buf), b
     assert played.memo[0, RIGHT_AT] == played.memo[0, 1]  # the last piece's right end, kept
+
+
+def pieces(lanes, first, frames, block):
+    """Every frame a kernel reads from the rows `fill_pieces` writes, block by block, and
+    each block's row column 0 (how the row holds the lane)."""
+    out, kinds = np.zeros(frames), []
+    row = np.zeros((1, 1 + block))
+    entries = ParameterLanes(np.array([0]), np.array([row[0].ctypes.data]), np.array([row.shape[1]]))
+    for b in range(0, frames, block):
+        n = min(block, frames - b)
+        fill_pieces(lanes, entries, first + b, n)
+        out[b : b + n] = [lane_value(row, 0, i) for i in range(n)]
+        kinds.append(row[0, 0])
+        assert lanes.last[0] == out[b + n - 1]
+    return out, kinds
+
+
+@pytest.mark.parametrize("block", [16, 100, 256, 4096])
+@pytest.mark.parametrize("tension", [0.4, 0.9])  # 0.9: a piece a frame, more than a row holds
+def test_a_kernels_row_reads_back_every_frame_fill_lane_writes(block, tension):
+    points = [(100.5, -12.0, "bend", tension), (2000.25, 3.0, "hold", 0.0), (2000.25, 9.0, "s_curve", 0.0),
+              (6000.0, -6.0, "hold", 0.0)]  # fmt: skip
+    frames = 8000
+    got, kinds = pieces(table(points, ramp=64.0), 0, frames, block)
+    assert np.array_equal(got, fill(table(points, ramp=64.0), 0, frames, block))
+    assert max(kinds) >= 2  # a block over several pieces, as a list of them
+    if tension > 0.6 and block > 16:
+        assert DENSE in kinds  # the cusp's pieces do not fit: its values
+
+
+def test_a_recorded_move_reaches_a_kernel_as_values():
+    lanes = table([(0.0, 1.0, "linear", 0.0), (1000.0, 2.0, "hold", 0.0)], ramp=10.0)
+    touch_lane(lanes, 0, 5.0, glide=False)
+    got, kinds = pieces(lanes, 0, 64, 64)
+    assert kinds == [DENSE] and np.all(got == 5.0)

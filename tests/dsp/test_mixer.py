@@ -9,6 +9,10 @@ from mixtree.dsp.mixer import SendRows, faders_for, mix_buffers, mix_into_parent
 FRAMES = 64
 
 
+def _no_sends() -> SendRows:
+    return SendRows(*(np.zeros(0, t) for t in (np.int32, np.int32, np.bool_, float, float, float, np.int32)))
+
+
 def _mix(values, past_the_block=0.0):
     # slot 0 is the parent of slots 1..n, each holding ``values[k]`` at unity gain
     slots = len(values) + 1
@@ -16,7 +20,7 @@ def _mix(values, past_the_block=0.0):
     buf[0] = 0.0
     for k, v in enumerate(values, 1):
         buf[k, :FRAMES] = v
-    mix, faders = mix_buffers(slots, 0, FRAMES + 8), faders_for(slots)
+    mix, faders = mix_buffers(slots, _no_sends(), FRAMES + 8), faders_for(slots)
     mix.gains[:] = 1.0
     mix.live[:] = True
     failed = np.zeros(slots, np.bool_)
@@ -60,7 +64,7 @@ def test_gains_at_rest_mix_send_and_write_what_the_same_gains_per_frame_do(meter
     results = []
     for rest in (False, True):
         buf = source.copy()
-        mix, faders = mix_buffers(4, 2, FRAMES), faders_for(4)
+        mix, faders = mix_buffers(4, sends, FRAMES), faders_for(4)
         gains = np.array([[0.7, 0.3], [0.123456789, 1.1], [0.5, 0.25], [0.9, 0.8]])
         if rest:
             mix.gains[:, 0] = gains
@@ -92,7 +96,7 @@ def test_metering_adds_the_products_and_meters_each_side(frames, rest):
     rng = np.random.default_rng(frames)
     buf = rng.standard_normal((3, FRAMES, 2)).astype(np.float32)
     before = buf.copy()
-    mix, faders = mix_buffers(3, 0, FRAMES), faders_for(3)
+    mix, faders = mix_buffers(3, _no_sends(), FRAMES), faders_for(3)
     mix.gains[:] = rng.uniform(0.1, 2.0, (3, FRAMES, 2))
     if rest:
         mix.rest[:] = True

@@ -10,6 +10,7 @@ import mixtree.dsp
 from mixtree import effects as fx
 from mixtree.dsp import biquad, gain, jit
 from mixtree.dsp.rows import Rows
+from tests.dsp.test_dynamics import dense
 
 RATE = 48000.0
 FRAMES = 256
@@ -49,7 +50,7 @@ def _run(kernel, kind, automated):
         if b == 4:
             made[1].bypass = False
         window = slice(b * FRAMES, (b + 1) * FRAMES)
-        blocks = [np.ascontiguousarray(a[:, window]) if a.size else a for a in autos]
+        blocks = [dense(a[:, window]) if a.size else a for a in autos]
         rows = Rows(list(range(len(made))), [(*e.memory(), a) for e, a in zip(made, blocks, strict=True)])
         buf = (rng.standard_normal((len(made), FRAMES, 2)) * 0.3).astype(np.float32)
         kernel(buf, FRAMES, rows.table, RATE)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mixtree.dsp.smoothing import ramp_step, step_toward
+from mixtree.dsp.smoothing import CUR, DENSE, PIECE, TGT, automate, lane_value, ramp_step, step_toward, value_at
 
 
 @pytest.mark.parametrize(("start", "target", "frames"), [(0.3, 0.9, 480), (1.0, 0.0, 441), (-0.2, -0.7, 7)])
@@ -22,3 +22,22 @@ def test_a_step_stops_on_the_target():
     assert step_toward(0.95, 1.0, 0.1) == 1.0
     assert step_toward(-0.95, -1.0, 0.1) == -1.0
     assert step_toward(0.5, 1.0, 0.1) == pytest.approx(0.6)
+
+
+def test_an_automation_row_holds_values_or_pieces_and_nan_means_no_lane():
+    auto = np.full((3, 1 + 2 * PIECE), np.nan)
+    auto[0, 0] = DENSE
+    auto[0, 1:9] = np.arange(8.0) * 0.5
+    # two pieces: from frame 0 on u = 10 + i, then from frame 5 on u = i - 5
+    auto[1, 0] = 2
+    auto[1, 1 : 1 + PIECE] = [0, 10.0, 1.0, 0.5, 0.25]
+    auto[1, 1 + PIECE : 1 + 2 * PIECE] = [5, -5.0, -1.0, 2.0, 0.0]
+    assert [lane_value(auto, 0, i) for i in range(8)] == [i * 0.5 for i in range(8)]
+    for i in range(8):
+        u = 10.0 + i if i < 5 else i - 5.0
+        want = 1.0 + u * (0.5 + u * 0.25) if i < 5 else -1.0 + u * 2.0
+        assert lane_value(auto, 1, i) == want
+    params = np.zeros((3, 4))
+    params[2, CUR] = params[2, TGT] = 7.0
+    assert automate(params, auto, 6) and params[0, CUR] == 3.0 and params[1, CUR] == -1.0 + 1.0 * 2.0
+    assert value_at(params, auto, 2, 6) == 7.0 and params[2, CUR] == 7.0  # no lane: its own glide (at rest)

@@ -284,6 +284,8 @@ def test_fader_pieces_play_the_same_gains_with_or_without_the_piece_before(proje
     dc.automate("volume_db").set_points([(0.1, -20.0, "s_curve", 0.0), (1.9, 0.0, "linear", 0.0)])
     dc.automate("pan").set_points([(0.0, -0.5, "bend", 0.3), (2.0, 0.7, "linear", 0.0)])
     kept, forgot = (compile_plan(project, CompileOptions(max_block=256)) for _ in range(2))
+    kept.keep_gains()
+    forgot.keep_gains()
     s = kept.slot_of(dc.id)
     out = np.zeros((256, 2), np.float32)
     reused = 0
@@ -295,3 +297,40 @@ def test_fader_pieces_play_the_same_gains_with_or_without_the_piece_before(proje
         forgot.process(out, b)
         assert np.array_equal(kept.mix.gains[s, :256], forgot.mix.gains[s, :256]), b
     assert reused > 10
+
+
+@pytest.mark.parametrize("tension", [0.3, 0.9])  # 0.9: a piece a frame, more than a slot defers
+@pytest.mark.parametrize("meters", [True, False])
+def test_gains_the_mixing_works_out_are_those_the_fader_stage_writes(project, dc, wav, tension, meters):
+    # a slot that feeds no send has its gains worked out by the mixing (`Mix.deferred`),
+    # from the piece in its memo or the pieces the block spans: the same bits as a plan
+    # that writes every slot's gains (`keep_gains`), and the same gains; a mono slot
+    # (pan law) and a stereo one (balance)
+    from mixtree.render.compile import CompileOptions, compile_plan
+
+    noise = np.random.default_rng(2).uniform(-0.5, 0.5, (RATE, 2)).astype(np.float32)
+    stereo = project.add_audio_track("Stereo")
+    stereo.add_clip(project.pool.load(wav(noise, name="noise.wav")))
+    for k, t in enumerate((dc, stereo)):
+        t.automate("volume_db").set_points([(0.1, -20.0, "bend", tension), (0.6, 0.0, "s_curve", 0.0)])
+        t.automate("pan").set_points([(0.0, -0.5 - 0.3 * k, "smooth", 0.0), (1.0, 0.7, "linear", 0.0)])
+    dc.automate("mute").set_points([(0.8, 1, "hold", 0.0), (0.85, 0, "hold", 0.0)])
+    options = CompileOptions(max_block=256, fresh=not meters)
+    deferring, writing = (compile_plan(project, options) for _ in range(2))
+    writing.keep_gains()
+    slots = [deferring.slot_of(t.id) for t in (dc, stereo)]
+    seen = [set(), set()]
+    a, b = np.zeros((256, 2), np.float32), np.zeros((256, 2), np.float32)
+    for at in range(0, RATE, 256):
+        deferring.process(a, at)
+        writing.process(b, at)
+        assert np.array_equal(a, b), at
+        assert np.array_equal(deferring.faders.last, writing.faders.last), at
+        assert np.array_equal(deferring.faders.peak, writing.faders.peak), at
+        for k, s in enumerate(slots):
+            seen[k].add(int(deferring.mix.deferred[s]))
+            assert writing.mix.deferred[s] == 0
+    # from the memo (-1, -2 on a balance); written (more pieces than a slot keeps: the
+    # mute's glide); from the pieces the block spans
+    assert {-1, 0} <= seen[0] and max(seen[0]) >= 2
+    assert -2 in seen[1] and max(seen[1]) >= 2

@@ -22,7 +22,7 @@ from mixtree.dsp.curves import (
 )
 from mixtree.dsp.jit import njit
 from mixtree.dsp.rows import floats_at
-from mixtree.dsp.smoothing import glide_into, ramp_step
+from mixtree.dsp.smoothing import DENSE, PIECE, glide_into, ramp_step
 
 
 class LaneTable(NamedTuple):
@@ -156,13 +156,28 @@ def release_lane(lanes: LaneTable, k: int) -> None:
 
 
 @njit(cache=True, inline="always")
+def point_near(at: np.ndarray, lo: int, hi: int, x: float, near: int) -> int:
+    """Return `point_at` of ``x``, trying point ``near`` and the one after it first: a
+    lane's next piece mostly lies on the segment of the last one or the next (a search
+    costs some mispredicted branches)."""
+    if lo <= near < hi and at[near] <= x:
+        if near + 1 >= hi or at[near + 1] > x:
+            return near
+        if near + 2 >= hi or at[near + 2] > x:
+            return near + 1
+    return point_at(at, lo, hi, x)
+
+
+@njit(cache=True, inline="always")
 def piece(
-    at: np.ndarray, shape: np.ndarray, tension: np.ndarray, knot: np.ndarray, lo: int, hi: int, ramp: float, n: int
+    at: np.ndarray, shape: np.ndarray, tension: np.ndarray, knot: np.ndarray, lo: int, hi: int, ramp: float, n: int,
+    near: int,
 ) -> tuple[int, int, int, bool]:  # fmt: skip
     """Return the piece of the drawn lane (points ``lo:hi`` of ``at``, ``shape``,
     ``tension`` and ``knot``, glide ``ramp`` frames) holding output frame ``n``: its first
-    frame, the frame after its last, the point whose segment plays there (`point_at`),
-    and whether that point's de-click glide runs there.
+    frame, the frame after its last, the point whose segment plays there (`point_at`;
+    looked for first at ``near`` and the one after, where the piece before was), and
+    whether that point's de-click glide runs there.
 
     Pieces end every ``knot[j]`` frames of point ``j``'s segment (counted from frame 0, so
     they do not depend on the blocks; every `KNOT` frames in a glide), where a point lands
@@ -170,7 +185,7 @@ def piece(
     every frame is a piece. (It takes arrays, not the `LaneTable`: inlined into loops
     without reference counting.)
     """
-    j = point_at(at, lo, hi, float(n))
+    j = point_near(at, lo, hi, float(n), near)
     size = MAX_KNOT  # before the first point the lane holds its first value
     jumps = glide = False
     stop = 0
@@ -182,7 +197,7 @@ def piece(
             if n < stop:
                 glide = True
                 size = KNOT
-    start = (n // size) * size
+    start = n & -size  # (n // size) * size: sizes are powers of two
     end = start + size
     if j >= lo:
         start = max(start, int(math.ceil(at[j])))  # the first frame at or after the point
@@ -237,38 +252,70 @@ def parabola(y0: float, y1: float, y2: float, h: float) -> tuple[float, float]:
 
 
 @njit(cache=True, inline="always")
+def _drawn_piece(
+    at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray, knot: np.ndarray, memo: np.ndarray,
+    lo: int, hi: int, ramp: float, n: int,
+) -> None:  # fmt: skip
+    # the piece of the drawn curve holding output frame n into ``memo`` (its first frame,
+    # the frame after its last, and the parabola v0 + u·(b + u·c) through its ends and
+    # middle, exact there; arrays, not the `LaneTable`: passing a tuple of twenty arrays
+    # costs a reference count of each, 0.2 µs a call); a piece starting where the last one
+    # ended, on its segment, starts from the value worked out there
+    start, end, j, glide = piece(at, shape, tension, knot, lo, hi, ramp, n, int(memo[RIGHT_SEGMENT]) // 2)
+    right = piece_right(at, lo, hi, j, end)
+    segment = 2.0 * j + glide
+    if float(start) == memo[RIGHT_AT] and segment == memo[RIGHT_SEGMENT]:
+        v0 = memo[RIGHT_VALUE]  # the last piece ended where this one starts, on the same curve
+    else:
+        v0 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, float(start))
+    h = 0.5 * (right - start)
+    v1 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, start + h)
+    v2 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, right)
+    b, c = parabola(v0, v1, v2, h)
+    memo[0], memo[1], memo[2], memo[3], memo[4] = start, end, v0, b, c
+    memo[RIGHT_AT], memo[RIGHT_SEGMENT], memo[RIGHT_VALUE] = right, segment, v2
+
+
+@njit(cache=True, inline="always")
 def _fill_drawn(
     at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray, knot: np.ndarray, memo: np.ndarray,
     lo: int, hi: int, ramp: float, first: int, frames: int, out: np.ndarray,
 ) -> None:  # fmt: skip
-    # the drawn curve at output frames: exact at each piece's ends and middle, the
-    # parabola through those three between (arrays, not the `LaneTable`: passing a tuple
-    # of twenty arrays costs a reference count of each, 0.2 µs a call); a piece starting
-    # where the last one ended, on its segment, starts from the value worked out there
-    last_right, last_segment, v2 = memo[RIGHT_AT], memo[RIGHT_SEGMENT], memo[RIGHT_VALUE]
+    # the drawn curve at output frames, piece by piece (`_drawn_piece`)
     i = 0
     while i < frames:
-        n = first + i
-        if memo[0] <= n < memo[1]:  # still in the piece played last
-            start, end, v0, b, c = int(memo[0]), int(memo[1]), memo[2], memo[3], memo[4]
-        else:
-            start, end, j, glide = piece(at, shape, tension, knot, lo, hi, ramp, n)
-            right = piece_right(at, lo, hi, j, end)
-            segment = 2.0 * j + glide
-            if float(start) == last_right and segment == last_segment:
-                v0 = v2  # the last piece ended where this one starts, on the same curve
-            else:
-                v0 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, float(start))
-            h = 0.5 * (right - start)
-            v1 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, start + h)
-            v2 = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, right)
-            last_right, last_segment = right, segment
-            b, c = parabola(v0, v1, v2, h)
-            memo[0], memo[1], memo[2], memo[3], memo[4] = start, end, v0, b, c
-            memo[RIGHT_AT], memo[RIGHT_SEGMENT], memo[RIGHT_VALUE] = right, segment, v2
-        stop = min(end - first, frames)
-        _parabola_into(out, i, stop, float(first - start), v0, b, c)
+        if not memo[0] <= first + i < memo[1]:  # past the piece played last
+            _drawn_piece(at, value, shape, tension, knot, memo, lo, hi, ramp, first + i)
+        stop = min(int(memo[1]) - first, frames)
+        _parabola_into(out, i, stop, float(first - int(memo[0])), memo[2], memo[3], memo[4])
         i = stop
+
+
+@njit(cache=True, inline="always")
+def _drawn_pieces(
+    at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray, knot: np.ndarray, memo: np.ndarray,
+    lo: int, hi: int, ramp: float, first: int, frames: int, out: np.ndarray,
+) -> float:  # fmt: skip
+    # the drawn curve's pieces over the block as an automation row (`smoothing.value_at`),
+    # or its values where more pieces than the row holds fall in it; returns the value
+    # at the block's last frame
+    room = (out.shape[0] - 1) // PIECE
+    count = i = 0
+    while i < frames:
+        if not memo[0] <= first + i < memo[1]:
+            _drawn_piece(at, value, shape, tension, knot, memo, lo, hi, ramp, first + i)
+        if count == room:  # (a steep bend: a piece a frame) the values themselves
+            out[0] = DENSE
+            _fill_drawn(at, value, shape, tension, knot, memo, lo, hi, ramp, first, frames, out[1:])
+            return out[frames]
+        c = 1 + PIECE * count
+        out[c], out[c + 1] = i, float(first - int(memo[0]))
+        out[c + 2], out[c + 3], out[c + 4] = memo[2], memo[3], memo[4]
+        count += 1
+        i = min(int(memo[1]) - first, frames)
+    out[0] = count
+    u = out[c + 1] + (frames - 1)  # (the last piece's: what `_parabola_into` writes there)
+    return out[c + 2] + u * (out[c + 3] + u * out[c + 4])
 
 
 @njit(cache=True, inline="always")
@@ -307,11 +354,12 @@ def _fill_warped(
 
 class ParameterLanes(NamedTuple):
     """Effect parameters under automation: entry ``e`` writes lane ``lane[e]`` into the
-    ``length[e]`` float64 values at address ``row[e]``: a parameter's row of the per-frame
-    array of its effect (one array ``(parameters, max_block)`` per automated effect, NaN
-    rows for the parameters without a lane; see `mixtree.dsp.smoothing.value_at`), which
-    the plan keeps alive. (Addresses, not a list of the arrays: taking an array out of a
-    typed list counts a reference, some 40 ns a lane.)"""
+    ``length[e]`` float64 values at address ``row[e]``: a parameter's row of its effect's
+    automation array (one per automated effect, NaN rows for the parameters without a
+    lane), which the plan keeps alive: a kernel's row as `fill_pieces` writes it (see
+    `mixtree.dsp.smoothing`), or the values of a held row (`fill_parameters`). (Addresses,
+    not a list of the arrays: taking an array out of a typed list counts a reference,
+    some 40 ns a lane.)"""
 
     lane: np.ndarray  # int64
     row: np.ndarray  # int64 address
@@ -343,6 +391,35 @@ def fill_parameters(lanes: LaneTable, entries: ParameterLanes, first: int, frame
             last[k] = out[frames - 1]
         else:
             fill_lane(lanes, k, first, frames, out)
+
+
+@njit(cache=True)
+def fill_pieces(lanes: LaneTable, entries: ParameterLanes, first: int, frames: int) -> None:
+    """Write every automated kernel parameter's row for output frames ``first .. first +
+    frames - 1`` (`mixtree.dsp.smoothing`): a drawn lane's pieces over the block, exactly
+    the parabolas `fill_lane` evaluates (usually one, from the memo); a lane on a warped
+    time or playing a recorded move, its values. A kernel that reads a lane once in
+    several frames then costs the block some numbers a lane, not a value a frame.
+    Audio-thread safe: no allocation."""
+    memo, state, warp, last = lanes.memo, lanes.state, lanes.warp, lanes.last
+    at, value, shape, tension, knot = lanes.at, lanes.value, lanes.shape, lanes.tension, lanes.knot
+    lo, hi, ramp = lanes.lo, lanes.hi, lanes.ramp
+    for e in range(entries.lane.shape[0]):
+        k = entries.lane[e]
+        out = floats_at(entries.row[e], entries.length[e])
+        if state[k] == DRAWN and warp[k] < 0:
+            if memo[k, 0] <= first and first + frames <= memo[k, 1]:  # the usual block: one piece
+                u0, v0, b, c = float(first - int(memo[k, 0])), memo[k, 2], memo[k, 3], memo[k, 4]
+                out[0], out[1], out[2], out[3], out[4], out[5] = 1.0, 0.0, u0, v0, b, c
+                u = u0 + (frames - 1)
+                last[k] = v0 + u * (b + u * c)
+            else:
+                last[k] = _drawn_pieces(
+                    at, value, shape, tension, knot, memo[k], lo[k], hi[k], ramp[k], first, frames, out
+                )  # fmt: skip
+        else:
+            out[0] = DENSE
+            fill_lane(lanes, k, first, frames, out[1:])
 
 
 #: The largest first, second and third derivatives of each shape's f(u) on [0, 1]

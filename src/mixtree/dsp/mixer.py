@@ -50,6 +50,11 @@ class Faders(NamedTuple):
 START, END, GAIN, LEFT, RIGHT, MUTE, VOLUME, PAN, FIXED_VOLUME, FIXED_PAN = 0, 1, 2, 5, 8, 11, 14, 17, 20, 21
 AT_RIGHT, SEGMENTS, RIGHT_END = 22, 23, 26
 MEMO = 32
+#: Columns of a deferred piece (`Mix.pieces`): the memo's first 14 (`START` to the mute's
+#: parabola), then the block's frames it covers (`FROM` up to `TO`), the audibility it
+#: plays at and whether it is a balance.
+FROM, TO, AUDIBLE, BALANCE = 14, 15, 16, 17
+PIECE = 18
 
 
 def faders_for(slots: int) -> Faders:
@@ -84,33 +89,63 @@ class FaderLanes(NamedTuple):
 
 
 class Mix(NamedTuple):
-    """What the fader stage works out each block, for the mixing calls after it: float64
-    ``gains`` ``(slots, max_block, 2)`` each slot's left/right gain per frame; float64
-    ``opens`` ``(slots, max_block)`` what a pre-fader send of the slot passes per frame
-    (audibility and mute, not the fader); bool ``live`` ``(slots, 2)`` whether a side
-    passes anything this block; float64 ``levels`` ``(sends, max_block)`` each send's
-    level per frame; float64 ``scratch`` ``(3, max_block)`` for lane values. Where bool
-    ``rest[s]`` is set, slot ``s``'s gains and opening hold still for the whole block and
-    only their first frame is written (`still`): a fader at rest, the usual case, costs
-    neither a fill nor the reads of one."""
+    """What the fader stage works out each block, for the mixing calls after it: float32
+    ``gains`` ``(slots, max_block, 2)`` each slot's left/right gain per frame (what the
+    mixing multiplies the float32 audio by: half the memory of float64, whose bits it
+    would drop there anyway); float64 ``opens`` ``(slots, max_block)`` what a pre-fader
+    send of the slot passes per frame (audibility and mute, not the fader), written only
+    for the slots bool ``pre`` marks (they feed one); bool ``live`` ``(slots, 2)`` whether
+    a side passes anything this block; float64 ``levels`` ``(sends, max_block)`` each
+    send's level per frame; float64 ``scratch`` ``(3, max_block)`` for lane values. Where
+    bool ``rest[s]`` is set, slot ``s``'s gains and opening hold still for the whole
+    block and only their first frame is written (`still`): a fader at rest, the usual
+    case, costs neither a fill nor the reads of one.
+
+    Where int ``deferred[s]`` is set, automated slot ``s``'s gains for the block are not
+    written here but worked out by the mixing, from the ``deferred[s]`` pieces
+    ``pieces[s]`` keeps (float64 ``(slots, n, PIECE)``; -1, -2 on a balance: from the
+    one piece its memo holds, at its audibility, `Faders.gain`), into float32 ``row``
+    ``(max_block, 2)``, just before it adds the slot (`mix_into_parents`, which keeps
+    its `Faders.last` too): the same values, read from the cache instead of a sweep
+    through memory. Only slots bool ``may_defer`` marks are: those that feed no send and
+    are not the master (nothing else reads their gains). ``clock[0]`` holds the block's
+    first frame."""
 
     gains: np.ndarray
     opens: np.ndarray
+    pre: np.ndarray
     live: np.ndarray
     levels: np.ndarray
     scratch: np.ndarray
     rest: np.ndarray
+    may_defer: np.ndarray
+    deferred: np.ndarray
+    pieces: np.ndarray
+    row: np.ndarray
+    clock: np.ndarray
 
 
-def mix_buffers(slots: int, sends: int, max_block: int) -> Mix:
-    """Return the fader stage's working memory for a plan (control side)."""
+def mix_buffers(slots: int, sends: SendRows, max_block: int) -> Mix:
+    """Return the fader stage's working memory for a plan of ``slots`` slots and
+    ``sends`` (control side)."""
+    pre = np.zeros(slots, np.bool_)
+    pre[sends.src[sends.pre]] = True
+    may_defer = np.ones(slots, np.bool_)
+    may_defer[sends.src] = False
+    may_defer[:1] = False  # the master (`write_output`)
     return Mix(
-        gains=np.zeros((slots, max_block, 2)),
+        gains=np.zeros((slots, max_block, 2), np.float32),
         opens=np.zeros((slots, max_block)),
+        pre=pre,
         live=np.zeros((slots, 2), np.bool_),
-        levels=np.zeros((sends, max_block)),
+        levels=np.zeros((sends.src.shape[0], max_block)),
         scratch=np.zeros((3, max_block)),
         rest=np.zeros(slots, np.bool_),
+        may_defer=may_defer,
+        deferred=np.zeros(slots, np.int64),
+        pieces=np.zeros((slots, max(8, max_block // 256), PIECE)),  # (more in a block: written, not deferred)
+        row=np.zeros((max_block, 2), np.float32),
+        clock=np.zeros(1, np.int64),
     )
 
 
@@ -203,7 +238,9 @@ def fader_gains(
     (`_pieces`), or frame by frame while a move is recorded (`_per_frame`). Audio-thread
     safe: no allocation.
     """
-    gains, opens, live, scratch, rest = mix.gains, mix.opens, mix.live, mix.scratch, mix.rest
+    gains, opens, pre, live, scratch, rest = mix.gains, mix.opens, mix.pre, mix.live, mix.scratch, mix.rest
+    may_defer, deferred, pieces = mix.may_defer, mix.deferred, mix.pieces
+    mix.clock[0] = position
     # arrays taken out of their tuples once: handing a tuple of arrays to a function costs
     # a reference count of each (some 6 ns an array), too much to pay per slot
     gain, target, last, memo, handover_left = faders.gain, faders.target, faders.last, faders.memo, faders.handover_left
@@ -216,6 +253,7 @@ def fader_gains(
     for s in range(volume.shape[0]):
         kv, kp, km = volume_lane[s], pan_lane[s], mute_lane[s]
         rest[s] = False
+        deferred[s] = 0
         if kv < 0 and kp < 0 and km < 0:
             if gain[s, 0] == target[s, 0] and gain[s, 1] == target[s, 1]:
                 # both sides at rest (the usual case): the first frame holds for all
@@ -241,9 +279,10 @@ def fader_gains(
                         gains[s, i, ch] = g
                 gain[s, ch] = g
                 last[s, ch] = g
-            o = 1.0 if audible[s] else 0.0
-            for i in range(frames):
-                opens[s, i] = o
+            if pre[s]:
+                o = 1.0 if audible[s] else 0.0
+                for i in range(frames):
+                    opens[s, i] = o
             continue
         live[s, 0] = live[s, 1] = True
         drawn = (
@@ -259,14 +298,22 @@ def fader_gains(
         ):  # fmt: skip
             # the usual block: inside the piece played last, the audibility at rest
             a = gain[s, 0]
-            _memo_frames(pairs, opens, scratch, memo, s, 0, frames, position, a, kp >= 0 and not mono[s])
+            balance = kp >= 0 and not mono[s]
+            if may_defer[s] and handover_left[s] == 0.0:  # the mixing works them out, from the memo
+                deferred[s] = -2 if balance else -1
+            else:
+                _memo_frames(pairs[s], opens[s], scratch, memo[s], 0, frames, position, a, balance, pre[s])
             _memo_lanes(lane_last, memo, s, kv, kp, km, position + frames - 1)
         else:
-            a = _pieces(
+            defer = may_defer[s] and handover_left[s] == 0.0 and gain[s, 0] == target[s, 0]
+            a, deferred[s] = _pieces(
                 s, frames, position, volume[s], pan[s], mono[s], gain[s, 0], target[s, 0], step[s, 0], at, value,
-                shape, tension, knot, lo, hi, ramp, lane_last, memo, pairs, opens, scratch, kv, kp, km,
+                shape, tension, knot, lo, hi, ramp, lane_last, memo, pairs[s], opens[s], pre[s], scratch, kv, kp, km,
+                pieces[s] if defer else pieces[s, :0],
             )  # fmt: skip
         gain[s, 0] = gain[s, 1] = a
+        if deferred[s]:
+            continue  # (the mixing keeps its `last` too)
         left_over = handover_left[s]
         if left_over > 0.0:
             _hand_over(gains, s, frames, faders.handover, left_over, faders.handover_frames[s])
@@ -280,8 +327,8 @@ def _pieces(
     s: int, frames: int, position: int, volume: float, pan: float, mono: bool, a: float, tgt: float, st: float,
     at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray, knot: np.ndarray, lo: np.ndarray,
     hi: np.ndarray, ramp: np.ndarray, lane_last: np.ndarray, memos: np.ndarray, pairs: np.ndarray, opens: np.ndarray,
-    scratch: np.ndarray, kv: int, kp: int, km: int,
-) -> float:  # fmt: skip
+    opening: bool, scratch: np.ndarray, kv: int, kp: int, km: int, deferring: np.ndarray,
+) -> tuple[float, int]:  # fmt: skip
     """Work out automated slot ``s``'s gains piece by piece (`mixtree.dsp.lanes.piece`):
     the volume's gain, the pan's left/right gains (its position on stereo material,
     whose balance law has a corner) and the mute are worked out exactly at the ends and
@@ -289,9 +336,12 @@ def _pieces(
     three between (a fader's lanes have pieces short enough for it: `knot_lengths`).
     Each piece goes into the slot's memo, where the next blocks find it (`fader_gains`).
     Starts from audibility ``a`` gliding to ``tgt`` by ``st`` a frame; returns where it
-    got to. (It takes the plan's arrays, not its tuples: inlined into the slot loop
-    without reference counting.)"""
+    got to, and how many pieces it left in ``deferring`` instead of writing their frames
+    into ``pairs`` (`Mix.pieces`: as many as it holds, none if it is empty; with more in
+    the block, every frame is written after all). (It takes the plan's arrays, not its
+    tuples: inlined into the slot loop without reference counting.)"""
     balance = kp >= 0 and not mono
+    kept = 0 if deferring.shape[0] else -1  # -1: frames written
     fixed_left, fixed_right = pan_gains(pan, mono)
     i = 0
     while i < frames:
@@ -304,15 +354,21 @@ def _pieces(
             gv = gp = gm = False
             x1 = float(end)
             if kv >= 0:
-                a0, b0, jv, gv = piece(at, shape, tension, knot, lo[kv], hi[kv], ramp[kv], n)
+                a0, b0, jv, gv = piece(
+                    at, shape, tension, knot, lo[kv], hi[kv], ramp[kv], n, int(memos[s, SEGMENTS]) // 2
+                )
                 start, end = max(start, a0), min(end, b0)
                 x1 = min(x1, piece_right(at, lo[kv], hi[kv], jv, end))
             if kp >= 0:
-                a0, b0, jp, gp = piece(at, shape, tension, knot, lo[kp], hi[kp], ramp[kp], n)
+                a0, b0, jp, gp = piece(
+                    at, shape, tension, knot, lo[kp], hi[kp], ramp[kp], n, int(memos[s, SEGMENTS + 1]) // 2
+                )
                 start, end = max(start, a0), min(end, b0)
                 x1 = min(x1, piece_right(at, lo[kp], hi[kp], jp, end))
             if km >= 0:
-                a0, b0, jm, gm = piece(at, shape, tension, knot, lo[km], hi[km], ramp[km], n)
+                a0, b0, jm, gm = piece(
+                    at, shape, tension, knot, lo[km], hi[km], ramp[km], n, int(memos[s, SEGMENTS + 2]) // 2
+                )
                 start, end = max(start, a0), min(end, b0)
                 x1 = min(x1, piece_right(at, lo[km], hi[km], jm, end))
             x0, x1 = float(start), min(x1, float(end))
@@ -348,14 +404,32 @@ def _pieces(
             _memo_parabola(memos, s, PAN, p0, p1, p2, h)
             _keep_right_end(memos, s, x1, sv, sp, sm, g2, l2, r2, m2, v2, p2)
         stop = min(int(memos[s, END]) - position, frames)
-        while i < stop and a != tgt:  # the audibility glides (rarely): frame by frame
+        while i < stop and a != tgt:  # the audibility glides (rarely): frame by frame (never deferred)
             a = step_toward(a, tgt, st)
-            _memo_frames(pairs, opens, scratch, memos, s, i, i + 1, position, a, balance)
+            _memo_frames(pairs, opens, scratch, memos[s], i, i + 1, position, a, balance, opening)
             i += 1
-        _memo_frames(pairs, opens, scratch, memos, s, i, stop, position, a, balance)
+        if kept == deferring.shape[0] > 0:  # more pieces than a slot keeps: those kept written now
+            for k in range(kept):
+                p = deferring[k]
+                _memo_frames(pairs, opens, scratch, p, int(p[FROM]), int(p[TO]), position, a, balance, opening)
+            kept = -1
+        if kept >= 0:
+            _defer(deferring, kept, memos[s], i, stop, a, balance)
+            kept += 1
+        else:
+            _memo_frames(pairs, opens, scratch, memos[s], i, stop, position, a, balance, opening)
         i = stop
     _memo_lanes(lane_last, memos, s, kv, kp, km, position + frames - 1)
-    return a
+    return a, max(kept, 0)
+
+
+@njit(cache=True, inline="always")
+def _defer(pieces: np.ndarray, k: int, memo: np.ndarray, i: int, stop: int, a: float, balance: bool) -> None:
+    # the piece in ``memo`` (a slot's row), over frames i..stop at audibility a, into
+    # row k of the slot's ``pieces`` (`Mix`), for the mixing to work out
+    for c in range(FROM):
+        pieces[k, c] = memo[c]
+    pieces[k, FROM], pieces[k, TO], pieces[k, AUDIBLE], pieces[k, BALANCE] = i, stop, a, balance
 
 
 @njit(cache=True, inline="always")
@@ -386,41 +460,89 @@ def _right_end(memo: np.ndarray, s: int) -> tuple[float, float, float, float, fl
 
 
 @njit(cache=True, inline="always")
-def _memo_frames(
-    pairs: np.ndarray, opens: np.ndarray, scratch: np.ndarray, memo: np.ndarray, s: int, i: int, stop: int,
-    position: int, a: float, balance: bool,
+def _memo_sides(
+    scratch: np.ndarray, memo: np.ndarray, i: int, stop: int, position: int, a: float, balance: bool
 ) -> None:  # fmt: skip
-    # frames i..stop of the block from the piece in slot s's row of ``memo`` (`_pieces`),
-    # times the audibility ``a``; on a balance (``balance``) its left holds the pan's
-    # position. Left and right go to two rows of ``scratch`` first, then are interleaved:
-    # the compiler vectorises both loops, not one that stores to every other float (3x).
-    g0, gb, gc = memo[s, GAIN], memo[s, GAIN + 1], memo[s, GAIN + 2]
-    l0, lb, lc = memo[s, LEFT], memo[s, LEFT + 1], memo[s, LEFT + 2]
-    r0, rb, rc = memo[s, RIGHT], memo[s, RIGHT + 1], memo[s, RIGHT + 2]
-    m0, mb, mc = memo[s, MUTE], memo[s, MUTE + 1], memo[s, MUTE + 2]
-    u0 = float(position - int(memo[s, START]))
+    # frames i..stop of a slot's left and right gains into the first two rows of
+    # ``scratch``, from the piece in ``memo`` (a slot's row of it, `_pieces`, or a
+    # deferred piece), times the audibility ``a``; on a balance (``balance``) its left
+    # holds the pan's position. Without a mute lane (its parabola all 0) the opening is
+    # ``a`` alone: the same values, three operations a frame fewer.
+    g0, gb, gc = memo[GAIN], memo[GAIN + 1], memo[GAIN + 2]
+    l0, lb, lc = memo[LEFT], memo[LEFT + 1], memo[LEFT + 2]
+    r0, rb, rc = memo[RIGHT], memo[RIGHT + 1], memo[RIGHT + 2]
+    m0, mb, mc = memo[MUTE], memo[MUTE + 1], memo[MUTE + 2]
+    u0 = float(position - int(memo[START]))
+    flat = m0 == 0.0 and mb == 0.0 and mc == 0.0
     # indices as unsigned: a loop from a variable start on signed ones keeps numba's
     # negative-index wraparound, which stops the compiler vectorising it (4x)
-    if balance:
+    if balance and flat:
         for m in range(i, stop):
             u = u0 + m
-            open_ = a * (1.0 - (m0 + u * (mb + u * mc)))
-            g = open_ * (g0 + u * (gb + u * gc))
+            g = a * (g0 + u * (gb + u * gc))
             p = min(1.0, max(-1.0, l0 + u * (lb + u * lc)))
             scratch[0, np.uint64(m)] = g * min(1.0, 1.0 - p)
             scratch[1, np.uint64(m)] = g * min(1.0, 1.0 + p)
-            opens[s, np.uint64(m)] = open_
+    elif balance:
+        for m in range(i, stop):
+            u = u0 + m
+            g = a * (1.0 - (m0 + u * (mb + u * mc))) * (g0 + u * (gb + u * gc))
+            p = min(1.0, max(-1.0, l0 + u * (lb + u * lc)))
+            scratch[0, np.uint64(m)] = g * min(1.0, 1.0 - p)
+            scratch[1, np.uint64(m)] = g * min(1.0, 1.0 + p)
+    elif flat:
+        for m in range(i, stop):
+            u = u0 + m
+            g = a * (g0 + u * (gb + u * gc))
+            scratch[0, np.uint64(m)] = g * (l0 + u * (lb + u * lc))
+            scratch[1, np.uint64(m)] = g * (r0 + u * (rb + u * rc))
     else:
         for m in range(i, stop):
             u = u0 + m
-            open_ = a * (1.0 - (m0 + u * (mb + u * mc)))
-            g = open_ * (g0 + u * (gb + u * gc))
+            g = a * (1.0 - (m0 + u * (mb + u * mc))) * (g0 + u * (gb + u * gc))
             scratch[0, np.uint64(m)] = g * (l0 + u * (lb + u * lc))
             scratch[1, np.uint64(m)] = g * (r0 + u * (rb + u * rc))
-            opens[s, np.uint64(m)] = open_
-    for m in range(i, stop):  # (``pairs``: the gains as (slots, 2 × frames); stores to it vectorise)
-        pairs[s, np.uint64(2 * m)] = scratch[0, np.uint64(m)]
-        pairs[s, np.uint64(2 * m + 1)] = scratch[1, np.uint64(m)]
+
+
+@njit(cache=True, inline="always")
+def _memo_frames(
+    pairs: np.ndarray, opens: np.ndarray, scratch: np.ndarray, memo: np.ndarray, i: int, stop: int, position: int,
+    a: float, balance: bool, opening: bool,
+) -> None:  # fmt: skip
+    # frames i..stop of a slot's gains into ``pairs`` (left and right of a frame side by
+    # side; `_memo_sides`), and its ``opens`` where a pre-fader send reads them
+    # (``opening``). The sides go to two rows of ``scratch`` first, then are
+    # interleaved: the compiler vectorises both loops, not one that stores to every
+    # other float (3x).
+    _memo_sides(scratch, memo, i, stop, position, a, balance)
+    if opening:
+        m0, mb, mc = memo[MUTE], memo[MUTE + 1], memo[MUTE + 2]
+        u0 = float(position - int(memo[START]))
+        for m in range(i, stop):
+            u = u0 + m
+            opens[np.uint64(m)] = a * (1.0 - (m0 + u * (mb + u * mc)))
+    for m in range(i, stop):
+        pairs[np.uint64(2 * m)] = scratch[0, np.uint64(m)]
+        pairs[np.uint64(2 * m + 1)] = scratch[1, np.uint64(m)]
+
+
+@njit(cache=True, inline="always")
+def _deferred(
+    pairs: np.ndarray, scratch: np.ndarray, memo: np.ndarray, a: float, pieces: np.ndarray, count: int, frames: int,
+    position: int, sides: bool,
+) -> None:  # fmt: skip
+    # a deferred slot's gains for the block (`Mix`): from its memo (``count`` -1, -2 on a
+    # balance, at audibility ``a``) or its ``count`` pieces; into ``scratch``'s first two
+    # rows (``sides``) or, interleaved, ``pairs``
+    for k in range(1 if count < 0 else count):
+        piece_ = memo if count < 0 else pieces[k]
+        i, stop = (0, frames) if count < 0 else (int(piece_[FROM]), int(piece_[TO]))
+        at = a if count < 0 else piece_[AUDIBLE]
+        balance = count == -2 if count < 0 else piece_[BALANCE] != 0.0
+        if sides:
+            _memo_sides(scratch, piece_, i, stop, position, at, balance)
+        else:
+            _memo_frames(pairs, scratch[2], scratch, piece_, i, stop, position, at, balance, False)
 
 
 @njit(cache=True, inline="always")
@@ -547,28 +669,48 @@ def mix_into_parents(
     meters: bool,
 ) -> None:
     """Add each slot of ``slots`` into its parent's buffer through its per-frame gains
-    (`fader_gains`); with ``meters``, meter it into the faders' peak and RMS. A slot whose
-    buffer holds NaN or infinity is flagged in ``failed`` and, like every flagged slot,
-    contributes nothing. Audio-thread safe: no allocation.
+    (`fader_gains`; a deferred slot's worked out here: `Mix`); with ``meters``, meter it
+    into the faders' peak and RMS. A slot whose buffer holds NaN or infinity is flagged
+    in ``failed`` and, like every flagged slot, contributes nothing. Audio-thread safe:
+    no allocation.
     """
-    gains, live = mix.gains, mix.live
-    peak, rms = faders.peak, faders.rms
+    live, deferred, pieces, row, scratch = mix.live, mix.deferred, mix.pieces, mix.row, mix.scratch
+    peak, rms, last = faders.peak, faders.rms, faders.last
+    pairs = row.reshape(-1)
+    position = mix.clock[0]
     for j in range(slots.shape[0]):
         s = slots[j]
         p = parent[s]
         if not failed[s] and not _finite(track_buf, s, frames):
             failed[s] = True
         step = still(mix, s)
+        gains = mix.gains[s]
+        sides = False  # its gains left in scratch's first two rows (not interleaved: read once)
+        if deferred[s]:
+            sides = meters and live[s, 0] and live[s, 1] and not failed[s]
+            _deferred(
+                pairs, scratch, faders.memo[s], faders.gain[s, 0], pieces[s], deferred[s], frames, position, sides
+            )
+            if sides:
+                last[s, 0], last[s, 1] = np.float32(scratch[0, frames - 1]), np.float32(scratch[1, frames - 1])
+            else:
+                gains = row
+                last[s, 0], last[s, 1] = row[frames - 1, 0], row[frames - 1, 1]
         if live[s, 0] and live[s, 1] and not failed[s]:
-            if meters:
+            if sides:  # (``scratch`` as (frames, 2): the same float32 gains)
+                pl, pr, ql, qr = _add_metered(track_buf, p, s, scratch[:2].T, 1, frames)
+                peak[s, 0], peak[s, 1] = pl, pr
+                rms[s, 0] = math.sqrt(ql / frames) if frames else 0.0
+                rms[s, 1] = math.sqrt(qr / frames) if frames else 0.0
+            elif meters:
                 pl, pr, ql, qr = _add_metered(track_buf, p, s, gains, step, frames)
                 peak[s, 0], peak[s, 1] = pl, pr
                 rms[s, 0] = math.sqrt(ql / frames) if frames else 0.0
                 rms[s, 1] = math.sqrt(qr / frames) if frames else 0.0
             elif step == 0:
-                _add_still(track_buf[p], track_buf[s], gains[s, 0, 0], gains[s, 0, 1], frames)
+                _add_still(track_buf[p], track_buf[s], gains[0, 0], gains[0, 1], frames)
             else:
-                _add(track_buf[p], track_buf[s], gains[s], frames)
+                _add(track_buf[p], track_buf[s], gains, frames)
             continue
         for ch in range(2):
             if failed[s] or not live[s, ch]:
@@ -578,7 +720,7 @@ def mix_into_parents(
             pk = 0.0
             sq = 0.0
             for i in range(frames):
-                v = np.float32(gains[s, i * step, ch]) * track_buf[s, i, ch]
+                v = np.float32(gains[i * step, ch]) * track_buf[s, i, ch]
                 track_buf[p, i, ch] += v
                 a = abs(v)
                 if a > pk:
@@ -592,16 +734,16 @@ def mix_into_parents(
 def _add_metered(
     buf: np.ndarray, p: int, s: int, gains: np.ndarray, step: int, frames: int
 ) -> tuple[float, float, float, float]:  # fmt: skip
-    # slot s into its parent p with both sides live, metered: the products and sums of the
-    # side-by-side loop, two frames a step so that four peaks and four sums of squares
-    # run side by side (2.3x: each sum waits on its last); returns the left and right
-    # peaks and sums of squares
+    # slot s into its parent p through ``gains`` (its own, (frames, 2), float32 values) with both sides
+    # live, metered: the products and sums of the side-by-side loop, two frames a step so
+    # that four peaks and four sums of squares run side by side (2.3x: each sum waits on
+    # its last); returns the left and right peaks and sums of squares
     pa = pb = pc = pd = np.float32(0.0)
     qa = qb = qc = qd = 0.0
     for j in range(frames // 2):
         i = 2 * j
-        gl0, gr0 = np.float32(gains[s, i * step, 0]), np.float32(gains[s, i * step, 1])
-        gl1, gr1 = np.float32(gains[s, (i + 1) * step, 0]), np.float32(gains[s, (i + 1) * step, 1])
+        gl0, gr0 = np.float32(gains[i * step, 0]), np.float32(gains[i * step, 1])
+        gl1, gr1 = np.float32(gains[(i + 1) * step, 0]), np.float32(gains[(i + 1) * step, 1])
         v0, v1 = gl0 * buf[s, i, 0], gr0 * buf[s, i, 1]
         v2, v3 = gl1 * buf[s, i + 1, 0], gr1 * buf[s, i + 1, 1]
         buf[p, i, 0] += v0
@@ -615,8 +757,8 @@ def _add_metered(
         qd += v3 * v3
     if frames % 2:
         i = frames - 1
-        v0 = np.float32(gains[s, i * step, 0]) * buf[s, i, 0]
-        v1 = np.float32(gains[s, i * step, 1]) * buf[s, i, 1]
+        v0 = np.float32(gains[i * step, 0]) * buf[s, i, 0]
+        v1 = np.float32(gains[i * step, 1]) * buf[s, i, 1]
         buf[p, i, 0] += v0
         buf[p, i, 1] += v1
         pa, pb = max(pa, abs(v0)), max(pb, abs(v1))

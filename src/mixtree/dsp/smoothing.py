@@ -6,7 +6,14 @@ A parameter table is float64 ``(parameters, 4)``: columns `CUR` (the value now),
 the rest, so a change of target becomes a linear ramp of ``ramps[p]`` frames.
 
 The linear ramp itself (`ramp_step`, `step_toward`) is the faders' too. Automation
-reaches a kernel as per-frame values (`value_at`).
+reaches a kernel as one row per parameter of a float64 ``(parameters, 1 + frames)``
+array (`value_at`, `lane_value`): column 0 says how the row holds its lane for the
+block: NaN, no lane; `DENSE` (0), a value per frame from column 1; ``n`` ≥ 1, ``n``
+pieces of `PIECE` columns from column 1, each its first frame in the block ``i0``, then
+``u0``, ``v0``, ``b``, ``c``: from frame ``i0`` until the next piece's, the value at
+frame ``i`` is ``v0 + u·(b + u·c)`` with ``u = u0 + i`` (`mixtree.dsp.lanes.fill_pieces`).
+A lane is mostly one parabola for a whole block: a kernel that reads it once in 8 or 32
+frames then costs the block a handful of numbers, not a value per frame.
 """
 
 from __future__ import annotations
@@ -16,6 +23,10 @@ import numpy as np
 from mixtree.dsp.jit import njit
 
 CUR, TGT, LAST, STEP = 0, 1, 2, 3
+#: An automation row's column 0 when it holds a value per frame (`value_at`).
+DENSE = 0
+#: Columns of one piece of an automation row: first frame, u0, v0, b, c (`value_at`).
+PIECE = 5
 
 
 @njit(cache=True, inline="always")
@@ -104,14 +115,27 @@ def begin_row(params: np.ndarray, ramps: np.ndarray, auto: np.ndarray) -> int:
 
 
 @njit(cache=True, inline="always")
+def lane_value(auto: np.ndarray, p: int, i: int) -> float:
+    """Return the value row ``p`` of ``auto`` (a lane's: see the module) holds for frame
+    ``i`` of the block."""
+    n = int(auto[p, 0])
+    if n == DENSE:
+        return auto[p, i + 1]
+    k = 1  # the piece holding frame i: the last whose first frame is at or before it
+    while k < n and auto[p, 1 + PIECE * k] <= i:
+        k += 1
+    c = 1 + PIECE * (k - 1)
+    u = auto[p, c + 1] + i
+    return auto[p, c + 2] + u * (auto[p, c + 3] + u * auto[p, c + 4])
+
+
+@njit(cache=True, inline="always")
 def value_at(params: np.ndarray, auto: np.ndarray, p: int, i: int) -> float:
     """Move parameter ``p`` to frame ``i`` of the block and return its value there: its
-    automation's, where ``auto`` (float64 ``(parameters, frames)``, NaN rows for the
-    parameters without a lane, or empty) has one, else one frame of its glide. A row is
-    all NaN or all values, so only a NaN row's first column is read: the rows without a
-    lane stay out of the cache."""
+    automation's, where ``auto`` (one row per parameter, see the module; or empty) has a
+    lane, else one frame of its glide."""
     if p < auto.shape[0] and auto[p, 0] == auto[p, 0]:
-        v = auto[p, i]
+        v = lane_value(auto, p, i)
         params[p, CUR] = v
         return v
     return advance(params, p)
@@ -123,8 +147,8 @@ def automate(params: np.ndarray, auto: np.ndarray, i: int) -> bool:
     see `value_at`); return whether any changed."""
     changed = False
     for p in range(auto.shape[0]):
-        if auto[p, 0] == auto[p, 0]:  # a row is all NaN or all values: a NaN row is read once
-            v = auto[p, i]
+        if auto[p, 0] == auto[p, 0]:  # (NaN: no lane)
+            v = lane_value(auto, p, i)
             if params[p, CUR] != v:
                 params[p, CUR] = v
                 changed = True
@@ -149,7 +173,7 @@ def automate_rows(params: np.ndarray, auto: np.ndarray, rows: int, i: int) -> bo
     p = 0
     while rows >> p:
         if (rows >> p) & 1:
-            v = auto[p, i]
+            v = lane_value(auto, p, i)
             if params[p, CUR] != v:
                 params[p, CUR] = v
                 changed = True

@@ -81,6 +81,7 @@ def export_stems(
     blocksize, threads = offline_setup(blocksize, threads)
     plan = compile_plan(project, CompileOptions(max_block=blocksize, fresh=True, threads=threads))
     plan.chase(first)
+    plan.keep_gains()  # read after each block, below
     at_master = pre_roll(plan, first, int(plan.compensation.inputs[0]), blocksize)  # aligned where stems are taken
     owners = stem_slots(project, plan)
     slots = [np.array(owners[ident], np.intp) for ident in chosen]

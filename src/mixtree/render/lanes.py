@@ -8,6 +8,7 @@ import numpy as np
 
 from mixtree.dsp.curves import SHAPES
 from mixtree.dsp.lanes import DOMAINS, KNOT, MEMO, LaneTable, ParameterLanes, knot_lengths
+from mixtree.dsp.smoothing import DENSE
 from mixtree.effects.base import Effect
 from mixtree.model.automation import AutomationLane, manual_value
 from mixtree.model.project import Project
@@ -105,8 +106,9 @@ class LaneBuilder:
 
 
 class ParameterAutomation:
-    """The per-frame arrays automated effects read (one per stage row), and which lane
-    fills which of their rows: what `chain_stages` asks for as its ``automation``."""
+    """The automation arrays effects read (one row per parameter, see
+    `mixtree.dsp.smoothing`), and which lane fills which of their rows: what
+    `chain_stages` asks for as its ``automation``."""
 
     def __init__(self, lanes: LaneBuilder, maps: dict[int, TimeMap], max_block: int) -> None:
         self.lanes = lanes
@@ -118,15 +120,17 @@ class ParameterAutomation:
         self.held_rows: list[tuple[int, int, int]] = []
 
     def __call__(self, slot: int, effect: Effect) -> np.ndarray:
-        """Return the array ``effect`` on ``slot`` reads its lanes from (`NO_AUTOMATION`
-        if none plays), one column per frame of the block."""
-        return self._array(slot, effect, self.arrays, self.rows, self.max_block)
+        """Return the array ``effect``'s kernel on ``slot`` reads its lanes from
+        (`NO_AUTOMATION` if none plays): each block, a lane's pieces or its values
+        (`fill_pieces`)."""
+        return self._array(slot, effect, self.arrays, self.rows, 1 + self.max_block)
 
     def held(self, slot: int, effect: Effect) -> np.ndarray:
         """Return the array instrument or kernel-less ``effect`` on ``slot`` reads its
-        lanes from: the block's frames from the `KNOT` at or before its first (they hold
-        each value from one knot to the next: `mixtree.dsp.synth`, `SoloStage`)."""
-        return self._array(slot, effect, self.held_arrays, self.held_rows, self.max_block + KNOT)
+        lanes from: `DENSE` rows of the block's frames from the `KNOT` at or before its
+        first (they hold each value from one knot to the next: `mixtree.dsp.synth`,
+        `SoloStage`)."""
+        return self._array(slot, effect, self.held_arrays, self.held_rows, 1 + self.max_block + KNOT)
 
     def _array(
         self, slot: int, effect: Effect, arrays: list[np.ndarray], rows: list[tuple[int, int, int]], width: int
@@ -140,15 +144,17 @@ class ParameterAutomation:
         for parameter, lane in playing.items():
             k = self.lanes.add(lane, self.maps[slot])
             rows.append((k, len(arrays) - 1, ids.index(parameter)))
-            array[ids.index(parameter)] = 0.0  # a number: automated (the block's fill writes it)
+            array[ids.index(parameter)] = DENSE  # not NaN: automated (each block's fill writes it)
         return array
 
     def entries(self, held: bool = False) -> ParameterLanes:
-        """Return which lane fills which row (of the instruments' arrays: ``held``), as
-        arrays: the row by its address (the plan keeps the arrays alive)."""
+        """Return which lane fills which row (of the instruments' arrays: ``held``, their
+        values from column 1), as arrays: the row by its address (the plan keeps the
+        arrays alive)."""
         rows = self.held_rows if held else self.rows
         arrays = self.held_arrays if held else self.arrays
+        skip = 1 if held else 0
         lane = [k for k, _, _ in rows]
-        row = [arrays[a][p].ctypes.data for _, a, p in rows]
-        length = [arrays[a].shape[1] for _, a, _ in rows]
+        row = [arrays[a][p, skip:].ctypes.data for _, a, p in rows]
+        length = [arrays[a].shape[1] - skip for _, a, _ in rows]
         return ParameterLanes(*(np.array(c, np.int64) for c in (lane, row, length)))

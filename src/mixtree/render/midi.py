@@ -142,7 +142,7 @@ class SoloInstrument:
             if self.automated:
                 knot = (position + i) // KNOT * KNOT
                 for row, pid in self.automated:
-                    instrument.automation_value(pid, float(self.auto[row, knot - position + position % KNOT]))
+                    instrument.automation_value(pid, float(self.auto[row, 1 + knot - position + position % KNOT]))
                 end = min(frames, knot + KNOT - position)
             cut = int(np.searchsorted(self.time[lo:hi], position + end)) + lo
             self._fill(position + i, lo, cut)

@@ -16,7 +16,16 @@ import numpy as np
 from mixtree.dsp.clips import ClipTable, read_clips
 from mixtree.dsp.delays import DelayLines, delay_slots
 from mixtree.dsp.jit import entry, njit
-from mixtree.dsp.lanes import DRAWN, KNOT, LaneTable, ParameterLanes, fill_parameters, release_lane, touch_lane
+from mixtree.dsp.lanes import (
+    DRAWN,
+    KNOT,
+    LaneTable,
+    ParameterLanes,
+    fill_parameters,
+    fill_pieces,
+    release_lane,
+    touch_lane,
+)  # fmt: skip
 from mixtree.dsp.mixer import (
     FaderLanes,
     Faders,
@@ -87,9 +96,10 @@ class RenderPlan:
     alias instance; ``clocks``: by lane id, the timelines those run on, for recording),
     ``fader_lanes`` each slot's volume, pan and mute lanes
     among them (a send's is in its row), ``parameter_lanes`` which lanes fill which rows of
-    the automated effects' per-frame ``parameter_arrays`` (``held_lanes`` and
-    ``held_arrays`` the same for instruments and effects without kernels, from the
-    block's first knot on); ``mix`` the per-frame gains
+    the automated effects' ``parameter_arrays`` (each block, a lane's pieces or values:
+    `mixtree.dsp.smoothing`; ``held_lanes`` and ``held_arrays`` the same, values, for
+    instruments and effects without kernels, from the block's first knot on); ``mix``
+    the per-frame gains
     and levels the fader stage works out each block. The
     non-master slots run in segments, in order: ``levels`` holds each segment's head (the
     slots whose chains and sends run there), ``mix_levels`` every slot it mixes into its
@@ -176,7 +186,7 @@ class RenderPlan:
 
     def __post_init__(self) -> None:
         n = self.ids.shape[0]
-        self.mix = mix_buffers(n, self.sends.ids.shape[0], self.max_block)
+        self.mix = mix_buffers(n, self.sends.rows, self.max_block)
         f, lanes, w = self.faders, self.lanes, self.windows
         # a tail's reads (the old position, after a seek) leave no trace in the streams' hints
         self._moving = (f.gain, f.step, f.last, f.handover, f.handover_left, f.peak, f.rms, lanes.state, lanes.live,
@@ -313,6 +323,11 @@ class RenderPlan:
         rows.target[row] = gain
         rows.step[row] = ramp_step(rows.gain[row], gain, max(1, ramp_frames))
 
+    def keep_gains(self) -> None:
+        """Have every block leave each slot's per-frame gains in ``mix.gains`` (none
+        worked out in the mixing alone: `Mix`), for a reader after the block (stems)."""
+        self.mix.may_defer[:] = False
+
     def set_tap(self, ident: int, pre_effects: bool) -> None:
         """Copy track ``ident``'s buffer into ``tap_buf`` every block, before or after its
         effects (always before its fader). For bounce and freeze; offline plans only."""
@@ -379,7 +394,8 @@ class RenderPlan:
             entry(fader_gains, 0, 0, *self._fader_arguments),
             entry(send_levels, 0, 0, self.sends.rows, lanes, mix),
             entry(mix_into_parents, buf, 0, level, self.parent, mix, faders, self.failed, self.meters),
-            entry(fill_parameters, lanes, self.parameter_lanes, 0, 0),  # (the held lanes' too: the same types)
+            entry(fill_parameters, lanes, self.held_lanes, 0, 0),
+            entry(fill_pieces, lanes, self.parameter_lanes, 0, 0),
         )
 
     def _process(self, out: np.ndarray, position: int, events: bool) -> None:
@@ -393,17 +409,17 @@ class RenderPlan:
             old.read_sources(self._old_buf, frames, position)
             blend_slots(buf, self._old_buf, frames, self.carry_map, self._xf_done, self._xf_length)
             self._xf_done += frames
-        _, _, gains_of, send_levels_of, mix_into, fill_parameters_of = self._calls
+        _, _, gains_of, send_levels_of, mix_into, fill_held, fill_pieces_of = self._calls
         lanes = self.lanes
         if self.held_lanes.lane.shape[0]:
             knot = position - position % KNOT
-            fill_parameters_of(lanes, self.held_lanes, knot, position + frames - knot)
+            fill_held(lanes, self.held_lanes, knot, position + frames - knot)
         self.midi.run(buf, frames, position, events=events)
         mix = self.mix
         gains_of(frames, position, *self._fader_arguments)
         send_levels_of(frames, position, self.sends.rows, lanes, mix)
         if self.parameter_lanes.lane.shape[0]:
-            fill_parameters_of(lanes, self.parameter_lanes, position, frames)
+            fill_pieces_of(lanes, self.parameter_lanes, position, frames)
         failed = self.failed
         reasons = self.fail_reasons
         delayed = len(self.line_keys) > 0

@@ -153,7 +153,7 @@ class SoloStage:
             while i < frames:
                 knot = (skew + i) // KNOT * KNOT
                 for row, pid in self.automated:
-                    effect.automation_value(pid, float(self.auto[row, knot]))
+                    effect.automation_value(pid, float(self.auto[row, 1 + knot]))  # (`DENSE` rows)
                 end = min(frames, knot + KNOT - skew)
                 effect.process_block(block[i:end], self.rate)
                 i = end
