@@ -34,7 +34,6 @@ STAGES = {
     "fader_gains": "fader gains",
     "send_levels": "fader gains",
     "fill_parameters": "automation",
-    "fill_pieces": "automation",
     "mix_sends": "mixing (sends)",
     "delay_slots": "mixing (delays)",
     "mix_into_parents": "mixing + meters",

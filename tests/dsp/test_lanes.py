@@ -17,7 +17,7 @@ from mixtree.dsp.lanes import (
     ParameterLanes,
     drawn_value,
     fill_lane,
-    fill_pieces,
+    fill_parameters,
     knot_lengths,
     point_at,
     touch_lane,
@@ -138,14 +138,14 @@ def test_a_piece_starting_where_the_last_ended_starts_from_the_value_kept_there(
 
 
 def pieces(lanes, first, frames, block):
-    """Every frame a kernel reads from the rows `fill_pieces` writes, block by block, and
+    """Every frame a kernel reads from the rows `fill_parameters` writes, block by block, and
     each block's row column 0 (how the row holds the lane)."""
     out, kinds = np.zeros(frames), []
     row = np.zeros((1, 1 + block))
     entries = ParameterLanes(np.array([0]), np.array([row[0].ctypes.data]), np.array([row.shape[1]]))
     for b in range(0, frames, block):
         n = min(block, frames - b)
-        fill_pieces(lanes, entries, first + b, n)
+        fill_parameters(lanes, entries, first + b, n, True)
         out[b : b + n] = [lane_value(row, 0, i) for i in range(n)]
         kinds.append(row[0, 0])
         assert lanes.last[0] == out[b + n - 1]

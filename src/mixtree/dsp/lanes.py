@@ -356,7 +356,7 @@ class ParameterLanes(NamedTuple):
     """Effect parameters under automation: entry ``e`` writes lane ``lane[e]`` into the
     ``length[e]`` float64 values at address ``row[e]``: a parameter's row of its effect's
     automation array (one per automated effect, NaN rows for the parameters without a
-    lane), which the plan keeps alive: a kernel's row as `fill_pieces` writes it (see
+    lane), which the plan keeps alive: a kernel's row as `fill_parameters` writes it (see
     `mixtree.dsp.smoothing`), or the values of a held row (`fill_parameters`). (Addresses,
     not a list of the arrays: taking an array out of a typed list counts a reference,
     some 40 ns a lane.)"""
@@ -367,9 +367,13 @@ class ParameterLanes(NamedTuple):
 
 
 @njit(cache=True)
-def fill_parameters(lanes: LaneTable, entries: ParameterLanes, first: int, frames: int) -> None:
-    """Write every automated effect parameter's values for output frames ``first ..
-    first + frames - 1``. Audio-thread safe: no allocation.
+def fill_parameters(lanes: LaneTable, entries: ParameterLanes, first: int, frames: int, pieces: bool) -> None:
+    """Write every automated parameter's row for output frames ``first .. first + frames
+    - 1``: with ``pieces``, a kernel's row (`mixtree.dsp.smoothing`): a drawn lane's
+    pieces over the block, exactly the parabolas `fill_lane` evaluates (usually one, from
+    the memo), a lane on a warped time or playing a recorded move its values (a kernel
+    that reads a lane once in several frames then costs the block some numbers a lane,
+    not a value a frame); else a held row: the values. Audio-thread safe: no allocation.
 
     A drawn lane whose block lies inside the piece it played last (`LaneTable`'s
     ``memo``: the usual case) is written from it here, without a call that would hand
@@ -381,45 +385,26 @@ def fill_parameters(lanes: LaneTable, entries: ParameterLanes, first: int, frame
     for e in range(entries.lane.shape[0]):
         k = entries.lane[e]
         out = floats_at(entries.row[e], entries.length[e])
-        if state[k] == DRAWN and warp[k] < 0:
-            if memo[k, 0] <= first and first + frames <= memo[k, 1]:
-                _parabola_into(out, 0, frames, float(first - int(memo[k, 0])), memo[k, 2], memo[k, 3], memo[k, 4])
+        if state[k] != DRAWN or warp[k] >= 0:
+            if pieces:
+                out[0] = DENSE
+                fill_lane(lanes, k, first, frames, out[1:])
             else:
-                _fill_drawn(
-                    at, value, shape, tension, knot, memo[k], lo[k], hi[k], ramp[k], first, frames, out
-                )  # fmt: skip
-            last[k] = out[frames - 1]
-        else:
-            fill_lane(lanes, k, first, frames, out)
-
-
-@njit(cache=True)
-def fill_pieces(lanes: LaneTable, entries: ParameterLanes, first: int, frames: int) -> None:
-    """Write every automated kernel parameter's row for output frames ``first .. first +
-    frames - 1`` (`mixtree.dsp.smoothing`): a drawn lane's pieces over the block, exactly
-    the parabolas `fill_lane` evaluates (usually one, from the memo); a lane on a warped
-    time or playing a recorded move, its values. A kernel that reads a lane once in
-    several frames then costs the block some numbers a lane, not a value a frame.
-    Audio-thread safe: no allocation."""
-    memo, state, warp, last = lanes.memo, lanes.state, lanes.warp, lanes.last
-    at, value, shape, tension, knot = lanes.at, lanes.value, lanes.shape, lanes.tension, lanes.knot
-    lo, hi, ramp = lanes.lo, lanes.hi, lanes.ramp
-    for e in range(entries.lane.shape[0]):
-        k = entries.lane[e]
-        out = floats_at(entries.row[e], entries.length[e])
-        if state[k] == DRAWN and warp[k] < 0:
-            if memo[k, 0] <= first and first + frames <= memo[k, 1]:  # the usual block: one piece
-                u0, v0, b, c = float(first - int(memo[k, 0])), memo[k, 2], memo[k, 3], memo[k, 4]
+                fill_lane(lanes, k, first, frames, out)
+        elif memo[k, 0] <= first and first + frames <= memo[k, 1]:  # the usual block: one piece
+            u0, v0, b, c = float(first - int(memo[k, 0])), memo[k, 2], memo[k, 3], memo[k, 4]
+            if pieces:
                 out[0], out[1], out[2], out[3], out[4], out[5] = 1.0, 0.0, u0, v0, b, c
                 u = u0 + (frames - 1)
-                last[k] = v0 + u * (b + u * c)
+                last[k] = v0 + u * (b + u * c)  # (what `_parabola_into` writes there)
             else:
-                last[k] = _drawn_pieces(
-                    at, value, shape, tension, knot, memo[k], lo[k], hi[k], ramp[k], first, frames, out
-                )  # fmt: skip
+                _parabola_into(out, 0, frames, u0, v0, b, c)
+                last[k] = out[frames - 1]
+        elif pieces:
+            last[k] = _drawn_pieces(at, value, shape, tension, knot, memo[k], lo[k], hi[k], ramp[k], first, frames, out)
         else:
-            out[0] = DENSE
-            fill_lane(lanes, k, first, frames, out[1:])
+            _fill_drawn(at, value, shape, tension, knot, memo[k], lo[k], hi[k], ramp[k], first, frames, out)
+            last[k] = out[frames - 1]
 
 
 #: The largest first, second and third derivatives of each shape's f(u) on [0, 1]

@@ -11,7 +11,7 @@ array (`value_at`, `lane_value`): column 0 says how the row holds its lane for t
 block: NaN, no lane; `DENSE` (0), a value per frame from column 1; ``n`` ≥ 1, ``n``
 pieces of `PIECE` columns from column 1, each its first frame in the block ``i0``, then
 ``u0``, ``v0``, ``b``, ``c``: from frame ``i0`` until the next piece's, the value at
-frame ``i`` is ``v0 + u·(b + u·c)`` with ``u = u0 + i`` (`mixtree.dsp.lanes.fill_pieces`).
+frame ``i`` is ``v0 + u·(b + u·c)`` with ``u = u0 + i`` (`mixtree.dsp.lanes.fill_parameters`).
 A lane is mostly one parabola for a whole block: a kernel that reads it once in 8 or 32
 frames then costs the block a handful of numbers, not a value per frame.
 """

@@ -122,7 +122,7 @@ class ParameterAutomation:
     def __call__(self, slot: int, effect: Effect) -> np.ndarray:
         """Return the array ``effect``'s kernel on ``slot`` reads its lanes from
         (`NO_AUTOMATION` if none plays): each block, a lane's pieces or its values
-        (`fill_pieces`)."""
+        (`fill_parameters`)."""
         return self._array(slot, effect, self.arrays, self.rows, 1 + self.max_block)
 
     def held(self, slot: int, effect: Effect) -> np.ndarray:

@@ -16,16 +16,7 @@ import numpy as np
 from mixtree.dsp.clips import ClipTable, read_clips
 from mixtree.dsp.delays import DelayLines, delay_slots
 from mixtree.dsp.jit import entry, njit
-from mixtree.dsp.lanes import (
-    DRAWN,
-    KNOT,
-    LaneTable,
-    ParameterLanes,
-    fill_parameters,
-    fill_pieces,
-    release_lane,
-    touch_lane,
-)  # fmt: skip
+from mixtree.dsp.lanes import DRAWN, KNOT, LaneTable, ParameterLanes, fill_parameters, release_lane, touch_lane
 from mixtree.dsp.mixer import (
     FaderLanes,
     Faders,
@@ -394,8 +385,7 @@ class RenderPlan:
             entry(fader_gains, 0, 0, *self._fader_arguments),
             entry(send_levels, 0, 0, self.sends.rows, lanes, mix),
             entry(mix_into_parents, buf, 0, level, self.parent, mix, faders, self.failed, self.meters),
-            entry(fill_parameters, lanes, self.held_lanes, 0, 0),
-            entry(fill_pieces, lanes, self.parameter_lanes, 0, 0),
+            entry(fill_parameters, lanes, self.parameter_lanes, 0, 0, True),  # (the held lanes' too: the same types)
         )
 
     def _process(self, out: np.ndarray, position: int, events: bool) -> None:
@@ -409,17 +399,17 @@ class RenderPlan:
             old.read_sources(self._old_buf, frames, position)
             blend_slots(buf, self._old_buf, frames, self.carry_map, self._xf_done, self._xf_length)
             self._xf_done += frames
-        _, _, gains_of, send_levels_of, mix_into, fill_held, fill_pieces_of = self._calls
+        _, _, gains_of, send_levels_of, mix_into, fill_parameters_of = self._calls
         lanes = self.lanes
         if self.held_lanes.lane.shape[0]:
             knot = position - position % KNOT
-            fill_held(lanes, self.held_lanes, knot, position + frames - knot)
+            fill_parameters_of(lanes, self.held_lanes, knot, position + frames - knot, False)
         self.midi.run(buf, frames, position, events=events)
         mix = self.mix
         gains_of(frames, position, *self._fader_arguments)
         send_levels_of(frames, position, self.sends.rows, lanes, mix)
         if self.parameter_lanes.lane.shape[0]:
-            fill_pieces_of(lanes, self.parameter_lanes, position, frames)
+            fill_parameters_of(lanes, self.parameter_lanes, position, frames, True)
         failed = self.failed
         reasons = self.fail_reasons
         delayed = len(self.line_keys) > 0
