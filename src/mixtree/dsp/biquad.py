@@ -290,7 +290,8 @@ def _automated_sections(
 def _automated_pair(buf: np.ndarray, frames: int, rows: np.ndarray, a: int, b: int, rate: float) -> None:
     # Two steady automated `Filter` rows whose redesigns fall on the same frames, in one
     # pass: each channel's arithmetic is `_automated_sections`', in the same order, with
-    # the four channels' memories kept in registers across the redesigns (`_static_pair`).
+    # the four channels' memories kept in registers across the redesigns (`_static_pair`)
+    # and flushed once, at the block's end, as a steady filter's are.
     s, pr, auto, st = rows[a, SLOT], params_of(rows, a), auto_of(rows, a), state_of(rows, a)
     u, pu, auto_u, su = rows[b, SLOT], params_of(rows, b), auto_of(rows, b), state_of(rows, b)
     count = int(st[st.shape[0] - 1])

@@ -301,6 +301,7 @@ def _drawn_pieces(
     # at the block's last frame
     room = (out.shape[0] - 1) // PIECE
     count = i = 0
+    c = 1  # (the last piece's first column)
     while i < frames:
         if not memo[0] <= first + i < memo[1]:
             _drawn_piece(at, value, shape, tension, knot, memo, lo, hi, ramp, first + i)
@@ -356,10 +357,10 @@ class ParameterLanes(NamedTuple):
     """Effect parameters under automation: entry ``e`` writes lane ``lane[e]`` into the
     ``length[e]`` float64 values at address ``row[e]``: a parameter's row of its effect's
     automation array (one per automated effect, NaN rows for the parameters without a
-    lane), which the plan keeps alive: a kernel's row as `fill_parameters` writes it (see
-    `mixtree.dsp.smoothing`), or the values of a held row (`fill_parameters`). (Addresses,
-    not a list of the arrays: taking an array out of a typed list counts a reference,
-    some 40 ns a lane.)"""
+    lane), which the plan keeps alive: a kernel's row (its lane's pieces or values, see
+    `mixtree.dsp.smoothing`) or a held row (values), as `fill_parameters` writes them.
+    (Addresses, not a list of the arrays: taking an array out of a typed list counts a
+    reference, some 40 ns a lane.)"""
 
     lane: np.ndarray  # int64
     row: np.ndarray  # int64 address

@@ -734,10 +734,10 @@ def mix_into_parents(
 def _add_metered(
     buf: np.ndarray, p: int, s: int, gains: np.ndarray, step: int, frames: int
 ) -> tuple[float, float, float, float]:  # fmt: skip
-    # slot s into its parent p through ``gains`` (its own, (frames, 2), float32 values) with both sides
-    # live, metered: the products and sums of the side-by-side loop, two frames a step so
-    # that four peaks and four sums of squares run side by side (2.3x: each sum waits on
-    # its last); returns the left and right peaks and sums of squares
+    # slot s into its parent p through ``gains`` (its own, (frames, 2), float32 values)
+    # with both sides live, metered: the products and sums of the side-by-side loop, two
+    # frames a step so that four peaks and four sums of squares run side by side (2.3x:
+    # each sum waits on its last); returns the left and right peaks and sums of squares
     pa = pb = pc = pd = np.float32(0.0)
     qa = qb = qc = qd = 0.0
     for j in range(frames // 2):
