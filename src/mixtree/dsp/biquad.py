@@ -10,10 +10,22 @@ import math
 
 import numpy as np
 
+from mixtree.dsp.approx import exp
 from mixtree.dsp.denormals import OUTPUT_FLOOR, STATE_FLOOR
 from mixtree.dsp.jit import njit
 from mixtree.dsp.rows import SLOT, auto_of, params_of, ramps_of, state_of
-from mixtree.dsp.smoothing import BYPASSED, CUR, MOVING, STEADY, advance, automate_rows, begin_row, lane_rows, value_at
+from mixtree.dsp.smoothing import (
+    BYPASSED,
+    CUR,
+    MOVING,
+    STEADY,
+    advance,
+    automate_rows,
+    begin_row,
+    lane_points,
+    lane_rows,
+    value_at,
+)
 
 KINDS = ("lowpass", "highpass", "bandpass", "notch", "peak", "lowshelf", "highshelf")
 LOWPASS, HIGHPASS, BANDPASS, NOTCH, PEAK, LOWSHELF, HIGHSHELF = range(7)
@@ -21,8 +33,13 @@ LOWPASS, HIGHPASS, BANDPASS, NOTCH, PEAK, LOWSHELF, HIGHSHELF = range(7)
 #: float64 state per biquad section: b0 b1 b2 a1 a2, then z1 z2 for each of two channels.
 SECTION = 9
 #: Where a `Filter`'s state keeps the frequency and Q of its last design and their
-#: cos(w0) and alpha (after its section; its last slot counts frames to a redesign).
+#: cos(w0) and alpha (after its section); then its scratch for `_designs`: the gains and
+#: the coefficients (b0 b1 b2 a1 a2) of up to `DESIGNS` redesigns, `DESIGNS` apart; its
+#: last slot counts frames to a redesign (`FILTER_STATE` in all).
 ANGLE = SECTION
+DESIGN = ANGLE + 4
+DESIGNS = 16
+FILTER_STATE = DESIGN + 6 * DESIGNS + 1
 
 # parameters, in the order of Filter.PARAMETERS and of EQ3.PARAMETERS
 KIND, FREQ, Q, GAIN_DB = range(4)
@@ -59,7 +76,13 @@ _DB40 = math.log(10.0) / 40.0
 @njit(cache=True, inline="always")
 def _coefficients(kind: int, cw: float, alpha: float, gain_db: float, out: np.ndarray) -> None:
     # the cookbook's coefficients from cos(w0), alpha and the gain, normalised by a0
-    a = math.exp(gain_db * _DB40)  # 10^(gain / 40): half the time of a power (an automated shelf redesigns often)
+    out[0], out[1], out[2], out[3], out[4] = _normalised(kind, cw, alpha, gain_db)
+
+
+@njit(cache=True, inline="always")
+def _normalised(kind: int, cw: float, alpha: float, gain_db: float) -> tuple[float, float, float, float, float]:
+    # `_coefficients`' b0 b1 b2 a1 a2; A = 10^(gain / 40) through `approx.exp`, which the
+    # compiler can vectorise (`_designs`) and costs a fifth of a power
     if kind == LOWPASS:
         b0, b1, b2 = (1 - cw) / 2, 1 - cw, (1 - cw) / 2
         a0, a1, a2 = 1 + alpha, -2 * cw, 1 - alpha
@@ -73,9 +96,11 @@ def _coefficients(kind: int, cw: float, alpha: float, gain_db: float, out: np.nd
         b0, b1, b2 = 1.0, -2 * cw, 1.0
         a0, a1, a2 = 1 + alpha, -2 * cw, 1 - alpha
     elif kind == PEAK:
+        a = exp(gain_db * _DB40)
         b0, b1, b2 = 1 + alpha * a, -2 * cw, 1 - alpha * a
         a0, a1, a2 = 1 + alpha / a, -2 * cw, 1 - alpha / a
     elif kind == LOWSHELF:
+        a = exp(gain_db * _DB40)
         sq = 2 * math.sqrt(a) * alpha
         b0 = a * ((a + 1) - (a - 1) * cw + sq)
         b1 = 2 * a * ((a - 1) - (a + 1) * cw)
@@ -84,6 +109,7 @@ def _coefficients(kind: int, cw: float, alpha: float, gain_db: float, out: np.nd
         a1 = -2 * ((a - 1) + (a + 1) * cw)
         a2 = (a + 1) + (a - 1) * cw - sq
     else:
+        a = exp(gain_db * _DB40)
         sq = 2 * math.sqrt(a) * alpha
         b0 = a * ((a + 1) + (a - 1) * cw + sq)
         b1 = -2 * a * ((a - 1) + (a + 1) * cw)
@@ -91,11 +117,7 @@ def _coefficients(kind: int, cw: float, alpha: float, gain_db: float, out: np.nd
         a0 = (a + 1) - (a - 1) * cw + sq
         a1 = 2 * ((a - 1) - (a + 1) * cw)
         a2 = (a + 1) - (a - 1) * cw - sq
-    out[0] = b0 / a0
-    out[1] = b1 / a0
-    out[2] = b2 / a0
-    out[3] = a1 / a0
-    out[4] = a2 / a0
+    return b0 / a0, b1 / a0, b2 / a0, a1 / a0, a2 / a0
 
 
 def sos(kind: str, freq: float, q: float, gain_db: float, rate: float) -> np.ndarray:
@@ -131,14 +153,82 @@ def _eq3_design(pr: np.ndarray, st: np.ndarray, rate: float) -> None:
 
 
 @njit(cache=True, inline="always")
-def _filter_design(pr: np.ndarray, st: np.ndarray, rate: float) -> None:
-    # a `Filter`'s design, its angle kept in its state (`ANGLE`): an automated gain
-    # (a shelf's, a peak's) redesigns without a cosine and a sine
+def _filter_angle(pr: np.ndarray, st: np.ndarray, rate: float) -> tuple[float, float]:
+    # a `Filter`'s cos(w0) and alpha, kept in its state (`ANGLE`): an automated gain (a
+    # shelf's, a peak's) redesigns without a cosine and a sine
     freq, q = pr[FREQ, CUR], pr[Q, CUR]
     if st[ANGLE] != freq or st[ANGLE + 1] != q:  # (Q is never 0: a state at rest misses)
         st[ANGLE], st[ANGLE + 1] = freq, q
         st[ANGLE + 2], st[ANGLE + 3] = _angle(freq, q, rate)
-    _coefficients(int(pr[KIND, CUR]), st[ANGLE + 2], st[ANGLE + 3], pr[GAIN_DB, CUR], st[0:5])
+    return st[ANGLE + 2], st[ANGLE + 3]
+
+
+@njit(cache=True, inline="always")
+def _filter_design(pr: np.ndarray, st: np.ndarray, rate: float) -> None:
+    # a `Filter`'s design from its parameters now
+    cw, alpha = _filter_angle(pr, st, rate)
+    _coefficients(int(pr[KIND, CUR]), cw, alpha, pr[GAIN_DB, CUR], st[0:5])
+
+
+#: The lanes of an automated `Filter` whose redesigns `_designs` works out at once: its
+#: gain's alone (a shelf's or a peak's, the usual).
+_GAIN_LANE = 1 << GAIN_DB
+
+
+@njit(cache=True, error_model="numpy")
+def _designs(pr: np.ndarray, auto: np.ndarray, st: np.ndarray, first: int, m: int, rate: float) -> None:
+    # The coefficients of an automated `Filter`'s next ``m`` (≤ `DESIGNS`) redesigns, at
+    # frames first, first + `REDESIGN`, ..., when a lane moves its gain alone: the gains
+    # read a piece at a time (`lane_points`), then the designs in a loop the compiler
+    # vectorises (its kind a constant in each), into the state's scratch (`DESIGN`).
+    # Each design's arithmetic is `_filter_design`'s, so the bits are the same. (Called,
+    # not inlined: once in `DESIGNS` redesigns, and its four loops would multiply the
+    # kernels' compile time at every place that redesigns.)
+    lane_points(auto, GAIN_DB, first, REDESIGN, m, st[DESIGN : DESIGN + DESIGNS])
+    pr[GAIN_DB, CUR] = st[DESIGN + m - 1]
+    cw, alpha = _filter_angle(pr, st, rate)
+    kind = int(pr[KIND, CUR])
+    if kind == PEAK:
+        _design_run(st, m, PEAK, cw, alpha)
+    elif kind == LOWSHELF:
+        _design_run(st, m, LOWSHELF, cw, alpha)
+    elif kind == HIGHSHELF:
+        _design_run(st, m, HIGHSHELF, cw, alpha)
+    else:
+        _design_run(st, m, kind, cw, alpha)
+
+
+@njit(cache=True, inline="always")
+def _design_run(st: np.ndarray, m: int, kind: int, cw: float, alpha: float) -> None:
+    # `_designs`' loop: each of ``m`` gains in the scratch to its coefficients
+    gains = st[DESIGN : DESIGN + DESIGNS]
+    b0s, b1s = st[DESIGN + DESIGNS : DESIGN + 2 * DESIGNS], st[DESIGN + 2 * DESIGNS : DESIGN + 3 * DESIGNS]
+    b2s, a1s = st[DESIGN + 3 * DESIGNS : DESIGN + 4 * DESIGNS], st[DESIGN + 4 * DESIGNS : DESIGN + 5 * DESIGNS]
+    a2s = st[DESIGN + 5 * DESIGNS : DESIGN + 6 * DESIGNS]
+    for k in range(m):
+        u = np.uint64(k)  # (unsigned: numba's negative-index wraparound would stop it vectorising)
+        b0s[u], b1s[u], b2s[u], a1s[u], a2s[u] = _normalised(kind, cw, alpha, gains[u])
+
+
+@njit(cache=True, inline="always")
+def _redesign(
+    pr: np.ndarray, auto: np.ndarray, lanes: int, st: np.ndarray, i: int, frames: int, k: int, rate: float
+) -> bool:  # fmt: skip
+    # An automated `Filter`'s ``k``-th redesign of the block, at frame ``i``: its lanes'
+    # values there and their coefficients into its section (from `_designs`, every
+    # `DESIGNS` of them, where a lane moves its gain alone); False if no lane moved.
+    if lanes == _GAIN_LANE:
+        j = k % DESIGNS
+        if j == 0:
+            _designs(pr, auto, st, i, min(DESIGNS, (frames - i + REDESIGN - 1) // REDESIGN), rate)
+        c = DESIGN + DESIGNS + j
+        st[0], st[1], st[2] = st[c], st[c + DESIGNS], st[c + 2 * DESIGNS]
+        st[3], st[4] = st[c + 3 * DESIGNS], st[c + 4 * DESIGNS]
+        return True
+    if automate_rows(pr, auto, lanes, i):
+        _filter_design(pr, st, rate)
+        return True
+    return False
 
 
 @njit(cache=True, inline="always")
@@ -272,13 +362,14 @@ def _automated_sections(
     # every `REDESIGN` frames and held in between; the last state slot counts the frames.
     count = int(st[st.shape[0] - 1])
     rows = lane_rows(auto)
-    i = 0
+    i = k = 0
     while i < frames:
-        if count == 0 and automate_rows(pr, auto, rows, i):  # (a lane holding still needs no new design)
-            if eq3:
+        if count == 0:
+            if not eq3:
+                _redesign(pr, auto, rows, st, i, frames, k, rate)
+            elif automate_rows(pr, auto, rows, i):  # (a lane holding still needs no new design)
                 _eq3_design(pr, st, rate)
-            else:
-                _filter_design(pr, st, rate)
+            k += 1
         n = min(frames - i, REDESIGN - count)
         _static_sections(buf, i, i + n, s, st, sections)
         count = (count + n) % REDESIGN
@@ -298,15 +389,14 @@ def _automated_pair(buf: np.ndarray, frames: int, rows: np.ndarray, a: int, b: i
     lanes, lanes_u = lane_rows(auto), lane_rows(auto_u)
     a0, a1, a2, a3, a4, p1, p2, q1, q2 = _load(st, 0, True)
     d0, d1, d2, d3, d4, r1, r2, w1, w2 = _load(su, 0, True)
-    i = 0
+    i = k = 0
     while i < frames:
         if count == 0:
-            if automate_rows(pr, auto, lanes, i):
-                _filter_design(pr, st, rate)
+            if _redesign(pr, auto, lanes, st, i, frames, k, rate):
                 a0, a1, a2, a3, a4 = st[0], st[1], st[2], st[3], st[4]
-            if automate_rows(pu, auto_u, lanes_u, i):
-                _filter_design(pu, su, rate)
+            if _redesign(pu, auto_u, lanes_u, su, i, frames, k, rate):
                 d0, d1, d2, d3, d4 = su[0], su[1], su[2], su[3], su[4]
+            k += 1
         n = min(frames - i, REDESIGN - count)
         for j in range(i, i + n):
             yl, p1, p2 = _step(a0, a1, a2, a3, a4, float(buf[s, j, 0]), p1, p2)
@@ -336,32 +426,35 @@ def filter_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: float) -
     """
     waiting = -1  # a steady row waiting for a partner
     automated = -1  # a steady automated row waiting for one
-    for r in range(rows.shape[0]):
-        auto = auto_of(rows, r)
-        mode = begin_row(params_of(rows, r), ramps_of(rows, r), auto)
-        st = state_of(rows, r)
-        if mode == STEADY and auto.shape[0]:
-            if automated < 0:
-                automated = r
-                continue
-            sw = state_of(rows, automated)
-            if sw[sw.shape[0] - 1] == st[st.shape[0] - 1]:
-                _automated_pair(buf, frames, rows, automated, r, rate)
-                automated = -1
-                continue
-            _run_sections(buf, frames, rows, automated, rate, mode, 1, False)
-            automated = r
-        elif mode != STEADY:
-            _run_sections(buf, frames, rows, r, rate, mode, 1, False)
-        elif waiting < 0:
-            waiting = r
+    for r in range(rows.shape[0] + 1):
+        alone, mode = -1, STEADY  # a row to run on its own (one call: each is inlined, and compiled)
+        if r == rows.shape[0]:  # (past the last row: those left waiting)
+            if waiting >= 0:
+                _static_sections(buf, 0, frames, rows[waiting, SLOT], state_of(rows, waiting), 1)
+            alone = automated
         else:
-            _static_pair(buf, 0, frames, rows[waiting, SLOT], state_of(rows, waiting), rows[r, SLOT], st, 1)
-            waiting = -1
-    if waiting >= 0:
-        _static_sections(buf, 0, frames, rows[waiting, SLOT], state_of(rows, waiting), 1)
-    if automated >= 0:
-        _run_sections(buf, frames, rows, automated, rate, STEADY, 1, False)
+            auto = auto_of(rows, r)
+            mode = begin_row(params_of(rows, r), ramps_of(rows, r), auto)
+            st = state_of(rows, r)
+            if mode == STEADY and auto.shape[0]:
+                if automated < 0:
+                    automated = r
+                    continue
+                sw = state_of(rows, automated)
+                if sw[sw.shape[0] - 1] == st[st.shape[0] - 1]:
+                    _automated_pair(buf, frames, rows, automated, r, rate)
+                    automated = -1
+                    continue
+                alone, automated = automated, r
+            elif mode != STEADY:
+                alone = r
+            elif waiting < 0:
+                waiting = r
+            else:
+                _static_pair(buf, 0, frames, rows[waiting, SLOT], state_of(rows, waiting), rows[r, SLOT], st, 1)
+                waiting = -1
+        if alone >= 0:
+            _run_sections(buf, frames, rows, alone, rate, mode, 1, False)
 
 
 @njit(cache=True, slp=True)

@@ -10,7 +10,17 @@ from mixtree.dsp.approx import exp, ln
 from mixtree.dsp.denormals import STATE_FLOOR
 from mixtree.dsp.jit import njit
 from mixtree.dsp.rows import SLOT, auto_of, params_of, ramps_of, state_of
-from mixtree.dsp.smoothing import BYPASSED, CUR, STEADY, advance, automate_rows, begin_row, lane_rows, value_at
+from mixtree.dsp.smoothing import (
+    BYPASSED,
+    CUR,
+    STEADY,
+    advance,
+    automate_rows,
+    begin_row,
+    lane_points,
+    lane_rows,
+    value_at,
+)
 
 #: Averaging time of the RMS detector, seconds.
 RMS_WINDOW = 0.010
@@ -64,11 +74,11 @@ def _detect(left: float, right: float, rms: bool, rms_coef: float, ms: float, pe
 
 
 @njit(cache=True, inline="always")
-def _smooth(level: float, env: float, threshold: float, slope: float, knee: float, att: float, rel: float) -> float:
-    # A group's end: the gain reduction the level asks for, through the attack or release
-    # smoother; flushed below `STATE_FLOOR` (it decays toward 0 in silence, and a group
-    # ends on the same frame whatever the block size, so results do not depend on it).
-    target = reduction(level - threshold, slope, knee)
+def _smooth(target: float, env: float, att: float, rel: float) -> float:
+    # A group's end: the gain reduction its level asks for (`reduction`), through the
+    # attack or release smoother; flushed below `STATE_FLOOR` (it decays toward 0 in
+    # silence, and a group ends on the same frame whatever the block size, so results do
+    # not depend on it).
     coef = att if target < env else rel
     env = coef * env + (1.0 - coef) * target
     return 0.0 if abs(env) < STATE_FLOOR else env
@@ -98,6 +108,47 @@ def _automate(pr: np.ndarray, auto: np.ndarray, lanes: int, frame: int, rate: fl
     if pr[ATTACK, CUR] == attack and pr[RELEASE, CUR] == release:
         return pr[THRESHOLD_DB, CUR], 1.0 / pr[RATIO, CUR] - 1.0, pr[KNEE_DB, CUR], att, rel, attack, release
     return _computer(pr, rate)
+
+
+#: The parameters a lane may move without the gain computer made again: those outside
+#: its curve and smoother (`_outside`).
+_OUTSIDE = (1 << THRESHOLD_DB) | (1 << MAKEUP_DB)
+
+
+@njit(cache=True, inline="always")
+def _outside(
+    level: np.ndarray, gain: np.ndarray, n: int, i: int, env: float, pr: np.ndarray, auto: np.ndarray, lanes: int,
+    computer: Computer,
+) -> tuple[Computer, float]:  # fmt: skip
+    # `_groups`' smoother over ``n`` groups' levels (dB) when no lane moves more than the
+    # threshold and the makeup (`_OUTSIDE`): every group's gain reduction target first,
+    # with the threshold at its last frame (a loop the compiler vectorises, the lanes read
+    # a piece at a time: `lane_points`), then the one recursion, the makeup at the same
+    # frames; each group's arithmetic is `_automate`'s and `_smooth`'s, in the same order.
+    # Leaves each group's gain (dB as a natural log) in ``gain``, the lanes' last values in
+    # ``pr``; returns the gain computer with them and the envelope.
+    threshold, slope, knee, att, rel, attack, release = computer
+    last = i + GROUP - 1  # the first group's last frame, where the lanes are read
+    if (lanes >> THRESHOLD_DB) & 1:
+        lane_points(auto, THRESHOLD_DB, last, GROUP, n, gain)  # (each group's threshold, for now)
+        threshold = gain[n - 1]
+        pr[THRESHOLD_DB, CUR] = threshold
+        for g in range(n):
+            gain[g] = reduction(level[g] - gain[g], slope, knee)
+    else:
+        for g in range(n):
+            gain[g] = reduction(level[g] - threshold, slope, knee)
+    if (lanes >> MAKEUP_DB) & 1:
+        lane_points(auto, MAKEUP_DB, last, GROUP, n, level)  # each group's makeup, over its level
+        pr[MAKEUP_DB, CUR] = level[n - 1]
+    else:
+        makeup = pr[MAKEUP_DB, CUR]
+        for g in range(n):
+            level[g] = makeup
+    for g in range(n):
+        env = _smooth(gain[g], env, att, rel)
+        gain[g] = (env + level[g]) * _DB_TO_LN
+    return (threshold, slope, knee, att, rel, attack, release), env
 
 
 @njit(cache=True, inline="always")
@@ -143,12 +194,14 @@ def _groups(
     for g in range(n):
         level[g] = to_db * ln(level[g])
     env = st[ENVELOPE]
-    for g in range(n):
-        if lanes:
+    if lanes & ~_OUTSIDE:  # a lane moves the curve or the smoother: the gain computer made at each group
+        for g in range(n):
             computer = _automate(pr, auto, lanes, i + g * GROUP + GROUP - 1, rate, computer)
-        threshold, slope, knee, att, rel, _, _ = computer
-        env = _smooth(level[g], env, threshold, slope, knee, att, rel)
-        gain[g] = (env + pr[MAKEUP_DB, CUR]) * _DB_TO_LN
+            threshold, slope, knee, att, rel, _, _ = computer
+            env = _smooth(reduction(level[g] - threshold, slope, knee), env, att, rel)
+            gain[g] = (env + pr[MAKEUP_DB, CUR]) * _DB_TO_LN
+    else:
+        computer, env = _outside(level, gain, n, i, env, pr, auto, lanes, computer)
     for g in range(n):
         gain[g] = exp(gain[g])
     g_from, g_to = st[GAIN_FROM], st[GAIN_TO]
@@ -246,7 +299,7 @@ def compressor_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: floa
                     level = _POWER_TO_DB * ln(max(ms, 1e-24))
                 else:
                     level = _AMPLITUDE_TO_DB * ln(max(peak, 1e-12))
-                env = _smooth(level, env, threshold, slope, knee, att, rel)
+                env = _smooth(reduction(level - threshold, slope, knee), env, att, rel)
                 ms = 0.0 if ms < STATE_FLOOR else ms  # (flushed as the envelope is)
                 g_from = g_to
                 g_to = exp((env + pr[MAKEUP_DB, CUR]) * _DB_TO_LN)

@@ -130,6 +130,30 @@ def lane_value(auto: np.ndarray, p: int, i: int) -> float:
 
 
 @njit(cache=True, inline="always")
+def lane_points(auto: np.ndarray, p: int, first: int, stride: int, n: int, out: np.ndarray) -> None:
+    """Write `lane_value` of row ``p`` of ``auto`` at frames ``first``, ``first + stride``,
+    ... (``n`` of them) into ``out[:n]``: for a kernel that reads a lane once in several
+    frames, each piece's frames in one loop the compiler vectorises, not a search each."""
+    count = int(auto[p, 0])
+    if count == DENSE:
+        for g in range(n):
+            out[g] = auto[p, 1 + first + g * stride]
+        return
+    g = 0
+    for k in range(count):
+        c = 1 + PIECE * k
+        stop = n
+        if k + 1 < count:  # the frames before the next piece's first
+            ahead = int(auto[p, c + PIECE]) - first
+            stop = min(n, max(g, (ahead + stride - 1) // stride))
+        u0, v0, b, cc = auto[p, c + 1], auto[p, c + 2], auto[p, c + 3], auto[p, c + 4]
+        for m in range(g, stop):
+            u = u0 + (first + m * stride)  # (as `lane_value`: the same operations, the same bits)
+            out[np.uint64(m)] = v0 + u * (b + u * cc)
+        g = stop
+
+
+@njit(cache=True, inline="always")
 def value_at(params: np.ndarray, auto: np.ndarray, p: int, i: int) -> float:
     """Move parameter ``p`` to frame ``i`` of the block and return its value there: its
     automation's, where ``auto`` (one row per parameter, see the module; or empty) has a

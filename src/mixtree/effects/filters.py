@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from mixtree.dsp.biquad import ANGLE, KINDS, SECTION, design, eq3_design, eq3_kernel, filter_kernel
+from mixtree.dsp.biquad import FILTER_STATE, KINDS, SECTION, design, eq3_design, eq3_kernel, filter_kernel
 from mixtree.effects.base import Effect
 from mixtree.effects.parameters import Parameter
 
@@ -27,7 +27,7 @@ class Filter(Effect):
         Parameter("gain_db", "Gain", -24.0, 24.0, 0.0, "dB", "db"),
     )
     kernel = staticmethod(filter_kernel)
-    state_size = ANGLE + 4 + 1  # the section, the last design's angle, frames since an automated redesign
+    state_size = FILTER_STATE  # the section, the last design's angle, redesigns' scratch, frames to one
 
     def __init__(self, kind: str = "lowpass", freq: float = 1000.0, q: float = _SHELF_Q, gain_db: float = 0.0) -> None:
         super().__init__(kind=kind, freq=freq, q=q, gain_db=gain_db)
