@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from mixtree.dsp import jit
-from mixtree.dsp.rows import SLOT, Rows, auto_of, buffer_of, params_of, ramps_of, state_of
+from mixtree.dsp.rows import LANES, SLOT, Rows, auto_of, buffer_of, lanes_of, params_of, ramps_of, state_of
 
 
 def _row(n=3):
@@ -42,3 +42,11 @@ def test_a_row_whose_array_a_kernel_would_misread_is_refused(bad):
     params, *rest = _row()
     with pytest.raises(ValueError, match="row 0"):
         Rows([0], [(bad, *rest)])
+
+
+def test_the_table_says_which_parameters_have_a_lane():
+    manual, automated = _row(), _row(5)
+    automated[4][[1, 4], 0] = [0.0, 2.0]  # rows 1 and 4 hold a lane (values; two pieces)
+    rows = Rows([0, 1, 2], [manual, automated, (*manual[:4], np.zeros((0, 0)))])
+    assert [jit.compiled(lanes_of)(rows.table, r) for r in range(3)] == [0, 0b10010, 0]
+    assert rows.subset([1]).table[0, LANES] == 0b10010

@@ -13,7 +13,7 @@ import numpy as np
 from mixtree.dsp.approx import exp
 from mixtree.dsp.denormals import OUTPUT_FLOOR, STATE_FLOOR
 from mixtree.dsp.jit import njit
-from mixtree.dsp.rows import SLOT, auto_of, params_of, ramps_of, state_of
+from mixtree.dsp.rows import SLOT, auto_of, lanes_of, params_of, ramps_of, state_of
 from mixtree.dsp.smoothing import (
     BYPASSED,
     CUR,
@@ -23,7 +23,6 @@ from mixtree.dsp.smoothing import (
     automate_rows,
     begin_row,
     lane_points,
-    lane_rows,
     value_at,
 )
 
@@ -81,8 +80,9 @@ def _coefficients(kind: int, cw: float, alpha: float, gain_db: float, out: np.nd
 
 @njit(cache=True, inline="always")
 def _normalised(kind: int, cw: float, alpha: float, gain_db: float) -> tuple[float, float, float, float, float]:
-    # `_coefficients`' b0 b1 b2 a1 a2; A = 10^(gain / 40) through `approx.exp`, which the
-    # compiler can vectorise (`_designs`) and costs a fifth of a power
+    # `_coefficients`' b0 b1 b2 a1 a2; A = 10^(gain / 40) through `approx.exp` (libm's
+    # is a call, which would keep `_designs`' loop from vectorising), the same bits in
+    # every design
     if kind == LOWPASS:
         b0, b1, b2 = (1 - cw) / 2, 1 - cw, (1 - cw) / 2
         a0, a1, a2 = 1 + alpha, -2 * cw, 1 - alpha
@@ -183,7 +183,8 @@ def _designs(pr: np.ndarray, auto: np.ndarray, st: np.ndarray, first: int, m: in
     # vectorises (its kind a constant in each), into the state's scratch (`DESIGN`).
     # Each design's arithmetic is `_filter_design`'s, so the bits are the same. (Called,
     # not inlined: once in `DESIGNS` redesigns, and its four loops would multiply the
-    # kernels' compile time at every place that redesigns.)
+    # kernels' compile time at every place that redesigns. numpy's error model: a
+    # division that may raise would keep the loop scalar.)
     lane_points(auto, GAIN_DB, first, REDESIGN, m, st[DESIGN : DESIGN + DESIGNS])
     pr[GAIN_DB, CUR] = st[DESIGN + m - 1]
     cw, alpha = _filter_angle(pr, st, rate)
@@ -353,21 +354,22 @@ def _automated_sections(
     s: int,
     pr: np.ndarray,
     auto: np.ndarray,
+    lanes: int,
     st: np.ndarray,
     rate: float,
     sections: int,
     eq3: bool,
 ) -> None:
-    # Steady but automated: the coefficients are designed afresh from the automation
-    # every `REDESIGN` frames and held in between; the last state slot counts the frames.
+    # Steady but automated (``lanes``: `lanes_of`): the coefficients are designed afresh
+    # from the automation every `REDESIGN` frames and held in between; the last state
+    # slot counts the frames.
     count = int(st[st.shape[0] - 1])
-    rows = lane_rows(auto)
     i = k = 0
     while i < frames:
         if count == 0:
             if not eq3:
-                _redesign(pr, auto, rows, st, i, frames, k, rate)
-            elif automate_rows(pr, auto, rows, i):  # (a lane holding still needs no new design)
+                _redesign(pr, auto, lanes, st, i, frames, k, rate)
+            elif automate_rows(pr, auto, lanes, i):  # (a lane holding still needs no new design)
                 _eq3_design(pr, st, rate)
             k += 1
         n = min(frames - i, REDESIGN - count)
@@ -386,7 +388,7 @@ def _automated_pair(buf: np.ndarray, frames: int, rows: np.ndarray, a: int, b: i
     s, pr, auto, st = rows[a, SLOT], params_of(rows, a), auto_of(rows, a), state_of(rows, a)
     u, pu, auto_u, su = rows[b, SLOT], params_of(rows, b), auto_of(rows, b), state_of(rows, b)
     count = int(st[st.shape[0] - 1])
-    lanes, lanes_u = lane_rows(auto), lane_rows(auto_u)
+    lanes, lanes_u = lanes_of(rows, a), lanes_of(rows, b)
     a0, a1, a2, a3, a4, p1, p2, q1, q2 = _load(st, 0, True)
     d0, d1, d2, d3, d4, r1, r2, w1, w2 = _load(su, 0, True)
     i = k = 0
@@ -492,7 +494,7 @@ def _run_sections(
         return  # fully bypassed
     if mode == STEADY:
         if auto.shape[0]:
-            _automated_sections(buf, frames, s, pr, auto, st, rate, sections, eq3)
+            _automated_sections(buf, frames, s, pr, auto, lanes_of(rows, r), st, rate, sections, eq3)
         else:
             _static_sections(buf, 0, frames, s, st, sections)
         return

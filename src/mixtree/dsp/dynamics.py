@@ -9,7 +9,7 @@ import numpy as np
 from mixtree.dsp.approx import exp, ln
 from mixtree.dsp.denormals import STATE_FLOOR
 from mixtree.dsp.jit import njit
-from mixtree.dsp.rows import SLOT, auto_of, params_of, ramps_of, state_of
+from mixtree.dsp.rows import SLOT, auto_of, lanes_of, params_of, ramps_of, state_of
 from mixtree.dsp.smoothing import (
     BYPASSED,
     CUR,
@@ -18,7 +18,6 @@ from mixtree.dsp.smoothing import (
     automate_rows,
     begin_row,
     lane_points,
-    lane_rows,
     value_at,
 )
 
@@ -168,8 +167,9 @@ def _groups(
 ) -> Computer:
     # ``n`` (≤ `CHUNK`) whole steady groups from frame ``i``, one stage at a time over all
     # of them: the detector, then every level's logarithm (a loop the compiler vectorises),
-    # the smoother (the one recursion, which reads the lanes at each group's end), every
-    # gain's exponential (vectorised), the glides. The arithmetic is the per-frame path's,
+    # the smoother (the one recursion: its targets worked out before it, `_outside`,
+    # unless a lane moves the curve or the smoother itself, which it then reads at each
+    # group's end), every gain's exponential (vectorised), the glides. The arithmetic is the per-frame path's,
     # operation for operation, so the two agree to the bit and results stay independent of
     # the block size. Reads and leaves the envelope, mean square and gains in ``st``;
     # returns the gain computer as the last group left it.
@@ -241,7 +241,7 @@ def compressor_kernel(buf: np.ndarray, frames: int, rows: np.ndarray, rate: floa
         mode = begin_row(pr, ramps_of(rows, r), auto)
         if mode == BYPASSED:
             continue
-        lanes = lane_rows(auto)
+        lanes = lanes_of(rows, r)
         env = st[ENVELOPE]
         ms = st[MEAN_SQUARE]
         count = int(st[COUNT])

@@ -21,9 +21,10 @@ from mixtree.dsp.jit import njit, on_load
 
 #: Columns of a row: its slot; then address and shape of its parameter table (float64
 #: ``(parameters, 4)``), state (float64), buffer (float32 ``(frames, channels)``), ramps
-#: (int64) and automation (float64 ``(parameters, frames)``, or ``(0, 0)``).
-SLOT, PARAMS, STATE, BUFFER, RAMPS, AUTO = 0, 1, 4, 6, 9, 11
-WIDTH = 14
+#: (int64) and automation (float64 ``(parameters, frames)``, or ``(0, 0)``); then which
+#: parameters have a lane, as bits (`lanes_of`).
+SLOT, PARAMS, STATE, BUFFER, RAMPS, AUTO, LANES = 0, 1, 4, 6, 9, 11, 14
+WIDTH = 15
 
 #: Each kind of array: its column, dtype and number of dimensions.
 KINDS = (
@@ -53,10 +54,18 @@ class Rows:
                     )
                 self.table[r, column] = a.ctypes.data
                 self.table[r, column + 1 : column + 1 + ndim] = a.shape
+            self.table[r, LANES] = _lane_bits(row[-1])
 
     def subset(self, rows: list[int]) -> Rows:
         """Return the table of ``rows`` alone (their arrays, not copies)."""
         return Rows([int(self.table[r, SLOT]) for r in rows], [self.arrays[r] for r in rows])
+
+
+def _lane_bits(auto: np.ndarray) -> int:
+    # the rows of an automation array that hold a lane (column 0 not NaN: see
+    # `mixtree.dsp.smoothing`), as bits; fixed for the array's life (a block's fill
+    # writes a lane's row, never a NaN one)
+    return sum(1 << int(p) for p in np.flatnonzero(~np.isnan(auto[:, 0]))) if auto.size else 0
 
 
 def _load(numba: Any) -> None:
@@ -108,6 +117,14 @@ def ramps_of(rows: np.ndarray, r: int) -> np.ndarray:
 def auto_of(rows: np.ndarray, r: int) -> np.ndarray:
     """Return row ``r``'s automation for the block (see `mixtree.dsp.smoothing.value_at`)."""
     return carray(_pointer(rows[r, AUTO], np.dtype(np.float64)), (rows[r, AUTO + 1], rows[r, AUTO + 2]))  # noqa: F821
+
+
+@njit(cache=True, inline="always")
+def lanes_of(rows: np.ndarray, r: int) -> int:
+    """Return which of row ``r``'s parameters have a lane, as bits (set when the table
+    was made: a kernel reads them here, without touching every parameter's row of its
+    automation, which lie a block's length apart)."""
+    return rows[r, LANES]
 
 
 @njit(cache=True, inline="always")

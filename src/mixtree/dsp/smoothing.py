@@ -180,19 +180,9 @@ def automate(params: np.ndarray, auto: np.ndarray, i: int) -> bool:
 
 
 @njit(cache=True, inline="always")
-def lane_rows(auto: np.ndarray) -> int:
-    """Return which rows of ``auto`` (see `value_at`) hold a lane, as bits: for a kernel
-    that reads its automation often (`automate_rows`), worked out once a block."""
-    rows = 0
-    for p in range(auto.shape[0]):
-        if auto[p, 0] == auto[p, 0]:
-            rows |= 1 << p
-    return rows
-
-
-@njit(cache=True, inline="always")
 def automate_rows(params: np.ndarray, auto: np.ndarray, rows: int, i: int) -> bool:
-    """`automate` over the ``rows`` (`lane_rows`) alone."""
+    """`automate` over the ``rows`` alone: the bits of those with a lane
+    (`mixtree.dsp.rows.lanes_of`), for a kernel that reads its automation often."""
     changed = False
     p = 0
     while rows >> p:
