@@ -10,16 +10,7 @@ from mixtree.dsp.approx import exp, ln
 from mixtree.dsp.denormals import STATE_FLOOR
 from mixtree.dsp.jit import njit
 from mixtree.dsp.rows import SLOT, auto_of, lanes_of, params_of, ramps_of, state_of
-from mixtree.dsp.smoothing import (
-    BYPASSED,
-    CUR,
-    STEADY,
-    advance,
-    automate_rows,
-    begin_row,
-    lane_points,
-    value_at,
-)
+from mixtree.dsp.smoothing import BYPASSED, CUR, STEADY, advance, automate_rows, begin_row, lane_points, value_at
 
 #: Averaging time of the RMS detector, seconds.
 RMS_WINDOW = 0.010
