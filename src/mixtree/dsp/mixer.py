@@ -11,7 +11,18 @@ import numpy as np
 from mixtree.dsp.delays import DelayLines
 from mixtree.dsp.gain import pan_gains
 from mixtree.dsp.jit import njit
-from mixtree.dsp.lanes import DRAWN, MAX_KNOT, LaneTable, drawn_value, fill_lane, parabola, piece, piece_right
+from mixtree.dsp.lanes import (
+    DRAWN,
+    MAX_KNOT,
+    LaneTable,
+    ParameterLanes,
+    drawn_value,
+    fill_lane,
+    fill_parameters,
+    parabola,
+    piece,
+    piece_right,
+)
 from mixtree.dsp.smoothing import glide_into, ramp_step, step_toward
 from mixtree.units import SILENCE_DB
 
@@ -96,7 +107,8 @@ class Mix(NamedTuple):
     send of the slot passes per frame (audibility and mute, not the fader), written only
     for the slots bool ``pre`` marks (they feed one); bool ``live`` ``(slots, 2)`` whether
     a side passes anything this block; float64 ``levels`` ``(sends, max_block)`` each
-    send's level per frame; float64 ``scratch`` ``(3, max_block)`` for lane values. Where
+    send's level per frame; float64 ``scratch`` ``(3, max_block)`` for lane values and
+    float32 ``sides`` ``(2, max_block)`` for a slot's left and right gains. Where
     bool ``rest[s]`` is set, slot ``s``'s gains and opening hold still for the whole
     block and only their first frame is written (`still`): a fader at rest, the usual
     case, costs neither a fill nor the reads of one.
@@ -117,6 +129,7 @@ class Mix(NamedTuple):
     live: np.ndarray
     levels: np.ndarray
     scratch: np.ndarray
+    sides: np.ndarray
     rest: np.ndarray
     may_defer: np.ndarray
     deferred: np.ndarray
@@ -140,6 +153,7 @@ def mix_buffers(slots: int, sends: SendRows, max_block: int) -> Mix:
         live=np.zeros((slots, 2), np.bool_),
         levels=np.zeros((sends.src.shape[0], max_block)),
         scratch=np.zeros((3, max_block)),
+        sides=np.zeros((2, max_block), np.float32),
         rest=np.zeros(slots, np.bool_),
         may_defer=may_defer,
         deferred=np.zeros(slots, np.int64),
@@ -216,6 +230,32 @@ def _db_gain(db: float) -> float:
 
 
 @njit(cache=True)
+def fader_stage(
+    frames: int,
+    position: int,
+    volume: np.ndarray,
+    pan: np.ndarray,
+    mono: np.ndarray,
+    audible: np.ndarray,
+    faders: Faders,
+    lanes: LaneTable,
+    fader_lanes: FaderLanes,
+    mix: Mix,
+    sends: SendRows,
+    parameters: ParameterLanes,
+) -> None:
+    """Work out what the block starting at ``position`` plays through every fader
+    (`fader_gains`), send (`send_levels`) and automated effect parameter
+    (`fill_parameters`: the kernels' rows), in one call from Python: each array a call
+    takes is unboxed again every time, some 0.2 µs, and several times that once the
+    block's audio has pushed it out of the cache. Audio-thread safe: no allocation."""
+    fader_gains(frames, position, volume, pan, mono, audible, faders, lanes, fader_lanes, mix)
+    send_levels(frames, position, sends, lanes, mix)
+    if parameters.lane.shape[0]:
+        fill_parameters(lanes, parameters, position, frames, True)
+
+
+@njit(cache=True)
 def fader_gains(
     frames: int,
     position: int,
@@ -238,7 +278,7 @@ def fader_gains(
     (`_pieces`), or frame by frame while a move is recorded (`_per_frame`). Audio-thread
     safe: no allocation.
     """
-    gains, opens, pre, live, scratch, rest = mix.gains, mix.opens, mix.pre, mix.live, mix.scratch, mix.rest
+    gains, opens, pre, live, sides, rest = mix.gains, mix.opens, mix.pre, mix.live, mix.sides, mix.rest
     may_defer, deferred, pieces = mix.may_defer, mix.deferred, mix.pieces
     mix.clock[0] = position
     # arrays taken out of their tuples once: handing a tuple of arrays to a function costs
@@ -302,13 +342,13 @@ def fader_gains(
             if may_defer[s] and handover_left[s] == 0.0:  # the mixing works them out, from the memo
                 deferred[s] = -2 if balance else -1
             else:
-                _memo_frames(pairs[s], opens[s], scratch, memo[s], 0, frames, position, a, balance, pre[s])
+                _memo_frames(pairs[s], opens[s], sides, memo[s], 0, frames, position, a, balance, pre[s])
             _memo_lanes(lane_last, memo, s, kv, kp, km, position + frames - 1)
         else:
             defer = may_defer[s] and handover_left[s] == 0.0 and gain[s, 0] == target[s, 0]
             a, deferred[s] = _pieces(
                 s, frames, position, volume[s], pan[s], mono[s], gain[s, 0], target[s, 0], step[s, 0], at, value,
-                shape, tension, knot, lo, hi, ramp, lane_last, memo, pairs[s], opens[s], pre[s], scratch, kv, kp, km,
+                shape, tension, knot, lo, hi, ramp, lane_last, memo, pairs[s], opens[s], pre[s], sides, kv, kp, km,
                 pieces[s] if defer else pieces[s, :0],
             )  # fmt: skip
         gain[s, 0] = gain[s, 1] = a
@@ -327,7 +367,7 @@ def _pieces(
     s: int, frames: int, position: int, volume: float, pan: float, mono: bool, a: float, tgt: float, st: float,
     at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray, knot: np.ndarray, lo: np.ndarray,
     hi: np.ndarray, ramp: np.ndarray, lane_last: np.ndarray, memos: np.ndarray, pairs: np.ndarray, opens: np.ndarray,
-    opening: bool, scratch: np.ndarray, kv: int, kp: int, km: int, deferring: np.ndarray,
+    opening: bool, sides: np.ndarray, kv: int, kp: int, km: int, deferring: np.ndarray,
 ) -> tuple[float, int]:  # fmt: skip
     """Work out automated slot ``s``'s gains piece by piece (`mixtree.dsp.lanes.piece`):
     the volume's gain, the pan's left/right gains (its position on stereo material,
@@ -406,18 +446,18 @@ def _pieces(
         stop = min(int(memos[s, END]) - position, frames)
         while i < stop and a != tgt:  # the audibility glides (rarely): frame by frame (never deferred)
             a = step_toward(a, tgt, st)
-            _memo_frames(pairs, opens, scratch, memos[s], i, i + 1, position, a, balance, opening)
+            _memo_frames(pairs, opens, sides, memos[s], i, i + 1, position, a, balance, opening)
             i += 1
         if kept == deferring.shape[0] > 0:  # more pieces than a slot keeps: those kept written now
             for k in range(kept):
                 p = deferring[k]
-                _memo_frames(pairs, opens, scratch, p, int(p[FROM]), int(p[TO]), position, a, balance, opening)
+                _memo_frames(pairs, opens, sides, p, int(p[FROM]), int(p[TO]), position, a, balance, opening)
             kept = -1
         if kept >= 0:
             _defer(deferring, kept, memos[s], i, stop, a, balance)
             kept += 1
         else:
-            _memo_frames(pairs, opens, scratch, memos[s], i, stop, position, a, balance, opening)
+            _memo_frames(pairs, opens, sides, memos[s], i, stop, position, a, balance, opening)
         i = stop
     _memo_lanes(lane_last, memos, s, kv, kp, km, position + frames - 1)
     return a, max(kept, 0)
@@ -461,60 +501,63 @@ def _right_end(memo: np.ndarray, s: int) -> tuple[float, float, float, float, fl
 
 @njit(cache=True, inline="always")
 def _memo_sides(
-    scratch: np.ndarray, memo: np.ndarray, i: int, stop: int, position: int, a: float, balance: bool
+    sides: np.ndarray, memo: np.ndarray, i: int, stop: int, position: int, a: float, balance: bool
 ) -> None:  # fmt: skip
-    # frames i..stop of a slot's left and right gains into the first two rows of
-    # ``scratch``, from the piece in ``memo`` (a slot's row of it, `_pieces`, or a
-    # deferred piece), times the audibility ``a``; on a balance (``balance``) its left
-    # holds the pan's position. Without a mute lane (its parabola all 0) the opening is
-    # ``a`` alone: the same values, three operations a frame fewer.
-    g0, gb, gc = memo[GAIN], memo[GAIN + 1], memo[GAIN + 2]
-    l0, lb, lc = memo[LEFT], memo[LEFT + 1], memo[LEFT + 2]
-    r0, rb, rc = memo[RIGHT], memo[RIGHT + 1], memo[RIGHT + 2]
-    m0, mb, mc = memo[MUTE], memo[MUTE + 1], memo[MUTE + 2]
-    u0 = float(position - int(memo[START]))
+    # frames i..stop of a slot's left and right gains into the two rows of ``sides``, from
+    # the piece in ``memo`` (a slot's row of it, `_pieces`, or a deferred piece), times the
+    # audibility ``a``; on a balance (``balance``) its left holds the pan's position.
+    # Without a mute lane (its parabola all 0) the opening is ``a`` alone: the same
+    # values, three operations a frame fewer. In float32, like the samples they scale:
+    # twice the frames a vector instruction takes, a few units in the last place of a
+    # float32 (a gain's frame index, under `MAX_KNOT` from the piece's start, is exact).
+    f = np.float32
+    g0, gb, gc = f(memo[GAIN]), f(memo[GAIN + 1]), f(memo[GAIN + 2])
+    l0, lb, lc = f(memo[LEFT]), f(memo[LEFT + 1]), f(memo[LEFT + 2])
+    r0, rb, rc = f(memo[RIGHT]), f(memo[RIGHT + 1]), f(memo[RIGHT + 2])
+    m0, mb, mc = f(memo[MUTE]), f(memo[MUTE + 1]), f(memo[MUTE + 2])
+    u0, open_, one = f(position - int(memo[START])), f(a), f(1.0)
     flat = m0 == 0.0 and mb == 0.0 and mc == 0.0
     # indices as unsigned: a loop from a variable start on signed ones keeps numba's
     # negative-index wraparound, which stops the compiler vectorising it (4x)
     if balance and flat:
         for m in range(i, stop):
-            u = u0 + m
-            g = a * (g0 + u * (gb + u * gc))
-            p = min(1.0, max(-1.0, l0 + u * (lb + u * lc)))
-            scratch[0, np.uint64(m)] = g * min(1.0, 1.0 - p)
-            scratch[1, np.uint64(m)] = g * min(1.0, 1.0 + p)
+            u = u0 + f(m)
+            g = open_ * (g0 + u * (gb + u * gc))
+            p = min(one, max(-one, l0 + u * (lb + u * lc)))
+            sides[0, np.uint64(m)] = g * min(one, one - p)
+            sides[1, np.uint64(m)] = g * min(one, one + p)
     elif balance:
         for m in range(i, stop):
-            u = u0 + m
-            g = a * (1.0 - (m0 + u * (mb + u * mc))) * (g0 + u * (gb + u * gc))
-            p = min(1.0, max(-1.0, l0 + u * (lb + u * lc)))
-            scratch[0, np.uint64(m)] = g * min(1.0, 1.0 - p)
-            scratch[1, np.uint64(m)] = g * min(1.0, 1.0 + p)
+            u = u0 + f(m)
+            g = open_ * (one - (m0 + u * (mb + u * mc))) * (g0 + u * (gb + u * gc))
+            p = min(one, max(-one, l0 + u * (lb + u * lc)))
+            sides[0, np.uint64(m)] = g * min(one, one - p)
+            sides[1, np.uint64(m)] = g * min(one, one + p)
     elif flat:
         for m in range(i, stop):
-            u = u0 + m
-            g = a * (g0 + u * (gb + u * gc))
-            scratch[0, np.uint64(m)] = g * (l0 + u * (lb + u * lc))
-            scratch[1, np.uint64(m)] = g * (r0 + u * (rb + u * rc))
+            u = u0 + f(m)
+            g = open_ * (g0 + u * (gb + u * gc))
+            sides[0, np.uint64(m)] = g * (l0 + u * (lb + u * lc))
+            sides[1, np.uint64(m)] = g * (r0 + u * (rb + u * rc))
     else:
         for m in range(i, stop):
-            u = u0 + m
-            g = a * (1.0 - (m0 + u * (mb + u * mc))) * (g0 + u * (gb + u * gc))
-            scratch[0, np.uint64(m)] = g * (l0 + u * (lb + u * lc))
-            scratch[1, np.uint64(m)] = g * (r0 + u * (rb + u * rc))
+            u = u0 + f(m)
+            g = open_ * (one - (m0 + u * (mb + u * mc))) * (g0 + u * (gb + u * gc))
+            sides[0, np.uint64(m)] = g * (l0 + u * (lb + u * lc))
+            sides[1, np.uint64(m)] = g * (r0 + u * (rb + u * rc))
 
 
 @njit(cache=True, inline="always")
 def _memo_frames(
-    pairs: np.ndarray, opens: np.ndarray, scratch: np.ndarray, memo: np.ndarray, i: int, stop: int, position: int,
+    pairs: np.ndarray, opens: np.ndarray, sides: np.ndarray, memo: np.ndarray, i: int, stop: int, position: int,
     a: float, balance: bool, opening: bool,
 ) -> None:  # fmt: skip
     # frames i..stop of a slot's gains into ``pairs`` (left and right of a frame side by
     # side; `_memo_sides`), and its ``opens`` where a pre-fader send reads them
-    # (``opening``). The sides go to two rows of ``scratch`` first, then are
+    # (``opening``). The sides go to the two rows of ``sides`` first, then are
     # interleaved: the compiler vectorises both loops, not one that stores to every
     # other float (3x).
-    _memo_sides(scratch, memo, i, stop, position, a, balance)
+    _memo_sides(sides, memo, i, stop, position, a, balance)
     if opening:
         m0, mb, mc = memo[MUTE], memo[MUTE + 1], memo[MUTE + 2]
         u0 = float(position - int(memo[START]))
@@ -522,27 +565,27 @@ def _memo_frames(
             u = u0 + m
             opens[np.uint64(m)] = a * (1.0 - (m0 + u * (mb + u * mc)))
     for m in range(i, stop):
-        pairs[np.uint64(2 * m)] = scratch[0, np.uint64(m)]
-        pairs[np.uint64(2 * m + 1)] = scratch[1, np.uint64(m)]
+        pairs[np.uint64(2 * m)] = sides[0, np.uint64(m)]
+        pairs[np.uint64(2 * m + 1)] = sides[1, np.uint64(m)]
 
 
 @njit(cache=True, inline="always")
 def _deferred(
-    pairs: np.ndarray, scratch: np.ndarray, memo: np.ndarray, a: float, pieces: np.ndarray, count: int, frames: int,
-    position: int, sides: bool,
+    pairs: np.ndarray, sides: np.ndarray, opens: np.ndarray, memo: np.ndarray, a: float, pieces: np.ndarray,
+    count: int, frames: int, position: int, apart: bool,
 ) -> None:  # fmt: skip
     # a deferred slot's gains for the block (`Mix`): from its memo (``count`` -1, -2 on a
-    # balance, at audibility ``a``) or its ``count`` pieces; into ``scratch``'s first two
-    # rows (``sides``) or, interleaved, ``pairs``
+    # balance, at audibility ``a``) or its ``count`` pieces; left in ``sides`` (``apart``)
+    # or, interleaved, in ``pairs`` (``opens``: scratch for `_memo_frames`, not written)
     for k in range(1 if count < 0 else count):
         piece_ = memo if count < 0 else pieces[k]
         i, stop = (0, frames) if count < 0 else (int(piece_[FROM]), int(piece_[TO]))
         at = a if count < 0 else piece_[AUDIBLE]
         balance = count == -2 if count < 0 else piece_[BALANCE] != 0.0
-        if sides:
-            _memo_sides(scratch, piece_, i, stop, position, at, balance)
+        if apart:
+            _memo_sides(sides, piece_, i, stop, position, at, balance)
         else:
-            _memo_frames(pairs, scratch[2], scratch, piece_, i, stop, position, at, balance, False)
+            _memo_frames(pairs, opens, sides, piece_, i, stop, position, at, balance, False)
 
 
 @njit(cache=True, inline="always")
@@ -674,7 +717,8 @@ def mix_into_parents(
     in ``failed`` and, like every flagged slot, contributes nothing. Audio-thread safe:
     no allocation.
     """
-    live, deferred, pieces, row, scratch = mix.live, mix.deferred, mix.pieces, mix.row, mix.scratch
+    live, deferred, pieces, row, sides = mix.live, mix.deferred, mix.pieces, mix.row, mix.sides
+    unused = mix.scratch[0]  # (`_deferred`'s opening: never written there)
     peak, rms, last = faders.peak, faders.rms, faders.last
     pairs = row.reshape(-1)
     position = mix.clock[0]
@@ -685,20 +729,21 @@ def mix_into_parents(
             failed[s] = True
         step = still(mix, s)
         gains = mix.gains[s]
-        sides = False  # its gains left in scratch's first two rows (not interleaved: read once)
+        apart = False  # its gains left in the rows of ``sides`` (not interleaved: read once)
         if deferred[s]:
-            sides = meters and live[s, 0] and live[s, 1] and not failed[s]
+            apart = meters and live[s, 0] and live[s, 1] and not failed[s]
             _deferred(
-                pairs, scratch, faders.memo[s], faders.gain[s, 0], pieces[s], deferred[s], frames, position, sides
-            )
-            if sides:
-                last[s, 0], last[s, 1] = np.float32(scratch[0, frames - 1]), np.float32(scratch[1, frames - 1])
+                pairs, sides, unused, faders.memo[s], faders.gain[s, 0], pieces[s], deferred[s], frames,
+                position, apart,
+            )  # fmt: skip
+            if apart:
+                last[s, 0], last[s, 1] = sides[0, frames - 1], sides[1, frames - 1]
             else:
                 gains = row
                 last[s, 0], last[s, 1] = row[frames - 1, 0], row[frames - 1, 1]
         if live[s, 0] and live[s, 1] and not failed[s]:
-            if sides:  # (``scratch`` as (frames, 2): the same float32 gains)
-                pl, pr, ql, qr = _add_metered(track_buf, p, s, scratch[:2].T, 1, frames)
+            if apart:  # (``sides`` as (frames, 2))
+                pl, pr, ql, qr = _add_metered(track_buf, p, s, sides.T, 1, frames)
                 peak[s, 0], peak[s, 1] = pl, pr
                 rms[s, 0] = math.sqrt(ql / frames) if frames else 0.0
                 rms[s, 1] = math.sqrt(qr / frames) if frames else 0.0

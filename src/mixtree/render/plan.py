@@ -24,12 +24,11 @@ from mixtree.dsp.mixer import (
     SendRows,
     blend_slots,
     clear,
-    fader_gains,
+    fader_stage,
     fader_targets,
     mix_buffers,
     mix_into_parents,
     mix_sends,
-    send_levels,
     write_output,
 )
 from mixtree.dsp.smoothing import ramp_step
@@ -378,14 +377,16 @@ class RenderPlan:
         buf, lanes, mix = self.track_buf, self.lanes, self.mix
         level = self.mix_levels[0] if self.mix_levels else np.zeros(0, np.int32)
         faders = self.faders
-        self._fader_arguments = (self.volume, self.pan, self.mono, self.audible, faders, lanes, self.fader_lanes, mix)
+        self._fader_arguments = (
+            self.volume, self.pan, self.mono, self.audible, faders, lanes, self.fader_lanes, mix, self.sends.rows,
+            self.parameter_lanes,
+        )  # fmt: skip
         self._calls = (
             entry(clear, buf, 0),
             entry(read_clips, buf, 0, 0, self.clips, self.sources, self.windows),
-            entry(fader_gains, 0, 0, *self._fader_arguments),
-            entry(send_levels, 0, 0, self.sends.rows, lanes, mix),
+            entry(fader_stage, 0, 0, *self._fader_arguments),
             entry(mix_into_parents, buf, 0, level, self.parent, mix, faders, self.failed, self.meters),
-            entry(fill_parameters, lanes, self.parameter_lanes, 0, 0, True),  # (the held lanes' too: the same types)
+            entry(fill_parameters, lanes, self.held_lanes, 0, 0, False),
         )
 
     def _process(self, out: np.ndarray, position: int, events: bool) -> None:
@@ -399,17 +400,14 @@ class RenderPlan:
             old.read_sources(self._old_buf, frames, position)
             blend_slots(buf, self._old_buf, frames, self.carry_map, self._xf_done, self._xf_length)
             self._xf_done += frames
-        _, _, gains_of, send_levels_of, mix_into, fill_parameters_of = self._calls
+        _, _, fader_stage_of, mix_into, fill_parameters_of = self._calls
         lanes = self.lanes
         if self.held_lanes.lane.shape[0]:
             knot = position - position % KNOT
             fill_parameters_of(lanes, self.held_lanes, knot, position + frames - knot, False)
         self.midi.run(buf, frames, position, events=events)
         mix = self.mix
-        gains_of(frames, position, *self._fader_arguments)
-        send_levels_of(frames, position, self.sends.rows, lanes, mix)
-        if self.parameter_lanes.lane.shape[0]:
-            fill_parameters_of(lanes, self.parameter_lanes, position, frames, True)
+        fader_stage_of(frames, position, *self._fader_arguments)
         failed = self.failed
         reasons = self.fail_reasons
         delayed = len(self.line_keys) > 0
