@@ -276,9 +276,10 @@ def test_an_effect_without_a_kernel_plays_its_lane_held_from_knot_to_knot(projec
 
 
 def test_fader_pieces_play_the_same_gains_with_or_without_the_piece_before(project, dc):
-    # a slot's piece that starts where the last one ended takes its left end from the
-    # memo: the gains are those a plan that forgets every piece works out
-    from mixtree.dsp.mixer import AT_RIGHT, START
+    # a lane's piece that starts where its last one ended takes its left end from the
+    # memo, and a slot's piece where one lane's ends plays the others' on: the gains are
+    # those a plan that forgets every piece works out
+    from mixtree.dsp.mixer import L_AT_RIGHT, L_START, LANE_PIECE, LANE_PIECES, START
     from mixtree.render.compile import CompileOptions, compile_plan
 
     dc.automate("volume_db").set_points([(0.1, -20.0, "s_curve", 0.0), (1.9, 0.0, "linear", 0.0)])
@@ -288,15 +289,18 @@ def test_fader_pieces_play_the_same_gains_with_or_without_the_piece_before(proje
     forgot.keep_gains()
     s = kept.slot_of(dc.id)
     out = np.zeros((256, 2), np.float32)
-    reused = 0
+    volume, pan = LANE_PIECES, LANE_PIECES + LANE_PIECE  # (their own pieces' columns)
+    reused = carried = 0
     for b in range(0, 2 * RATE, 256):
-        right = kept.faders.memo[s, AT_RIGHT]
+        right = kept.faders.memo[s, pan + L_AT_RIGHT]
+        first = kept.faders.memo[s, volume + L_START]
         kept.process(out, b)
-        reused += kept.faders.memo[s, START] == right
+        reused += kept.faders.memo[s, pan + L_START] == right
+        carried += kept.faders.memo[s, volume + L_START] == first < kept.faders.memo[s, START]
         forgot.faders.memo[:] = -1.0
         forgot.process(out, b)
         assert np.array_equal(kept.mix.gains[s, :256], forgot.mix.gains[s, :256]), b
-    assert reused > 10
+    assert reused > 10 and carried > 10
 
 
 @pytest.mark.parametrize("tension", [0.3, 0.9])  # 0.9: a piece a frame, more than a slot defers

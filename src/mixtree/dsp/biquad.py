@@ -214,22 +214,22 @@ def _design_run(st: np.ndarray, m: int, kind: int, cw: float, alpha: float) -> N
 @njit(cache=True, inline="always")
 def _redesign(
     pr: np.ndarray, auto: np.ndarray, lanes: int, st: np.ndarray, i: int, frames: int, k: int, rate: float
-) -> bool:  # fmt: skip
-    # An automated `Filter`'s ``k``-th redesign of the block, at frame ``i``: its lanes'
-    # values there and their coefficients into its section (from `_designs`, every
-    # `DESIGNS` of them, where a lane moves its gain alone); False if no lane moved.
+) -> tuple[bool, float, float, float, float, float]:  # fmt: skip
+    # An automated `Filter`'s ``k``-th redesign of the block, at frame ``i``: whether a
+    # lane moved, and the coefficients of its lanes' values there: taken from
+    # `_designs`' scratch (which designs `DESIGNS` at a time) where a lane moves its gain
+    # alone, else designed into its section. (Returned, not stored: the callers keep them
+    # in registers and store them in the section once, at the block's end.)
     if lanes == _GAIN_LANE:
         j = k % DESIGNS
         if j == 0:
             _designs(pr, auto, st, i, min(DESIGNS, (frames - i + REDESIGN - 1) // REDESIGN), rate)
         c = DESIGN + DESIGNS + j
-        st[0], st[1], st[2] = st[c], st[c + DESIGNS], st[c + 2 * DESIGNS]
-        st[3], st[4] = st[c + 3 * DESIGNS], st[c + 4 * DESIGNS]
-        return True
-    if automate_rows(pr, auto, lanes, i):
+        return True, st[c], st[c + DESIGNS], st[c + 2 * DESIGNS], st[c + 3 * DESIGNS], st[c + 4 * DESIGNS]
+    moved = automate_rows(pr, auto, lanes, i)
+    if moved:
         _filter_design(pr, st, rate)
-        return True
-    return False
+    return moved, st[0], st[1], st[2], st[3], st[4]
 
 
 @njit(cache=True, inline="always")
@@ -368,7 +368,7 @@ def _automated_sections(
     while i < frames:
         if count == 0:
             if not eq3:
-                _redesign(pr, auto, lanes, st, i, frames, k, rate)
+                _, st[0], st[1], st[2], st[3], st[4] = _redesign(pr, auto, lanes, st, i, frames, k, rate)
             elif automate_rows(pr, auto, lanes, i):  # (a lane holding still needs no new design)
                 _eq3_design(pr, st, rate)
             k += 1
@@ -394,13 +394,12 @@ def _automated_pair(buf: np.ndarray, frames: int, rows: np.ndarray, a: int, b: i
     i = k = 0
     while i < frames:
         if count == 0:
-            if _redesign(pr, auto, lanes, st, i, frames, k, rate):
-                a0, a1, a2, a3, a4 = st[0], st[1], st[2], st[3], st[4]
-            if _redesign(pu, auto_u, lanes_u, su, i, frames, k, rate):
-                d0, d1, d2, d3, d4 = su[0], su[1], su[2], su[3], su[4]
+            _, a0, a1, a2, a3, a4 = _redesign(pr, auto, lanes, st, i, frames, k, rate)
+            _, d0, d1, d2, d3, d4 = _redesign(pu, auto_u, lanes_u, su, i, frames, k, rate)
             k += 1
         n = min(frames - i, REDESIGN - count)
-        for j in range(i, i + n):
+        for m in range(i, i + n):
+            j = np.uint64(m)  # (unsigned: numba's negative-index wraparound would cost every access)
             yl, p1, p2 = _step(a0, a1, a2, a3, a4, float(buf[s, j, 0]), p1, p2)
             yr, q1, q2 = _step(a0, a1, a2, a3, a4, float(buf[s, j, 1]), q1, q2)
             zl, r1, r2 = _step(d0, d1, d2, d3, d4, float(buf[u, j, 0]), r1, r2)
@@ -411,6 +410,8 @@ def _automated_pair(buf: np.ndarray, frames: int, rows: np.ndarray, a: int, b: i
             buf[u, j, 1] = _out(zr)
         count = (count + n) % REDESIGN
         i += n
+    st[0], st[1], st[2], st[3], st[4] = a0, a1, a2, a3, a4
+    su[0], su[1], su[2], su[3], su[4] = d0, d1, d2, d3, d4
     _keep(st, 0, True, p1, p2, q1, q2)
     _keep(su, 0, True, r1, r2, w1, w2)
     _flush(st, 1)

@@ -55,12 +55,19 @@ class Faders(NamedTuple):
 #: Columns of `Faders.memo`: the piece an automated slot played last (`_pieces`), its
 #: first frame and the frame after its last, the parabolas' coefficients of its gain,
 #: left, right and mute and of its volume and pan lanes, the manual volume and pan it
-#: was worked out with; then where its right end was worked out (`AT_RIGHT`), on which
-#: segments (`SEGMENTS`: each lane's point, twice it plus one under its glide) and the six
-#: values there (`RIGHT_END`), which the next piece, starting there, takes as its left end.
+#: was worked out with; then, from `LANE_PIECES`, its volume, pan and mute lanes' own
+#: pieces (`LANE_PIECE` columns each, `_lane_piece`): the slot's is where all three
+#: overlap.
 START, END, GAIN, LEFT, RIGHT, MUTE, VOLUME, PAN, FIXED_VOLUME, FIXED_PAN = 0, 1, 2, 5, 8, 11, 14, 17, 20, 21
-AT_RIGHT, SEGMENTS, RIGHT_END = 22, 23, 26
-MEMO = 32
+LANE_PIECES = 22
+#: Columns of a lane's own piece in `Faders.memo`: its first frame, the frame after its
+#: last, its segment (the point, twice it plus one under its glide), where its right end
+#: was worked out; from `L_PARABOLAS` the parabolas of its three values (`_lane_values`),
+#: and from `L_RIGHT` those values at its right end, which the lane's next piece, if it
+#: starts there on the same segment, takes as its left end.
+L_START, L_END, L_SEGMENT, L_AT_RIGHT, L_PARABOLAS, L_RIGHT = 0, 1, 2, 3, 4, 13
+LANE_PIECE = 16
+MEMO = LANE_PIECES + 3 * LANE_PIECE
 #: Columns of a deferred piece (`Mix.pieces`): the memo's first 14 (`START` to the mute's
 #: parabola), then the block's frames it covers (`FROM` up to `TO`), the audibility it
 #: plays at and whether it is a balance.
@@ -382,67 +389,49 @@ def _pieces(
     tuples: inlined into the slot loop without reference counting.)"""
     balance = kp >= 0 and not mono
     kept = 0 if deferring.shape[0] else -1  # -1: frames written
-    fixed_left, fixed_right = pan_gains(pan, mono)
+    fixed_left = fixed_right = 0.0
+    if kp < 0:  # (the pan's own gains, where it has no lane)
+        fixed_left, fixed_right = pan_gains(pan, mono)
     i = 0
     while i < frames:
         n = position + i
-        if not (
-            memos[s, START] <= n < memos[s, END] and memos[s, FIXED_VOLUME] == volume and memos[s, FIXED_PAN] == pan
-        ):
+        memo = memos[s]
+        if not (memo[START] <= n < memo[END] and memo[FIXED_VOLUME] == volume and memo[FIXED_PAN] == pan):
             start, end = n - MAX_KNOT, n + MAX_KNOT  # wider than any piece: narrowed by each lane's
-            jv = jp = jm = -1
-            gv = gp = gm = False
-            x1 = float(end)
+            cv, cp, cm = LANE_PIECES, LANE_PIECES + LANE_PIECE, LANE_PIECES + 2 * LANE_PIECE
             if kv >= 0:
-                a0, b0, jv, gv = piece(
-                    at, shape, tension, knot, lo[kv], hi[kv], ramp[kv], n, int(memos[s, SEGMENTS]) // 2
-                )
-                start, end = max(start, a0), min(end, b0)
-                x1 = min(x1, piece_right(at, lo[kv], hi[kv], jv, end))
+                if not memo[cv + L_START] <= n < memo[cv + L_END]:
+                    _lane_piece(memo, cv, 0, at, value, shape, tension, knot, lo, hi, ramp, kv, n, mono)
+                start, end = max(start, int(memo[cv + L_START])), min(end, int(memo[cv + L_END]))
             if kp >= 0:
-                a0, b0, jp, gp = piece(
-                    at, shape, tension, knot, lo[kp], hi[kp], ramp[kp], n, int(memos[s, SEGMENTS + 1]) // 2
-                )
-                start, end = max(start, a0), min(end, b0)
-                x1 = min(x1, piece_right(at, lo[kp], hi[kp], jp, end))
+                if not memo[cp + L_START] <= n < memo[cp + L_END]:
+                    _lane_piece(memo, cp, 1, at, value, shape, tension, knot, lo, hi, ramp, kp, n, mono)
+                start, end = max(start, int(memo[cp + L_START])), min(end, int(memo[cp + L_END]))
             if km >= 0:
-                a0, b0, jm, gm = piece(
-                    at, shape, tension, knot, lo[km], hi[km], ramp[km], n, int(memos[s, SEGMENTS + 2]) // 2
-                )
-                start, end = max(start, a0), min(end, b0)
-                x1 = min(x1, piece_right(at, lo[km], hi[km], jm, end))
-            x0, x1 = float(start), min(x1, float(end))
-            h = 0.5 * (x1 - x0)
-            sv, sp, sm = 2.0 * jv + gv, 2.0 * jp + gp, 2.0 * jm + gm
-            if (
-                memos[s, AT_RIGHT] == x0 and memos[s, SEGMENTS] == sv and memos[s, SEGMENTS + 1] == sp
-                and memos[s, SEGMENTS + 2] == sm and memos[s, FIXED_VOLUME] == volume and memos[s, FIXED_PAN] == pan
-            ):  # fmt: skip
-                # the last piece ended where this one starts, on the same segments: the
-                # same values (a function of the frame alone), not worked out again
-                g0, l0, r0, m0, v0, p0 = _right_end(memos, s)
+                if not memo[cm + L_START] <= n < memo[cm + L_END]:
+                    _lane_piece(memo, cm, 2, at, value, shape, tension, knot, lo, hi, ramp, km, n, mono)
+                start, end = max(start, int(memo[cm + L_START])), min(end, int(memo[cm + L_END]))
+            x0 = float(start)
+            if kv >= 0:
+                _rebased(memo, GAIN, cv, 0, x0)
+                _rebased(memo, VOLUME, cv, 1, x0)
             else:
-                g0, l0, r0, m0, v0, p0 = _fader_at(
-                    at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm, x0, volume, fixed_left,
-                    fixed_right, mono,
-                )  # fmt: skip
-            g1, l1, r1, m1, v1, p1 = _fader_at(
-                at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm, x0 + h, volume, fixed_left,
-                fixed_right, mono,
-            )  # fmt: skip
-            g2, l2, r2, m2, v2, p2 = _fader_at(
-                at, value, shape, tension, lo, hi, ramp, kv, jv, gv, kp, jp, gp, km, jm, gm, x1, volume, fixed_left,
-                fixed_right, mono,
-            )  # fmt: skip
-            memos[s, START], memos[s, END] = x0, float(end)
-            memos[s, FIXED_VOLUME], memos[s, FIXED_PAN] = volume, pan
-            _memo_parabola(memos, s, GAIN, g0, g1, g2, h)
-            _memo_parabola(memos, s, LEFT, l0, l1, l2, h)
-            _memo_parabola(memos, s, RIGHT, r0, r1, r2, h)
-            _memo_parabola(memos, s, MUTE, m0, m1, m2, h)
-            _memo_parabola(memos, s, VOLUME, v0, v1, v2, h)
-            _memo_parabola(memos, s, PAN, p0, p1, p2, h)
-            _keep_right_end(memos, s, x1, sv, sp, sm, g2, l2, r2, m2, v2, p2)
+                memo[GAIN], memo[GAIN + 1], memo[GAIN + 2] = volume, 0.0, 0.0
+                memo[VOLUME] = memo[VOLUME + 1] = memo[VOLUME + 2] = 0.0
+            if kp >= 0:
+                _rebased(memo, LEFT, cp, 0, x0)
+                _rebased(memo, RIGHT, cp, 1, x0)
+                _rebased(memo, PAN, cp, 2, x0)
+            else:
+                memo[LEFT], memo[LEFT + 1], memo[LEFT + 2] = fixed_left, 0.0, 0.0
+                memo[RIGHT], memo[RIGHT + 1], memo[RIGHT + 2] = fixed_right, 0.0, 0.0
+                memo[PAN] = memo[PAN + 1] = memo[PAN + 2] = 0.0
+            if km >= 0:
+                _rebased(memo, MUTE, cm, 0, x0)
+            else:
+                memo[MUTE] = memo[MUTE + 1] = memo[MUTE + 2] = 0.0
+            memo[START], memo[END] = x0, float(end)
+            memo[FIXED_VOLUME], memo[FIXED_PAN] = volume, pan
         stop = min(int(memos[s, END]) - position, frames)
         while i < stop and a != tgt:  # the audibility glides (rarely): frame by frame (never deferred)
             a = step_toward(a, tgt, st)
@@ -473,30 +462,69 @@ def _defer(pieces: np.ndarray, k: int, memo: np.ndarray, i: int, stop: int, a: f
 
 
 @njit(cache=True, inline="always")
-def _memo_parabola(memo: np.ndarray, s: int, col: int, y0: float, y1: float, y2: float, h: float) -> None:
-    # the parabola through a piece's ends and middle (`parabola`) into slot s's columns col..col + 2
-    memo[s, col] = y0
-    memo[s, col + 1], memo[s, col + 2] = parabola(y0, y1, y2, h)
-
-
-@njit(cache=True, inline="always")
-def _keep_right_end(
-    memo: np.ndarray, s: int, x: float, sv: float, sp: float, sm: float, g: float, left: float, right: float,
-    mute: float, v: float, p: float,
+def _lane_piece(
+    memo: np.ndarray, c: int, which: int, at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray,
+    knot: np.ndarray, lo: np.ndarray, hi: np.ndarray, ramp: np.ndarray, k: int, n: int, mono: bool,
 ) -> None:  # fmt: skip
-    # a piece's right end, where it was worked out and on which segments, into slot s's memo
-    memo[s, AT_RIGHT] = x
-    memo[s, SEGMENTS], memo[s, SEGMENTS + 1], memo[s, SEGMENTS + 2] = sv, sp, sm
-    e = RIGHT_END
-    memo[s, e], memo[s, e + 1], memo[s, e + 2] = g, left, right
-    memo[s, e + 3], memo[s, e + 4], memo[s, e + 5] = mute, v, p
+    # the piece of a slot's lane k (``which``: its volume 0, pan 1 or mute 2) holding frame
+    # n (`piece`) into the slot's ``memo`` from column c (`LANE_PIECE` columns): the
+    # parabolas through its values (`_lane_values`) at its ends and middle, exact there;
+    # its left end is the last piece's right end where it starts there, on that segment
+    start, end, j, glide = piece(at, shape, tension, knot, lo[k], hi[k], ramp[k], n, int(memo[c + L_SEGMENT]) // 2)
+    x0 = float(start)
+    x1 = piece_right(at, lo[k], hi[k], j, end)
+    h = 0.5 * (x1 - x0)
+    segment = 2.0 * j + glide
+    r = c + L_RIGHT
+    if memo[c + L_AT_RIGHT] == x0 and memo[c + L_SEGMENT] == segment:
+        p0, q0, w0 = memo[r], memo[r + 1], memo[r + 2]  # (a function of the frame alone: not worked out again)
+    else:
+        p0, q0, w0 = _lane_values(which, at, value, shape, tension, lo[k], hi[k], ramp[k], j, glide, x0, mono)
+    p1, q1, w1 = _lane_values(which, at, value, shape, tension, lo[k], hi[k], ramp[k], j, glide, x0 + h, mono)
+    p2, q2, w2 = _lane_values(which, at, value, shape, tension, lo[k], hi[k], ramp[k], j, glide, x1, mono)
+    memo[c + L_START], memo[c + L_END], memo[c + L_SEGMENT], memo[c + L_AT_RIGHT] = x0, float(end), segment, x1
+    f = c + L_PARABOLAS
+    memo[f] = p0
+    memo[f + 1], memo[f + 2] = parabola(p0, p1, p2, h)
+    if which != 2:  # (a mute has one value, a volume two, a pan three)
+        memo[f + 3] = q0
+        memo[f + 4], memo[f + 5] = parabola(q0, q1, q2, h)
+    if which == 1:
+        memo[f + 6] = w0
+        memo[f + 7], memo[f + 8] = parabola(w0, w1, w2, h)
+    memo[r], memo[r + 1], memo[r + 2] = p2, q2, w2
 
 
 @njit(cache=True, inline="always")
-def _right_end(memo: np.ndarray, s: int) -> tuple[float, float, float, float, float, float]:
-    # the values `_keep_right_end` kept
-    e = RIGHT_END
-    return memo[s, e], memo[s, e + 1], memo[s, e + 2], memo[s, e + 3], memo[s, e + 4], memo[s, e + 5]
+def _lane_values(
+    which: int, at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray, lo: int, hi: int,
+    ramp: float, j: int, glide: bool, x: float, mono: bool,
+) -> tuple[float, float, float]:  # fmt: skip
+    # a fader lane's values at frame x on point j's segment (`drawn_value`): the volume's
+    # gain and dB; the pan's left and right gains (on stereo material, whose balance law
+    # has a corner, its position twice) and position; the mute
+    v = drawn_value(at, value, shape, tension, lo, hi, ramp, j, glide, x)
+    if which == 0:
+        return _db_gain(v), v, 0.0
+    if which == 1:
+        if not mono:
+            return v, v, v
+        left, right = pan_gains(v, True)
+        return left, right, v
+    return v, 0.0, 0.0
+
+
+@njit(cache=True, inline="always")
+def _rebased(memo: np.ndarray, col: int, c: int, q: int, x: float) -> None:
+    # parabola q of the lane piece at column c (u from the lane's first frame) as one whose
+    # u counts from frame x, into columns col..col + 2: the slot's piece, from x, plays
+    # its lanes' own parabolas, not worked out again where only one lane's piece ended
+    f = c + L_PARABOLAS + 3 * q
+    y0, b, cc = memo[f], memo[f + 1], memo[f + 2]
+    d = x - memo[c + L_START]
+    memo[col] = y0 + d * (b + d * cc)
+    memo[col + 1] = b + 2.0 * d * cc
+    memo[col + 2] = cc
 
 
 @njit(cache=True, inline="always")
@@ -598,33 +626,6 @@ def _memo_lanes(last: np.ndarray, memo: np.ndarray, s: int, kv: int, kp: int, km
         last[kp] = memo[s, PAN] + u * (memo[s, PAN + 1] + u * memo[s, PAN + 2])
     if km >= 0:
         last[km] = memo[s, MUTE] + u * (memo[s, MUTE + 1] + u * memo[s, MUTE + 2])
-
-
-@njit(cache=True, inline="always")
-def _fader_at(
-    at: np.ndarray, value: np.ndarray, shape: np.ndarray, tension: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-    ramp: np.ndarray, kv: int, jv: int, gv: bool, kp: int, jp: int, gp: bool, km: int, jm: int, gm: bool, x: float,
-    volume: float, fixed_left: float, fixed_right: float, mono: bool,
-) -> tuple[float, float, float, float, float, float]:  # fmt: skip
-    # the volume's gain, the pan's left and right gains (on stereo material its position,
-    # twice) and the mute at frame x of a piece (`_pieces`), then the volume and pan lanes'
-    # own values there
-    g = volume
-    v = p = 0.0
-    if kv >= 0:
-        v = drawn_value(at, value, shape, tension, lo[kv], hi[kv], ramp[kv], jv, gv, x)
-        g = _db_gain(v)
-    left, right = fixed_left, fixed_right
-    if kp >= 0:
-        p = drawn_value(at, value, shape, tension, lo[kp], hi[kp], ramp[kp], jp, gp, x)
-        if mono:
-            left, right = pan_gains(p, mono)
-        else:
-            left = right = p
-    mute = 0.0
-    if km >= 0:
-        mute = drawn_value(at, value, shape, tension, lo[km], hi[km], ramp[km], jm, gm, x)
-    return g, left, right, mute, v, p
 
 
 @njit(cache=True)
