@@ -379,9 +379,11 @@ def _pieces(
     """Work out automated slot ``s``'s gains piece by piece (`mixtree.dsp.lanes.piece`):
     the volume's gain, the pan's left/right gains (its position on stereo material,
     whose balance law has a corner) and the mute are worked out exactly at the ends and
-    the middle of the pieces all three share, and follow the parabola through those
-    three between (a fader's lanes have pieces short enough for it: `knot_lengths`).
-    Each piece goes into the slot's memo, where the next blocks find it (`fader_gains`).
+    the middle of each lane's own pieces, and follow the parabola through those three
+    between (a fader's lanes have pieces short enough for it: `knot_lengths`). The
+    slot's piece is where its lanes' pieces overlap, their parabolas re-based to its
+    first frame (`_rebased`); it goes into the slot's memo, beside each lane's own
+    (`_lane_piece`), where the next blocks find them (`fader_gains`).
     Starts from audibility ``a`` gliding to ``tgt`` by ``st`` a frame; returns where it
     got to, and how many pieces it left in ``deferring`` instead of writing their frames
     into ``pairs`` (`Mix.pieces`: as many as it holds, none if it is empty; with more in
